@@ -1,0 +1,33 @@
+/* fleetsim — the command-line entry point. One table maps each sub-command to its
+ * cmd_<name>(argc, argv) (git's builtin table); each lives in its own cli/cmd_<name>.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct cli_command commands[] = {
+    {"help", cmd_help, "show this help"},
+};
+
+int cmd_help(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("usage: fleetsim <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        cmd_help(0, NULL);
+        return 2;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "fleetsim: unknown command \"%s\" (see \"fleetsim help\")\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,72 @@
+/* fleetsim — the YAML configuration (vehicles.yaml, chargers.yaml, routes.yaml), with
+ * JSON overrides deep-merged over it, every value validated with file:line:column.
+ *
+ * Load order: YAML files from the config directory, then the JSON object from
+ * FLEETSIM_CONFIG_OVERRIDES (the caller passes getenv's value: the config module reads no
+ * environment), then a request's `overrides` object. Overrides use the same keys as the
+ * YAML (`{"vehicles": {"cargo-van": {"batteryKwh": 89}}}`); a new name adds an entry,
+ * which must then be complete. */
+#ifndef FLEETSIM_CONFIG_H
+#define FLEETSIM_CONFIG_H
+
+#include <stddef.h>
+
+#include <fleetsim/arena.h>
+#include <fleetsim/error.h>
+#include <fleetsim/model.h>
+
+typedef enum fsim_current { FSIM_CURRENT_AC, FSIM_CURRENT_DC } fsim_current;
+
+typedef struct fsim_vehicle_type {
+    const char *name;
+    fsim_vehicle_params params;
+} fsim_vehicle_type;
+
+typedef struct fsim_charger_type {
+    const char *name;
+    double power_kw;   /* powerKw */
+    fsim_current current; /* current: ac | dc */
+    double efficiency; /* efficiency: grid -> battery, (0, 1] */
+} fsim_charger_type;
+
+typedef struct fsim_route_def {
+    const char *id;
+    const char *geojson_path; /* resolved: relative paths are relative to the config dir */
+    const char *depot;        /* depot id this route starts and ends at */
+    fsim_route_params params;
+} fsim_route_def;
+
+/* Everything loaded; all memory belongs to `arena` (freed by fsim_config_free). Entries are
+ * sorted by name so iteration order never depends on the YAML's order of keys. */
+typedef struct fsim_config {
+    fsim_arena *arena;
+    size_t n_vehicles;
+    fsim_vehicle_type *vehicles;
+    size_t n_chargers;
+    fsim_charger_type *chargers;
+    size_t n_routes;
+    fsim_route_def *routes;
+    char hash[65]; /* hex SHA-256 of the merged configuration in canonical JSON */
+} fsim_config;
+
+/* Loads and validates. `dir` is the config directory; `env_overrides_json` and
+ * `request_overrides_json` are JSON object texts or NULL. On failure *out is NULL and err
+ * names the file (or "FLEETSIM_CONFIG_OVERRIDES" / "overrides"), line, column and the key
+ * path (`vehicles.cargo-van.batteryKwh: must be > 0`). */
+fsim_status fsim_config_load(const char *dir, const char *env_overrides_json,
+                             const char *request_overrides_json, fsim_config **out,
+                             fsim_error *err);
+/* Accepts NULL. */
+void fsim_config_free(fsim_config *config);
+
+/* Lookups by name; NULL when absent. Borrowed pointers into the config. */
+const fsim_vehicle_type *fsim_config_vehicle(const fsim_config *config, const char *name);
+const fsim_charger_type *fsim_config_charger(const fsim_config *config, const char *name);
+const fsim_route_def *fsim_config_route(const fsim_config *config, const char *id);
+
+/* The merged configuration as canonical JSON (sorted keys, shortest round-trip numbers),
+ * e.g. for GET /v1/config/vehicles. `section` is "vehicles", "chargers" or "routes".
+ * The string belongs to the config's arena. */
+const char *fsim_config_section_json(const fsim_config *config, const char *section);
+
+#endif

@@ -1,0 +1,32 @@
+/* fleetsim — small helpers shared by every module: number formatting, file reading,
+ * RFC 3339 times. */
+#ifndef FLEETSIM_UTIL_H
+#define FLEETSIM_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <fleetsim/arena.h>
+#include <fleetsim/error.h>
+
+#define FSIM_NUMBER_BUF 32
+
+/* The shortest decimal text that strtod reads back to exactly `value` ("0.1", "1e+300",
+ * "-3"); integers print without a fraction. Non-finite values print as "null" (JSON has
+ * no NaN). Returns `buf`, which must hold FSIM_NUMBER_BUF bytes. */
+char *fsim_format_double(double value, char buf[FSIM_NUMBER_BUF]);
+
+/* Reads a whole file into the arena, NUL-terminated; *len (may be NULL) gets its size.
+ * Errors name the path: `could not open "x": No such file or directory`. */
+fsim_status fsim_read_file(const char *path, fsim_arena *arena, char **data, size_t *len,
+                           fsim_error *err);
+
+/* Parses an RFC 3339 date-time ("2026-01-05T00:00:00Z", "…T07:30:00.5+01:00") into Unix
+ * seconds (UTC). Fractional seconds are kept. Returns false on any syntax or range error. */
+bool fsim_time_parse(const char *text, double *unix_seconds);
+/* Formats Unix seconds as RFC 3339 UTC with a `Z` ("2026-01-05T07:00:00Z"); whole seconds
+ * only (fractions are rounded to the nearest second). `buf` holds at least 32 bytes. */
+char *fsim_time_format(double unix_seconds, char buf[32]);
+
+#endif

@@ -1,0 +1,85 @@
+/* Unit tests for core/util: arena, shortest number formatting, RFC 3339 times, errors. */
+#include <fleetsim/arena.h>
+#include <fleetsim/error.h>
+#include <fleetsim/util.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "check.h"
+
+static void test_arena(void)
+{
+    fsim_arena *a = fsim_arena_new();
+    CHECK(a != NULL, "arena_new");
+    int *small = fsim_arena_calloc(a, 10, sizeof *small);
+    CHECK(small && small[9] == 0, "calloc returns zeroed memory");
+    char *big = fsim_arena_alloc(a, 1 << 20);
+    CHECK(big != NULL && ((uintptr_t)big % sizeof(double)) == 0, "large allocation is aligned");
+    CHECK(fsim_arena_calloc(a, SIZE_MAX / 2, 4) == NULL, "calloc overflow is refused");
+    CHECK_STR(fsim_arena_sprintf(a, "%s-%d", "van", 7), "van-7", "sprintf");
+    CHECK_STR(fsim_arena_strndup(a, "abcdef", 3), "abc", "strndup");
+    CHECK(fsim_arena_strdup(a, NULL) == NULL, "strdup(NULL) is NULL");
+    CHECK(fsim_arena_used(a) >= (1 << 20), "used counts what was handed out");
+    fsim_arena_free(a);
+    fsim_arena_free(NULL);
+}
+
+static void test_numbers(void)
+{
+    char buf[FSIM_NUMBER_BUF];
+    CHECK_STR(fsim_format_double(0.1, buf), "0.1", "0.1 prints shortest");
+    CHECK_STR(fsim_format_double(-3, buf), "-3", "integers print without a fraction");
+    CHECK_STR(fsim_format_double(1e300, buf), "1e+300", "huge values use an exponent");
+    CHECK_STR(fsim_format_double(0.0, buf), "0", "zero");
+    CHECK_STR(fsim_format_double(NAN, buf), "null", "NaN is null");
+    double tricky[] = {1.0 / 3, 2.0 / 3, 5e-324, 1.7976931348623157e308, 123456.789, 0.3};
+    for (size_t i = 0; i < sizeof tricky / sizeof *tricky; i++)
+        CHECK(strtod(fsim_format_double(tricky[i], buf), NULL) == tricky[i],
+              "%s round-trips", buf);
+}
+
+static void test_times(void)
+{
+    double t;
+    char buf[32];
+    CHECK(fsim_time_parse("2026-01-05T00:00:00Z", &t) && t == 1767571200.0, "parse UTC");
+    CHECK(fsim_time_parse("2026-01-05T07:30:00+01:00", &t) && t == 1767571200.0 + 6.5 * 3600,
+          "parse an offset");
+    CHECK(fsim_time_parse("1970-01-01T00:00:00.5Z", &t) && t == 0.5, "fractional seconds");
+    CHECK(fsim_time_parse("2024-02-29T00:00:00Z", &t), "leap day in a leap year");
+    CHECK(!fsim_time_parse("2026-02-29T00:00:00Z", &t), "no leap day in 2026");
+    CHECK(!fsim_time_parse("2026-01-05 00:00:00Z", &t), "space separator refused");
+    CHECK(!fsim_time_parse("2026-01-05T25:00:00Z", &t), "hour 25 refused");
+    CHECK(!fsim_time_parse("2026-01-05T00:00:00", &t), "missing zone refused");
+    CHECK(!fsim_time_parse("2026-01-05T00:00:00Zjunk", &t), "trailing text refused");
+    CHECK_STR(fsim_time_format(1767571200.0, buf), "2026-01-05T00:00:00Z", "format");
+    CHECK_STR(fsim_time_format(-1, buf), "1969-12-31T23:59:59Z", "format before the epoch");
+}
+
+static void test_errors(void)
+{
+    fsim_error e;
+    char buf[600];
+    fsim_error_set(&e, FSIM_INVALID, "config/vehicles.yaml", 12, 5, "vehicles.cargo-van.batteryKwh",
+                   "must be > 0");
+    fsim_error_format(&e, buf, sizeof buf);
+    CHECK_STR(buf, "config/vehicles.yaml:12:5: vehicles.cargo-van.batteryKwh: must be > 0",
+              "error format with every part");
+    fsim_error_set(&e, FSIM_NOT_FOUND, NULL, 0, 0, NULL, "no such vehicle");
+    fsim_error_format(&e, buf, sizeof buf);
+    CHECK_STR(buf, "no such vehicle", "error format with only a message");
+    CHECK_STR(fsim_status_name(FSIM_INVALID), "INVALID", "status name");
+    CHECK(fsim_status_exit_code(FSIM_INVALID) == 2 && fsim_status_exit_code(FSIM_IO) == 1 &&
+              fsim_status_exit_code(FSIM_OK) == 0,
+          "exit codes: 2 bad input, 1 runtime failure");
+}
+
+int main(void)
+{
+    test_arena();
+    test_numbers();
+    test_times();
+    test_errors();
+    return check_done();
+}
