@@ -1,0 +1,157 @@
+/* fleetsim cycle — one vehicle over one speed trace (a CSV file or a route's synthesized
+ * cycle): the check of the energy model against published references. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <fleetsim/geo.h>
+#include <fleetsim/model.h>
+#include <fleetsim/util.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "fleetsim cycle --vehicle TYPE (--cycle FILE.csv | --route ID) [--config DIR] "
+    "[--temperature C] [--json]";
+
+struct cycle_options {
+    const char *vehicle;
+    const char *cycle_file;
+    const char *route;
+    const char *config_dir;
+    double temperature_c;
+    int json;
+};
+
+static int parse_options(int argc, char **argv, struct cycle_options *o)
+{
+    static const struct option longopts[] = {
+        {"vehicle", required_argument, NULL, 'v'}, {"cycle", required_argument, NULL, 'c'},
+        {"route", required_argument, NULL, 'r'},   {"config", required_argument, NULL, 'C'},
+        {"temperature", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    memset(o, 0, sizeof *o);
+    o->temperature_c = 20;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'v': o->vehicle = optarg; break;
+        case 'c': o->cycle_file = optarg; break;
+        case 'r': o->route = optarg; break;
+        case 'C': o->config_dir = optarg; break;
+        case 'j': o->json = 1; break;
+        case 't':
+            if (!cli_parse_double(optarg, &o->temperature_c) || o->temperature_c < -60 ||
+                o->temperature_c > 60)
+                return cli_usage("cycle", usage,
+                                 "--temperature: \"%s\" is not a temperature between -60 and 60",
+                                 optarg);
+            break;
+        case 'h': printf("usage: %s\n", usage); return -1;
+        default:
+            return cli_usage("cycle", usage, "unknown or incomplete option \"%s\"",
+                             argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage("cycle", usage, "unexpected argument \"%s\"", argv[optind]);
+    if (!o->vehicle)
+        return cli_usage("cycle", usage, "--vehicle is required");
+    if (!o->cycle_file == !o->route)
+        return cli_usage("cycle", usage, "give exactly one of --cycle and --route");
+    return 0;
+}
+
+static void print_table(const struct cycle_options *o, const char *cycle_name,
+                        const fsim_energy_totals *t)
+{
+    printf("%-14s %-28s %8s %9s %9s %9s %9s %9s %9s\n", "vehicle", "cycle", "time s",
+           "dist km", "kWh", "kWh/km", "traction", "regen", "aux");
+    printf("%-14s %-28s %8.0f %9.3f %9.3f %9.4f %9.3f %9.3f %9.3f\n", o->vehicle, cycle_name,
+           t->duration_s, t->distance_km, t->energy_kwh, t->kwh_per_km, t->traction_kwh,
+           t->regen_kwh, t->aux_kwh);
+}
+
+static void print_json(const struct cycle_options *o, const char *cycle_name,
+                       const fsim_energy_totals *t)
+{
+    char a[FSIM_NUMBER_BUF], b[FSIM_NUMBER_BUF], c[FSIM_NUMBER_BUF], d[FSIM_NUMBER_BUF];
+    char e[FSIM_NUMBER_BUF], f[FSIM_NUMBER_BUF], g[FSIM_NUMBER_BUF], h[FSIM_NUMBER_BUF];
+    printf("{\"vehicle\":\"%s\",\"cycle\":\"%s\",\"temperatureC\":%s,\"durationSeconds\":%s,"
+           "\"distanceKm\":%s,\"energyKwh\":%s,\"kwhPerKm\":%s,\"tractionKwh\":%s,"
+           "\"regenKwh\":%s,\"auxKwh\":%s}\n",
+           o->vehicle, cycle_name, fsim_format_double(o->temperature_c, a),
+           fsim_format_double(t->duration_s, b), fsim_format_double(t->distance_km, c),
+           fsim_format_double(t->energy_kwh, d), fsim_format_double(t->kwh_per_km, e),
+           fsim_format_double(t->traction_kwh, f), fsim_format_double(t->regen_kwh, g),
+           fsim_format_double(t->aux_kwh, h));
+}
+
+int cmd_cycle(int argc, char **argv)
+{
+    struct cycle_options o;
+    int rc = parse_options(argc, argv, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+
+    fsim_error err;
+    fsim_error_clear(&err);
+    fsim_config *config = NULL;
+    fsim_arena *arena = fsim_arena_new();
+    if (!arena) {
+        fsim_error_set(&err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        rc = cli_fail("cycle", &err);
+        goto out;
+    }
+    if (cli_load_config(cli_config_dir(o.config_dir), NULL, &config, &err) != FSIM_OK) {
+        rc = cli_fail("cycle", &err);
+        goto out;
+    }
+    const fsim_vehicle_type *vehicle = fsim_config_vehicle(config, o.vehicle);
+    if (!vehicle) {
+        fsim_error_set(&err, FSIM_NOT_FOUND, NULL, 0, 0, "--vehicle",
+                       "unknown vehicle type \"%s\"", o.vehicle);
+        rc = cli_fail("cycle", &err);
+        goto out;
+    }
+    fsim_cycle cycle;
+    const char *cycle_name = o.cycle_file;
+    if (o.cycle_file) {
+        if (fsim_cycle_read_csv(o.cycle_file, arena, &cycle, &err) != FSIM_OK) {
+            rc = cli_fail("cycle", &err);
+            goto out;
+        }
+    } else {
+        const fsim_route_def *route = fsim_config_route(config, o.route);
+        fsim_route_path path;
+        if (!route) {
+            fsim_error_set(&err, FSIM_NOT_FOUND, NULL, 0, 0, "--route", "unknown route \"%s\"",
+                           o.route);
+            rc = cli_fail("cycle", &err);
+            goto out;
+        }
+        if (fsim_geo_load_file(route->geojson_path, arena, &path, &err) != FSIM_OK ||
+            fsim_cycle_from_route(&path, &route->params, arena, &cycle, &err) != FSIM_OK) {
+            rc = cli_fail("cycle", &err);
+            goto out;
+        }
+        cycle_name = route->id;
+    }
+    fsim_energy_totals totals;
+    if (fsim_energy_integrate(&vehicle->params, &cycle, o.temperature_c, NULL, NULL, &totals,
+                              &err) != FSIM_OK) {
+        rc = cli_fail("cycle", &err);
+        goto out;
+    }
+    if (o.json)
+        print_json(&o, cycle_name, &totals);
+    else
+        print_table(&o, cycle_name, &totals);
+    rc = 0;
+out:
+    fsim_config_free(config);
+    fsim_arena_free(arena);
+    return rc;
+}

@@ -1,0 +1,52 @@
+/* Helpers shared by the sub-commands: errors, usage, config location. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+int cli_fail(const char *cmd, const fsim_error *err)
+{
+    char buf[1200];
+    fsim_error_format(err, buf, sizeof buf);
+    fprintf(stderr, "fleetsim %s: %s\n", cmd, buf);
+    int code = fsim_status_exit_code(err->status);
+    return code ? code : 1;
+}
+
+int cli_usage(const char *cmd, const char *usage, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "fleetsim %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nusage: %s\n", usage);
+    return 2;
+}
+
+const char *cli_config_dir(const char *option)
+{
+    if (option)
+        return option;
+    const char *env = getenv("FLEETSIM_CONFIG_DIR");
+    return env && *env ? env : "config";
+}
+
+fsim_status cli_load_config(const char *dir, const char *request_overrides, fsim_config **out,
+                            fsim_error *err)
+{
+    const char *env = getenv("FLEETSIM_CONFIG_OVERRIDES");
+    return fsim_config_load(dir, env && *env ? env : NULL, request_overrides, out, err);
+}
+
+int cli_parse_double(const char *text, double *out)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end != '\0' || !isfinite(v))
+        return 0;
+    *out = v;
+    return 1;
+}
