@@ -50,9 +50,18 @@ typedef struct fsim_config {
 } fsim_config;
 
 /* Loads and validates. `dir` is the config directory; `env_overrides_json` and
- * `request_overrides_json` are JSON object texts or NULL. On failure *out is NULL and err
- * names the file (or "FLEETSIM_CONFIG_OVERRIDES" / "overrides"), line, column and the key
- * path (`vehicles.cargo-van.batteryKwh: must be > 0`). */
+ * `request_overrides_json` are JSON object texts or NULL (empty or blank texts count as
+ * none). On failure *out is NULL and err names the file (or "FLEETSIM_CONFIG_OVERRIDES" /
+ * "overrides"), line, column and the key path (`vehicles.cargo-van.batteryKwh: must be > 0`);
+ * status FSIM_NOT_FOUND for a missing YAML file, FSIM_INVALID for any bad content.
+ *
+ * Merge: mappings merge key by key, anything else (numbers, strings, lists such as
+ * chargeCurve) replaces; null does not delete. Only the merged result is validated.
+ * Rules: numbers must be YAML/JSON numbers (a quoted "68" or `true` is an error); unknown
+ * and duplicate keys are errors; names are [A-Za-z0-9][A-Za-z0-9._-]{0,63}; a route's
+ * `geojson` is resolved against `dir` unless absolute and must be an existing file.
+ * `hash` covers the merged values (geojson as written, not resolved), so it does not
+ * depend on YAML formatting or on where the config dir is. */
 fsim_status fsim_config_load(const char *dir, const char *env_overrides_json,
                              const char *request_overrides_json, fsim_config **out,
                              fsim_error *err);
@@ -65,8 +74,9 @@ const fsim_charger_type *fsim_config_charger(const fsim_config *config, const ch
 const fsim_route_def *fsim_config_route(const fsim_config *config, const char *id);
 
 /* The merged configuration as canonical JSON (sorted keys, shortest round-trip numbers),
- * e.g. for GET /v1/config/vehicles. `section` is "vehicles", "chargers" or "routes".
- * The string belongs to the config's arena. */
+ * e.g. for GET /v1/config/vehicles. `section` is "vehicles", "chargers" or "routes"; the
+ * text is `{"<section>": {...}}`, the shape overrides take, so it can be fed back as one.
+ * NULL for another section. The string belongs to the config's arena. */
 const char *fsim_config_section_json(const fsim_config *config, const char *section);
 
 #endif

@@ -15,6 +15,7 @@
     X(USAGE,     2, "bad usage")                                     \
     X(IO,        1, "input/output error")                            \
     X(NOMEM,     1, "out of memory")                                 \
+    X(CANCELLED, 1, "cancelled")                                     \
     X(INTERNAL,  1, "internal error")
 
 typedef enum fsim_status {

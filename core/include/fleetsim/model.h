@@ -52,8 +52,10 @@ typedef struct fsim_route_params {
 } fsim_route_params;
 
 /* A speed trace at 1 Hz: sample i is the state at t = i seconds. `grade` is rise/run
- * (sin θ ≈ tan θ is NOT assumed: the model converts with atan). `distance_m[i]` is the
- * distance travelled from t = 0 to t = i (trapezoidal), so distance_m[0] = 0.
+ * (sin θ ≈ tan θ is NOT assumed: the model converts with atan); grade[i] applies to the
+ * step from sample i−1 to i. `distance_m[i]` is the distance travelled from t = 0 to t = i
+ * (trapezoidal: distance_m[i] = distance_m[i−1] + (v[i−1] + v[i])/2), so distance_m[0] = 0;
+ * the energy integration does not read it (it may be NULL in a hand-built cycle).
  * Arrays are owned by the arena the cycle was made in. */
 typedef struct fsim_cycle {
     size_t n;
@@ -96,25 +98,38 @@ double fsim_aux_power_kw(const fsim_vehicle_params *vehicle, double ambient_c);
 double fsim_step_battery_kw(const fsim_vehicle_params *vehicle, double air_density, double v0_mps,
                             double v1_mps, double grade);
 
-/* Integrates the model over a cycle. `profile` may be NULL (totals only, no allocation);
- * otherwise its arrays are allocated from `arena`. */
+/* Integrates the model over a cycle (the discretisation is documented in model/energy.c).
+ * A cycle of n samples has n − 1 one-second steps; aux + HVAC apply to every step,
+ * standstill included. `profile` may be NULL (totals only, no allocation); otherwise its
+ * arrays are allocated from `arena` and profile->cum_kwh[n−1] == totals->energy_kwh exactly.
+ * speed_mps and grade are borrowed and required. FSIM_INVALID (naming the vehicle field,
+ * e.g. `drivetrainEfficiency`) for parameters the formula cannot use. Pure, thread-safe. */
 fsim_status fsim_energy_integrate(const fsim_vehicle_params *vehicle, const fsim_cycle *cycle,
                                   double ambient_c, fsim_arena *arena, fsim_energy_profile *profile,
                                   fsim_energy_totals *totals, fsim_error *err);
 
 /* Reads a 1 Hz speed trace: the EPA header `cycSecs,cycMps,cycGrade,cycRoadType`, or
- * `seconds,mps[,grade]` (with or without that header). Times must start at 0 and step by
- * exactly 1 s; speeds finite and >= 0; grades finite and within ±0.5. Errors name
- * file:line and the column. */
+ * `seconds,mps[,grade]` (with or without that header; a first row whose first field is a
+ * number is data). RFC 4180 via libcsv; a UTF-8 BOM and blank lines are skipped. Times
+ * must start at 0 and step by exactly 1 s; speeds finite, >= 0 and <= 100 m/s; grades
+ * finite and within ±0.5 (0 when there is no grade column). Errors are FSIM_INVALID
+ * (FSIM_NOT_FOUND / FSIM_IO for the file) with source = path, line, column (1-based) and
+ * path = the column's name: `udds.csv:3:2: cycMps: not a number: "abc"`. */
 fsim_status fsim_cycle_read_csv(const char *path, fsim_arena *arena, fsim_cycle *out,
                                 fsim_error *err);
 
 struct fsim_route_path; /* fleetsim/geo.h */
 
 /* Synthesizes the drive cycle of a route: per segment cruise at its speed (per-feature
- * speed_kph, else params->speed_kph), accelerating and braking within the limits, full
- * stops spread every 1/stops_per_km km with a dwell, a final stop at the end; grade from
- * the path. Deterministic. */
+ * speed_kph, else params->speed_kph), accelerating and braking within the limits (looking
+ * ahead to be at 0 exactly at each stop and at a slower segment's speed on entering it),
+ * full stops at k/stops_per_km km (k = 1, 2, …; one within 1 m of the end merges with the
+ * final stop; stops_per_km 0 = none) each followed by dwell_seconds at rest (rounded; none
+ * after the final stop, which ends the trip), and a final stop at the end. The trace
+ * integrates to the route length (to rounding); grade[i] is the distance-weighted grade of
+ * the segments covered in step i. The algorithm is documented in model/cycle_route.c.
+ * Deterministic. FSIM_INVALID naming the parameter (`brakeMps2`) or the segment
+ * (`segments[3]`) for unusable input. */
 fsim_status fsim_cycle_from_route(const struct fsim_route_path *path,
                                   const fsim_route_params *params, fsim_arena *arena,
                                   fsim_cycle *out, fsim_error *err);

@@ -1,2 +1,0 @@
-/* placeholder until the config module lands; replaced by its sources */
-typedef int fsim__config_placeholder;

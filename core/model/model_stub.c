@@ -1,2 +1,0 @@
-/* placeholder until the model module lands; replaced by its sources */
-typedef int fsim__model_placeholder;
