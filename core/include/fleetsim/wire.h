@@ -1,4 +1,514 @@
-/* fleetsim — the wire contract (placeholder until the wire module lands). */
+/* fleetsim — the wire contract: every struct that crosses a process boundary (CLI files,
+ * HTTP bodies, Pub/Sub payloads, PostgreSQL JSONB) and the one JSON codec for them.
+ *
+ * Each struct's fields are declared ONCE, in the FSIM_WIRE_<TYPE>_FIELDS lists below. From
+ * that one list come the C struct (here), and in core/wire/ the field table that drives the
+ * decoder, the validator, the encoder, equality and the JSON Schema. Docs and code cannot
+ * drift: change a list, and all five change with it.
+ *
+ * A list entry is X(kind, presence, member, "jsonKey", lo, hi, aux, "description"):
+ *
+ *   kind      C member(s)                              JSON
+ *   STR       const char *m                            string, length (bytes) in lo..hi
+ *   INT       int m                                    integer in lo..hi
+ *   NUM       double m                                 finite number in lo..hi
+ *   BOOL      bool m                                   true / false
+ *   TIME      double m (Unix seconds, whole seconds)   RFC 3339 date-time string
+ *   ENUM      fsim_<aux> m                             one of the enum's strings
+ *   OBJ       fsim_<aux> m  (OPT: fsim_<aux> *m)       nested object
+ *   ARR       fsim_<aux> *m; size_t n_m                array of objects, lo..hi items
+ *   STRS      const char **m; size_t n_m               array of strings, lo..hi items
+ *   NUMS      double *m; size_t n_m                    array of numbers (items: aux range)
+ *   JSON      const char *m                            any JSON object, kept as canonical
+ *                                                      compact text (keys sorted)
+ *   FLAT      fsim_<aux> m                             the fields of <aux>, inlined in
+ *                                                      this object (JobMessage = request…)
+ *
+ *   presence  REQ: the key must be present.  OPT: may be absent; then INT/NUM/BOOL/TIME/ENUM
+ *             have `bool has_m` false, and pointers (STR, OBJ, ARR, STRS, NUMS, JSON) are
+ *             NULL. A JSON `null` for an optional key counts as absent (the schema says so).
+ *             A required array may be NULL with count 0: it encodes as []. Decoded arrays
+ *             are never NULL (an empty one gets a non-NULL pointer).
+ *   lo, hi    ranges as above (for NUMS: item count; the items' range comes from aux)
+ *   aux       STR/STRS: a format — none, uuid, hhmm ("HH:MM" 00:00..23:59), ident (1..64
+ *             bytes), text (0..4096 bytes); NUM: none or positive (> lo, not >= lo);
+ *             NUMS: soc (0..1); ENUM/OBJ/ARR/FLAT: the type's suffix (fsim_<aux>).
+ *
+ * Memory: decoded objects live entirely in the caller's fsim_arena (strings included) and
+ * die with it; nothing points into the JSON text or the cJSON tree. Encoders return malloc'd
+ * text that the caller frees with free(). Structs built by hand may point anywhere; the
+ * codec only reads them. */
 #ifndef FLEETSIM_WIRE_H
 #define FLEETSIM_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <fleetsim/arena.h>
+#include <fleetsim/error.h>
+
+struct cJSON; /* <cjson/cJSON.h>; only fsim_wire_decode_json takes one */
+
+/* ---- Enums (each declared once: the C enum, its wire strings and parsers) ------------ */
+
+#define FSIM_STRATEGY_MAP(X)                                                                \
+    X(IMMEDIATE, "immediate")                                                               \
+    X(BALANCED, "balanced")                                                                 \
+    X(PEAK_SHAVING, "peak_shaving")
+
+#define FSIM_RUN_STATUS_MAP(X)                                                              \
+    X(QUEUED, "queued")                                                                     \
+    X(RUNNING, "running")                                                                   \
+    X(SUCCEEDED, "succeeded")                                                               \
+    X(FAILED, "failed")                                                                     \
+    X(CANCELLED, "cancelled")                                                               \
+    X(IMPORTED, "imported")
+
+#define FSIM_TRIP_STATUS_MAP(X)                                                             \
+    X(COMPLETED, "completed")                                                               \
+    X(MISSED, "missed")                                                                     \
+    X(STRANDED, "stranded")
+
+#define FSIM_JOB_MODE_MAP(X)                                                                \
+    X(DB, "db")                                                                             \
+    X(GCS, "gcs")
+
+/* Charging strategy. Same order as sim.h's fsim_strategy_kind. */
+typedef enum fsim_strategy {
+#define FSIM__E(name, text) FSIM_STRAT_##name,
+    FSIM_STRATEGY_MAP(FSIM__E)
+#undef FSIM__E
+} fsim_strategy;
+
+/* Job / result status (the `simulations.status` column holds the same strings). */
+typedef enum fsim_run_status {
+#define FSIM__E(name, text) FSIM_RUN_##name,
+    FSIM_RUN_STATUS_MAP(FSIM__E)
+#undef FSIM__E
+} fsim_run_status;
+
+typedef enum fsim_trip_status {
+#define FSIM__E(name, text) FSIM_TRIP_##name,
+    FSIM_TRIP_STATUS_MAP(FSIM__E)
+#undef FSIM__E
+} fsim_trip_status;
+
+/* Where a Pub/Sub worker puts the result: a PostgreSQL row or a Cloud Storage object. */
+typedef enum fsim_job_mode {
+#define FSIM__E(name, text) FSIM_MODE_##name,
+    FSIM_JOB_MODE_MAP(FSIM__E)
+#undef FSIM__E
+} fsim_job_mode;
+
+/* The wire string of a value ("peak_shaving"); "?" when out of range. */
+const char *fsim_strategy_name(fsim_strategy value);
+const char *fsim_run_status_name(fsim_run_status value);
+const char *fsim_trip_status_name(fsim_trip_status value);
+const char *fsim_job_mode_name(fsim_job_mode value);
+/* Wire string → value; false (and *value untouched) when `text` is not one of them. */
+bool fsim_strategy_parse(const char *text, fsim_strategy *value);
+bool fsim_run_status_parse(const char *text, fsim_run_status *value);
+bool fsim_trip_status_parse(const char *text, fsim_trip_status *value);
+bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
+
+/* ---- Field lists ----------------------------------------------------------------------- */
+
+/* A point where a vehicle stranded. */
+#define FSIM_WIRE_LONLAT_FIELDS(X)                                                          \
+    X(NUM, REQ, lon, "lon", -180, 180, none, "longitude, degrees WGS84")                    \
+    X(NUM, REQ, lat, "lat", -90, 90, none, "latitude, degrees WGS84")
+
+#define FSIM_WIRE_CHARGER_SPEC_FIELDS(X)                                                    \
+    X(STR, REQ, type, "type", 1, 64, none, "charger type, a key of chargers.yaml")          \
+    X(INT, REQ, count, "count", 1, 10000, none, "number of chargers of this type")
+
+#define FSIM_WIRE_DEPOT_SPEC_FIELDS(X)                                                      \
+    X(STR, REQ, id, "id", 1, 64, none, "depot id, referenced by vehicles[].depot; unique")  \
+    X(INT, REQ, utc_offset_minutes, "utcOffsetMinutes", -840, 840, none,                    \
+      "local time = UTC + this many minutes; departures are local times")                   \
+    X(NUM, OPT, grid_limit_kw, "gridLimitKw", 0, 1e6, positive,                             \
+      "site grid connection limit, kW; peak_shaving never exceeds it")                      \
+    X(ARR, REQ, chargers, "chargers", 0, 1000, charger_spec, "chargers installed here")
+
+#define FSIM_WIRE_VEHICLE_GROUP_FIELDS(X)                                                   \
+    X(STR, REQ, type, "type", 1, 64, none, "vehicle type, a key of vehicles.yaml")          \
+    X(INT, OPT, count, "count", 1, 100000, none,                                            \
+      "number of identical vehicles; exactly one of count and vins")                        \
+    X(STRS, OPT, vins, "vins", 1, 100000, ident,                                            \
+      "one vehicle per VIN, unique across the request; exactly one of count and vins")      \
+    X(STR, REQ, depot, "depot", 1, 64, none, "home depot, one of depots[].id")              \
+    X(STR, REQ, route_id, "routeId", 1, 64, none, "route driven, a key of routes.yaml")     \
+    X(STRS, REQ, departures, "departures", 1, 1440, hhmm,                                   \
+      "daily departures, local \"HH:MM\", unique")                                          \
+    X(NUM, REQ, initial_soc, "initialSoc", 0, 1, none, "state of charge at start, 0..1")    \
+    X(NUM, REQ, target_soc, "targetSoc", 0, 1, none, "charging stops at this SoC, 0..1")   \
+    X(NUM, OPT, reserve_soc, "reserveSoc", 0, 1, none,                                      \
+      "minimum SoC to depart, <= targetSoc; default: the vehicle type's")
+
+#define FSIM_WIRE_REQUEST_OUTPUTS_FIELDS(X)                                                 \
+    X(BOOL, OPT, per_vehicle_series, "perVehicleSeries", 0, 0, none,                        \
+      "add each vehicle's SoC series (vehicleSeries) to the result; default false")
+
+#define FSIM_WIRE_REQUEST_FIELDS(X)                                                         \
+    X(STR, REQ, fleet_id, "fleetId", 36, 36, uuid, "fleet the simulation belongs to")       \
+    X(STR, OPT, name, "name", 1, 200, none, "a label for people")                          \
+    X(TIME, REQ, start, "start", 0, 0, none, "start of the horizon, RFC 3339")              \
+    X(INT, REQ, days, "days", 1, 366, none, "length of the horizon in days")                \
+    X(INT, REQ, step_seconds, "stepSeconds", 1, 3600, none, "simulation time step")         \
+    X(INT, REQ, output_interval_seconds, "outputIntervalSeconds", 1, 86400, none,           \
+      "time-series interval, a positive multiple of stepSeconds")                           \
+    X(ENUM, REQ, strategy, "strategy", 0, 0, strategy, "charging strategy")                 \
+    X(NUM, OPT, ambient_temperature_c, "ambientTemperatureC", -60, 60, none,                \
+      "outside air temperature, degrees C; default 20")                                     \
+    X(ARR, REQ, depots, "depots", 1, 100, depot_spec, "depots, ids unique")                 \
+    X(ARR, REQ, vehicles, "vehicles", 1, 10000, vehicle_group, "vehicle groups")            \
+    X(JSON, OPT, overrides, "overrides", 0, 0, none,                                        \
+      "deep-merged over the YAML config, same keys (vehicles, chargers, routes)")           \
+    X(OBJ, OPT, outputs, "outputs", 0, 0, request_outputs, "optional outputs")
+
+#define FSIM_WIRE_SUMMARY_FIELDS(X)                                                         \
+    X(INT, REQ, vehicles, "vehicles", 0, 2000000000, none, "vehicles simulated")            \
+    X(INT, REQ, trips, "trips", 0, 2000000000, none, "trips scheduled")                     \
+    X(INT, REQ, trips_completed, "tripsCompleted", 0, 2000000000, none, "trips completed")  \
+    X(INT, REQ, trips_missed, "tripsMissed", 0, 2000000000, none,                           \
+      "trips not started (below reserve, or still away)")                                   \
+    X(INT, REQ, trips_stranded, "tripsStranded", 0, 2000000000, none,                       \
+      "trips that ran out of energy")                                                       \
+    X(INT, REQ, vehicles_stranded, "vehiclesStranded", 0, 2000000000, none,                 \
+      "vehicles that ran out of energy")                                                    \
+    X(BOOL, REQ, feasible, "feasible", 0, 0, none, "every scheduled trip completed")        \
+    X(NUM, REQ, distance_km, "distanceKm", 0, 1e12, none, "distance driven")                \
+    X(NUM, REQ, energy_used_kwh, "energyUsedKwh", -1e12, 1e12, none,                        \
+      "battery energy used driving, auxiliaries and HVAC included")                         \
+    X(NUM, REQ, aux_energy_kwh, "auxEnergyKwh", 0, 1e12, none,                              \
+      "part of energyUsedKwh spent on auxiliaries and HVAC")                                \
+    X(NUM, REQ, charged_energy_kwh, "chargedEnergyKwh", 0, 1e12, none,                      \
+      "energy delivered into batteries")                                                    \
+    X(NUM, REQ, grid_energy_kwh, "gridEnergyKwh", 0, 1e12, none,                            \
+      "energy drawn from the grid (charger losses included)")                               \
+    X(NUM, REQ, peak_kw, "peakKw", 0, 1e9, none, "highest site load over all depots")       \
+    X(TIME, OPT, peak_at, "peakAt", 0, 0, none, "when peakKw happened")                     \
+    X(NUM, REQ, min_soc, "minSoc", 0, 1, none, "lowest SoC of any vehicle")                 \
+    X(NUM, REQ, kwh_per_km, "kwhPerKm", -1e6, 1e6, none, "energyUsedKwh / distanceKm")      \
+    X(NUM, REQ, charger_utilization, "chargerUtilization", 0, 1, none,                      \
+      "share of charger time spent delivering power")                                       \
+    X(INT, REQ, charging_events, "chargingEvents", 0, 2000000000, none, "charging sessions") \
+    X(NUM, REQ, waiting_seconds_total, "waitingSecondsTotal", 0, 1e15, none,                \
+      "time vehicles queued for a charger, summed")                                         \
+    X(NUM, REQ, waiting_seconds_max, "waitingSecondsMax", 0, 1e15, none,                    \
+      "longest single wait for a charger")                                                  \
+    X(NUM, OPT, energy_cost, "energyCost", 0, 1e15, none,                                   \
+      "gridEnergyKwh times the state's electricity price, when known")                      \
+    X(NUM, OPT, co2_kg, "co2Kg", 0, 1e15, none, "grid CO2 for gridEnergyKwh, when known")
+
+#define FSIM_WIRE_TIME_SERIES_POINT_FIELDS(X)                                               \
+    X(TIME, REQ, t, "t", 0, 0, none, "start of the output interval")                        \
+    X(STR, REQ, depot, "depot", 1, 64, none, "depot id")                                    \
+    X(NUM, REQ, load_kw, "loadKw", 0, 1e9, none, "mean site load over the interval")        \
+    X(INT, REQ, charging, "charging", 0, 2000000000, none, "vehicles charging")             \
+    X(INT, REQ, driving, "driving", 0, 2000000000, none, "vehicles driving")                \
+    X(INT, REQ, waiting, "waiting", 0, 2000000000, none, "vehicles queued for a charger")   \
+    X(NUM, REQ, mean_soc, "meanSoc", 0, 1, none, "mean SoC of the depot's vehicles")        \
+    X(NUM, REQ, min_soc, "minSoc", 0, 1, none, "lowest SoC of the depot's vehicles")        \
+    X(NUM, REQ, energy_kwh, "energyKwh", 0, 1e12, none, "cumulative grid energy")
+
+#define FSIM_WIRE_CHARGING_EVENT_FIELDS(X)                                                  \
+    X(STR, REQ, vehicle_id, "vehicleId", 1, 128, none, "VIN or generated id")               \
+    X(STR, REQ, depot, "depot", 1, 64, none, "depot id")                                    \
+    X(STR, REQ, charger_id, "chargerId", 1, 200, none, "charger, e.g. north/dc-150kw/1")    \
+    X(TIME, REQ, plugged_at, "pluggedAt", 0, 0, none, "arrival at the charger queue")      \
+    X(TIME, REQ, start, "start", 0, 0, none, "power starts, >= pluggedAt")                  \
+    X(TIME, REQ, end, "end", 0, 0, none, "unplugged, >= start")                             \
+    X(NUM, REQ, energy_kwh, "energyKwh", 0, 1e9, none, "energy into the battery")           \
+    X(NUM, REQ, grid_energy_kwh, "gridEnergyKwh", 0, 1e9, none, "energy from the grid")     \
+    X(NUM, REQ, start_soc, "startSoc", 0, 1, none, "SoC at start")                          \
+    X(NUM, REQ, end_soc, "endSoc", 0, 1, none, "SoC at end")                                \
+    X(NUM, REQ, peak_kw, "peakKw", 0, 1e6, none, "highest grid power in the session")       \
+    X(NUM, REQ, wait_seconds, "waitSeconds", 0, 1e12, none, "time queued before start")
+
+#define FSIM_WIRE_TRIP_RESULT_FIELDS(X)                                                     \
+    X(STR, REQ, vehicle_id, "vehicleId", 1, 128, none, "VIN or generated id")               \
+    X(STR, REQ, route_id, "routeId", 1, 64, none, "route")                                  \
+    X(TIME, REQ, depart, "depart", 0, 0, none, "departure (scheduled time when missed)")    \
+    X(TIME, OPT, arrive, "arrive", 0, 0, none, "arrival; absent when missed or stranded")  \
+    X(NUM, REQ, distance_km, "distanceKm", 0, 1e9, none, "distance driven")                 \
+    X(NUM, REQ, energy_kwh, "energyKwh", -1e9, 1e9, none, "battery energy used")            \
+    X(NUM, REQ, kwh_per_km, "kwhPerKm", -1e6, 1e6, none, "energyKwh / distanceKm")          \
+    X(NUM, REQ, start_soc, "startSoc", 0, 1, none, "SoC at departure")                      \
+    X(NUM, REQ, end_soc, "endSoc", 0, 1, none, "SoC at arrival or stranding")               \
+    X(ENUM, REQ, status, "status", 0, 0, trip_status, "outcome")                            \
+    X(OBJ, OPT, stranded_at, "strandedAt", 0, 0, lonlat,                                    \
+      "where the vehicle ran out of energy; only when stranded")
+
+#define FSIM_WIRE_VEHICLE_SERIES_FIELDS(X)                                                  \
+    X(STR, REQ, vehicle_id, "vehicleId", 1, 128, none, "VIN or generated id")               \
+    X(STR, REQ, depot, "depot", 1, 64, none, "home depot")                                  \
+    X(TIME, REQ, start, "start", 0, 0, none, "time of soc[0]")                              \
+    X(INT, REQ, interval_seconds, "intervalSeconds", 1, 86400, none, "spacing of samples") \
+    X(NUMS, REQ, soc, "soc", 0, 100000000, soc, "SoC samples, 0..1")
+
+#define FSIM_WIRE_RESULT_METADATA_FIELDS(X)                                                 \
+    X(STR, REQ, engine_version, "engineVersion", 1, 64, none, "fleetsim version")           \
+    X(STR, REQ, config_hash, "configHash", 1, 128, none,                                    \
+      "hash of the effective config (overrides applied)")                                   \
+    X(STRS, REQ, warnings, "warnings", 0, 10000, text, "things a user should know")        \
+    X(STR, OPT, trace_id, "traceId", 1, 256, none, "request / trace id that started it")
+
+#define FSIM_WIRE_RESULT_FIELDS(X)                                                          \
+    X(STR, OPT, simulation_id, "simulationId", 36, 36, uuid, "absent for local CLI runs")   \
+    X(ENUM, REQ, status, "status", 0, 0, run_status, "succeeded unless the run failed")     \
+    X(OBJ, REQ, summary, "summary", 0, 0, summary, "totals")                                \
+    X(ARR, REQ, time_series_data, "timeSeriesData", 0, 100000000, time_series_point,        \
+      "per depot per output interval")                                                      \
+    X(ARR, REQ, charging_events, "chargingEvents", 0, 100000000, charging_event,            \
+      "every charging session")                                                             \
+    X(ARR, REQ, trips, "trips", 0, 100000000, trip_result, "every scheduled trip")           \
+    X(OBJ, REQ, metadata, "metadata", 0, 0, result_metadata, "provenance")                  \
+    X(ARR, OPT, vehicle_series, "vehicleSeries", 0, 100000000, vehicle_series,              \
+      "per-vehicle SoC, when outputs.perVehicleSeries")
+
+#define FSIM_WIRE_API_ERROR_FIELDS(X)                                                       \
+    X(STR, REQ, code, "code", 1, 64, none, "machine-readable, e.g. invalid_request")        \
+    X(STR, REQ, message, "message", 1, 4096, none, "for people")                            \
+    X(STR, OPT, field, "field", 0, 256, none, "JSON path of the offending field")           \
+    X(STR, OPT, request_id, "requestId", 1, 256, none, "x-request-id of the request")
+
+#define FSIM_WIRE_JOB_STATUS_FIELDS(X)                                                      \
+    X(STR, REQ, id, "id", 36, 36, uuid, "simulation id")                                    \
+    X(STR, REQ, fleet_id, "fleetId", 36, 36, uuid, "fleet")                                 \
+    X(STR, OPT, name, "name", 1, 200, none, "the request's name")                          \
+    X(ENUM, REQ, status, "status", 0, 0, run_status, "where the job is")                    \
+    X(NUM, REQ, progress, "progress", 0, 1, none, "share done, 0..1")                       \
+    X(TIME, REQ, created_at, "createdAt", 0, 0, none, "submitted")                          \
+    X(TIME, REQ, updated_at, "updatedAt", 0, 0, none, "last change")                        \
+    X(TIME, OPT, started_at, "startedAt", 0, 0, none, "a worker started it")                \
+    X(TIME, OPT, finished_at, "finishedAt", 0, 0, none, "succeeded, failed or cancelled")  \
+    X(OBJ, OPT, error, "error", 0, 0, api_error, "why it failed")
+
+#define FSIM_WIRE_JOB_MESSAGE_FIELDS(X)                                                     \
+    X(FLAT, REQ, request, NULL, 0, 0, request, "every SimulationRequest field, inline")     \
+    X(ENUM, REQ, mode, "mode", 0, 0, job_mode, "where the worker stores the result")        \
+    X(STR, OPT, simulation_id, "simulationId", 36, 36, uuid,                                \
+      "the row to update; absent: the worker creates it (deduplicated by message id)")
+
+#define FSIM_WIRE_ERROR_RESPONSE_FIELDS(X)                                                  \
+    X(OBJ, REQ, error, "error", 0, 0, api_error, "what went wrong")
+
+/* Every type: X(ENUM_SUFFIX, c_suffix, "SchemaName"), dependencies first. */
+#define FSIM_WIRE_TYPES(X)                                                                  \
+    X(LONLAT, lonlat, "LonLat")                                                             \
+    X(CHARGER_SPEC, charger_spec, "ChargerSpec")                                            \
+    X(DEPOT_SPEC, depot_spec, "DepotSpec")                                                  \
+    X(VEHICLE_GROUP, vehicle_group, "VehicleGroup")                                         \
+    X(REQUEST_OUTPUTS, request_outputs, "RequestOutputs")                                   \
+    X(REQUEST, request, "SimulationRequest")                                                \
+    X(SUMMARY, summary, "Summary")                                                          \
+    X(TIME_SERIES_POINT, time_series_point, "TimeSeriesPoint")                              \
+    X(CHARGING_EVENT, charging_event, "ChargingEvent")                                      \
+    X(TRIP_RESULT, trip_result, "TripResult")                                               \
+    X(VEHICLE_SERIES, vehicle_series, "VehicleSeries")                                      \
+    X(RESULT_METADATA, result_metadata, "ResultMetadata")                                   \
+    X(RESULT, result, "SimulationResult")                                                   \
+    X(API_ERROR, api_error, "ApiError")                                                     \
+    X(JOB_STATUS, job_status, "JobStatus")                                                  \
+    X(JOB_MESSAGE, job_message, "JobMessage")                                               \
+    X(ERROR_RESPONSE, error_response, "ErrorResponse")
+
+/* ---- The structs, derived from the lists ----------------------------------------------- */
+
+#define FSIM__WM_STR_REQ(m, aux) const char *m;
+#define FSIM__WM_STR_OPT(m, aux) const char *m;
+#define FSIM__WM_INT_REQ(m, aux) int m;
+#define FSIM__WM_INT_OPT(m, aux) bool has_##m; int m;
+#define FSIM__WM_NUM_REQ(m, aux) double m;
+#define FSIM__WM_NUM_OPT(m, aux) bool has_##m; double m;
+#define FSIM__WM_BOOL_REQ(m, aux) bool m;
+#define FSIM__WM_BOOL_OPT(m, aux) bool has_##m; bool m;
+#define FSIM__WM_TIME_REQ(m, aux) double m;
+#define FSIM__WM_TIME_OPT(m, aux) bool has_##m; double m;
+#define FSIM__WM_ENUM_REQ(m, aux) fsim_##aux m;
+#define FSIM__WM_ENUM_OPT(m, aux) bool has_##m; fsim_##aux m;
+#define FSIM__WM_OBJ_REQ(m, aux) fsim_##aux m;
+#define FSIM__WM_OBJ_OPT(m, aux) fsim_##aux *m;
+#define FSIM__WM_ARR_REQ(m, aux) fsim_##aux *m; size_t n_##m;
+#define FSIM__WM_ARR_OPT(m, aux) fsim_##aux *m; size_t n_##m;
+#define FSIM__WM_STRS_REQ(m, aux) const char **m; size_t n_##m;
+#define FSIM__WM_STRS_OPT(m, aux) const char **m; size_t n_##m;
+#define FSIM__WM_NUMS_REQ(m, aux) double *m; size_t n_##m;
+#define FSIM__WM_NUMS_OPT(m, aux) double *m; size_t n_##m;
+#define FSIM__WM_JSON_REQ(m, aux) const char *m;
+#define FSIM__WM_JSON_OPT(m, aux) const char *m;
+#define FSIM__WM_FLAT_REQ(m, aux) fsim_##aux m;
+#define FSIM__WIRE_MEMBER(kind, pres, m, key, lo, hi, aux, doc) FSIM__WM_##kind##_##pres(m, aux)
+
+/* E.g. FSIM_WIRE_VEHICLE_GROUP_FIELDS gives
+ *     typedef struct fsim_vehicle_group {
+ *         const char *type; bool has_count; int count; const char **vins; size_t n_vins;
+ *         const char *depot; const char *route_id; const char **departures;
+ *         size_t n_departures; double initial_soc; double target_soc;
+ *         bool has_reserve_soc; double reserve_soc;
+ *     } fsim_vehicle_group;
+ * and FSIM_WIRE_JOB_MESSAGE_FIELDS: { fsim_request request; fsim_job_mode mode;
+ * const char *simulation_id; } whose JSON has the request's keys inline. */
+#define FSIM__WIRE_STRUCT(suffix, FIELDS)                                                   \
+    typedef struct fsim_##suffix { FIELDS(FSIM__WIRE_MEMBER) } fsim_##suffix;
+
+FSIM__WIRE_STRUCT(lonlat, FSIM_WIRE_LONLAT_FIELDS)
+FSIM__WIRE_STRUCT(charger_spec, FSIM_WIRE_CHARGER_SPEC_FIELDS)
+FSIM__WIRE_STRUCT(depot_spec, FSIM_WIRE_DEPOT_SPEC_FIELDS)
+FSIM__WIRE_STRUCT(vehicle_group, FSIM_WIRE_VEHICLE_GROUP_FIELDS)
+FSIM__WIRE_STRUCT(request_outputs, FSIM_WIRE_REQUEST_OUTPUTS_FIELDS)
+FSIM__WIRE_STRUCT(request, FSIM_WIRE_REQUEST_FIELDS)
+FSIM__WIRE_STRUCT(summary, FSIM_WIRE_SUMMARY_FIELDS)
+FSIM__WIRE_STRUCT(time_series_point, FSIM_WIRE_TIME_SERIES_POINT_FIELDS)
+FSIM__WIRE_STRUCT(charging_event, FSIM_WIRE_CHARGING_EVENT_FIELDS)
+FSIM__WIRE_STRUCT(trip_result, FSIM_WIRE_TRIP_RESULT_FIELDS)
+FSIM__WIRE_STRUCT(vehicle_series, FSIM_WIRE_VEHICLE_SERIES_FIELDS)
+FSIM__WIRE_STRUCT(result_metadata, FSIM_WIRE_RESULT_METADATA_FIELDS)
+FSIM__WIRE_STRUCT(result, FSIM_WIRE_RESULT_FIELDS)
+FSIM__WIRE_STRUCT(api_error, FSIM_WIRE_API_ERROR_FIELDS)
+FSIM__WIRE_STRUCT(job_status, FSIM_WIRE_JOB_STATUS_FIELDS)
+FSIM__WIRE_STRUCT(job_message, FSIM_WIRE_JOB_MESSAGE_FIELDS)
+FSIM__WIRE_STRUCT(error_response, FSIM_WIRE_ERROR_RESPONSE_FIELDS)
+
+/* The type tag of the generic entry points: FSIM_WIRE_REQUEST ⇔ fsim_request, … */
+typedef enum fsim_wire_type {
+#define FSIM__E(upper, lower, schema_name) FSIM_WIRE_##upper,
+    FSIM_WIRE_TYPES(FSIM__E)
+#undef FSIM__E
+    FSIM_WIRE_TYPE_COUNT
+} fsim_wire_type;
+
+/* ---- Generic API ------------------------------------------------------------------------- */
+
+enum {
+    /* decode: skip keys that are not in the contract instead of rejecting them */
+    FSIM_WIRE_IGNORE_UNKNOWN = 1u << 0,
+    /* encode / schema: 2-space indentation, one member per line (compact otherwise) */
+    FSIM_WIRE_PRETTY = 1u << 1,
+};
+
+/* "SimulationRequest", …; NULL for an unknown type. */
+const char *fsim_wire_type_name(fsim_wire_type type);
+/* sizeof the struct of `type` (0 for an unknown type). */
+size_t fsim_wire_type_size(fsim_wire_type type);
+
+/* Parses `len` bytes of JSON text (need not be NUL-terminated) and decodes it as `type`,
+ * validating every field (types, ranges, formats, enums, required keys, unknown and
+ * duplicate keys, cross-field rules). On success *out points to a new object in `arena`.
+ * On failure returns FSIM_INVALID (FSIM_NOMEM when out of memory), leaves *out NULL and
+ * fills `err`: `source` is the caller's label (a file name, "request body"); malformed
+ * JSON sets line and column (1-based, columns count characters); otherwise `path` is the
+ * first offending field (`vehicles[2].initialSoc`) and `message` says what is wrong
+ * (`must be between 0 and 1`). "First" = document order within an object, missing keys
+ * after the keys present, cross-field rules after the fields they relate. */
+fsim_status fsim_wire_decode(fsim_wire_type type, const char *json, size_t len,
+                             const char *source, unsigned flags, fsim_arena *arena, void **out,
+                             fsim_error *err);
+
+/* The same from an already-parsed cJSON node (borrowed, not modified). Errors carry a path
+ * but no line/column. */
+fsim_status fsim_wire_decode_json(fsim_wire_type type, const struct cJSON *node,
+                                  const char *source, unsigned flags, fsim_arena *arena,
+                                  void **out, fsim_error *err);
+
+/* Checks an object built in C against the same rules the decoder applies (ranges, formats,
+ * required pointers, cross-field rules). FSIM_OK or FSIM_INVALID with `err` filled. */
+fsim_status fsim_wire_validate(fsim_wire_type type, const void *obj, const char *source,
+                               fsim_error *err);
+
+/* Encodes `obj` as JSON: keys in declaration order, numbers shortest round-trip (non-finite
+ * → null), times RFC 3339 UTC whole seconds, optional members omitted when absent, no
+ * trailing newline. The encoder does not validate (see fsim_wire_validate) and trusts JSON
+ * members (overrides) to hold valid JSON. Returns malloc'd NUL-terminated text — the
+ * caller frees it with free() — and its length in *len (may be NULL); NULL when out of
+ * memory (or nesting deeper than 127 levels in a hand-built overrides text). */
+char *fsim_wire_encode(fsim_wire_type type, const void *obj, unsigned flags, size_t *len);
+
+/* Streaming variant for large results: the text is handed to `write` in chunks of about
+ * 64 KiB, in order; `write` returns false to abort (then FSIM_IO). */
+typedef bool (*fsim_wire_write_fn)(void *user, const char *data, size_t len);
+fsim_status fsim_wire_encode_to(fsim_wire_type type, const void *obj, unsigned flags,
+                                fsim_wire_write_fn write, void *user, fsim_error *err);
+
+/* Deep equality of two objects of `type`: same presence, same values (numbers compared
+ * exactly), same strings, same array lengths and elements. */
+bool fsim_wire_equal(fsim_wire_type type, const void *a, const void *b);
+
+/* The JSON Schema (draft 2020-12) of `type`, derived from the same field lists.
+ * ref_prefix NULL: a standalone document with "$schema" and every nested type under
+ * "$defs" (references "#/$defs/Name"). ref_prefix e.g. "#/components/schemas/": only this
+ * type's schema, nested types referenced as ref_prefix + name (for an OpenAPI document, call
+ * it for every type). Returns malloc'd text (free() it), length in *len; NULL when out of
+ * memory or for an unknown type. */
+char *fsim_wire_schema(fsim_wire_type type, const char *ref_prefix, unsigned flags,
+                       size_t *len);
+
+/* Minutes after midnight of a valid "HH:MM" (00:00..23:59), else -1. */
+int fsim_wire_hhmm_minutes(const char *hhmm);
+
+/* ---- Typed conveniences ----------------------------------------------------------------- */
+
+static inline fsim_status fsim_request_decode(const char *json, size_t len, const char *source,
+                                              unsigned flags, fsim_arena *arena,
+                                              fsim_request **out, fsim_error *err)
+{
+    void *p = NULL;
+    fsim_status s = fsim_wire_decode(FSIM_WIRE_REQUEST, json, len, source, flags, arena, &p,
+                                     err);
+    *out = (fsim_request *)p;
+    return s;
+}
+
+static inline fsim_status fsim_result_decode(const char *json, size_t len, const char *source,
+                                             unsigned flags, fsim_arena *arena,
+                                             fsim_result **out, fsim_error *err)
+{
+    void *p = NULL;
+    fsim_status s = fsim_wire_decode(FSIM_WIRE_RESULT, json, len, source, flags, arena, &p,
+                                     err);
+    *out = (fsim_result *)p;
+    return s;
+}
+
+static inline fsim_status fsim_job_message_decode(const char *json, size_t len,
+                                                  const char *source, unsigned flags,
+                                                  fsim_arena *arena, fsim_job_message **out,
+                                                  fsim_error *err)
+{
+    void *p = NULL;
+    fsim_status s = fsim_wire_decode(FSIM_WIRE_JOB_MESSAGE, json, len, source, flags, arena,
+                                     &p, err);
+    *out = (fsim_job_message *)p;
+    return s;
+}
+
+static inline char *fsim_request_encode(const fsim_request *req, unsigned flags, size_t *len)
+{
+    return fsim_wire_encode(FSIM_WIRE_REQUEST, req, flags, len);
+}
+
+static inline char *fsim_result_encode(const fsim_result *res, unsigned flags, size_t *len)
+{
+    return fsim_wire_encode(FSIM_WIRE_RESULT, res, flags, len);
+}
+
+static inline char *fsim_job_status_encode(const fsim_job_status *job, unsigned flags,
+                                           size_t *len)
+{
+    return fsim_wire_encode(FSIM_WIRE_JOB_STATUS, job, flags, len);
+}
+
+static inline char *fsim_job_message_encode(const fsim_job_message *msg, unsigned flags,
+                                            size_t *len)
+{
+    return fsim_wire_encode(FSIM_WIRE_JOB_MESSAGE, msg, flags, len);
+}
+
+static inline char *fsim_error_response_encode(const fsim_error_response *resp, unsigned flags,
+                                               size_t *len)
+{
+    return fsim_wire_encode(FSIM_WIRE_ERROR_RESPONSE, resp, flags, len);
+}
+
 #endif

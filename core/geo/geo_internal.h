@@ -1,0 +1,36 @@
+/* Internal to core/geo: the point list the GeoJSON walker fills and the path arithmetic
+ * (geo_path.c) that turns it into a fsim_route_path. */
+#ifndef FLEETSIM_GEO_INTERNAL_H
+#define FLEETSIM_GEO_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <fleetsim/geo.h>
+
+/* Consecutive points closer than this are one point (a zero-length segment is dropped). */
+#define FSIM__GEO_MIN_SEGMENT_M 1e-3
+
+/* Points in path order, heap-owned (malloc), growing by doubling. seg_m[i] and kph[i]
+ * describe the segment that ends at point i (unused for i = 0). */
+typedef struct fsim__geo_points {
+    double *lon, *lat, *ele, *seg_m, *kph;
+    size_t n, cap;
+} fsim__geo_points;
+
+/* Appends a point unless it lies within FSIM__GEO_MIN_SEGMENT_M of the last one.
+ * Returns false only when out of memory. */
+bool fsim__geo_points_push(fsim__geo_points *p, double lon, double lat, double ele, double kph);
+void fsim__geo_points_release(fsim__geo_points *p);
+
+/* Copies the points (n >= 2) into `arena` as a route path: distances, length, smoothed
+ * grades and per-segment speeds. The depot fields are left to the caller. */
+fsim_status fsim__geo_build_path(const fsim__geo_points *p, fsim_arena *arena,
+                                 fsim_route_path *out, fsim_error *err);
+
+/* Smoothed grade of each of the n−1 segments from n cumulative distances (strictly
+ * increasing) and n elevations; see fleetsim/geo.h for the method. */
+void fsim__geo_smooth_grades(size_t n, const double *dist, const double *ele, double half_window,
+                             double *grade);
+
+#endif

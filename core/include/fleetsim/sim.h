@@ -1,0 +1,94 @@
+/* fleetsim — the fleet engine (pure: no I/O, no clock, no globals).
+ *
+ * Time-stepped at `step_s` over the horizon; each vehicle is parked (idle, waiting for a
+ * charger, or charging) or driving a trip. Work per step is proportional to the vehicles
+ * whose state changes or that are charging: departures and arrivals come from a calendar
+ * of step buckets, a trip's energy is applied from its route's cumulative energy profile
+ * (so the outcome of a trip, completed or stranded where and when, is known the moment it
+ * departs), and a driving vehicle's SoC is evaluated only when an output needs it.
+ * Same input ⇒ byte-identical output. */
+#ifndef FLEETSIM_SIM_H
+#define FLEETSIM_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <fleetsim/arena.h>
+#include <fleetsim/error.h>
+#include <fleetsim/geo.h>
+#include <fleetsim/model.h>
+#include <fleetsim/wire.h>
+
+typedef enum fsim_strategy_kind {
+    FSIM_STRATEGY_IMMEDIATE,
+    FSIM_STRATEGY_BALANCED,
+    FSIM_STRATEGY_PEAK_SHAVING,
+} fsim_strategy_kind;
+
+/* One physical charger at a depot. */
+typedef struct fsim_sim_charger {
+    const char *id;   /* "north/dc-150kw/1" */
+    double power_kw;
+    bool dc;
+    double efficiency;
+} fsim_sim_charger;
+
+typedef struct fsim_sim_depot {
+    const char *id;
+    int utc_offset_minutes;
+    bool has_grid_limit;
+    double grid_limit_kw;
+    size_t n_chargers;
+    fsim_sim_charger *chargers; /* sorted fastest first, then by id */
+} fsim_sim_depot;
+
+/* A route as driven by one vehicle type at the run's temperature: the cumulative energy
+ * profile (1 s samples) plus the prefix extremes the engine needs for O(1) SoC look-ups and
+ * O(log n)-or-better strand detection. */
+typedef struct fsim_sim_route_profile {
+    const char *route_id;
+    const fsim_route_path *path;      /* borrowed, for the position of a stranding */
+    fsim_energy_profile energy;       /* cum_kwh / cum_km, n samples, t = 0..n−1 s */
+    double *prefix_max_kwh;           /* max(cum_kwh[0..i]) */
+    double *prefix_min_kwh;           /* min(cum_kwh[0..i]) */
+    double aux_kw;                    /* aux + HVAC power while driving */
+} fsim_sim_route_profile;
+
+typedef struct fsim_sim_vehicle {
+    const char *id;                   /* VIN or "<type>-<group>-<k>" */
+    const char *type;
+    const fsim_vehicle_params *params;
+    size_t depot;                     /* index into depots */
+    const fsim_sim_route_profile *route;
+    size_t n_departures;
+    const int *departure_minutes;     /* minutes after local midnight, ascending, unique */
+    double initial_soc;
+    double target_soc;
+    double reserve_soc;
+} fsim_sim_vehicle;
+
+typedef struct fsim_sim_input {
+    double start;                     /* Unix seconds */
+    int days;
+    int step_s;
+    int output_interval_s;
+    fsim_strategy_kind strategy;
+    bool per_vehicle_series;
+    size_t n_depots;
+    fsim_sim_depot *depots;
+    size_t n_vehicles;
+    fsim_sim_vehicle *vehicles;
+} fsim_sim_input;
+
+/* Fills a route profile from an energy profile (borrowed: its arrays must outlive the
+ * run) and computes the prefix extremes into `arena`. */
+fsim_status fsim_sim_route_profile_init(fsim_sim_route_profile *profile, const char *route_id,
+                                        const fsim_route_path *path,
+                                        const fsim_energy_profile *energy, double aux_kw,
+                                        fsim_arena *arena, fsim_error *err);
+
+/* Called between simulated days with (days done, days total); return false to stop the
+ * run early (it then fails with FSIM_CANCELLED). */
+typedef bool (*fsim_sim_progress_fn)(void *user, int day_done, int days_total);
+
+#endif

@@ -1,0 +1,621 @@
+/* The fleet engine's main loop (see fleetsim/sim.h for the model of time and work). */
+#include "engine.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef enum vstate { PARKED, WAITING, CHARGING, DRIVING, STRANDED } vstate;
+
+struct vehicle_state {
+    vstate state;
+    double e_kwh;          /* stored energy now (DRIVING: at departure) */
+    double cap_kwh;
+    double target_kwh;
+    /* DRIVING */
+    double depart_t;
+    double arrive_t;       /* arrival, or the moment it strands */
+    double e_after_kwh;    /* stored energy when the trip ends */
+    double trip_aux_kwh, trip_driven_kwh;
+    bool strands;
+    size_t end_next;       /* next vehicle in the same end-of-drive bucket, or SIZE_MAX */
+    /* WAITING / CHARGING */
+    double arrived_t;
+    unsigned queue_gen;
+    size_t charger;        /* CHARGING: index into the depot's chargers */
+    size_t event;          /* CHARGING: index of its open event */
+    /* schedule cursor: its next departure id */
+    size_t next_dep;
+};
+
+struct queue_entry {
+    size_t vehicle;
+    unsigned gen;
+};
+
+struct depot_state {
+    size_t *occupant;      /* per charger: vehicle or SIZE_MAX */
+    size_t n_free;
+    size_t *charging;      /* vehicles charging, ordered by next departure (then index) */
+    size_t n_charging;
+    struct queue_entry *queue;
+    size_t q_head, q_tail, q_cap;
+    int driving;
+    double interval_kwh;   /* grid energy in the current output interval */
+    double total_kwh;
+    double step_kw;
+    /* snapshot at the start of the current output interval */
+    int snap_charging, snap_driving, snap_waiting;
+    double snap_mean_soc, snap_min_soc;
+    size_t n_vehicles;
+};
+
+struct engine {
+    const fsim_sim_input *in;
+    fsim_arena *arena;
+    struct fsim__schedule sched;
+    struct vehicle_state *vs;
+    struct depot_state *ds;
+    size_t *end_head;      /* per step: first vehicle whose drive ends then */
+    size_t *scratch;       /* n_vehicles: one step's ending drives, sorted */
+    double *dep_time;      /* departure id → Unix s */
+    struct fsim__output *out;
+    double start;
+    double step_h;
+};
+
+#define NONE ((size_t)-1)
+
+static double vehicle_soc_of_energy(const struct vehicle_state *v, double e)
+{
+    double soc = e / v->cap_kwh;
+    return soc < 0 ? 0 : soc > 1 ? 1 : soc;
+}
+
+/* Energy stored s seconds into a trip that left with e0: the unclamped e0 − cum(s), less
+ * what regen could not store because the battery was full (reflection at the capacity:
+ * the overflow so far is max(0, e0 − min cum[0..s] − cap)). */
+static double trip_energy_at(const fsim_sim_route_profile *r, double e0, double cap, size_t s)
+{
+    double overflow = e0 - r->prefix_min_kwh[s] - cap;
+    return e0 - r->energy.cum_kwh[s] - (overflow > 0 ? overflow : 0);
+}
+
+static double next_departure_t(const struct engine *eng, size_t v)
+{
+    const struct vehicle_state *vs = &eng->vs[v];
+    if (vs->next_dep < eng->sched.vehicle_first[v + 1])
+        return eng->dep_time[vs->next_dep];
+    return eng->start + (double)eng->in->days * 86400.0;
+}
+
+static fsim_status grow_events(struct engine *eng, fsim_error *err)
+{
+    struct fsim__output *o = eng->out;
+    if (o->n_events < o->cap_events)
+        return FSIM_OK;
+    size_t cap = o->cap_events ? o->cap_events * 2 : 1024;
+    struct fsim__event *bigger = fsim_arena_calloc(eng->arena, cap, sizeof *bigger);
+    if (!bigger)
+        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    if (o->n_events)
+        memcpy(bigger, o->events, o->n_events * sizeof *bigger);
+    o->events = bigger;
+    o->cap_events = cap;
+    return FSIM_OK;
+}
+
+static void enqueue(struct engine *eng, size_t v, double t)
+{
+    struct vehicle_state *vs = &eng->vs[v];
+    struct depot_state *d = &eng->ds[eng->in->vehicles[v].depot];
+    vs->state = WAITING;
+    vs->arrived_t = t;
+    vs->queue_gen++;
+    if (d->q_tail == d->q_cap) {
+        /* Compact: drop popped and stale entries (vehicles that left while waiting). At most
+         * one live entry per vehicle remains, so there is room: q_cap = vehicles + 1. */
+        size_t live = 0;
+        for (size_t q = d->q_head; q < d->q_tail; q++) {
+            const struct vehicle_state *u = &eng->vs[d->queue[q].vehicle];
+            if (u->state == WAITING && u->queue_gen == d->queue[q].gen)
+                d->queue[live++] = d->queue[q];
+        }
+        d->q_head = 0;
+        d->q_tail = live;
+    }
+    d->queue[d->q_tail++] = (struct queue_entry){v, vs->queue_gen};
+}
+
+/* Keeps the charging list ordered by next departure, then vehicle index, so that
+ * peak_shaving serves the earliest departure first without sorting every step. */
+static void charging_insert(struct engine *eng, struct depot_state *d, size_t v)
+{
+    double key = next_departure_t(eng, v);
+    size_t i = d->n_charging;
+    while (i > 0) {
+        size_t u = d->charging[i - 1];
+        double ku = next_departure_t(eng, u);
+        if (ku < key || (ku == key && u < v))
+            break;
+        d->charging[i] = u;
+        i--;
+    }
+    d->charging[i] = v;
+    d->n_charging++;
+}
+
+static void charging_remove(struct depot_state *d, size_t v)
+{
+    size_t i = 0;
+    while (i < d->n_charging && d->charging[i] != v)
+        i++;
+    if (i == d->n_charging)
+        return;
+    memmove(d->charging + i, d->charging + i + 1, (d->n_charging - i - 1) * sizeof *d->charging);
+    d->n_charging--;
+}
+
+/* Ends a vehicle's charging session at time t: closes its event, frees the charger. */
+static void unplug(struct engine *eng, size_t v, double t)
+{
+    struct vehicle_state *vs = &eng->vs[v];
+    struct depot_state *d = &eng->ds[eng->in->vehicles[v].depot];
+    struct fsim__event *ev = &eng->out->events[vs->event];
+    ev->end = t;
+    ev->end_soc = vehicle_soc_of_energy(vs, vs->e_kwh);
+    if (!ev->drew_power)
+        ev->start = ev->plugged;
+    eng->out->plugged_seconds += t - ev->plugged;
+    d->occupant[vs->charger] = NONE;
+    d->n_free++;
+    charging_remove(d, v);
+    vs->state = PARKED;
+}
+
+/* Gives free chargers to waiting vehicles, first come first served; each takes the fastest
+ * free charger (chargers are sorted fastest first). */
+static fsim_status assign_chargers(struct engine *eng, size_t di, double t, fsim_error *err)
+{
+    struct depot_state *d = &eng->ds[di];
+    const fsim_sim_depot *dep = &eng->in->depots[di];
+    while (d->n_free > 0 && d->q_head < d->q_tail) {
+        struct queue_entry qe = d->queue[d->q_head++];
+        struct vehicle_state *vs = &eng->vs[qe.vehicle];
+        if (vs->state != WAITING || vs->queue_gen != qe.gen)
+            continue; /* left the queue (departed) since */
+        size_t c = 0;
+        while (d->occupant[c] != NONE)
+            c++;
+        fsim_status st = grow_events(eng, err);
+        if (st != FSIM_OK)
+            return st;
+        d->occupant[c] = qe.vehicle;
+        d->n_free--;
+        vs->state = CHARGING;
+        vs->charger = c;
+        vs->event = eng->out->n_events++;
+        eng->out->events[vs->event] = (struct fsim__event){
+            .vehicle = qe.vehicle, .depot = di, .charger = c, .arrived = vs->arrived_t,
+            .plugged = t, .start = t, .end = t,
+            .start_soc = vehicle_soc_of_energy(vs, vs->e_kwh)};
+        charging_insert(eng, d, qe.vehicle);
+        (void)dep;
+    }
+    return FSIM_OK;
+}
+
+/* One step of charging at a depot: each plugged vehicle's power under the strategy, energy
+ * applied, vehicles that reach their target unplug at the end of the step. */
+static void charge_step(struct engine *eng, size_t di, double t)
+{
+    const fsim_sim_input *in = eng->in;
+    const fsim_sim_depot *dep = &in->depots[di];
+    struct depot_state *d = &eng->ds[di];
+    const double dt_h = eng->step_h;
+    double headroom = dep->has_grid_limit ? dep->grid_limit_kw : INFINITY;
+    double load = 0;
+    size_t i = 0;
+    while (i < d->n_charging) {
+        size_t v = d->charging[i];
+        struct vehicle_state *vs = &eng->vs[v];
+        const fsim_sim_charger *ch = &dep->chargers[vs->charger];
+        const fsim_sim_vehicle *veh = &in->vehicles[v];
+        double need_batt = vs->target_kwh - vs->e_kwh;
+        double p = fsim__charge_limit_kw(veh->params, ch, vs->e_kwh / vs->cap_kwh);
+        double p_to_target = need_batt / (ch->efficiency * dt_h);
+        if (p_to_target < p)
+            p = p_to_target;
+        if (in->strategy == FSIM_STRATEGY_BALANCED) {
+            double hours_left = (next_departure_t(eng, v) - t) / 3600.0;
+            if (hours_left < dt_h)
+                hours_left = dt_h;
+            double even = need_batt / ch->efficiency / hours_left;
+            if (even < p)
+                p = even;
+        } else if (in->strategy == FSIM_STRATEGY_PEAK_SHAVING) {
+            if (p > headroom)
+                p = headroom;
+            headroom -= p;
+        }
+        if (p < 0)
+            p = 0;
+        double grid = p * dt_h;
+        double batt = grid * ch->efficiency;
+        struct fsim__event *ev = &eng->out->events[vs->event];
+        if (p > 0) {
+            if (!ev->drew_power) {
+                ev->drew_power = true;
+                ev->start = t;
+            }
+            if (p > ev->peak_kw)
+                ev->peak_kw = p;
+            eng->out->delivering_seconds += in->step_s;
+        }
+        vs->e_kwh += batt;
+        ev->energy_kwh += batt;
+        ev->grid_kwh += grid;
+        eng->out->accounts[v].charged_kwh += batt;
+        load += p;
+        /* Done: at target (within rounding) — leave the charger for the next in line. */
+        if (vs->target_kwh - vs->e_kwh <= 1e-9 * vs->cap_kwh) {
+            unplug(eng, v, t + in->step_s);
+            continue; /* the list shifted into position i */
+        }
+        i++;
+    }
+    d->step_kw = load;
+    d->interval_kwh += load * dt_h;
+    d->total_kwh += load * dt_h;
+}
+
+/* A departure: the trip is missed (below reserve, still out, stranded) or starts, and its
+ * whole outcome — arrival or the second it runs dry — is decided now from the profile. */
+static void depart(struct engine *eng, size_t dep_id, double t)
+{
+    const fsim_sim_input *in = eng->in;
+    size_t v = eng->sched.vehicle_of[dep_id];
+    const fsim_sim_vehicle *veh = &in->vehicles[v];
+    struct vehicle_state *vs = &eng->vs[v];
+    struct depot_state *d = &eng->ds[veh->depot];
+    struct fsim__trip *trip = &eng->out->trips[dep_id];
+    vs->next_dep = dep_id + 1;
+
+    double soc = vehicle_soc_of_energy(vs, vs->e_kwh);
+    *trip = (struct fsim__trip){.vehicle = v, .depart = t, .arrive = t, .start_soc = soc,
+                                .end_soc = soc, .status = FSIM__TRIP_MISSED};
+    if (vs->state == DRIVING) {
+        trip->reason = FSIM__MISS_STILL_DRIVING;
+        trip->start_soc = trip->end_soc = NAN; /* not at the depot: no SoC to report */
+        return;
+    }
+    if (vs->state == STRANDED) {
+        trip->reason = FSIM__MISS_STRANDED;
+        trip->start_soc = trip->end_soc = 0;
+        return;
+    }
+    if (soc < veh->reserve_soc) {
+        trip->reason = FSIM__MISS_LOW_SOC;
+        return;
+    }
+    if (vs->state == CHARGING)
+        unplug(eng, v, t);
+    /* A WAITING vehicle simply leaves: its queue entry goes stale (generation check). */
+
+    const fsim_sim_route_profile *r = veh->route;
+    const size_t n = r->energy.n;
+    const double e0 = vs->e_kwh, cap = vs->cap_kwh;
+    size_t end_s = n - 1;
+    /* Fast path: the lowest the energy can go is above zero ⇒ the trip completes. */
+    double overflow_end = e0 - r->prefix_min_kwh[n - 1] - cap;
+    double lowest = e0 - r->prefix_max_kwh[n - 1] - (overflow_end > 0 ? overflow_end : 0);
+    double min_e = lowest;
+    bool strands = false;
+    if (lowest < 0 || overflow_end > 0) {
+        min_e = e0;
+        for (size_t s = 1; s < n; s++) {
+            double e = trip_energy_at(r, e0, cap, s);
+            if (e < 0) {
+                strands = true;
+                end_s = s;
+                min_e = 0;
+                break;
+            }
+            if (e < min_e)
+                min_e = e;
+        }
+    }
+    double e_end = strands ? 0 : trip_energy_at(r, e0, cap, end_s);
+    double aux = r->aux_kw * (double)end_s / 3600.0;
+    vs->state = DRIVING;
+    vs->depart_t = t;
+    vs->e_after_kwh = e_end;
+    vs->trip_aux_kwh = aux;
+    vs->trip_driven_kwh = e0 - e_end - aux;
+    vs->strands = strands;
+    vs->arrive_t = t + (double)end_s;
+    d->driving++;
+
+    trip->arrive = t + (double)end_s;
+    trip->distance_km = r->energy.cum_km[end_s];
+    trip->energy_kwh = e0 - e_end;
+    trip->end_soc = vehicle_soc_of_energy(vs, e_end);
+    trip->status = strands ? FSIM__TRIP_STRANDED : FSIM__TRIP_COMPLETED;
+    if (strands)
+        fsim_geo_point_at(r->path, r->energy.cum_km[end_s] * 1000.0, &trip->stranded_lon,
+                          &trip->stranded_lat);
+
+    struct fsim__vehicle_account *acc = &eng->out->accounts[v];
+    double min_soc = min_e / cap;
+    if (min_soc < acc->min_soc)
+        acc->min_soc = min_soc < 0 ? 0 : min_soc;
+
+    /* The drive ends at the first step boundary at or after the arrival; beyond the horizon
+     * it simply never ends inside the run (the trip record already says how it ends). */
+    double rel = (trip->arrive - eng->start) / in->step_s;
+    size_t end_step = (size_t)ceil(rel - 1e-9);
+    if (end_step < eng->sched.n_steps) {
+        vs->end_next = eng->end_head[end_step];
+        eng->end_head[end_step] = v;
+    }
+}
+
+/* The end of a drive: energy settles, the vehicle parks (and queues if it needs charge) or
+ * is stranded for the rest of the run. */
+static void end_drive(struct engine *eng, size_t v)
+{
+    struct vehicle_state *vs = &eng->vs[v];
+    struct depot_state *d = &eng->ds[eng->in->vehicles[v].depot];
+    struct fsim__vehicle_account *acc = &eng->out->accounts[v];
+    acc->driven_kwh += vs->trip_driven_kwh;
+    acc->aux_kwh += vs->trip_aux_kwh;
+    vs->e_kwh = vs->e_after_kwh;
+    d->driving--;
+    if (vs->strands) {
+        vs->state = STRANDED;
+        acc->stranded = true;
+        return;
+    }
+    vs->state = PARKED;
+    if (vs->e_kwh < vs->target_kwh - 1e-9)
+        enqueue(eng, v, vs->arrive_t);
+}
+
+/* Ends the drives of one step in arrival order (then vehicle order), so the queue at the
+ * depot is first come, first served whatever order the trips were scheduled in. */
+static void end_drives(struct engine *eng, size_t step)
+{
+    size_t n = 0;
+    for (size_t v = eng->end_head[step]; v != NONE; v = eng->vs[v].end_next)
+        eng->scratch[n++] = v;
+    for (size_t i = 1; i < n; i++) { /* insertion sort: buckets are small */
+        size_t v = eng->scratch[i], j = i;
+        double key = eng->vs[v].arrive_t;
+        while (j > 0 && (eng->vs[eng->scratch[j - 1]].arrive_t > key ||
+                         (eng->vs[eng->scratch[j - 1]].arrive_t == key && eng->scratch[j - 1] > v))) {
+            eng->scratch[j] = eng->scratch[j - 1];
+            j--;
+        }
+        eng->scratch[j] = v;
+    }
+    for (size_t i = 0; i < n; i++) {
+        eng->vs[eng->scratch[i]].end_next = NONE;
+        end_drive(eng, eng->scratch[i]);
+    }
+}
+
+/* SoC of a vehicle at time t (driving vehicles are evaluated from their trip profile). */
+static double soc_at(const struct engine *eng, size_t v, double t)
+{
+    const struct vehicle_state *vs = &eng->vs[v];
+    if (vs->state != DRIVING)
+        return vehicle_soc_of_energy(vs, vs->e_kwh);
+    const fsim_sim_route_profile *r = eng->in->vehicles[v].route;
+    double s = t - vs->depart_t;
+    size_t si = s <= 0 ? 0 : (size_t)s;
+    if (si >= r->energy.n)
+        si = r->energy.n - 1;
+    double e = trip_energy_at(r, vs->e_kwh, vs->cap_kwh, si);
+    return vehicle_soc_of_energy(vs, e < 0 ? 0 : e);
+}
+
+/* The state an output interval reports at its start: counts and SoC statistics per depot. */
+static void snapshot(struct engine *eng, double t, double *per_vehicle)
+{
+    const fsim_sim_input *in = eng->in;
+    for (size_t di = 0; di < in->n_depots; di++) {
+        struct depot_state *d = &eng->ds[di];
+        d->snap_charging = (int)d->n_charging;
+        d->snap_driving = d->driving;
+        int waiting = 0;
+        for (size_t q = d->q_head; q < d->q_tail; q++) {
+            const struct vehicle_state *vs = &eng->vs[d->queue[q].vehicle];
+            waiting += vs->state == WAITING && vs->queue_gen == d->queue[q].gen;
+        }
+        d->snap_waiting = waiting;
+        d->snap_mean_soc = 0;
+        d->snap_min_soc = d->n_vehicles ? 1 : 0;
+    }
+    for (size_t v = 0; v < in->n_vehicles; v++) {
+        double soc = soc_at(eng, v, t);
+        struct depot_state *d = &eng->ds[in->vehicles[v].depot];
+        d->snap_mean_soc += soc;
+        if (soc < d->snap_min_soc)
+            d->snap_min_soc = soc;
+        if (per_vehicle)
+            per_vehicle[v] = soc;
+    }
+    for (size_t di = 0; di < in->n_depots; di++)
+        if (eng->ds[di].n_vehicles)
+            eng->ds[di].snap_mean_soc /= (double)eng->ds[di].n_vehicles;
+}
+
+static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsim_arena *arena,
+                               struct fsim__output *out, fsim_error *err)
+{
+    memset(eng, 0, sizeof *eng);
+    memset(out, 0, sizeof *out);
+    eng->in = in;
+    eng->arena = arena;
+    eng->out = out;
+    eng->start = in->start;
+    eng->step_h = in->step_s / 3600.0;
+    fsim_status st = fsim__schedule_build(in, arena, &eng->sched, err);
+    if (st != FSIM_OK)
+        return st;
+    const size_t nv = in->n_vehicles, nd = in->n_depots;
+    eng->vs = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->vs);
+    eng->ds = fsim_arena_calloc(arena, nd ? nd : 1, sizeof *eng->ds);
+    eng->end_head = fsim_arena_calloc(arena, eng->sched.n_steps + 1, sizeof *eng->end_head);
+    eng->scratch = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->scratch);
+    eng->dep_time = fsim_arena_calloc(arena, eng->sched.n_departures + 1, sizeof *eng->dep_time);
+    out->trips = fsim_arena_calloc(arena, eng->sched.n_departures + 1, sizeof *out->trips);
+    out->accounts = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *out->accounts);
+    out->depot_peak_kw = fsim_arena_calloc(arena, nd ? nd : 1, sizeof *out->depot_peak_kw);
+    size_t per_interval = (size_t)(in->output_interval_s / in->step_s);
+    size_t n_intervals = (eng->sched.n_steps + per_interval - 1) / per_interval;
+    out->points = fsim_arena_calloc(arena, n_intervals * nd + 1, sizeof *out->points);
+    if (!eng->vs || !eng->ds || !eng->end_head || !eng->scratch || !eng->dep_time || !out->trips ||
+        !out->accounts || !out->depot_peak_kw || !out->points)
+        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    out->n_trips = eng->sched.n_departures;
+    out->horizon_s = (double)in->days * 86400.0;
+    for (size_t s = 0; s <= eng->sched.n_steps; s++)
+        eng->end_head[s] = NONE;
+    for (size_t k = 0; k < eng->sched.n_departures; k++)
+        eng->dep_time[k] = in->start + (double)eng->sched.step_of[k] * in->step_s;
+
+    for (size_t di = 0; di < nd; di++) {
+        struct depot_state *d = &eng->ds[di];
+        const fsim_sim_depot *dep = &in->depots[di];
+        size_t nc = dep->n_chargers;
+        out->n_chargers += nc;
+        d->occupant = fsim_arena_calloc(arena, nc + 1, sizeof *d->occupant);
+        d->charging = fsim_arena_calloc(arena, nc + 1, sizeof *d->charging);
+        if (!d->occupant || !d->charging)
+            return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        for (size_t c = 0; c < nc; c++)
+            d->occupant[c] = NONE;
+        d->n_free = nc;
+    }
+    for (size_t v = 0; v < nv; v++)
+        eng->ds[in->vehicles[v].depot].n_vehicles++;
+    for (size_t di = 0; di < nd; di++) {
+        struct depot_state *d = &eng->ds[di];
+        /* Each vehicle queues at most once per arrival, i.e. per trip, plus once at start. */
+        d->q_cap = d->n_vehicles + 1;
+        d->queue = fsim_arena_calloc(arena, d->q_cap, sizeof *d->queue);
+        if (!d->queue)
+            return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    }
+    for (size_t v = 0; v < nv; v++) {
+        const fsim_sim_vehicle *veh = &in->vehicles[v];
+        struct vehicle_state *vs = &eng->vs[v];
+        vs->cap_kwh = veh->params->battery_kwh;
+        vs->e_kwh = veh->initial_soc * vs->cap_kwh;
+        vs->target_kwh = veh->target_soc * vs->cap_kwh;
+        vs->state = PARKED;
+        vs->next_dep = eng->sched.vehicle_first[v];
+        vs->end_next = NONE;
+        out->accounts[v].initial_kwh = vs->e_kwh;
+        out->accounts[v].min_soc = veh->initial_soc;
+    }
+    return FSIM_OK;
+}
+
+fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
+                             fsim_sim_progress_fn progress, void *progress_user,
+                             struct fsim__output *out, fsim_error *err)
+{
+    struct engine eng;
+    fsim_status st = engine_init(&eng, in, arena, out, err);
+    if (st != FSIM_OK)
+        return st;
+    const size_t per_interval = (size_t)(in->output_interval_s / in->step_s);
+    const size_t steps_per_day = (size_t)(86400 / in->step_s);
+    double *per_vehicle = NULL;
+
+    for (size_t step = 0; step < eng.sched.n_steps; step++) {
+        const double t = in->start + (double)step * in->step_s;
+        /* 1. drives that end now; 2. departures; 3. queue → free chargers */
+        end_drives(&eng, step);
+        for (size_t i = eng.sched.bucket_start[step]; i < eng.sched.bucket_start[step + 1]; i++)
+            depart(&eng, eng.sched.by_step[i], t);
+        for (size_t v = 0; step == 0 && v < in->n_vehicles; v++)
+            if (eng.vs[v].state == PARKED && eng.vs[v].e_kwh < eng.vs[v].target_kwh - 1e-9)
+                enqueue(&eng, v, t);
+        for (size_t di = 0; di < in->n_depots; di++) {
+            st = assign_chargers(&eng, di, t, err);
+            if (st != FSIM_OK)
+                return st;
+        }
+        if (step % per_interval == 0) {
+            if (in->per_vehicle_series) {
+                per_vehicle = fsim_arena_calloc(arena, in->n_vehicles + 1, sizeof *per_vehicle);
+                if (!per_vehicle)
+                    return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+            }
+            snapshot(&eng, t, per_vehicle);
+        }
+        /* 4. charging */
+        double site_kw = 0;
+        for (size_t di = 0; di < in->n_depots; di++) {
+            charge_step(&eng, di, t);
+            site_kw += eng.ds[di].step_kw;
+            if (eng.ds[di].step_kw > out->depot_peak_kw[di])
+                out->depot_peak_kw[di] = eng.ds[di].step_kw;
+        }
+        if (site_kw > out->peak_kw)
+            out->peak_kw = site_kw;
+        /* 5. close the output interval */
+        if ((step + 1) % per_interval == 0 || step + 1 == eng.sched.n_steps) {
+            size_t steps_in = step % per_interval + 1;
+            double t0 = in->start + (double)(step + 1 - steps_in) * in->step_s;
+            for (size_t di = 0; di < in->n_depots; di++) {
+                struct depot_state *d = &eng.ds[di];
+                out->points[out->n_points++] = (struct fsim__point){
+                    .t = t0, .depot = di,
+                    .load_kw = d->interval_kwh / ((double)steps_in * eng.step_h),
+                    .charging = d->snap_charging, .driving = d->snap_driving,
+                    .waiting = d->snap_waiting, .mean_soc = d->snap_mean_soc,
+                    .min_soc = d->snap_min_soc, .energy_kwh = d->total_kwh,
+                    .vehicle_soc = per_vehicle};
+                d->interval_kwh = 0;
+            }
+        }
+        if (progress && (step + 1) % steps_per_day == 0 &&
+            !progress(progress_user, (int)((step + 1) / steps_per_day), in->days))
+            return fsim_error_set(err, FSIM_CANCELLED, NULL, 0, 0, NULL, "run cancelled");
+    }
+
+    /* Close what is still open at the end of the horizon. */
+    const double end_t = in->start + (double)eng.sched.n_steps * in->step_s;
+    for (size_t v = 0; v < in->n_vehicles; v++) {
+        struct vehicle_state *vs = &eng.vs[v];
+        struct fsim__vehicle_account *acc = &out->accounts[v];
+        if (vs->state == CHARGING)
+            unplug(&eng, v, end_t);
+        double e = vs->e_kwh;
+        if (vs->state == DRIVING) {
+            /* Mid-trip at the end: account the part driven so far. */
+            const fsim_sim_route_profile *r = in->vehicles[v].route;
+            double s = end_t - vs->depart_t;
+            size_t si = s <= 0 ? 0 : (size_t)s;
+            if (si >= r->energy.n)
+                si = r->energy.n - 1;
+            e = trip_energy_at(r, vs->e_kwh, vs->cap_kwh, si);
+            if (e < 0)
+                e = 0;
+            double aux = r->aux_kw * (double)si / 3600.0;
+            acc->aux_kwh += aux;
+            acc->driven_kwh += vs->e_kwh - e - aux;
+        }
+        acc->final_kwh = e;
+        double soc = e / vs->cap_kwh;
+        if (soc < acc->min_soc)
+            acc->min_soc = soc;
+        out->charged_kwh += acc->charged_kwh;
+    }
+    for (size_t di = 0; di < in->n_depots; di++)
+        out->grid_kwh += eng.ds[di].total_kwh;
+    return FSIM_OK;
+}

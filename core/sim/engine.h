@@ -1,0 +1,111 @@
+/* Internal to core/sim: the engine's state, calendar and output records. */
+#ifndef FLEETSIM_SIM_ENGINE_H
+#define FLEETSIM_SIM_ENGINE_H
+
+#include <fleetsim/sim.h>
+
+/* Every departure in the horizon, in two orders: by vehicle (vehicle_first[v] ..
+ * vehicle_first[v+1]−1, chronological) and by step (by_step[bucket_start[s] ..
+ * bucket_start[s+1]−1], vehicle order within a step). */
+struct fsim__schedule {
+    size_t n_steps;
+    size_t n_departures;
+    size_t *bucket_start;  /* n_steps + 1 */
+    size_t *by_step;       /* departure ids */
+    size_t *step_of;       /* departure id → step */
+    size_t *vehicle_of;    /* departure id → vehicle */
+    size_t *vehicle_first; /* n_vehicles + 1 */
+};
+
+fsim_status fsim__schedule_build(const fsim_sim_input *in, fsim_arena *arena,
+                                 struct fsim__schedule *sched, fsim_error *err);
+
+typedef enum fsim__trip_status {
+    FSIM__TRIP_COMPLETED,
+    FSIM__TRIP_MISSED,
+    FSIM__TRIP_STRANDED,
+} fsim__trip_status;
+
+typedef enum fsim__miss_reason {
+    FSIM__MISS_NONE,
+    FSIM__MISS_LOW_SOC,      /* below its reserve at departure */
+    FSIM__MISS_STILL_DRIVING,/* previous trip not back yet */
+    FSIM__MISS_STRANDED,     /* the vehicle stranded earlier */
+} fsim__miss_reason;
+
+struct fsim__trip {
+    size_t vehicle;
+    double depart;           /* Unix s (the step boundary it left at) */
+    double arrive;           /* arrival, or the moment it stranded; = depart when missed */
+    double distance_km;
+    double energy_kwh;       /* battery energy used, aux included */
+    double start_soc, end_soc;
+    fsim__trip_status status;
+    fsim__miss_reason reason;
+    double stranded_lon, stranded_lat;
+};
+
+struct fsim__event {
+    size_t vehicle;
+    size_t depot;
+    size_t charger;
+    double arrived;          /* joined the queue */
+    double plugged;          /* got the charger */
+    double start;            /* first power; = plugged if it never drew power */
+    double end;
+    double energy_kwh;       /* into the battery */
+    double grid_kwh;         /* from the grid */
+    double start_soc, end_soc;
+    double peak_kw;          /* grid side */
+    bool drew_power;
+};
+
+struct fsim__point {
+    double t;
+    size_t depot;
+    double load_kw;          /* mean grid power over [t, t + interval) */
+    int charging, driving, waiting;
+    double mean_soc, min_soc;
+    double energy_kwh;       /* cumulative grid energy at the end of the interval */
+    double *vehicle_soc;     /* per-vehicle SoC at t (only with per_vehicle_series) */
+};
+
+/* Per-vehicle energy accounts for the balance initial + charged − driven − aux = final. */
+struct fsim__vehicle_account {
+    double initial_kwh;
+    double charged_kwh;      /* into the battery */
+    double driven_kwh;       /* traction net of regen, curtailment included */
+    double aux_kwh;          /* aux + HVAC while driving */
+    double final_kwh;
+    double min_soc;
+    bool stranded;
+};
+
+struct fsim__output {
+    size_t n_trips;
+    struct fsim__trip *trips;
+    size_t n_events, cap_events;
+    struct fsim__event *events;
+    size_t n_points;
+    struct fsim__point *points;
+    struct fsim__vehicle_account *accounts; /* n_vehicles */
+    double peak_kw;          /* max over steps of the summed load of all depots */
+    double *depot_peak_kw;   /* per depot, max over steps */
+    double grid_kwh, charged_kwh;
+    double plugged_seconds;  /* Σ over chargers of time occupied */
+    double delivering_seconds; /* Σ over chargers of time drawing power */
+    size_t n_chargers;
+    double horizon_s;
+};
+
+/* Runs the engine; the output's arrays are allocated from `arena`. */
+fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
+                             fsim_sim_progress_fn progress, void *progress_user,
+                             struct fsim__output *out, fsim_error *err);
+
+/* Max charging power (kW, grid side) of a vehicle on a charger at a SoC: the lowest of the
+ * charger, the vehicle's AC or DC limit and its charge curve at that SoC. */
+double fsim__charge_limit_kw(const fsim_vehicle_params *vehicle, const fsim_sim_charger *charger,
+                             double soc);
+
+#endif

@@ -1,0 +1,140 @@
+/* Private to core/wire: the field table derived from wire.h's lists, the error context
+ * shared by decoder and validator, and the JSON text writer shared by encoder and schema. */
+#ifndef FLEETSIM_WIRE_INTERNAL_H
+#define FLEETSIM_WIRE_INTERNAL_H
+
+#include <fleetsim/util.h>
+#include <fleetsim/wire.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- Field table ------------------------------------------------------------------------ */
+
+typedef enum fsim__kind {
+    FSIM__K_STR, FSIM__K_INT, FSIM__K_NUM, FSIM__K_BOOL, FSIM__K_TIME, FSIM__K_ENUM,
+    FSIM__K_OBJ, FSIM__K_ARR, FSIM__K_STRS, FSIM__K_NUMS, FSIM__K_JSON, FSIM__K_FLAT,
+} fsim__kind;
+
+/* String / number formats named by a list entry's `aux`. */
+typedef enum fsim__fmt {
+    FSIM__FMT_none, FSIM__FMT_uuid, FSIM__FMT_hhmm, FSIM__FMT_ident, FSIM__FMT_text,
+    FSIM__FMT_positive, FSIM__FMT_soc,
+} fsim__fmt;
+
+#define FSIM__NO_OFF SIZE_MAX
+
+typedef struct fsim__field {
+    fsim__kind kind;
+    bool required;
+    const char *key;          /* NULL for FLAT */
+    size_t off;               /* the member */
+    size_t has_off;           /* `bool has_m`, or FSIM__NO_OFF */
+    size_t n_off;             /* `size_t n_m`, or FSIM__NO_OFF */
+    double lo, hi;
+    fsim__fmt fmt;
+    const char *const *enum_names;
+    int enum_count;
+    int sub;                  /* fsim_wire_type of OBJ / ARR / FLAT */
+    const char *doc;
+} fsim__field;
+
+struct fsim__ctx;
+/* Cross-field rules of a type, run after its fields passed; `ctx` path is the object's. */
+typedef bool (*fsim__check_fn)(struct fsim__ctx *ctx, const void *obj);
+
+typedef struct fsim__type {
+    const char *name;
+    size_t size;
+    const fsim__field *fields;
+    size_t n_fields;
+    fsim__check_fn check;     /* NULL when none */
+} fsim__type;
+
+extern const fsim__type fsim__types[FSIM_WIRE_TYPE_COUNT];
+
+typedef struct fsim__fmt_info {
+    size_t min_len, max_len;  /* for STRS items (STR fields use lo/hi as well) */
+    double lo, hi;            /* for NUMS items */
+} fsim__fmt_info;
+
+extern const fsim__fmt_info fsim__fmts[];
+
+/* ---- Error context --------------------------------------------------------------------- */
+
+typedef struct fsim__ctx {
+    char path[256];
+    size_t len;
+    const char *source;
+    fsim_error *err;
+    fsim_arena *arena;        /* NULL when validating */
+    unsigned flags;
+    fsim_status status;       /* FSIM_INVALID, or FSIM_NOMEM */
+} fsim__ctx;
+
+void fsim__ctx_init(fsim__ctx *ctx, const char *source, fsim_error *err);
+/* Appends ".key" (or "key" at the root) / "[i]"; both return the length to restore. */
+size_t fsim__path_key(fsim__ctx *ctx, const char *key);
+size_t fsim__path_index(fsim__ctx *ctx, size_t index);
+void fsim__path_restore(fsim__ctx *ctx, size_t len);
+/* Records the error at the current path; always returns false. */
+bool fsim__fail(fsim__ctx *ctx, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+bool fsim__nomem(fsim__ctx *ctx);
+
+/* Shared checks of one value (decoder after conversion, validator on structs). */
+bool fsim__check_str(fsim__ctx *ctx, const fsim__field *f, const char *s);
+bool fsim__check_item_str(fsim__ctx *ctx, fsim__fmt fmt, const char *s);
+bool fsim__check_int(fsim__ctx *ctx, const fsim__field *f, double v);
+bool fsim__check_num(fsim__ctx *ctx, double lo, double hi, bool positive, double v);
+bool fsim__check_time(fsim__ctx *ctx, double t);
+bool fsim__utf8_valid(const char *s);
+
+/* The first later duplicate among `n` strings (document order): returns true and sets
+ * *dup (the later index) and *first (its earlier twin). Uses malloc'd scratch. */
+bool fsim__find_duplicate(const char *const *strings, size_t n, size_t *dup, size_t *first,
+                          bool *nomem);
+
+/* Member access. */
+#define FSIM__AT(obj, off) ((void *)((char *)(obj) + (off)))
+#define FSIM__CAT(obj, off) ((const void *)((const char *)(obj) + (off)))
+bool fsim__present(const fsim__field *f, const void *obj);
+
+/* ---- JSON writer ------------------------------------------------------------------------ */
+
+enum { FSIM__JW_MAX_DEPTH = 128 };
+
+typedef struct fsim__jw {
+    char *buf;
+    size_t len, cap;
+    bool failed;              /* out of memory or the sink refused */
+    bool pretty;
+    bool after_key;
+    int depth;
+    bool nonempty[FSIM__JW_MAX_DEPTH];
+    fsim_wire_write_fn sink;  /* NULL: accumulate everything */
+    void *user;
+} fsim__jw;
+
+void fsim__jw_init(fsim__jw *w, bool pretty, fsim_wire_write_fn sink, void *user);
+void fsim__jw_release(fsim__jw *w);
+/* Hands the NUL-terminated text over (caller frees); NULL when the writer failed. */
+char *fsim__jw_take(fsim__jw *w, size_t *len);
+/* Flushes what is buffered to the sink; false when it failed. */
+bool fsim__jw_flush(fsim__jw *w);
+void fsim__jw_begin(fsim__jw *w, char open);
+void fsim__jw_end(fsim__jw *w, char close);
+void fsim__jw_key(fsim__jw *w, const char *key);
+void fsim__jw_string(fsim__jw *w, const char *s);
+void fsim__jw_number(fsim__jw *w, double v);
+void fsim__jw_bool(fsim__jw *w, bool v);
+void fsim__jw_null(fsim__jw *w);
+void fsim__jw_raw(fsim__jw *w, const char *text);
+/* Writes a cJSON value (numbers shortest round-trip); object keys sorted when `sort`. */
+void fsim__jw_cjson(fsim__jw *w, const struct cJSON *node, bool sort);
+
+#endif

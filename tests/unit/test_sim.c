@@ -1,0 +1,325 @@
+/* Unit tests for the fleet engine (core/sim): the invariants a fleet operator relies on,
+ * checked on synthetic depots whose routes have hand-made energy profiles, under every
+ * strategy; plus strategy behaviour, queueing, stranding and missed trips. White-box: the
+ * engine's internal output also carries per-vehicle energy accounts for the balance. */
+#include <fleetsim/sim.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../core/sim/engine.h"
+#include "check.h"
+
+static const double T0 = 1767571200.0; /* 2026-01-05T00:00:00Z */
+
+static fsim_vehicle_params van_params(double battery_kwh)
+{
+    fsim_vehicle_params p = {
+        .battery_kwh = battery_kwh, .mass_kg = 2800, .payload_kg = 600, .max_ac_kw = 11,
+        .max_dc_kw = 100, .reserve_soc = 0.1, .charge_curve_len = 3,
+        .charge_curve_soc = {0, 0.8, 1}, .charge_curve_kw = {100, 100, 20}};
+    return p;
+}
+
+/* A route of `seconds` seconds using `kwh` in total at constant power (optionally the
+ * middle third downhill, regenerating `regen_kwh`), over `km` kilometres. */
+static void make_route(fsim_arena *a, fsim_sim_route_profile *r, fsim_route_path *path,
+                       const char *id, size_t seconds, double kwh, double regen_kwh, double km)
+{
+    size_t n = seconds + 1;
+    fsim_energy_profile e = {.n = n};
+    e.cum_kwh = fsim_arena_calloc(a, n, sizeof(double));
+    e.cum_km = fsim_arena_calloc(a, n, sizeof(double));
+    double third = (double)seconds / 3;
+    double drive_rate = (kwh + regen_kwh) / (2 * third), regen_rate = regen_kwh / third;
+    for (size_t i = 1; i < n; i++) {
+        bool downhill = i > third && i <= 2 * third;
+        e.cum_kwh[i] = e.cum_kwh[i - 1] + (downhill ? -regen_rate : drive_rate);
+        e.cum_km[i] = km * (double)i / (double)seconds;
+    }
+    e.totals.energy_kwh = e.cum_kwh[n - 1];
+    e.totals.distance_km = km;
+    static double lon[2] = {-80.0, -79.9}, lat[2] = {40.0, 40.0};
+    double *seg = fsim_arena_calloc(a, 1, sizeof(double));
+    *seg = km * 1000;
+    *path = (fsim_route_path){.n = 2, .lon = lon, .lat = lat, .segment_m = seg,
+                              .length_m = km * 1000};
+    fsim_sim_route_profile_init(r, id, path, &e, 0.5, a, NULL);
+}
+
+struct fixture {
+    fsim_arena *arena;
+    fsim_sim_input in;
+    fsim_sim_depot depot;
+    fsim_sim_charger chargers[8];
+    fsim_sim_vehicle vehicles[16];
+    fsim_vehicle_params params;
+    fsim_sim_route_profile route;
+    fsim_route_path path;
+    int departures[2];
+};
+
+/* One depot, `n_vehicles` vans on a 2 h route using 20 kWh, leaving 07:00 and 13:00. */
+static void fixture_init(struct fixture *f, fsim_strategy_kind strategy, size_t n_vehicles,
+                         size_t n_ac, size_t n_dc, double battery_kwh, double initial_soc)
+{
+    memset(f, 0, sizeof *f);
+    f->arena = fsim_arena_new();
+    f->params = van_params(battery_kwh);
+    make_route(f->arena, &f->route, &f->path, "loop", 7200, 20, 2, 60);
+    size_t c = 0;
+    for (size_t i = 0; i < n_dc; i++)
+        f->chargers[c++] = (fsim_sim_charger){fsim_arena_sprintf(f->arena, "d/dc/%zu", i + 1),
+                                              50, true, 0.95};
+    for (size_t i = 0; i < n_ac; i++)
+        f->chargers[c++] = (fsim_sim_charger){fsim_arena_sprintf(f->arena, "d/ac/%zu", i + 1),
+                                              11, false, 0.9};
+    f->depot = (fsim_sim_depot){.id = "d", .utc_offset_minutes = -300, .has_grid_limit = true,
+                                .grid_limit_kw = 40, .n_chargers = c, .chargers = f->chargers};
+    f->departures[0] = 7 * 60;
+    f->departures[1] = 13 * 60;
+    for (size_t v = 0; v < n_vehicles; v++)
+        f->vehicles[v] = (fsim_sim_vehicle){
+            .id = fsim_arena_sprintf(f->arena, "van-%zu", v + 1), .type = "van",
+            .params = &f->params, .depot = 0, .route = &f->route, .n_departures = 2,
+            .departure_minutes = f->departures, .initial_soc = initial_soc, .target_soc = 1.0,
+            .reserve_soc = 0.1};
+    f->in = (fsim_sim_input){.start = T0, .days = 3, .step_s = 60, .output_interval_s = 60,
+                             .strategy = strategy, .n_depots = 1, .depots = &f->depot,
+                             .n_vehicles = n_vehicles, .vehicles = f->vehicles};
+}
+
+static const char *strategy_name(fsim_strategy_kind s)
+{
+    return s == FSIM_STRATEGY_IMMEDIATE ? "immediate"
+           : s == FSIM_STRATEGY_BALANCED ? "balanced" : "peak_shaving";
+}
+
+/* The invariants of DESIGN.md / the engine issue, for one finished run. */
+static void check_invariants(const struct fixture *f, const struct fsim__output *o,
+                             const char *label)
+{
+    bool soc_ok = true, eff_ok = true, balance_ok = true, status_ok = true;
+    double worst_balance = 0;
+    for (size_t i = 0; i < o->n_trips; i++) {
+        const struct fsim__trip *t = &o->trips[i];
+        if (t->status != FSIM__TRIP_MISSED || t->reason != FSIM__MISS_STILL_DRIVING)
+            soc_ok &= t->start_soc >= 0 && t->start_soc <= 1 && t->end_soc >= 0 &&
+                      t->end_soc <= 1;
+        status_ok &= t->status == FSIM__TRIP_COMPLETED || t->status == FSIM__TRIP_MISSED ||
+                     t->status == FSIM__TRIP_STRANDED;
+    }
+    for (size_t i = 0; i < o->n_points; i++)
+        soc_ok &= o->points[i].min_soc >= 0 && o->points[i].mean_soc <= 1 &&
+                  o->points[i].min_soc <= o->points[i].mean_soc + 1e-12;
+    for (size_t i = 0; i < o->n_events; i++) {
+        const struct fsim__event *e = &o->events[i];
+        const fsim_sim_charger *ch = &f->depot.chargers[e->charger];
+        eff_ok &= fabs(e->grid_kwh * ch->efficiency - e->energy_kwh) <= 1e-9;
+        soc_ok &= e->start_soc >= 0 && e->end_soc <= 1 + 1e-12;
+    }
+    for (size_t v = 0; v < f->in.n_vehicles; v++) {
+        const struct fsim__vehicle_account *a = &o->accounts[v];
+        double diff = a->initial_kwh + a->charged_kwh - a->driven_kwh - a->aux_kwh - a->final_kwh;
+        worst_balance = fmax(worst_balance, fabs(diff));
+        balance_ok &= fabs(diff) <= 1e-6;
+        soc_ok &= a->min_soc >= 0 && a->final_kwh <= f->vehicles[v].params->battery_kwh + 1e-9;
+    }
+    /* Charger occupancy never exceeds the depot's chargers: sweep every plug-in instant. */
+    int max_busy = 0;
+    for (size_t i = 0; i < o->n_events; i++) {
+        int busy = 0;
+        for (size_t j = 0; j < o->n_events; j++)
+            busy += o->events[j].plugged <= o->events[i].plugged &&
+                    o->events[i].plugged < o->events[j].end;
+        if (busy > max_busy)
+            max_busy = busy;
+    }
+    bool one_charger_one_vehicle = true;
+    for (size_t i = 0; i < o->n_events; i++)
+        for (size_t j = i + 1; j < o->n_events; j++)
+            if (o->events[i].charger == o->events[j].charger &&
+                o->events[i].plugged < o->events[j].end && o->events[j].plugged < o->events[i].end)
+                one_charger_one_vehicle = false;
+    size_t expected_trips = 0;
+    /* 3 days from Monday 00:00Z at UTC−5: local days Sun(19:00..) → Wed(..19:00). */
+    for (size_t v = 0; v < f->in.n_vehicles; v++)
+        expected_trips += 6;
+    CHECK(soc_ok, "%s: SoC stays within [0, 1] in trips, events, series and accounts", label);
+    CHECK(eff_ok, "%s: grid kWh x charger efficiency = battery kWh for every event", label);
+    CHECK(balance_ok, "%s: energy balance per vehicle within 1e-6 kWh (worst %.3g)", label,
+          worst_balance);
+    CHECK(status_ok && o->n_trips == expected_trips,
+          "%s: every scheduled trip is completed, missed or stranded exactly once (%zu)", label,
+          o->n_trips);
+    CHECK((size_t)max_busy <= f->depot.n_chargers && one_charger_one_vehicle,
+          "%s: never more vehicles plugged than chargers (max %d of %zu), one per charger", label,
+          max_busy, f->depot.n_chargers);
+}
+
+static void test_invariants_and_strategies(void)
+{
+    fsim_strategy_kind all[] = {FSIM_STRATEGY_IMMEDIATE, FSIM_STRATEGY_BALANCED,
+                                FSIM_STRATEGY_PEAK_SHAVING};
+    double peak[3] = {0};
+    size_t busy_steps[3] = {0};
+    for (int s = 0; s < 3; s++) {
+        struct fixture f;
+        fixture_init(&f, all[s], 6, 4, 2, 60, 0.5);
+        struct fsim__output o;
+        fsim_error err;
+        fsim_status st = fsim__engine_run(&f.in, f.arena, NULL, NULL, &o, &err);
+        CHECK(st == FSIM_OK, "%s: run succeeds", strategy_name(all[s]));
+        if (st != FSIM_OK) {
+            fsim_arena_free(f.arena);
+            continue;
+        }
+        check_invariants(&f, &o, strategy_name(all[s]));
+        peak[s] = o.peak_kw;
+        for (size_t i = 0; i < o.n_points; i++)
+            busy_steps[s] += o.points[i].load_kw > 1e-9;
+        if (all[s] == FSIM_STRATEGY_PEAK_SHAVING) {
+            double worst = 0;
+            for (size_t i = 0; i < o.n_points; i++)
+                worst = fmax(worst, o.points[i].load_kw);
+            CHECK(worst <= f.depot.grid_limit_kw + 1e-9,
+                  "peak_shaving: load never exceeds gridLimitKw at any step (max %.3f kW)",
+                  worst);
+        }
+        size_t completed = 0;
+        for (size_t i = 0; i < o.n_trips; i++)
+            completed += o.trips[i].status == FSIM__TRIP_COMPLETED;
+        CHECK(completed == o.n_trips, "%s: this depot completes all %zu trips",
+              strategy_name(all[s]), o.n_trips);
+
+        /* Determinism: a second run gives identical records. */
+        struct fixture g;
+        fixture_init(&g, all[s], 6, 4, 2, 60, 0.5);
+        struct fsim__output o2;
+        fsim__engine_run(&g.in, g.arena, NULL, NULL, &o2, &err);
+        bool same = o.n_trips == o2.n_trips && o.n_events == o2.n_events &&
+                    o.n_points == o2.n_points &&
+                    memcmp(o.trips, o2.trips, o.n_trips * sizeof *o.trips) == 0 &&
+                    memcmp(o.events, o2.events, o.n_events * sizeof *o.events) == 0;
+        for (size_t i = 0; same && i < o.n_points; i++)
+            same = o.points[i].load_kw == o2.points[i].load_kw &&
+                   o.points[i].mean_soc == o2.points[i].mean_soc;
+        CHECK(same, "%s: two runs give identical trips, events and series",
+              strategy_name(all[s]));
+        fsim_arena_free(g.arena);
+        fsim_arena_free(f.arena);
+    }
+    CHECK(peak[2] < peak[0], "peak_shaving lowers the peak vs immediate (%.1f < %.1f kW)", peak[2],
+          peak[0]);
+    CHECK(peak[1] < peak[0] && busy_steps[1] > busy_steps[0],
+          "balanced spreads the load: lower peak (%.1f < %.1f kW) over more steps (%zu > %zu)",
+          peak[1], peak[0], busy_steps[1], busy_steps[0]);
+}
+
+/* The tight case the bundled scenario shows: with fewer chargers than vans, `balanced`
+ * spreads each charge until departure and so holds its charger; vans queued behind never
+ * charge and strand, while `immediate` turns the chargers over and completes every trip. */
+static void test_balanced_holds_chargers(void)
+{
+    size_t done[2] = {0}, failed[2] = {0};
+    fsim_strategy_kind kinds[2] = {FSIM_STRATEGY_IMMEDIATE, FSIM_STRATEGY_BALANCED};
+    for (int k = 0; k < 2; k++) {
+        struct fixture f;
+        fixture_init(&f, kinds[k], 6, 3, 1, 60, 0.5);
+        struct fsim__output o;
+        fsim_error err;
+        fsim__engine_run(&f.in, f.arena, NULL, NULL, &o, &err);
+        for (size_t i = 0; i < o.n_trips; i++) {
+            done[k] += o.trips[i].status == FSIM__TRIP_COMPLETED;
+            failed[k] += o.trips[i].status != FSIM__TRIP_COMPLETED;
+        }
+        fsim_arena_free(f.arena);
+    }
+    CHECK(failed[0] == 0 && done[0] == 36, "4 chargers, 6 vans: immediate completes all 36 trips");
+    CHECK(failed[1] > 0, "4 chargers, 6 vans: balanced leaves %zu trips missed or stranded",
+          failed[1]);
+}
+
+static void test_queueing(void)
+{
+    struct fixture f;
+    fixture_init(&f, FSIM_STRATEGY_IMMEDIATE, 5, 1, 0, 60, 0.3);
+    struct fsim__output o;
+    fsim_error err;
+    CHECK(fsim__engine_run(&f.in, f.arena, NULL, NULL, &o, &err) == FSIM_OK, "queue: run");
+    double max_wait = 0;
+    bool fifo = true;
+    for (size_t i = 0; i < o.n_events; i++) {
+        max_wait = fmax(max_wait, o.events[i].plugged - o.events[i].arrived);
+        for (size_t j = 0; j < o.n_events; j++)
+            if (o.events[j].arrived < o.events[i].arrived &&
+                o.events[j].plugged > o.events[i].plugged)
+                fifo = false;
+    }
+    CHECK(max_wait >= 3600, "five vans on one 11 kW charger wait for it (longest wait %.0f s)",
+          max_wait);
+    CHECK(fifo, "the queue is first come, first served");
+    check_invariants(&f, &o, "one charger");
+    fsim_arena_free(f.arena);
+}
+
+static void test_stranded_and_missed(void)
+{
+    struct fixture f;
+    /* 15 kWh battery at 100 %, no chargers, a 20 kWh route: strands on the first trip. */
+    fixture_init(&f, FSIM_STRATEGY_IMMEDIATE, 1, 0, 0, 15, 1.0);
+    struct fsim__output o;
+    fsim_error err;
+    CHECK(fsim__engine_run(&f.in, f.arena, NULL, NULL, &o, &err) == FSIM_OK, "strand: run");
+    const struct fsim__trip *t = &o.trips[0];
+    CHECK(t->status == FSIM__TRIP_STRANDED && t->end_soc == 0,
+          "a van that cannot finish its trip is stranded with an empty battery");
+    CHECK(t->arrive > t->depart && t->arrive < t->depart + 7200,
+          "it strands during the trip, not at its end (after %.0f s)", t->arrive - t->depart);
+    CHECK(t->stranded_lon > -80.0 && t->stranded_lon < -79.9 && t->stranded_lat == 40.0,
+          "the place it stranded lies on the route (%.4f, %.4f)", t->stranded_lon,
+          t->stranded_lat);
+    bool rest_missed = true;
+    for (size_t i = 1; i < o.n_trips; i++)
+        rest_missed &= o.trips[i].status == FSIM__TRIP_MISSED &&
+                       o.trips[i].reason == FSIM__MISS_STRANDED;
+    CHECK(rest_missed && o.accounts[0].stranded, "its later trips are missed: stranded for good");
+    check_invariants(&f, &o, "stranded");
+    fsim_arena_free(f.arena);
+
+    /* Below its reserve with no charger: every trip is missed, the battery untouched. */
+    fixture_init(&f, FSIM_STRATEGY_IMMEDIATE, 1, 0, 0, 60, 0.05);
+    CHECK(fsim__engine_run(&f.in, f.arena, NULL, NULL, &o, &err) == FSIM_OK, "missed: run");
+    bool all_missed = true;
+    for (size_t i = 0; i < o.n_trips; i++)
+        all_missed &= o.trips[i].status == FSIM__TRIP_MISSED &&
+                      o.trips[i].reason == FSIM__MISS_LOW_SOC;
+    CHECK(all_missed && o.accounts[0].final_kwh == 3.0,
+          "a van below its reserve misses every trip and keeps its 3 kWh");
+    fsim_arena_free(f.arena);
+}
+
+static void test_regen_never_overfills(void)
+{
+    struct fixture f;
+    fixture_init(&f, FSIM_STRATEGY_IMMEDIATE, 1, 1, 0, 60, 1.0);
+    /* A full battery, and a downhill that regenerates more than the climb before it used:
+     * what regen cannot store is curtailed, never stored above capacity. */
+    make_route(f.arena, &f.route, &f.path, "hill", 3600, -1, 5, 20);
+    struct fsim__output o;
+    fsim_error err;
+    CHECK(fsim__engine_run(&f.in, f.arena, NULL, NULL, &o, &err) == FSIM_OK, "regen: run");
+    check_invariants(&f, &o, "downhill on a full battery");
+    fsim_arena_free(f.arena);
+}
+
+int main(void)
+{
+    test_invariants_and_strategies();
+    test_balanced_holds_chargers();
+    test_queueing();
+    test_stranded_and_missed();
+    test_regen_never_overfills();
+    return check_done();
+}
