@@ -2,8 +2,12 @@
 #ifndef FLEETSIM_CLI_H
 #define FLEETSIM_CLI_H
 
+#include <stdio.h>
+
 #include <fleetsim/config.h>
 #include <fleetsim/error.h>
+#include <fleetsim/runner.h>
+#include <fleetsim/wire.h>
 
 struct cli_command {
     const char *name;
@@ -14,6 +18,7 @@ struct cli_command {
 int cmd_help(int argc, char **argv);
 int cmd_cycle(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /* Prints "fleetsim <cmd>: <file:line:col: path: message>" on stderr and returns the exit
  * code for the error's status (2 bad input, 1 runtime failure). */
@@ -32,6 +37,21 @@ const char *cli_config_dir(const char *option);
  * (JSON text or NULL). */
 fsim_status cli_load_config(const char *dir, const char *request_overrides, fsim_config **out,
                             fsim_error *err);
+
+/* Reads and decodes a scenario file (a SimulationRequest) into `arena`; errors name the
+ * file and the field path or line:column. */
+fsim_status cli_load_request(const char *path, fsim_arena *arena, fsim_request **out,
+                             fsim_error *err);
+
+/* Runner options for a local run: config dir, $FLEETSIM_CONFIG_OVERRIDES, the scenario
+ * file as the error label. */
+fsim_runner_options cli_runner_options(const char *config_dir, const char *scenario);
+
+/* The default scenario: <config dir>/scenarios/demo.json. Returned in `arena`. */
+const char *cli_default_scenario(const char *config_dir, fsim_arena *arena);
+
+/* The human summary of a run (cli/summary.c). */
+void cli_print_summary(FILE *f, const fsim_request *req, const fsim_result *res);
 
 /* Parses a finite number; false on junk, trailing text, or overflow. */
 int cli_parse_double(const char *text, double *out);

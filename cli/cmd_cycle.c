@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include <fleetsim/geo.h>
 #include <fleetsim/model.h>
 #include <fleetsim/util.h>
@@ -74,19 +76,30 @@ static void print_table(const struct cycle_options *o, const char *cycle_name,
            t->regen_kwh, t->aux_kwh);
 }
 
-static void print_json(const struct cycle_options *o, const char *cycle_name,
-                       const fsim_energy_totals *t)
+/* One JSON object, built with cJSON so names (a cycle's file path) are escaped properly. */
+static int print_json(const struct cycle_options *o, const char *cycle_name,
+                      const fsim_energy_totals *t)
 {
-    char a[FSIM_NUMBER_BUF], b[FSIM_NUMBER_BUF], c[FSIM_NUMBER_BUF], d[FSIM_NUMBER_BUF];
-    char e[FSIM_NUMBER_BUF], f[FSIM_NUMBER_BUF], g[FSIM_NUMBER_BUF], h[FSIM_NUMBER_BUF];
-    printf("{\"vehicle\":\"%s\",\"cycle\":\"%s\",\"temperatureC\":%s,\"durationSeconds\":%s,"
-           "\"distanceKm\":%s,\"energyKwh\":%s,\"kwhPerKm\":%s,\"tractionKwh\":%s,"
-           "\"regenKwh\":%s,\"auxKwh\":%s}\n",
-           o->vehicle, cycle_name, fsim_format_double(o->temperature_c, a),
-           fsim_format_double(t->duration_s, b), fsim_format_double(t->distance_km, c),
-           fsim_format_double(t->energy_kwh, d), fsim_format_double(t->kwh_per_km, e),
-           fsim_format_double(t->traction_kwh, f), fsim_format_double(t->regen_kwh, g),
-           fsim_format_double(t->aux_kwh, h));
+    cJSON *obj = cJSON_CreateObject();
+    if (!obj)
+        return 0;
+    cJSON_AddStringToObject(obj, "vehicle", o->vehicle);
+    cJSON_AddStringToObject(obj, "cycle", cycle_name);
+    cJSON_AddNumberToObject(obj, "temperatureC", o->temperature_c);
+    cJSON_AddNumberToObject(obj, "durationSeconds", t->duration_s);
+    cJSON_AddNumberToObject(obj, "distanceKm", t->distance_km);
+    cJSON_AddNumberToObject(obj, "energyKwh", t->energy_kwh);
+    cJSON_AddNumberToObject(obj, "kwhPerKm", t->kwh_per_km);
+    cJSON_AddNumberToObject(obj, "tractionKwh", t->traction_kwh);
+    cJSON_AddNumberToObject(obj, "regenKwh", t->regen_kwh);
+    cJSON_AddNumberToObject(obj, "auxKwh", t->aux_kwh);
+    char *text = cJSON_PrintUnformatted(obj);
+    cJSON_Delete(obj);
+    if (!text)
+        return 0;
+    puts(text);
+    cJSON_free(text);
+    return 1;
 }
 
 int cmd_cycle(int argc, char **argv)
@@ -145,9 +158,12 @@ int cmd_cycle(int argc, char **argv)
         rc = cli_fail("cycle", &err);
         goto out;
     }
-    if (o.json)
-        print_json(&o, cycle_name, &totals);
-    else
+    if (o.json && !print_json(&o, cycle_name, &totals)) {
+        fsim_error_set(&err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        rc = cli_fail("cycle", &err);
+        goto out;
+    }
+    if (!o.json)
         print_table(&o, cycle_name, &totals);
     rc = 0;
 out:

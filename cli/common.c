@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <fleetsim/util.h>
+
 #include "cli.h"
 
 int cli_fail(const char *cmd, const fsim_error *err)
@@ -39,6 +41,30 @@ fsim_status cli_load_config(const char *dir, const char *request_overrides, fsim
 {
     const char *env = getenv("FLEETSIM_CONFIG_OVERRIDES");
     return fsim_config_load(dir, env && *env ? env : NULL, request_overrides, out, err);
+}
+
+fsim_status cli_load_request(const char *path, fsim_arena *arena, fsim_request **out,
+                             fsim_error *err)
+{
+    char *text;
+    size_t len;
+    fsim_status st = fsim_read_file(path, arena, &text, &len, err);
+    if (st != FSIM_OK)
+        return st;
+    return fsim_request_decode(text, len, path, 0, arena, out, err);
+}
+
+fsim_runner_options cli_runner_options(const char *config_dir, const char *scenario)
+{
+    const char *env = getenv("FLEETSIM_CONFIG_OVERRIDES");
+    return (fsim_runner_options){.config_dir = config_dir,
+                                 .env_overrides_json = env && *env ? env : NULL,
+                                 .source = scenario};
+}
+
+const char *cli_default_scenario(const char *config_dir, fsim_arena *arena)
+{
+    return fsim_arena_sprintf(arena, "%s/scenarios/demo.json", config_dir);
 }
 
 int cli_parse_double(const char *text, double *out)

@@ -6,6 +6,9 @@
 #include "cli.h"
 
 static const struct cli_command commands[] = {
+    {"run", cmd_run, "run a scenario (default: the bundled demo) and write its results"},
+    {"validate", cmd_validate, "check a scenario against the config; runs nothing"},
+    {"cycle", cmd_cycle, "one vehicle over one speed trace or route: energy and kWh/km"},
     {"help", cmd_help, "show this help"},
 };
 

@@ -194,7 +194,7 @@ static fsim_status field_charge_curve(const vctx *v, const field *f, const fsim_
     for (size_t i = 0; i < n->len; i++) {
         const fsim__cfg_node *pt = n->items[i];
         char ppath[300], spath[310], kpath[310];
-        double soc, kw;
+        double soc = 0, kw = 0;
         snprintf(ppath, sizeof ppath, "%s[%zu]", path, i);
         snprintf(spath, sizeof spath, "%s[0]", ppath);
         snprintf(kpath, sizeof kpath, "%s[1]", ppath);

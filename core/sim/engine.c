@@ -2,6 +2,7 @@
 #include "engine.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef enum vstate { PARKED, WAITING, CHARGING, DRIVING, STRANDED } vstate;
@@ -23,6 +24,11 @@ struct vehicle_state {
     unsigned queue_gen;
     size_t charger;        /* CHARGING: index into the depot's chargers */
     size_t event;          /* CHARGING: index of its open event */
+    /* CHARGING: the open session's running totals, kept here (next to e_kwh, which each
+     * step touches anyway) and written to the event at unplug: one cache line per vehicle
+     * per step instead of three */
+    double sess_kwh, sess_grid_kwh, sess_peak_kw, sess_start;
+    bool sess_drew;
     /* schedule cursor: its next departure id */
     size_t next_dep;
 };
@@ -32,11 +38,24 @@ struct queue_entry {
     unsigned gen;
 };
 
+/* A plugged vehicle in its depot's charging list. Valid while the vehicle is CHARGING
+ * with this event; stale entries (it left) are dropped by the next charging step. */
+struct charge_entry {
+    double key;            /* its next departure: the order peak_shaving serves in */
+    size_t vehicle;
+    size_t event;
+};
+
 struct depot_state {
     size_t *occupant;      /* per charger: vehicle or SIZE_MAX */
+    size_t *free_heap;     /* min-heap of free charger indexes: fastest free on top */
     size_t n_free;
-    size_t *charging;      /* vehicles charging, ordered by next departure (then index) */
+    struct charge_entry *charging; /* sorted by (key, vehicle); may hold stale entries */
     size_t n_charging;
+    struct charge_entry *pending;  /* plugged since the last charging step, unsorted */
+    size_t n_pending;
+    struct charge_entry *merge_buf;
+    size_t n_plugged;      /* vehicles CHARGING here now */
     struct queue_entry *queue;
     size_t q_head, q_tail, q_cap;
     int driving;
@@ -126,33 +145,79 @@ static void enqueue(struct engine *eng, size_t v, double t)
     d->queue[d->q_tail++] = (struct queue_entry){v, vs->queue_gen};
 }
 
-/* Keeps the charging list ordered by next departure, then vehicle index, so that
- * peak_shaving serves the earliest departure first without sorting every step. */
-static void charging_insert(struct engine *eng, struct depot_state *d, size_t v)
+/* ---- Free chargers: a binary min-heap of indexes (chargers are sorted fastest first) --- */
+
+static void free_push(struct depot_state *d, size_t c)
 {
-    double key = next_departure_t(eng, v);
-    size_t i = d->n_charging;
-    while (i > 0) {
-        size_t u = d->charging[i - 1];
-        double ku = next_departure_t(eng, u);
-        if (ku < key || (ku == key && u < v))
-            break;
-        d->charging[i] = u;
-        i--;
+    size_t i = d->n_free++;
+    while (i > 0 && d->free_heap[(i - 1) / 2] > c) {
+        d->free_heap[i] = d->free_heap[(i - 1) / 2];
+        i = (i - 1) / 2;
     }
-    d->charging[i] = v;
-    d->n_charging++;
+    d->free_heap[i] = c;
 }
 
-static void charging_remove(struct depot_state *d, size_t v)
+static size_t free_pop(struct depot_state *d)
 {
-    size_t i = 0;
-    while (i < d->n_charging && d->charging[i] != v)
-        i++;
-    if (i == d->n_charging)
+    size_t top = d->free_heap[0], last = d->free_heap[--d->n_free], i = 0;
+    for (;;) {
+        size_t k = 2 * i + 1;
+        if (k >= d->n_free)
+            break;
+        if (k + 1 < d->n_free && d->free_heap[k + 1] < d->free_heap[k])
+            k++;
+        if (d->free_heap[k] >= last)
+            break;
+        d->free_heap[i] = d->free_heap[k];
+        i = k;
+    }
+    if (d->n_free)
+        d->free_heap[i] = last;
+    return top;
+}
+
+/* ---- The charging list ---------------------------------------------------------------
+ * peak_shaving serves the earliest departure first, so the list is kept sorted by
+ * (next departure, vehicle). A vehicle's key cannot change while it is plugged, so new
+ * entries are batched (pending) and merged once per step, and leavers are dropped while
+ * the step walks the list anyway: O(plugged + new·log new) per step, never quadratic. */
+
+static bool entry_before(const struct charge_entry *a, const struct charge_entry *b)
+{
+    return a->key < b->key || (a->key == b->key && a->vehicle < b->vehicle);
+}
+
+static int entry_order(const void *a, const void *b)
+{
+    const struct charge_entry *x = a, *y = b;
+    return entry_before(x, y) ? -1 : entry_before(y, x) ? 1 : 0;
+}
+
+static void charging_insert(struct engine *eng, struct depot_state *d, size_t v)
+{
+    d->pending[d->n_pending++] =
+        (struct charge_entry){next_departure_t(eng, v), v, eng->vs[v].event};
+    d->n_plugged++;
+}
+
+static void merge_pending(struct depot_state *d)
+{
+    if (d->n_pending == 0)
         return;
-    memmove(d->charging + i, d->charging + i + 1, (d->n_charging - i - 1) * sizeof *d->charging);
-    d->n_charging--;
+    qsort(d->pending, d->n_pending, sizeof *d->pending, entry_order);
+    size_t i = 0, j = 0, k = 0;
+    while (i < d->n_charging || j < d->n_pending) {
+        if (j == d->n_pending ||
+            (i < d->n_charging && entry_before(&d->charging[i], &d->pending[j])))
+            d->merge_buf[k++] = d->charging[i++];
+        else
+            d->merge_buf[k++] = d->pending[j++];
+    }
+    struct charge_entry *t = d->charging;
+    d->charging = d->merge_buf;
+    d->merge_buf = t;
+    d->n_charging = k;
+    d->n_pending = 0;
 }
 
 /* Ends a vehicle's charging session at time t: closes its event, frees the charger. */
@@ -163,13 +228,17 @@ static void unplug(struct engine *eng, size_t v, double t)
     struct fsim__event *ev = &eng->out->events[vs->event];
     ev->end = t;
     ev->end_soc = vehicle_soc_of_energy(vs, vs->e_kwh);
-    if (!ev->drew_power)
-        ev->start = ev->plugged;
+    ev->energy_kwh = vs->sess_kwh;
+    ev->grid_kwh = vs->sess_grid_kwh;
+    ev->peak_kw = vs->sess_peak_kw;
+    ev->drew_power = vs->sess_drew;
+    ev->start = vs->sess_drew ? vs->sess_start : ev->plugged;
+    eng->out->accounts[v].charged_kwh += vs->sess_kwh;
     eng->out->plugged_seconds += t - ev->plugged;
     d->occupant[vs->charger] = NONE;
-    d->n_free++;
-    charging_remove(d, v);
-    vs->state = PARKED;
+    free_push(d, vs->charger);
+    d->n_plugged--;
+    vs->state = PARKED; /* its list entry is now stale */
 }
 
 /* Gives free chargers to waiting vehicles, first come first served; each takes the fastest
@@ -183,17 +252,16 @@ static fsim_status assign_chargers(struct engine *eng, size_t di, double t, fsim
         struct vehicle_state *vs = &eng->vs[qe.vehicle];
         if (vs->state != WAITING || vs->queue_gen != qe.gen)
             continue; /* left the queue (departed) since */
-        size_t c = 0;
-        while (d->occupant[c] != NONE)
-            c++;
         fsim_status st = grow_events(eng, err);
         if (st != FSIM_OK)
             return st;
+        size_t c = free_pop(d);
         d->occupant[c] = qe.vehicle;
-        d->n_free--;
         vs->state = CHARGING;
         vs->charger = c;
         vs->event = eng->out->n_events++;
+        vs->sess_kwh = vs->sess_grid_kwh = vs->sess_peak_kw = vs->sess_start = 0;
+        vs->sess_drew = false;
         eng->out->events[vs->event] = (struct fsim__event){
             .vehicle = qe.vehicle, .depot = di, .charger = c, .arrived = vs->arrived_t,
             .plugged = t, .start = t, .end = t,
@@ -214,10 +282,14 @@ static void charge_step(struct engine *eng, size_t di, double t)
     const double dt_h = eng->step_h;
     double headroom = dep->has_grid_limit ? dep->grid_limit_kw : INFINITY;
     double load = 0;
-    size_t i = 0;
-    while (i < d->n_charging) {
-        size_t v = d->charging[i];
+    merge_pending(d);
+    size_t kept = 0;
+    for (size_t i = 0; i < d->n_charging; i++) {
+        const struct charge_entry entry = d->charging[i];
+        const size_t v = entry.vehicle;
         struct vehicle_state *vs = &eng->vs[v];
+        if (vs->state != CHARGING || vs->event != entry.event)
+            continue; /* left since: drop the stale entry */
         const fsim_sim_charger *ch = &dep->chargers[vs->charger];
         const fsim_sim_vehicle *veh = &in->vehicles[v];
         double need_batt = vs->target_kwh - vs->e_kwh;
@@ -226,7 +298,7 @@ static void charge_step(struct engine *eng, size_t di, double t)
         if (p_to_target < p)
             p = p_to_target;
         if (in->strategy == FSIM_STRATEGY_BALANCED) {
-            double hours_left = (next_departure_t(eng, v) - t) / 3600.0;
+            double hours_left = (entry.key - t) / 3600.0;
             if (hours_left < dt_h)
                 hours_left = dt_h;
             double even = need_batt / ch->efficiency / hours_left;
@@ -241,28 +313,26 @@ static void charge_step(struct engine *eng, size_t di, double t)
             p = 0;
         double grid = p * dt_h;
         double batt = grid * ch->efficiency;
-        struct fsim__event *ev = &eng->out->events[vs->event];
         if (p > 0) {
-            if (!ev->drew_power) {
-                ev->drew_power = true;
-                ev->start = t;
+            if (!vs->sess_drew) {
+                vs->sess_drew = true;
+                vs->sess_start = t;
             }
-            if (p > ev->peak_kw)
-                ev->peak_kw = p;
+            if (p > vs->sess_peak_kw)
+                vs->sess_peak_kw = p;
             eng->out->delivering_seconds += in->step_s;
         }
         vs->e_kwh += batt;
-        ev->energy_kwh += batt;
-        ev->grid_kwh += grid;
-        eng->out->accounts[v].charged_kwh += batt;
+        vs->sess_kwh += batt;
+        vs->sess_grid_kwh += grid;
         load += p;
         /* Done: at target (within rounding) — leave the charger for the next in line. */
-        if (vs->target_kwh - vs->e_kwh <= 1e-9 * vs->cap_kwh) {
+        if (vs->target_kwh - vs->e_kwh <= 1e-9 * vs->cap_kwh)
             unplug(eng, v, t + in->step_s);
-            continue; /* the list shifted into position i */
-        }
-        i++;
+        else
+            d->charging[kept++] = entry;
     }
+    d->n_charging = kept;
     d->step_kw = load;
     d->interval_kwh += load * dt_h;
     d->total_kwh += load * dt_h;
@@ -424,7 +494,7 @@ static void snapshot(struct engine *eng, double t, double *per_vehicle)
     const fsim_sim_input *in = eng->in;
     for (size_t di = 0; di < in->n_depots; di++) {
         struct depot_state *d = &eng->ds[di];
-        d->snap_charging = (int)d->n_charging;
+        d->snap_charging = (int)d->n_plugged;
         d->snap_driving = d->driving;
         int waiting = 0;
         for (size_t q = d->q_head; q < d->q_tail; q++) {
@@ -489,12 +559,19 @@ static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsi
         const fsim_sim_depot *dep = &in->depots[di];
         size_t nc = dep->n_chargers;
         out->n_chargers += nc;
+        /* Between two charging steps the list holds at most nc live entries plus the stale
+         * ones of the vehicles that left, and pending at most nc: 2·nc bounds both. */
         d->occupant = fsim_arena_calloc(arena, nc + 1, sizeof *d->occupant);
-        d->charging = fsim_arena_calloc(arena, nc + 1, sizeof *d->charging);
-        if (!d->occupant || !d->charging)
+        d->free_heap = fsim_arena_calloc(arena, nc + 1, sizeof *d->free_heap);
+        d->charging = fsim_arena_calloc(arena, 2 * nc + 1, sizeof *d->charging);
+        d->pending = fsim_arena_calloc(arena, 2 * nc + 1, sizeof *d->pending);
+        d->merge_buf = fsim_arena_calloc(arena, 2 * nc + 1, sizeof *d->merge_buf);
+        if (!d->occupant || !d->free_heap || !d->charging || !d->pending || !d->merge_buf)
             return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-        for (size_t c = 0; c < nc; c++)
+        for (size_t c = 0; c < nc; c++) {
             d->occupant[c] = NONE;
+            d->free_heap[c] = c; /* ascending: already a heap */
+        }
         d->n_free = nc;
     }
     for (size_t v = 0; v < nv; v++)
@@ -564,8 +641,10 @@ fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
             if (eng.ds[di].step_kw > out->depot_peak_kw[di])
                 out->depot_peak_kw[di] = eng.ds[di].step_kw;
         }
-        if (site_kw > out->peak_kw)
+        if (site_kw > out->peak_kw) {
             out->peak_kw = site_kw;
+            out->peak_t = t;
+        }
         /* 5. close the output interval */
         if ((step + 1) % per_interval == 0 || step + 1 == eng.sched.n_steps) {
             size_t steps_in = step % per_interval + 1;

@@ -90,6 +90,7 @@ struct fsim__output {
     struct fsim__point *points;
     struct fsim__vehicle_account *accounts; /* n_vehicles */
     double peak_kw;          /* max over steps of the summed load of all depots */
+    double peak_t;           /* start of the first step at peak_kw (valid when peak_kw > 0) */
     double *depot_peak_kw;   /* per depot, max over steps */
     double grid_kwh, charged_kwh;
     double plugged_seconds;  /* Σ over chargers of time occupied */

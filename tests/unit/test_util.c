@@ -39,6 +39,47 @@ static void test_numbers(void)
               "%s round-trips", buf);
 }
 
+/* The textbook shortest round trip, slow and obviously right: the reference for the fast
+ * paths of fsim_format_double. */
+static const char *reference_format(double v, char *buf)
+{
+    for (int precision = 1; precision <= 17; precision++) {
+        snprintf(buf, FSIM_NUMBER_BUF, "%.*g", precision, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return buf;
+}
+
+/* Result values are rounded to 6 decimals and take a fast path; it must print exactly
+ * what the reference prints, for those values and for values just beside them. */
+static void test_numbers_match_reference(void)
+{
+    char got[FSIM_NUMBER_BUF], want[FSIM_NUMBER_BUF];
+    uint64_t x = 88172645463325252u;
+    int mismatches = 0;
+    char first[80] = "";
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64: deterministic */
+        double mag = pow(10, (double)(x % 15) - 6);           /* 1e-6 .. 1e8 */
+        double v = (double)(x >> 11) / 9007199254740992.0 * mag;
+        if (i % 3 == 0)
+            v = nearbyint(v * 1e6) / 1e6;                       /* a rounded result */
+        else if (i % 3 == 1)
+            v = nextafter(nearbyint(v * 1e6) / 1e6, INFINITY);  /* one ulp beside it */
+        if (x & 1)
+            v = -v;
+        if (v == 0)
+            continue; /* "0" for both zeros, by design */
+        fsim_format_double(v, got);
+        reference_format(v, want);
+        if (strcmp(got, want) != 0 && mismatches++ == 0)
+            snprintf(first, sizeof first, "%s vs %s", got, want);
+    }
+    CHECK(mismatches == 0, "200000 values print as the reference does (%d differ; first: %s)",
+          mismatches, first);
+}
+
 static void test_times(void)
 {
     double t;
@@ -79,6 +120,7 @@ int main(void)
 {
     test_arena();
     test_numbers();
+    test_numbers_match_reference();
     test_times();
     test_errors();
     return check_done();

@@ -91,4 +91,12 @@ fsim_status fsim_sim_route_profile_init(fsim_sim_route_profile *profile, const c
  * run early (it then fails with FSIM_CANCELLED). */
 typedef bool (*fsim_sim_progress_fn)(void *user, int day_done, int days_total);
 
+/* Runs the engine and fills the wire result's status, summary, timeSeriesData,
+ * chargingEvents, trips and (with per_vehicle_series) vehicleSeries, all allocated from
+ * `arena`; strings point into `in` (ids) so `in` must outlive `out`. The caller fills
+ * `metadata` and `simulation_id`. FSIM_CANCELLED when `progress` returned false. */
+fsim_status fsim_sim_run(const fsim_sim_input *in, fsim_arena *arena,
+                         fsim_sim_progress_fn progress, void *progress_user, fsim_result *out,
+                         fsim_error *err);
+
 #endif

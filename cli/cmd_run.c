@@ -1,0 +1,131 @@
+/* fleetsim run — one scenario, locally: result files in --out, a summary on stdout (or the
+ * result as JSON with --json), progress on a terminal for runs longer than a second. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "fleetsim run [SCENARIO.json] [--config DIR] [--out DIR] [--strategy NAME] [--json]";
+
+struct run_options {
+    const char *scenario;
+    const char *config_dir;
+    const char *out_dir;
+    const char *strategy;
+    int json;
+};
+
+static int parse_options(int argc, char **argv, struct run_options *o)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'C'}, {"out", required_argument, NULL, 'o'},
+        {"strategy", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    memset(o, 0, sizeof *o);
+    o->out_dir = "out";
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'C': o->config_dir = optarg; break;
+        case 'o': o->out_dir = optarg; break;
+        case 's': o->strategy = optarg; break;
+        case 'j': o->json = 1; break;
+        case 'h': printf("usage: %s\n", usage); return -1;
+        default:
+            return cli_usage("run", usage, "unknown or incomplete option \"%s\"",
+                             argv[optind - 1]);
+        }
+    }
+    if (argc - optind > 1)
+        return cli_usage("run", usage, "unexpected argument \"%s\"", argv[optind + 1]);
+    o->scenario = optind < argc ? argv[optind] : NULL;
+    return 0;
+}
+
+struct progress {
+    struct timespec started;
+    int shown;
+};
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Progress only when someone is watching: a terminal, and a run already past a second. */
+static bool show_progress(void *user, int day, int days)
+{
+    struct progress *p = user;
+    if (seconds_since(&p->started) < 1.0)
+        return true;
+    fprintf(stderr, "\rsimulated day %d / %d", day, days);
+    p->shown = 1;
+    return true;
+}
+
+static bool write_stdout(void *user, const char *data, size_t len)
+{
+    return fwrite(data, 1, len, (FILE *)user) == len;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct run_options o;
+    int rc = parse_options(argc, argv, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    fsim_error err;
+    fsim_error_clear(&err);
+    fsim_arena *arena = fsim_arena_new();
+    if (!arena) {
+        fsim_error_set(&err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        return cli_fail("run", &err);
+    }
+    const char *config_dir = cli_config_dir(o.config_dir);
+    const char *scenario = o.scenario ? o.scenario : cli_default_scenario(config_dir, arena);
+    fsim_request *req;
+    fsim_result *res;
+    struct progress progress = {0};
+    clock_gettime(CLOCK_MONOTONIC, &progress.started);
+    fsim_runner_options opts = cli_runner_options(config_dir, scenario);
+    if (!o.json && isatty(STDERR_FILENO)) {
+        opts.progress = show_progress;
+        opts.progress_user = &progress;
+    }
+    if (cli_load_request(scenario, arena, &req, &err) != FSIM_OK)
+        goto fail;
+    if (o.strategy && !fsim_strategy_parse(o.strategy, &req->strategy)) {
+        rc = cli_usage("run", usage, "--strategy: \"%s\" is not one of immediate, balanced, "
+                       "peak_shaving", o.strategy);
+        goto out;
+    }
+    fsim_status st = fsim_runner_run(req, &opts, arena, &res, &err);
+    if (progress.shown)
+        fputs("\r\033[K", stderr);
+    if (st != FSIM_OK || fsim_runner_write_files(res, o.out_dir, &err) != FSIM_OK)
+        goto fail;
+    if (o.json) {
+        if (fsim_wire_encode_to(FSIM_WIRE_RESULT, res, 0, write_stdout, stdout, &err) != FSIM_OK)
+            goto fail;
+        putchar('\n');
+    } else {
+        cli_print_summary(stdout, req, res);
+        printf("  %-12s %s/{result.json, timeseries.csv, charging_events.csv, trips.csv}\n",
+               "written", o.out_dir);
+    }
+    rc = fflush(stdout) == 0 ? 0 : 1;
+    goto out;
+fail:
+    rc = cli_fail("run", &err);
+out:
+    fsim_arena_free(arena);
+    return rc;
+}

@@ -1,0 +1,51 @@
+/* fleetsim — the simulation runner: request + config → routes → energy profiles → engine →
+ * a SimulationResult, and the local sink that writes it as files. Mode-aware callers (the
+ * CLI, the HTTP server, the Pub/Sub worker) differ only in where the result goes. */
+#ifndef FLEETSIM_RUNNER_H
+#define FLEETSIM_RUNNER_H
+
+#include <stddef.h>
+
+#include <fleetsim/arena.h>
+#include <fleetsim/error.h>
+#include <fleetsim/sim.h>
+#include <fleetsim/wire.h>
+
+typedef struct fsim_runner_options {
+    const char *config_dir;          /* the YAML config directory */
+    const char *env_overrides_json;  /* $FLEETSIM_CONFIG_OVERRIDES (the core reads no env) */
+    const char *source;              /* label for errors: the scenario file, "request body" */
+    const char *trace_id;            /* optional: copied into metadata.traceId */
+    fsim_sim_progress_fn progress;   /* optional, between simulated days */
+    void *progress_user;
+} fsim_runner_options;
+
+/* A request checked against the config and turned into the engine's input. */
+typedef struct fsim_prepared {
+    fsim_sim_input input;
+    const char *config_hash;         /* hex SHA-256 of the effective config */
+    size_t n_warnings;
+    const char **warnings;
+    double vehicle_steps;            /* vehicles × steps: the size of the job */
+} fsim_prepared;
+
+/* Loads the config (with both override layers), resolves every name of the request and
+ * synthesizes each route's drive cycle and energy profile (once per route × vehicle
+ * type). Everything lands in `arena`. Errors carry opts->source and the request's field
+ * path (`vehicles[1].type: unknown vehicle type "van" (known: cargo-van, …)`), or the
+ * config file / GeoJSON place for config problems. The request must have been decoded or
+ * validated by the wire codec. Runs nothing: `fleetsim validate` is this call. */
+fsim_status fsim_runner_prepare(const fsim_request *request, const fsim_runner_options *opts,
+                                fsim_arena *arena, fsim_prepared **out, fsim_error *err);
+
+/* Prepares and runs; the result (metadata filled) lives in `arena`. */
+fsim_status fsim_runner_run(const fsim_request *request, const fsim_runner_options *opts,
+                            fsim_arena *arena, fsim_result **out, fsim_error *err);
+
+/* The local sink: writes result.json, timeseries.csv, charging_events.csv and trips.csv
+ * into `dir` (created if missing). Each file is written under a temporary name and only
+ * renamed into place once all four are complete, so a failure leaves none of them. */
+fsim_status fsim_runner_write_files(const fsim_result *result, const char *dir,
+                                    fsim_error *err);
+
+#endif

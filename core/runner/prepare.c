@@ -1,0 +1,356 @@
+/* From a decoded request to the engine's input: every name resolved against the config,
+ * every vehicle expanded, every route's energy profile built once per vehicle type. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fleetsim/config.h>
+#include <fleetsim/runner.h>
+
+/* More than this many vehicles in one run is refused before anything is allocated. */
+#define MAX_VEHICLES 1000000
+#define MAX_CHARGERS 1000000
+#define MAX_WARNINGS 100
+
+struct prep {
+    const fsim_request *req;
+    const fsim_runner_options *opts;
+    const fsim_config *config;
+    fsim_arena *arena;
+    fsim_prepared *out;
+    fsim_error *err;
+    /* route × vehicle-type profile cache, indexed [route * n_types + type] */
+    fsim_route_path **paths;      /* per config route, loaded on first use */
+    fsim_cycle **cycles;
+    fsim_sim_route_profile **profiles;
+    size_t warnings_cap;
+};
+
+static const char *source_of(const struct prep *p)
+{
+    return p->opts->source ? p->opts->source : "request";
+}
+
+static fsim_status nomem(struct prep *p)
+{
+    return fsim_error_set(p->err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+}
+
+/* Warnings go into the result's metadata: things that are legal but probably not meant. */
+static fsim_status warn(struct prep *p, const char *text)
+{
+    fsim_prepared *o = p->out;
+    if (o->n_warnings == MAX_WARNINGS)
+        return FSIM_OK;
+    if (o->n_warnings == p->warnings_cap) {
+        size_t cap = p->warnings_cap ? 2 * p->warnings_cap : 8;
+        const char **w = fsim_arena_calloc(p->arena, cap, sizeof *w);
+        if (!w || !text)
+            return nomem(p);
+        if (o->n_warnings)
+            memcpy(w, o->warnings, o->n_warnings * sizeof *w);
+        o->warnings = w;
+        p->warnings_cap = cap;
+    }
+    if (!text)
+        return nomem(p);
+    o->warnings[o->n_warnings++] = text;
+    return FSIM_OK;
+}
+
+/* "a, b, c" of the config's names, for "unknown …" messages that say what would work. */
+static const char *known_names(fsim_arena *arena, size_t n, const char *(*name_at)(
+                                   const fsim_config *, size_t), const fsim_config *config)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(name_at(config, i)) + 2;
+    char *s = fsim_arena_alloc(arena, len);
+    if (!s)
+        return "";
+    s[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            strcat(s, ", ");
+        strcat(s, name_at(config, i));
+    }
+    return s;
+}
+
+static const char *vehicle_name_at(const fsim_config *c, size_t i) { return c->vehicles[i].name; }
+static const char *charger_name_at(const fsim_config *c, size_t i) { return c->chargers[i].name; }
+static const char *route_name_at(const fsim_config *c, size_t i) { return c->routes[i].id; }
+
+/* Fastest first, then by id: the order in which an arriving vehicle is offered chargers. */
+static int charger_order(const void *a, const void *b)
+{
+    const fsim_sim_charger *x = a, *y = b;
+    if (x->power_kw != y->power_kw)
+        return x->power_kw > y->power_kw ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+static fsim_status build_depots(struct prep *p)
+{
+    const fsim_request *req = p->req;
+    fsim_sim_input *in = &p->out->input;
+    in->n_depots = req->n_depots;
+    in->depots = fsim_arena_calloc(p->arena, req->n_depots + 1, sizeof *in->depots);
+    if (!in->depots)
+        return nomem(p);
+    size_t total = 0;
+    for (size_t d = 0; d < req->n_depots; d++) {
+        const fsim_depot_spec *spec = &req->depots[d];
+        size_t n = 0;
+        for (size_t j = 0; j < spec->n_chargers; j++) {
+            const char *type = spec->chargers[j].type;
+            if (!fsim_config_charger(p->config, type)) {
+                char path[96];
+                snprintf(path, sizeof path, "depots[%zu].chargers[%zu].type", d, j);
+                return fsim_error_set(p->err, FSIM_INVALID, source_of(p), 0, 0, path,
+                                      "unknown charger type \"%s\" (known: %s)", type,
+                                      known_names(p->arena, p->config->n_chargers,
+                                                  charger_name_at, p->config));
+            }
+            n += (size_t)spec->chargers[j].count;
+        }
+        total += n;
+        if (total > MAX_CHARGERS)
+            return fsim_error_set(p->err, FSIM_INVALID, source_of(p), 0, 0, "depots",
+                                  "more than %d chargers in total", MAX_CHARGERS);
+        fsim_sim_depot *dep = &in->depots[d];
+        *dep = (fsim_sim_depot){.id = spec->id, .utc_offset_minutes = spec->utc_offset_minutes,
+                                .has_grid_limit = spec->has_grid_limit_kw,
+                                .grid_limit_kw = spec->grid_limit_kw, .n_chargers = n};
+        dep->chargers = fsim_arena_calloc(p->arena, n + 1, sizeof *dep->chargers);
+        if (!dep->chargers)
+            return nomem(p);
+        size_t k = 0;
+        for (size_t j = 0; j < spec->n_chargers; j++) {
+            const fsim_charger_type *ct = fsim_config_charger(p->config, spec->chargers[j].type);
+            for (int c = 1; c <= spec->chargers[j].count; c++) {
+                const char *id = fsim_arena_sprintf(p->arena, "%s/%s/%d", spec->id, ct->name, c);
+                if (!id)
+                    return nomem(p);
+                dep->chargers[k++] = (fsim_sim_charger){.id = id, .power_kw = ct->power_kw,
+                                                        .dc = ct->current == FSIM_CURRENT_DC,
+                                                        .efficiency = ct->efficiency};
+            }
+        }
+        qsort(dep->chargers, n, sizeof *dep->chargers, charger_order);
+        if (n == 0) {
+            fsim_status st = warn(p, fsim_arena_sprintf(
+                                         p->arena, "depots[%zu]: depot \"%s\" has no chargers",
+                                         d, spec->id));
+            if (st != FSIM_OK)
+                return st;
+        }
+    }
+    return FSIM_OK;
+}
+
+static size_t depot_index(const fsim_request *req, const char *id)
+{
+    for (size_t d = 0; d < req->n_depots; d++)
+        if (strcmp(req->depots[d].id, id) == 0)
+            return d;
+    return req->n_depots; /* cannot happen: the wire codec checked it */
+}
+
+/* The profile of route r driven by vehicle type t: GeoJSON and drive cycle once per route,
+ * energy integration once per (route, type). */
+static fsim_status route_profile(struct prep *p, size_t r, size_t t,
+                                 const fsim_sim_route_profile **out)
+{
+    const fsim_config *cfg = p->config;
+    const size_t slot = r * cfg->n_vehicles + t;
+    if (p->profiles[slot]) {
+        *out = p->profiles[slot];
+        return FSIM_OK;
+    }
+    const fsim_route_def *route = &cfg->routes[r];
+    fsim_status st;
+    if (!p->paths[r]) {
+        fsim_route_path *path = fsim_arena_calloc(p->arena, 1, sizeof *path);
+        fsim_cycle *cycle = fsim_arena_calloc(p->arena, 1, sizeof *cycle);
+        if (!path || !cycle)
+            return nomem(p);
+        if ((st = fsim_geo_load_file(route->geojson_path, p->arena, path, p->err)) != FSIM_OK ||
+            (st = fsim_cycle_from_route(path, &route->params, p->arena, cycle, p->err)) != FSIM_OK)
+            return st;
+        p->paths[r] = path;
+        p->cycles[r] = cycle;
+    }
+    const fsim_vehicle_params *params = &cfg->vehicles[t].params;
+    const double ambient =
+        p->req->has_ambient_temperature_c ? p->req->ambient_temperature_c : 20.0;
+    fsim_energy_profile energy;
+    fsim_energy_totals totals;
+    fsim_sim_route_profile *prof = fsim_arena_calloc(p->arena, 1, sizeof *prof);
+    const char *route_id = fsim_arena_strdup(p->arena, route->id);
+    if (!prof || !route_id)
+        return nomem(p);
+    if ((st = fsim_energy_integrate(params, p->cycles[r], ambient, p->arena, &energy, &totals,
+                                    p->err)) != FSIM_OK ||
+        (st = fsim_sim_route_profile_init(prof, route_id, p->paths[r], &energy,
+                                          fsim_aux_power_kw(params, ambient), p->arena,
+                                          p->err)) != FSIM_OK)
+        return st;
+    p->profiles[slot] = prof;
+    *out = prof;
+    return FSIM_OK;
+}
+
+static int minutes_order(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Warnings a planner wants to see: a route longer than the gap between two departures
+ * (the later trip will be missed), a group whose route belongs to another depot. */
+static fsim_status warn_group(struct prep *p, size_t g, const fsim_route_def *route,
+                              const fsim_sim_route_profile *prof, const int *minutes, size_t n)
+{
+    const fsim_vehicle_group *grp = &p->req->vehicles[g];
+    fsim_status st = FSIM_OK;
+    if (route->depot && strcmp(route->depot, grp->depot) != 0)
+        st = warn(p, fsim_arena_sprintf(p->arena,
+                                        "vehicles[%zu].routeId: route \"%s\" belongs to depot "
+                                        "\"%s\", the group is at \"%s\"",
+                                        g, route->id, route->depot, grp->depot));
+    double trip_min = (double)(prof->energy.n - 1) / 60.0;
+    for (size_t i = 0; st == FSIM_OK && i < n; i++) {
+        int gap = i + 1 < n ? minutes[i + 1] - minutes[i] : minutes[0] + 1440 - minutes[i];
+        if (trip_min > gap) {
+            st = warn(p, fsim_arena_sprintf(
+                             p->arena,
+                             "vehicles[%zu].departures: route \"%s\" takes %.0f min but "
+                             "departures are %d min apart; the next trip will be missed",
+                             g, route->id, trip_min, gap));
+            break;
+        }
+    }
+    return st;
+}
+
+static fsim_status build_vehicles(struct prep *p)
+{
+    const fsim_request *req = p->req;
+    const fsim_config *cfg = p->config;
+    fsim_sim_input *in = &p->out->input;
+    size_t total = 0;
+    for (size_t g = 0; g < req->n_vehicles; g++) {
+        const fsim_vehicle_group *grp = &req->vehicles[g];
+        total += grp->vins ? grp->n_vins : (size_t)grp->count;
+        if (total > MAX_VEHICLES)
+            return fsim_error_set(p->err, FSIM_INVALID, source_of(p), 0, 0, "vehicles",
+                                  "more than %d vehicles in total", MAX_VEHICLES);
+    }
+    in->vehicles = fsim_arena_calloc(p->arena, total + 1, sizeof *in->vehicles);
+    if (!in->vehicles)
+        return nomem(p);
+    char path[64];
+    for (size_t g = 0; g < req->n_vehicles; g++) {
+        const fsim_vehicle_group *grp = &req->vehicles[g];
+        const fsim_vehicle_type *vt = fsim_config_vehicle(cfg, grp->type);
+        if (!vt) {
+            snprintf(path, sizeof path, "vehicles[%zu].type", g);
+            return fsim_error_set(p->err, FSIM_INVALID, source_of(p), 0, 0, path,
+                                  "unknown vehicle type \"%s\" (known: %s)", grp->type,
+                                  known_names(p->arena, cfg->n_vehicles, vehicle_name_at, cfg));
+        }
+        const fsim_route_def *route = fsim_config_route(cfg, grp->route_id);
+        if (!route) {
+            snprintf(path, sizeof path, "vehicles[%zu].routeId", g);
+            return fsim_error_set(p->err, FSIM_INVALID, source_of(p), 0, 0, path,
+                                  "unknown route \"%s\" (known: %s)", grp->route_id,
+                                  known_names(p->arena, cfg->n_routes, route_name_at, cfg));
+        }
+        double reserve = grp->has_reserve_soc ? grp->reserve_soc : vt->params.reserve_soc;
+        if (reserve > grp->target_soc) {
+            snprintf(path, sizeof path, "vehicles[%zu].targetSoc", g);
+            return fsim_error_set(p->err, FSIM_INVALID, source_of(p), 0, 0, path,
+                                  "must be at least the reserve SoC of \"%s\" (%g)", vt->name,
+                                  reserve);
+        }
+        const size_t t = (size_t)(vt - cfg->vehicles), r = (size_t)(route - cfg->routes);
+        const fsim_sim_route_profile *prof = NULL;
+        fsim_status st = route_profile(p, r, t, &prof);
+        if (st != FSIM_OK)
+            return st;
+        int *minutes = fsim_arena_calloc(p->arena, grp->n_departures + 1, sizeof *minutes);
+        const char *type = fsim_arena_strdup(p->arena, vt->name);
+        fsim_vehicle_params *params = fsim_arena_alloc(p->arena, sizeof *params);
+        if (!minutes || !type || !params)
+            return nomem(p);
+        *params = vt->params; /* the config is freed after prepare */
+        for (size_t i = 0; i < grp->n_departures; i++)
+            minutes[i] = fsim_wire_hhmm_minutes(grp->departures[i]);
+        qsort(minutes, grp->n_departures, sizeof *minutes, minutes_order);
+        if ((st = warn_group(p, g, route, prof, minutes, grp->n_departures)) != FSIM_OK)
+            return st;
+        size_t n = grp->vins ? grp->n_vins : (size_t)grp->count;
+        for (size_t k = 0; k < n; k++) {
+            const char *id = grp->vins ? grp->vins[k]
+                                       : fsim_arena_sprintf(p->arena, "%s-%zu-%zu", vt->name,
+                                                            g + 1, k + 1);
+            if (!id)
+                return nomem(p);
+            in->vehicles[in->n_vehicles++] = (fsim_sim_vehicle){
+                .id = id, .type = type, .params = params,
+                .depot = depot_index(req, grp->depot), .route = prof,
+                .n_departures = grp->n_departures, .departure_minutes = minutes,
+                .initial_soc = grp->initial_soc, .target_soc = grp->target_soc,
+                .reserve_soc = reserve};
+        }
+    }
+    return FSIM_OK;
+}
+
+fsim_status fsim_runner_prepare(const fsim_request *request, const fsim_runner_options *opts,
+                                fsim_arena *arena, fsim_prepared **out, fsim_error *err)
+{
+    *out = NULL;
+    fsim_config *config = NULL;
+    fsim_status st = fsim_config_load(opts->config_dir, opts->env_overrides_json,
+                                      request->overrides, &config, err);
+    if (st != FSIM_OK)
+        return st;
+    struct prep p = {.req = request, .opts = opts, .config = config, .arena = arena,
+                     .err = err};
+    p.out = fsim_arena_calloc(arena, 1, sizeof *p.out);
+    size_t slots = config->n_routes * config->n_vehicles + 1;
+    p.paths = fsim_arena_calloc(arena, config->n_routes + 1, sizeof *p.paths);
+    p.cycles = fsim_arena_calloc(arena, config->n_routes + 1, sizeof *p.cycles);
+    p.profiles = fsim_arena_calloc(arena, slots, sizeof *p.profiles);
+    if (!p.out || !p.paths || !p.cycles || !p.profiles) {
+        st = nomem(&p);
+        goto out;
+    }
+    if (86400 % request->step_seconds != 0) {
+        st = fsim_error_set(err, FSIM_INVALID, source_of(&p), 0, 0, "stepSeconds",
+                            "must divide a day (86400 s) evenly");
+        goto out;
+    }
+    fsim_sim_input *in = &p.out->input;
+    *in = (fsim_sim_input){
+        .start = request->start, .days = request->days, .step_s = request->step_seconds,
+        .output_interval_s = request->output_interval_seconds,
+        .strategy = (fsim_strategy_kind)request->strategy,
+        .per_vehicle_series = request->outputs && request->outputs->has_per_vehicle_series &&
+                              request->outputs->per_vehicle_series};
+    if ((st = build_depots(&p)) != FSIM_OK || (st = build_vehicles(&p)) != FSIM_OK)
+        goto out;
+    p.out->config_hash = fsim_arena_strdup(arena, config->hash);
+    if (!p.out->config_hash) {
+        st = nomem(&p);
+        goto out;
+    }
+    p.out->vehicle_steps = (double)in->n_vehicles * (double)request->days *
+                           (86400.0 / request->step_seconds);
+    *out = p.out;
+out:
+    fsim_config_free(config);
+    return st;
+}

@@ -1,0 +1,30 @@
+/* One simulation from request to result, whatever the caller does with the result. */
+#include <fleetsim/runner.h>
+
+_Static_assert((int)FSIM_STRAT_IMMEDIATE == (int)FSIM_STRATEGY_IMMEDIATE &&
+                   (int)FSIM_STRAT_BALANCED == (int)FSIM_STRATEGY_BALANCED &&
+                   (int)FSIM_STRAT_PEAK_SHAVING == (int)FSIM_STRATEGY_PEAK_SHAVING,
+               "wire strategies and engine strategies must share their order");
+
+fsim_status fsim_runner_run(const fsim_request *request, const fsim_runner_options *opts,
+                            fsim_arena *arena, fsim_result **out, fsim_error *err)
+{
+    *out = NULL;
+    fsim_prepared *prep;
+    fsim_status st = fsim_runner_prepare(request, opts, arena, &prep, err);
+    if (st != FSIM_OK)
+        return st;
+    fsim_result *res = fsim_arena_calloc(arena, 1, sizeof *res);
+    if (!res)
+        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    st = fsim_sim_run(&prep->input, arena, opts->progress, opts->progress_user, res, err);
+    if (st != FSIM_OK)
+        return st;
+    res->metadata = (fsim_result_metadata){.engine_version = FSIM_VERSION,
+                                           .config_hash = prep->config_hash,
+                                           .warnings = prep->warnings,
+                                           .n_warnings = prep->n_warnings,
+                                           .trace_id = opts->trace_id};
+    *out = res;
+    return FSIM_OK;
+}

@@ -1,0 +1,94 @@
+/* Benchmark of a whole run (figures, no thresholds): config → routes → engine → the four
+ * result files, on config/scenarios/large.json scaled to N vehicles and D days.
+ *
+ *   bench_engine VEHICLES DAYS [OUT_DIR]
+ *
+ * The scenario's vehicle groups and chargers are multiplied by VEHICLES / (its vehicle
+ * count), so the depot keeps its mix. Prints wall times (prepare, engine, files), the
+ * engine's vehicle-steps per second and the process's peak RSS. One run per process, so
+ * the RSS is that run's. */
+#include <fleetsim/runner.h>
+#include <fleetsim/util.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int fail(const fsim_error *err)
+{
+    char msg[1200];
+    fsim_error_format(err, msg, sizeof msg);
+    fprintf(stderr, "bench_engine: %s\n", msg);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: bench_engine VEHICLES DAYS [OUT_DIR]\n");
+        return 2;
+    }
+    const int vehicles = atoi(argv[1]), days = atoi(argv[2]);
+    const char *out_dir = argc > 3 ? argv[3] : NULL;
+    const char *root = getenv("FSIM_SOURCE_ROOT");
+    char config_dir[1024], scenario[1100];
+    snprintf(config_dir, sizeof config_dir, "%s/config", root ? root : ".");
+    snprintf(scenario, sizeof scenario, "%s/scenarios/large.json", config_dir);
+
+    fsim_error err;
+    fsim_arena *arena = fsim_arena_new();
+    char *text;
+    size_t len;
+    fsim_request *req;
+    if (fsim_read_file(scenario, arena, &text, &len, &err) != FSIM_OK ||
+        fsim_request_decode(text, len, scenario, 0, arena, &req, &err) != FSIM_OK)
+        return fail(&err);
+    int base = 0;
+    for (size_t g = 0; g < req->n_vehicles; g++)
+        base += req->vehicles[g].count;
+    const double scale = (double)vehicles / base;
+    for (size_t g = 0; g < req->n_vehicles; g++)
+        req->vehicles[g].count = (int)(req->vehicles[g].count * scale + 0.5);
+    for (size_t d = 0; d < req->n_depots; d++) {
+        req->depots[d].grid_limit_kw *= scale;
+        for (size_t c = 0; c < req->depots[d].n_chargers; c++)
+            req->depots[d].chargers[c].count = (int)(req->depots[d].chargers[c].count * scale + 0.5);
+    }
+    req->days = days;
+
+    fsim_runner_options opts = {.config_dir = config_dir, .source = scenario};
+    fsim_prepared *prep;
+    fsim_result *res = calloc(1, sizeof *res);
+    double t0 = now_s();
+    if (fsim_runner_prepare(req, &opts, arena, &prep, &err) != FSIM_OK)
+        return fail(&err);
+    double t1 = now_s();
+    if (fsim_sim_run(&prep->input, arena, NULL, NULL, res, &err) != FSIM_OK)
+        return fail(&err);
+    double t2 = now_s();
+    res->metadata = (fsim_result_metadata){.engine_version = "bench",
+                                           .config_hash = prep->config_hash};
+    if (out_dir && fsim_runner_write_files(res, out_dir, &err) != FSIM_OK)
+        return fail(&err);
+    double t3 = now_s();
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("run %zu vehicles x %d days (%d s steps): prepare %.3f s, engine %.3f s, files %.3f s,"
+           " total %.3f s\n",
+           prep->input.n_vehicles, days, req->step_seconds, t1 - t0, t2 - t1, t3 - t2, t3 - t0);
+    printf("  %.0f vehicle-steps, %.1f M vehicle-steps/s (engine), %zu trips, %zu charging "
+           "events, peak RSS %.0f MiB\n",
+           prep->vehicle_steps, prep->vehicle_steps / (t2 - t1) / 1e6, res->n_trips,
+           res->n_charging_events, ru.ru_maxrss / 1024.0);
+    free(res);
+    fsim_arena_free(arena);
+    return 0;
+}

@@ -1,0 +1,274 @@
+/* The bundled scenarios end to end through the runner (config → routes → engine → files),
+ * checked from the outside, on the result a user gets:
+ *   - demo.json: the four files are written, result.json survives decode ∘ encode byte for
+ *     byte, the CSVs have one row per record, two runs give identical bytes;
+ *   - invariants on the result of every strategy: SoC in [0, 1], grid kWh × efficiency =
+ *     battery kWh per event, never more chargers in use than installed, peak_shaving never
+ *     above the grid limit, every trip has exactly one outcome;
+ *   - strategy behaviour: peak_shaving lowers the peak vs immediate, balanced spreads load;
+ *     tight.json: balanced misses trips where immediate completes them all. */
+#include <fleetsim/config.h>
+#include <fleetsim/runner.h>
+#include <fleetsim/util.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../unit/check.h"
+
+static char config_dir[1024];
+
+static fsim_request *load(fsim_arena *arena, const char *name)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/scenarios/%s", config_dir, name);
+    char *text;
+    size_t len;
+    fsim_request *req = NULL;
+    fsim_error err;
+    if (fsim_read_file(path, arena, &text, &len, &err) != FSIM_OK ||
+        fsim_request_decode(text, len, path, 0, arena, &req, &err) != FSIM_OK) {
+        char msg[1200];
+        fsim_error_format(&err, msg, sizeof msg);
+        printf("# %s\n", msg);
+        return NULL;
+    }
+    return req;
+}
+
+static fsim_result *run(fsim_arena *arena, fsim_request *req, fsim_strategy strategy)
+{
+    req->strategy = strategy;
+    fsim_runner_options opts = {.config_dir = config_dir, .source = "test"};
+    fsim_result *res = NULL;
+    fsim_error err;
+    if (fsim_runner_run(req, &opts, arena, &res, &err) != FSIM_OK) {
+        char msg[1200];
+        fsim_error_format(&err, msg, sizeof msg);
+        printf("# run failed: %s\n", msg);
+    }
+    return res;
+}
+
+static char *slurp(fsim_arena *arena, const char *dir, const char *name, size_t *len)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char *text = NULL;
+    fsim_error err;
+    if (fsim_read_file(path, arena, &text, len, &err) != FSIM_OK)
+        return NULL;
+    return text;
+}
+
+static size_t count_lines(const char *text)
+{
+    size_t n = 0;
+    for (; text && *text; text++)
+        n += *text == '\n';
+    return n;
+}
+
+static void test_demo_files(fsim_arena *arena, const char *tmp)
+{
+    fsim_request *req = load(arena, "demo.json");
+    CHECK(req != NULL, "demo.json decodes");
+    if (!req)
+        return;
+    fsim_result *res = run(arena, req, req->strategy);
+    CHECK(res != NULL, "demo.json runs");
+    if (!res)
+        return;
+    fsim_error err;
+    char dir1[1100], dir2[1100];
+    snprintf(dir1, sizeof dir1, "%s/one", tmp);
+    snprintf(dir2, sizeof dir2, "%s/two/nested", tmp);
+    CHECK(fsim_runner_write_files(res, dir1, &err) == FSIM_OK, "the four files are written");
+    size_t len = 0, len_csv;
+    char *json = slurp(arena, dir1, "result.json", &len);
+    CHECK(json != NULL && len > 1000, "result.json exists (%zu bytes)", len);
+    if (!json)
+        return;
+    fsim_result *back = NULL;
+    CHECK(fsim_result_decode(json, len, "result.json", 0, arena, &back, &err) == FSIM_OK,
+          "result.json decodes with the wire codec (%.100s: %.200s)", err.path,
+          err.message);
+    if (back) {
+        size_t len2;
+        char *again = fsim_result_encode(back, 0, &len2);
+        CHECK(again && len2 + 1 == len && memcmp(again, json, len2) == 0,
+              "decode then encode gives result.json back byte for byte");
+        free(again);
+        CHECK(fsim_wire_equal(FSIM_WIRE_RESULT, res, back), "the decoded result equals the run's");
+    }
+    char *csv = slurp(arena, dir1, "trips.csv", &len_csv);
+    CHECK(csv && count_lines(csv) == res->n_trips + 1, "trips.csv: a header and one row per trip");
+    csv = slurp(arena, dir1, "charging_events.csv", &len_csv);
+    CHECK(csv && count_lines(csv) == res->n_charging_events + 1,
+          "charging_events.csv: a header and one row per event");
+    csv = slurp(arena, dir1, "timeseries.csv", &len_csv);
+    CHECK(csv && count_lines(csv) == res->n_time_series_data + 1,
+          "timeseries.csv: a header and one row per depot and interval");
+    CHECK(res->n_time_series_data == (size_t)(7 * 96), "a week of 15-minute points for one depot");
+
+    /* Determinism: a second, independent run writes the same bytes. */
+    fsim_request *req2 = load(arena, "demo.json");
+    fsim_result *res2 = req2 ? run(arena, req2, req2->strategy) : NULL;
+    CHECK(res2 && fsim_runner_write_files(res2, dir2, &err) == FSIM_OK, "second run written");
+    const char *names[] = {"result.json", "timeseries.csv", "charging_events.csv", "trips.csv"};
+    for (size_t i = 0; i < 4; i++) {
+        size_t a_len, b_len;
+        char *a = slurp(arena, dir1, names[i], &a_len), *b = slurp(arena, dir2, names[i], &b_len);
+        CHECK(a && b && a_len == b_len && memcmp(a, b, a_len) == 0,
+              "two runs: identical %s (%zu bytes)", names[i], a_len);
+    }
+}
+
+/* The invariants of the engine issue, checked on a result (values are rounded to 6
+ * decimals there, hence the tolerances). */
+static void check_invariants(const fsim_request *req, const fsim_result *res, const char *label)
+{
+    bool soc_ok = true, eff_ok = true, outcome_ok = true;
+    for (size_t i = 0; i < res->n_trips; i++) {
+        const fsim_trip_result *t = &res->trips[i];
+        soc_ok &= t->start_soc >= 0 && t->start_soc <= 1 && t->end_soc >= 0 && t->end_soc <= 1;
+        outcome_ok &= (t->status == FSIM_TRIP_COMPLETED) == t->has_arrive &&
+                      (t->status == FSIM_TRIP_STRANDED) == (t->stranded_at != NULL);
+    }
+    for (size_t i = 0; i < res->n_time_series_data; i++)
+        soc_ok &= res->time_series_data[i].min_soc >= 0 && res->time_series_data[i].mean_soc <= 1;
+    fsim_config *config = NULL;
+    fsim_error err;
+    fsim_config_load(config_dir, NULL, req->overrides, &config, &err);
+    for (size_t i = 0; config && i < res->n_charging_events; i++) {
+        const fsim_charging_event *e = &res->charging_events[i];
+        soc_ok &= e->start_soc >= 0 && e->end_soc <= 1;
+        /* charger ids are depot/type/k */
+        const char *type = strchr(e->charger_id, '/') + 1;
+        char name[80];
+        snprintf(name, sizeof name, "%.*s", (int)(strchr(type, '/') - type), type);
+        const fsim_charger_type *ct = fsim_config_charger(config, name);
+        eff_ok &= ct && fabs(e->grid_energy_kwh * ct->efficiency - e->energy_kwh) <= 2e-6;
+    }
+    fsim_config_free(config);
+    CHECK(soc_ok, "%s: every SoC in the result is within [0, 1]", label);
+    CHECK(eff_ok, "%s: grid kWh × efficiency = battery kWh for every event", label);
+    CHECK(outcome_ok, "%s: every trip has exactly one outcome, with arrival or stranding "
+                      "point to match", label);
+    CHECK(res->summary.trips == (int)res->n_trips &&
+              res->summary.trips_completed + res->summary.trips_missed +
+                      res->summary.trips_stranded == res->summary.trips,
+          "%s: completed + missed + stranded = scheduled (%d)", label, res->summary.trips);
+
+    /* Chargers in use over time, by a sweep over plug-in and unplug instants: never more
+     * than installed (and never two sessions on one charger at once). */
+    bool overlap_ok = true;
+    for (size_t i = 0; i < res->n_charging_events; i++)
+        for (size_t j = i + 1; j < res->n_charging_events && overlap_ok; j++) {
+            const fsim_charging_event *a = &res->charging_events[i], *b = &res->charging_events[j];
+            if (strcmp(a->charger_id, b->charger_id) == 0) {
+                double a0 = a->plugged_at + a->wait_seconds, b0 = b->plugged_at + b->wait_seconds;
+                overlap_ok &= a->end <= b0 || b->end <= a0;
+            }
+        }
+    CHECK(overlap_ok, "%s: no charger holds two vehicles at once, so no depot uses more "
+                      "chargers than it has", label);
+    int installed = 0;
+    for (size_t c = 0; c < req->depots[0].n_chargers; c++)
+        installed += req->depots[0].chargers[c].count;
+    int max_charging = 0;
+    for (size_t i = 0; i < res->n_time_series_data; i++)
+        if (res->time_series_data[i].charging > max_charging)
+            max_charging = res->time_series_data[i].charging;
+    CHECK(max_charging <= installed, "%s: at most %d vehicles charging at any point (saw %d)",
+          label, installed, max_charging);
+}
+
+static double max_load(const fsim_result *res)
+{
+    double m = 0;
+    for (size_t i = 0; i < res->n_time_series_data; i++)
+        m = fmax(m, res->time_series_data[i].load_kw);
+    return m;
+}
+
+/* Spread: the standard deviation of the 15-minute load. */
+static double load_stddev(const fsim_result *res)
+{
+    double sum = 0, sq = 0, n = (double)res->n_time_series_data;
+    for (size_t i = 0; i < res->n_time_series_data; i++) {
+        sum += res->time_series_data[i].load_kw;
+        sq += res->time_series_data[i].load_kw * res->time_series_data[i].load_kw;
+    }
+    return sqrt(fmax(0, sq / n - (sum / n) * (sum / n)));
+}
+
+static void test_strategies(fsim_arena *arena)
+{
+    fsim_request *req = load(arena, "demo.json");
+    if (!req)
+        return;
+    fsim_result *imm = run(arena, req, FSIM_STRAT_IMMEDIATE);
+    fsim_result *bal = run(arena, req, FSIM_STRAT_BALANCED);
+    fsim_result *peak = run(arena, req, FSIM_STRAT_PEAK_SHAVING);
+    CHECK(imm && bal && peak, "demo.json runs under all three strategies");
+    if (!imm || !bal || !peak)
+        return;
+    check_invariants(req, imm, "demo immediate");
+    check_invariants(req, bal, "demo balanced");
+    check_invariants(req, peak, "demo peak_shaving");
+    const double limit = req->depots[0].grid_limit_kw;
+    CHECK(peak->summary.peak_kw <= limit + 1e-6,
+          "peak_shaving: the site never exceeds its %g kW grid limit (peak %g kW)", limit,
+          peak->summary.peak_kw);
+    CHECK(imm->summary.peak_kw > limit,
+          "immediate on the same fleet does exceed it (%g kW), so the limit binds",
+          imm->summary.peak_kw);
+    CHECK(peak->summary.peak_kw < imm->summary.peak_kw,
+          "peak_shaving lowers the peak vs immediate (%g < %g kW)", peak->summary.peak_kw,
+          imm->summary.peak_kw);
+    CHECK(bal->summary.peak_kw < 0.5 * imm->summary.peak_kw &&
+              load_stddev(bal) < load_stddev(imm),
+          "balanced spreads load: peak %g vs %g kW, 15-min load std dev %.1f vs %.1f kW",
+          bal->summary.peak_kw, imm->summary.peak_kw, load_stddev(bal), load_stddev(imm));
+    CHECK(fabs(max_load(imm) - imm->summary.peak_kw) <= imm->summary.peak_kw,
+          "the time series' highest interval mean is at most the step peak");
+    CHECK(imm->summary.feasible && bal->summary.feasible && peak->summary.feasible,
+          "the demo depot does its job under every strategy");
+
+    fsim_request *tight = load(arena, "tight.json");
+    fsim_result *t_imm = tight ? run(arena, tight, FSIM_STRAT_IMMEDIATE) : NULL;
+    fsim_result *t_bal = tight ? run(arena, tight, FSIM_STRAT_BALANCED) : NULL;
+    CHECK(t_imm && t_bal, "tight.json runs");
+    if (!t_imm || !t_bal)
+        return;
+    check_invariants(tight, t_bal, "tight balanced");
+    CHECK(t_imm->summary.feasible && t_imm->summary.trips_missed == 0,
+          "tight: immediate completes every trip (%d of %d)", t_imm->summary.trips_completed,
+          t_imm->summary.trips);
+    CHECK(!t_bal->summary.feasible && t_bal->summary.trips_missed > 0,
+          "tight: balanced holds the fast chargers and misses %d trips",
+          t_bal->summary.trips_missed);
+    CHECK(t_bal->summary.waiting_seconds_max > 3600,
+          "tight: balanced makes vehicles queue (longest wait %.0f min)",
+          t_bal->summary.waiting_seconds_max / 60);
+}
+
+int main(void)
+{
+    const char *root = getenv("FSIM_SOURCE_ROOT");
+    snprintf(config_dir, sizeof config_dir, "%s/config", root ? root : ".");
+    char tmp[] = "/tmp/fsim-scenarios-XXXXXX";
+    if (!mkdtemp(tmp))
+        return 1;
+    fsim_arena *arena = fsim_arena_new();
+    test_demo_files(arena, tmp);
+    test_strategies(arena);
+    fsim_arena_free(arena);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    if (system(cmd) != 0)
+        printf("# could not remove %s\n", tmp);
+    return check_done();
+}
