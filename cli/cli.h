@@ -30,6 +30,10 @@ int cli_usage(const char *cmd, const char *usage, const char *fmt, ...)
 #endif
     ;
 
+/* The usage error for what getopt_long (optstring ":") returned as `c`: an option missing
+ * its value, or an unknown one. Returns 2. */
+int cli_option_error(const char *cmd, const char *usage, int c, char **argv);
+
 /* The config directory: --config if given, else $FLEETSIM_CONFIG_DIR, else "config". */
 const char *cli_config_dir(const char *option);
 

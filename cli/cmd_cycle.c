@@ -37,7 +37,7 @@ static int parse_options(int argc, char **argv, struct cycle_options *o)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (c) {
         case 'v': o->vehicle = optarg; break;
         case 'c': o->cycle_file = optarg; break;
@@ -53,8 +53,7 @@ static int parse_options(int argc, char **argv, struct cycle_options *o)
             break;
         case 'h': printf("usage: %s\n", usage); return -1;
         default:
-            return cli_usage("cycle", usage, "unknown or incomplete option \"%s\"",
-                             argv[optind - 1]);
+            return cli_option_error("cycle", usage, c, argv);
         }
     }
     if (optind < argc)
@@ -102,6 +101,13 @@ static int print_json(const struct cycle_options *o, const char *cycle_name,
     return 1;
 }
 
+/* Builds "a, b, c" for "unknown …" messages, so they say what would work. */
+static void append_name(char *list, size_t size, const char *name)
+{
+    size_t len = strlen(list);
+    snprintf(list + len, size - len, "%s%s", len ? ", " : "", name);
+}
+
 int cmd_cycle(int argc, char **argv)
 {
     struct cycle_options o;
@@ -124,8 +130,11 @@ int cmd_cycle(int argc, char **argv)
     }
     const fsim_vehicle_type *vehicle = fsim_config_vehicle(config, o.vehicle);
     if (!vehicle) {
+        char known[512] = "";
+        for (size_t i = 0; i < config->n_vehicles; i++)
+            append_name(known, sizeof known, config->vehicles[i].name);
         fsim_error_set(&err, FSIM_NOT_FOUND, NULL, 0, 0, "--vehicle",
-                       "unknown vehicle type \"%s\"", o.vehicle);
+                       "unknown vehicle type \"%s\" (known: %s)", o.vehicle, known);
         rc = cli_fail("cycle", &err);
         goto out;
     }
@@ -140,8 +149,11 @@ int cmd_cycle(int argc, char **argv)
         const fsim_route_def *route = fsim_config_route(config, o.route);
         fsim_route_path path;
         if (!route) {
-            fsim_error_set(&err, FSIM_NOT_FOUND, NULL, 0, 0, "--route", "unknown route \"%s\"",
-                           o.route);
+            char known[512] = "";
+            for (size_t i = 0; i < config->n_routes; i++)
+                append_name(known, sizeof known, config->routes[i].id);
+            fsim_error_set(&err, FSIM_NOT_FOUND, NULL, 0, 0, "--route",
+                           "unknown route \"%s\" (known: %s)", o.route, known);
             rc = cli_fail("cycle", &err);
             goto out;
         }

@@ -30,7 +30,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (c) {
         case 'C': o->config_dir = optarg; break;
         case 'o': o->out_dir = optarg; break;
@@ -38,8 +38,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         case 'j': o->json = 1; break;
         case 'h': printf("usage: %s\n", usage); return -1;
         default:
-            return cli_usage("run", usage, "unknown or incomplete option \"%s\"",
-                             argv[optind - 1]);
+            return cli_option_error("run", usage, c, argv);
         }
     }
     if (argc - optind > 1)

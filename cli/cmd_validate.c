@@ -17,13 +17,12 @@ int cmd_validate(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (c) {
         case 'C': config_opt = optarg; break;
         case 'h': printf("usage: %s\n", usage); return 0;
         default:
-            return cli_usage("validate", usage, "unknown or incomplete option \"%s\"",
-                             argv[optind - 1]);
+            return cli_option_error("validate", usage, c, argv);
         }
     }
     if (argc - optind > 1)

@@ -1,4 +1,5 @@
 /* Helpers shared by the sub-commands: errors, usage, config location. */
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +27,13 @@ int cli_usage(const char *cmd, const char *usage, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\nusage: %s\n", usage);
     return 2;
+}
+
+int cli_option_error(const char *cmd, const char *usage, int c, char **argv)
+{
+    if (c == ':')
+        return cli_usage(cmd, usage, "%s needs a value", argv[optind - 1]);
+    return cli_usage(cmd, usage, "unknown option \"%s\"", argv[optind - 1]);
 }
 
 const char *cli_config_dir(const char *option)

@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include <fleetsim/util.h>
+
 #include <cjson/cJSON.h>
 
 typedef struct cursor {
@@ -152,12 +154,9 @@ fsim_status fsim__cfg_parse_json(fsim_arena *arena, const char *source, const ch
     if (strncmp(c.p, "\xEF\xBB\xBF", 3) == 0) /* cJSON skips a UTF-8 BOM too */
         c.p += 3;
     if (!doc) {
-        if (!end)
-            end = text;
-        while (c.p < end && *c.p)
-            advance(&c);
-        st = fsim_error_set(err, FSIM_INVALID, j.source, c.line, c.column, NULL,
-                            "invalid json");
+        size_t len = strlen(text);
+        size_t offset = end && end >= text ? (size_t)(end - text) : len;
+        st = fsim_json_syntax_error(text, len, offset, j.source, err);
         goto out;
     }
     st = convert(&j, &c, doc, "", root);

@@ -43,6 +43,8 @@ struct reader {
     fsim_status st;
     int line;          /* physical line being fed to the parser */
     int row_line;      /* line on which the current row started */
+    int row_start;     /* line the parser started the current row on (for CSV syntax errors) */
+    bool at_row_start; /* the last line fed ended a row */
     int header_line;   /* 0 when the file has no header */
     bool decided;      /* header or not is known */
     size_t field;      /* index of the next field in the current row */
@@ -93,6 +95,16 @@ static void fail(struct reader *r, size_t column, const char *fmt, ...)
 }
 
 /* A whole field as a number: strtod must consume every byte (no trailing junk, no NUL). */
+/* A CSV syntax error (libcsv's strict mode) at the field being read: the row's first line,
+ * the field's number and its column name, as every other error of this reader. */
+static fsim_status syntax_error(struct reader *r, const char *what)
+{
+    const char *name = r->field < MAX_COLUMNS && r->names[r->field][0] ? r->names[r->field]
+                                                                       : NULL;
+    return fsim_error_set(r->err, FSIM_INVALID, r->path, r->row_start, (int)r->field + 1, name,
+                          "malformed CSV: %s", what);
+}
+
 static bool parse_number(const char *data, size_t len, double *out)
 {
     if (len == 0)
@@ -218,6 +230,7 @@ static void on_row(int c, void *ctx)
     struct reader *r = ctx;
     size_t fields = r->field;
     r->field = 0;
+    r->at_row_start = true;
     if (r->st != FSIM_OK || fields == 0)
         return;
     if (fields == 1 && r->first_empty) {
@@ -306,7 +319,8 @@ fsim_status fsim_cycle_read_csv(const char *path, fsim_arena *arena, fsim_cycle 
     for (size_t i = 0; i < len; i++)
         lines += p[i] == '\n' || p[i] == '\r';
 
-    struct reader r = {.path = path, .err = err, .st = FSIM_OK, .line = 1, .cap = lines};
+    struct reader r = {.path = path, .err = err, .st = FSIM_OK, .line = 1, .cap = lines,
+                       .at_row_start = true};
     r.speed = fsim_arena_calloc(arena, lines, sizeof *r.speed);
     r.grade = fsim_arena_calloc(arena, lines, sizeof *r.grade);
     if (!r.speed || !r.grade) {
@@ -323,9 +337,13 @@ fsim_status fsim_cycle_read_csv(const char *path, fsim_arena *arena, fsim_cycle 
     size_t pos = 0;
     while (pos < len && r.st == FSIM_OK) {
         size_t n = line_length(p + pos, len - pos);
+        if (r.at_row_start) {
+            r.row_start = r.line;
+            r.at_row_start = false;
+        }
         if (csv_parse(&parser, p + pos, n, on_field, on_row, &r) != n) {
-            st = fsim_error_set(err, FSIM_INVALID, path, r.line, 0, NULL, "malformed CSV: %s",
-                                csv_strerror(csv_error(&parser)));
+            st = syntax_error(&r, "a quote inside an unquoted field, or text after a "
+                                  "closing quote");
             goto out;
         }
         pos += n;
@@ -335,8 +353,7 @@ fsim_status fsim_cycle_read_csv(const char *path, fsim_arena *arena, fsim_cycle 
         if (pos > 0)
             r.line--; /* a last row without a line end is flushed by csv_fini */
         if (csv_fini(&parser, on_field, on_row, &r) != 0) {
-            st = fsim_error_set(err, FSIM_INVALID, path, r.line, 0, NULL, "malformed CSV: %s",
-                                csv_strerror(csv_error(&parser)));
+            st = syntax_error(&r, "unterminated quote");
             goto out;
         }
     }
@@ -350,6 +367,12 @@ fsim_status fsim_cycle_read_csv(const char *path, fsim_arena *arena, fsim_cycle 
                                 "no samples after the header");
         else
             st = fsim_error_set(err, FSIM_INVALID, path, 1, 0, NULL, "empty file: no samples");
+        goto out;
+    }
+    if (r.n == 1) {
+        /* one sample is no motion at all: energy and distance would be silently zero */
+        st = fsim_error_set(err, FSIM_INVALID, path, r.row_line, 0, NULL,
+                            "a cycle needs at least two samples (one second); this has one");
         goto out;
     }
 

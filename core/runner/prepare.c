@@ -315,8 +315,19 @@ fsim_status fsim_runner_prepare(const fsim_request *request, const fsim_runner_o
     fsim_config *config = NULL;
     fsim_status st = fsim_config_load(opts->config_dir, opts->env_overrides_json,
                                       request->overrides, &config, err);
-    if (st != FSIM_OK)
+    if (st != FSIM_OK) {
+        /* The loader saw the request's overrides as a re-encoded text: its line and column
+         * point nowhere the user can look. Name the scenario and the field path instead. */
+        if (err && strcmp(err->source, "overrides") == 0) {
+            char path[sizeof err->path], message[sizeof err->message];
+            snprintf(path, sizeof path, "overrides%s%.*s", err->path[0] ? "." : "",
+                     (int)sizeof path - 12, err->path);
+            memcpy(message, err->message, sizeof message);
+            fsim_error_set(err, st, opts->source ? opts->source : "request", 0, 0, path, "%s",
+                           message);
+        }
         return st;
+    }
     struct prep p = {.req = request, .opts = opts, .config = config, .arena = arena,
                      .err = err};
     p.out = fsim_arena_calloc(arena, 1, sizeof *p.out);

@@ -183,8 +183,8 @@ fsim_status fsim_runner_write_files(const fsim_result *result, const char *dir,
 {
     int e = make_dirs(dir);
     if (e)
-        return fsim_error_set(err, FSIM_IO, dir, 0, 0, NULL, "could not create folder: %s",
-                              strerror(e));
+        return fsim_error_set(err, FSIM_IO, NULL, 0, 0, NULL, "could not create \"%s\": %s",
+                              dir, strerror(e));
     char tmp[N_FILES][4200], final[N_FILES][4200];
     int written = 0;
     fsim_status st = FSIM_OK;
@@ -195,9 +195,17 @@ fsim_status fsim_runner_write_files(const fsim_result *result, const char *dir,
         st = write_temp(result, i, tmp[i], err);
         written = i + 1;
     }
+    /* Everything that can make a rename fail here (a folder in the way) is checked before
+     * the first rename, so the four files are replaced together or not at all. */
+    struct stat target;
+    for (int i = 0; i < N_FILES && st == FSIM_OK; i++)
+        if (lstat(final[i], &target) == 0 && S_ISDIR(target.st_mode))
+            st = fsim_error_set(err, FSIM_IO, NULL, 0, 0, NULL,
+                                "could not replace \"%s\": it is a folder", final[i]);
     for (int i = 0; i < N_FILES && st == FSIM_OK; i++)
         if (rename(tmp[i], final[i]) != 0)
-            st = fsim_error_set(err, FSIM_IO, final[i], 0, 0, NULL, "could not rename: %s",
+            st = fsim_error_set(err, FSIM_IO, NULL, 0, 0, NULL,
+                                "could not rename \"%s\" to \"%s\": %s", tmp[i], final[i],
                                 strerror(errno));
     if (st != FSIM_OK)
         for (int i = 0; i < written; i++)

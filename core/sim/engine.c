@@ -29,6 +29,10 @@ struct vehicle_state {
      * per step instead of three */
     double sess_kwh, sess_grid_kwh, sess_peak_kw, sess_start;
     bool sess_drew;
+    /* CHARGING: the power the strategy gives stays exactly the same until step hold_until
+     * (see hold_steps); until then the step reuses it instead of recomputing it */
+    double p_hold;
+    size_t hold_until;
     /* schedule cursor: its next departure id */
     size_t next_dep;
 };
@@ -68,6 +72,12 @@ struct depot_state {
     size_t n_vehicles;
 };
 
+/* A drive ending in the current step: its arrival time and vehicle, the order they plug in. */
+struct arrival {
+    double t;
+    size_t vehicle;
+};
+
 struct engine {
     const fsim_sim_input *in;
     fsim_arena *arena;
@@ -75,7 +85,7 @@ struct engine {
     struct vehicle_state *vs;
     struct depot_state *ds;
     size_t *end_head;      /* per step: first vehicle whose drive ends then */
-    size_t *scratch;       /* n_vehicles: one step's ending drives, sorted */
+    struct arrival *arrivals; /* n_vehicles: one step's ending drives, sorted */
     double *dep_time;      /* departure id → Unix s */
     struct fsim__output *out;
     double start;
@@ -262,6 +272,7 @@ static fsim_status assign_chargers(struct engine *eng, size_t di, double t, fsim
         vs->event = eng->out->n_events++;
         vs->sess_kwh = vs->sess_grid_kwh = vs->sess_peak_kw = vs->sess_start = 0;
         vs->sess_drew = false;
+        vs->hold_until = 0;
         eng->out->events[vs->event] = (struct fsim__event){
             .vehicle = qe.vehicle, .depot = di, .charger = c, .arrived = vs->arrived_t,
             .plugged = t, .start = t, .end = t,
@@ -272,9 +283,53 @@ static fsim_status assign_chargers(struct engine *eng, size_t di, double t, fsim
     return FSIM_OK;
 }
 
+/* For how many steps power p (grid kW) stays exactly what the step-by-step rules would
+ * give again, so the loop can reuse it: the cost of a step then stays a few loads and adds
+ * per plugged vehicle, and the rules run only where something changes.
+ * Why it is exact: p is the least of the charger/inlet limit (constant), the charge curve
+ * (constant on a flat stretch), balanced's even rate need ÷ time left (constant while it
+ * binds: both shrink in step) and the rest to the target (only in the last step). So p
+ * holds until the SoC reaches the point where the curve falls below p, until the step
+ * before the target would be overshot, and (balanced) until the step before departure.
+ * peak_shaving shares the depot's headroom between vehicles: always 1 step. Conservative
+ * by a step at each bound; 1 when nothing can be said. */
+static size_t hold_steps(const struct engine *eng, const struct vehicle_state *vs,
+                         const fsim_vehicle_params *params, double efficiency, double p,
+                         double key, double t)
+{
+    if (eng->in->strategy == FSIM_STRATEGY_PEAK_SHAVING || p <= 0)
+        return 1;
+    const double batt_per_step = p * efficiency * eng->step_h;
+    double room_kwh = vs->target_kwh - vs->e_kwh; /* energy before p must change */
+    const double soc = vs->e_kwh / vs->cap_kwh;
+    const size_t n = params->charge_curve_len;
+    for (size_t i = 0; i < n; i++) {
+        if (params->charge_curve_soc[i] <= soc || params->charge_curve_kw[i] >= p)
+            continue;
+        /* the first curve point beyond the SoC below p: the curve crosses p in [i−1, i] */
+        double s_cross = params->charge_curve_soc[i];
+        if (i > 0 && params->charge_curve_kw[i - 1] > params->charge_curve_kw[i]) {
+            double s0 = params->charge_curve_soc[i - 1], k0 = params->charge_curve_kw[i - 1];
+            double s1 = params->charge_curve_soc[i], k1 = params->charge_curve_kw[i];
+            s_cross = s0 + (p - k0) * (s1 - s0) / (k1 - k0);
+        }
+        double to_cross = (s_cross - soc) * vs->cap_kwh;
+        if (to_cross < room_kwh)
+            room_kwh = to_cross;
+        break;
+    }
+    double steps = floor(room_kwh / batt_per_step) - 1;
+    if (eng->in->strategy == FSIM_STRATEGY_BALANCED) {
+        double to_departure = floor((key - t) / eng->in->step_s) - 1;
+        if (to_departure < steps)
+            steps = to_departure;
+    }
+    return steps >= 1 ? (size_t)steps : 1;
+}
+
 /* One step of charging at a depot: each plugged vehicle's power under the strategy, energy
  * applied, vehicles that reach their target unplug at the end of the step. */
-static void charge_step(struct engine *eng, size_t di, double t)
+static void charge_step(struct engine *eng, size_t di, size_t step, double t)
 {
     const fsim_sim_input *in = eng->in;
     const fsim_sim_depot *dep = &in->depots[di];
@@ -291,9 +346,14 @@ static void charge_step(struct engine *eng, size_t di, double t)
         if (vs->state != CHARGING || vs->event != entry.event)
             continue; /* left since: drop the stale entry */
         const fsim_sim_charger *ch = &dep->chargers[vs->charger];
+        double p;
+        if (step < vs->hold_until) {
+            p = vs->p_hold;
+            goto apply;
+        }
         const fsim_sim_vehicle *veh = &in->vehicles[v];
         double need_batt = vs->target_kwh - vs->e_kwh;
-        double p = fsim__charge_limit_kw(veh->params, ch, vs->e_kwh / vs->cap_kwh);
+        p = fsim__charge_limit_kw(veh->params, ch, vs->e_kwh / vs->cap_kwh);
         double p_to_target = need_batt / (ch->efficiency * dt_h);
         if (p_to_target < p)
             p = p_to_target;
@@ -311,6 +371,9 @@ static void charge_step(struct engine *eng, size_t di, double t)
         }
         if (p < 0)
             p = 0;
+        vs->p_hold = p;
+        vs->hold_until = step + hold_steps(eng, vs, veh->params, ch->efficiency, p, entry.key, t);
+    apply:;
         double grid = p * dt_h;
         double batt = grid * ch->efficiency;
         if (p > 0) {
@@ -452,24 +515,25 @@ static void end_drive(struct engine *eng, size_t v)
 
 /* Ends the drives of one step in arrival order (then vehicle order), so the queue at the
  * depot is first come, first served whatever order the trips were scheduled in. */
+static int arrival_order(const void *a, const void *b)
+{
+    const struct arrival *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return (x->vehicle > y->vehicle) - (x->vehicle < y->vehicle);
+}
+
 static void end_drives(struct engine *eng, size_t step)
 {
+    /* A whole fleet on one timetable arrives in the same step: sort, never insertion-sort. */
     size_t n = 0;
     for (size_t v = eng->end_head[step]; v != NONE; v = eng->vs[v].end_next)
-        eng->scratch[n++] = v;
-    for (size_t i = 1; i < n; i++) { /* insertion sort: buckets are small */
-        size_t v = eng->scratch[i], j = i;
-        double key = eng->vs[v].arrive_t;
-        while (j > 0 && (eng->vs[eng->scratch[j - 1]].arrive_t > key ||
-                         (eng->vs[eng->scratch[j - 1]].arrive_t == key && eng->scratch[j - 1] > v))) {
-            eng->scratch[j] = eng->scratch[j - 1];
-            j--;
-        }
-        eng->scratch[j] = v;
-    }
+        eng->arrivals[n++] = (struct arrival){eng->vs[v].arrive_t, v};
+    if (n > 1)
+        qsort(eng->arrivals, n, sizeof *eng->arrivals, arrival_order);
     for (size_t i = 0; i < n; i++) {
-        eng->vs[eng->scratch[i]].end_next = NONE;
-        end_drive(eng, eng->scratch[i]);
+        eng->vs[eng->arrivals[i].vehicle].end_next = NONE;
+        end_drive(eng, eng->arrivals[i].vehicle);
     }
 }
 
@@ -536,7 +600,7 @@ static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsi
     eng->vs = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->vs);
     eng->ds = fsim_arena_calloc(arena, nd ? nd : 1, sizeof *eng->ds);
     eng->end_head = fsim_arena_calloc(arena, eng->sched.n_steps + 1, sizeof *eng->end_head);
-    eng->scratch = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->scratch);
+    eng->arrivals = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->arrivals);
     eng->dep_time = fsim_arena_calloc(arena, eng->sched.n_departures + 1, sizeof *eng->dep_time);
     out->trips = fsim_arena_calloc(arena, eng->sched.n_departures + 1, sizeof *out->trips);
     out->accounts = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *out->accounts);
@@ -544,7 +608,7 @@ static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsi
     size_t per_interval = (size_t)(in->output_interval_s / in->step_s);
     size_t n_intervals = (eng->sched.n_steps + per_interval - 1) / per_interval;
     out->points = fsim_arena_calloc(arena, n_intervals * nd + 1, sizeof *out->points);
-    if (!eng->vs || !eng->ds || !eng->end_head || !eng->scratch || !eng->dep_time || !out->trips ||
+    if (!eng->vs || !eng->ds || !eng->end_head || !eng->arrivals || !eng->dep_time || !out->trips ||
         !out->accounts || !out->depot_peak_kw || !out->points)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
     out->n_trips = eng->sched.n_departures;
@@ -636,7 +700,7 @@ fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
         /* 4. charging */
         double site_kw = 0;
         for (size_t di = 0; di < in->n_depots; di++) {
-            charge_step(&eng, di, t);
+            charge_step(&eng, di, step, t);
             site_kw += eng.ds[di].step_kw;
             if (eng.ds[di].step_kw > out->depot_peak_kw[di])
                 out->depot_peak_kw[di] = eng.ds[di].step_kw;

@@ -378,63 +378,6 @@ fsim_status fsim_wire_decode_json(fsim_wire_type type, const cJSON *node, const 
     return FSIM_OK;
 }
 
-/* 1-based line and column (in characters, not bytes) of byte `offset`. */
-static void line_column(const char *text, size_t offset, int *line, int *column)
-{
-    int l = 1, c = 1;
-    for (size_t i = 0; i < offset; i++) {
-        unsigned char ch = (unsigned char)text[i];
-        if (ch == '\n') {
-            l++;
-            c = 1;
-        } else if ((ch & 0xC0) != 0x80) {
-            c++;
-        }
-    }
-    *line = l;
-    *column = c;
-}
-
-/* Turns cJSON's failure offset into source:line:column and a short reason. */
-static fsim_status syntax_error(const char *text, size_t len, size_t offset,
-                                const char *source, fsim_error *err)
-{
-    int line, column;
-    if (offset > len)
-        offset = len;
-    size_t first = 0;
-    while (first < len && isspace((unsigned char)text[first]))
-        first++;
-    if (first == len)
-        return fsim_error_set(err, FSIM_INVALID, source, 1, 1, NULL,
-                              "invalid JSON: empty document");
-    /* cJSON skips whitespace before every token, so a failure offset on whitespace right
-     * after a token (it reports some errors one past) means that token is the culprit */
-    if (offset > 0 && offset < len && isspace((unsigned char)text[offset]) &&
-        !isspace((unsigned char)text[offset - 1]))
-        offset--;
-    size_t rest = offset;
-    while (rest < len && isspace((unsigned char)text[rest]))
-        rest++;
-    line_column(text, offset, &line, &column);
-    if (rest >= len)
-        return fsim_error_set(err, FSIM_INVALID, source, line, column, NULL,
-                              "invalid JSON: unexpected end of document");
-    if (text[offset] == '"' && !memchr(text + offset + 1, '"', len - offset - 1))
-        return fsim_error_set(err, FSIM_INVALID, source, line, column, NULL,
-                              "invalid JSON: unterminated string");
-    if (offset < len && text[offset] == '\0')
-        return fsim_error_set(err, FSIM_INVALID, source, line, column, NULL,
-                              "invalid JSON: NUL byte in the document");
-    char near[24];
-    size_t n = 0;
-    for (size_t k = offset; k < len && n < 16 && text[k] != '\n'; k++)
-        near[n++] = isprint((unsigned char)text[k]) ? text[k] : '?';
-    near[n] = '\0';
-    return fsim_error_set(err, FSIM_INVALID, source, line, column, NULL,
-                          "invalid JSON near \"%s\"", near);
-}
-
 fsim_status fsim_wire_decode(fsim_wire_type type, const char *json, size_t len,
                              const char *source, unsigned flags, fsim_arena *arena, void **out,
                              fsim_error *err)
@@ -446,7 +389,7 @@ fsim_status fsim_wire_decode(fsim_wire_type type, const char *json, size_t len,
         return fsim_error_set(err, FSIM_USAGE, source, 0, 0, NULL, "bad arguments to decode");
     const char *nul = len ? memchr(json, '\0', len) : NULL;
     if (nul)
-        return syntax_error(json, len, (size_t)(nul - json), source, err);
+        return fsim_json_syntax_error(json, len, (size_t)(nul - json), source, err);
     /* cJSON wants the terminating NUL inside the length to reject trailing garbage */
     char *copy = malloc(len + 1);
     if (!copy)
@@ -459,7 +402,7 @@ fsim_status fsim_wire_decode(fsim_wire_type type, const char *json, size_t len,
     fsim_status status;
     if (!root) {
         size_t offset = end && end >= copy ? (size_t)(end - copy) : len;
-        status = syntax_error(copy, len, offset, source, err);
+        status = fsim_json_syntax_error(copy, len, offset, source, err);
         goto out;
     }
     status = fsim_wire_decode_json(type, root, source, flags, arena, out, err);

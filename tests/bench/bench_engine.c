@@ -1,7 +1,7 @@
 /* Benchmark of a whole run (figures, no thresholds): config → routes → engine → the four
  * result files, on config/scenarios/large.json scaled to N vehicles and D days.
  *
- *   bench_engine VEHICLES DAYS [OUT_DIR]
+ *   bench_engine VEHICLES DAYS [OUT_DIR|-] [STRATEGY]
  *
  * The scenario's vehicle groups and chargers are multiplied by VEHICLES / (its vehicle
  * count), so the depot keeps its mix. Prints wall times (prepare, engine, files), the
@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -33,11 +34,11 @@ static int fail(const fsim_error *err)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_engine VEHICLES DAYS [OUT_DIR]\n");
+        fprintf(stderr, "usage: bench_engine VEHICLES DAYS [OUT_DIR|-] [STRATEGY]\n");
         return 2;
     }
     const int vehicles = atoi(argv[1]), days = atoi(argv[2]);
-    const char *out_dir = argc > 3 ? argv[3] : NULL;
+    const char *out_dir = argc > 3 && strcmp(argv[3], "-") != 0 ? argv[3] : NULL;
     const char *root = getenv("FSIM_SOURCE_ROOT");
     char config_dir[1024], scenario[1100];
     snprintf(config_dir, sizeof config_dir, "%s/config", root ? root : ".");
@@ -63,6 +64,10 @@ int main(int argc, char **argv)
             req->depots[d].chargers[c].count = (int)(req->depots[d].chargers[c].count * scale + 0.5);
     }
     req->days = days;
+    if (argc > 4 && !fsim_strategy_parse(argv[4], &req->strategy)) {
+        fprintf(stderr, "bench_engine: unknown strategy \"%s\"\n", argv[4]);
+        return 2;
+    }
 
     fsim_runner_options opts = {.config_dir = config_dir, .source = scenario};
     fsim_prepared *prep;
@@ -81,9 +86,10 @@ int main(int argc, char **argv)
     double t3 = now_s();
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("run %zu vehicles x %d days (%d s steps): prepare %.3f s, engine %.3f s, files %.3f s,"
+    printf("run %zu vehicles x %d days (%d s steps, %s): prepare %.3f s, engine %.3f s, files %.3f s,"
            " total %.3f s\n",
-           prep->input.n_vehicles, days, req->step_seconds, t1 - t0, t2 - t1, t3 - t2, t3 - t0);
+           prep->input.n_vehicles, days, req->step_seconds, fsim_strategy_name(req->strategy),
+           t1 - t0, t2 - t1, t3 - t2, t3 - t0);
     printf("  %.0f vehicle-steps, %.1f M vehicle-steps/s (engine), %zu trips, %zu charging "
            "events, peak RSS %.0f MiB\n",
            prep->vehicle_steps, prep->vehicle_steps / (t2 - t1) / 1e6, res->n_trips,

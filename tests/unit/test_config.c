@@ -333,11 +333,11 @@ static const bad_case bad_cases[] = {
      "{dir}/vehicles.yaml: could not open \"{dir}/vehicles.yaml\": No such file or directory"},
 
     /* overrides, over the valid good/ config */
-    /* syntax errors are where cJSON stops: here one past the '}' it did not expect */
+    /* syntax errors point at the culprit: the '}' where a key should be, the second number */
     {"good", "{\"vehicles\": {\"van\": {\"batteryKwh\": 89,}}}", NULL, FSIM_INVALID,
-     "FLEETSIM_CONFIG_OVERRIDES:1:41: invalid json"},
+     "FLEETSIM_CONFIG_OVERRIDES:1:40: invalid JSON near \"}}}\""},
     {"good", NULL, "{\n  \"vehicles\": {\n    \"van\": {\"batteryKwh\": 8 9}\n  }\n}", FSIM_INVALID,
-     "overrides:3:29: invalid json"},
+     "overrides:3:29: invalid JSON near \"9}\""},
     {"good", NULL, "{\"vehicles\": {\"van\": {\"batteryKWh\": 89}}}", FSIM_INVALID,
      "overrides:1:23: vehicles.van.batteryKWh: unknown key (did you mean \"batteryKwh\"?)"},
     {"good", NULL, "{\"vehicles\": {\"van\": {\"batteryKwh\": \"89\"}}}", FSIM_INVALID,

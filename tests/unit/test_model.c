@@ -256,7 +256,7 @@ static void test_csv_errors(void)
         {"empty.csv", "1: empty file: no samples"},
         {"header_only.csv", "1: no samples after the header"},
         {"too_fast.csv", "2:2: mps: speed 101 m/s is above 100 m/s"},
-        {"unterminated_quote.csv", "3: malformed CSV: error parsing data while strict checking enabled"},
+        {"unterminated_quote.csv", "3:2: mps: malformed CSV: unterminated quote"},
         {"unknown_column.csv", "1:1: unknown column \"time\"; expected cycSecs,cycMps,cycGrade,"
                                "cycRoadType or seconds,mps[,grade]"},
         {"too_many_fields.csv", "1:4: too many fields: expected 3"},

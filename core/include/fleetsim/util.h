@@ -29,4 +29,11 @@ bool fsim_time_parse(const char *text, double *unix_seconds);
  * only (fractions are rounded to the nearest second). `buf` holds at least 32 bytes. */
 char *fsim_time_format(double unix_seconds, char buf[32]);
 
+/* A JSON parse failure at byte `offset` of `text` (cJSON's error position) as an error a
+ * user can act on: source:line:column (1-based, columns in characters) of the culprit
+ * token and a short reason ("invalid JSON near \"}}\"", "unexpected end of document",
+ * "unterminated string", "empty document"). Returns FSIM_INVALID. */
+fsim_status fsim_json_syntax_error(const char *text, size_t len, size_t offset,
+                                   const char *source, fsim_error *err);
+
 #endif
