@@ -2,7 +2,7 @@
 # fleetsim developer entry point. README's Quick start is two of these commands:
 #   ./dev.sh demo    install what is missing, build, run the main job on the bundled config
 #   ./dev.sh test    install, build with ASan+UBSan, run every suite, print "N passed, N failed"
-# Others: ./dev.sh build | bench | clean
+# Others: ./dev.sh build | bench | clean | db (a local PostgreSQL in .devdb/)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -74,11 +74,49 @@ cmd_bench() {
   meson test -C build --suite bench --verbose --timeout-multiplier 4 "$@"
 }
 
+# ./dev.sh db: a persistent PostgreSQL for development in .devdb/ (gitignored), unix socket
+# only, started once; prints the DATABASE_URL to use. Stop it: ./dev.sh db stop.
+cmd_db() {
+  ensure_packages
+  local bin=/usr/lib/postgresql/15/bin dir
+  dir="$(pwd)/.devdb"
+  local as_pg=() me
+  me=$(id -un)
+  [ "$(id -u)" = 0 ] && as_pg=(runuser -u postgres --)
+  local url="postgresql:///fleetsim?host=$dir&user=$me"
+  if [ "${1:-}" = stop ]; then
+    "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop
+    return
+  fi
+  if [ -f "$dir/data/postmaster.pid" ] && "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    log "PostgreSQL is already running in .devdb/"
+    echo "DATABASE_URL=$url"
+    return
+  fi
+  mkdir -p "$dir" && chmod 755 "$dir"
+  [ "$(id -u)" = 0 ] && chown postgres: "$dir"
+  if [ ! -d "$dir/data" ]; then
+    "${as_pg[@]}" "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -s \
+    -o "-c listen_addresses='' -k $dir -c unix_socket_permissions=0777" start
+  local psql=("${as_pg[@]}" "$bin/psql" -X -q -h "$dir" -U postgres -d postgres)
+  "${psql[@]}" -tAc "SELECT 1 FROM pg_database WHERE datname = 'fleetsim'" | grep -q 1 ||
+    "${psql[@]}" -c "CREATE DATABASE fleetsim" >/dev/null
+  if [ "$me" != postgres ]; then
+    "${psql[@]}" -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$me'" | grep -q 1 ||
+      "${psql[@]}" -c "CREATE ROLE \"$me\" SUPERUSER LOGIN" >/dev/null
+  fi
+  log "PostgreSQL started in .devdb/ (apply the schema: DATABASE_URL=... fleetsim migrate)"
+  echo "DATABASE_URL=$url"
+}
+
 case "${1:-}" in
+  db) shift; cmd_db "$@" ;;
   demo) shift; cmd_demo "$@" ;;
   test) shift; cmd_test "$@" ;;
   bench) shift; cmd_bench "$@" ;;
   build) shift; build_release ;;
   clean) rm -rf build build-asan ;;
-  *) echo "usage: ./dev.sh demo|test|bench|build|clean" >&2; exit 2 ;;
+  *) echo "usage: ./dev.sh demo|test|bench|build|clean|db [stop]" >&2; exit 2 ;;
 esac

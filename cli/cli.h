@@ -19,6 +19,8 @@ int cmd_help(int argc, char **argv);
 int cmd_cycle(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 /* Prints "fleetsim <cmd>: <file:line:col: path: message>" on stderr and returns the exit
  * code for the error's status (2 bad input, 1 runtime failure). */

@@ -1,15 +1,20 @@
-/* fleetsim run — one scenario, locally: result files in --out, a summary on stdout (or the
- * result as JSON with --json), progress on a terminal for runs longer than a second. */
+/* fleetsim run — one scenario: result files in --out (mode local) or a `simulations` row in
+ * $DATABASE_URL (mode db); a summary on stdout (or the result as JSON with --json); progress
+ * on a terminal for runs longer than a second. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <fleetsim/store.h>
+
 #include "cli.h"
 
 static const char usage[] =
-    "fleetsim run [SCENARIO.json] [--config DIR] [--out DIR] [--strategy NAME] [--json]";
+    "fleetsim run [SCENARIO.json] [--config DIR] [--out DIR] [--strategy NAME] [--json] "
+    "[--mode local|db]";
 
 struct run_options {
     const char *scenario;
@@ -17,6 +22,7 @@ struct run_options {
     const char *out_dir;
     const char *strategy;
     int json;
+    int db; /* --mode db: store the result in $DATABASE_URL instead of files */
 };
 
 static int parse_options(int argc, char **argv, struct run_options *o)
@@ -24,6 +30,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'C'}, {"out", required_argument, NULL, 'o'},
         {"strategy", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
+        {"mode", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->out_dir = "out";
@@ -36,6 +43,11 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         case 'o': o->out_dir = optarg; break;
         case 's': o->strategy = optarg; break;
         case 'j': o->json = 1; break;
+        case 'm':
+            if (strcmp(optarg, "local") != 0 && strcmp(optarg, "db") != 0)
+                return cli_usage("run", usage, "--mode: \"%s\" is not local or db", optarg);
+            o->db = strcmp(optarg, "db") == 0;
+            break;
         case 'h': printf("usage: %s\n", usage); return -1;
         default:
             return cli_option_error("run", usage, c, argv);
@@ -70,6 +82,25 @@ static bool show_progress(void *user, int day, int days)
     return true;
 }
 
+/* Opens $DATABASE_URL (one connection) and checks the scenario's fleet is there. */
+static fsim_status open_store(const fsim_request *req, fsim_store **store, fsim_error *err)
+{
+    const char *url = getenv("DATABASE_URL");
+    if (!url || !*url)
+        return fsim_error_set(err, FSIM_USAGE, NULL, 0, 0, "--mode db",
+                              "DATABASE_URL is not set");
+    fsim_store_options so = {.pool_size = 1, .max_retries = 5};
+    bool exists = false;
+    fsim_status st = fsim_store_open(url, &so, store, err);
+    if (st == FSIM_OK)
+        st = fsim_store_fleet_exists(*store, req->fleet_id, &exists, err);
+    if (st == FSIM_OK && !exists)
+        st = fsim_error_set(err, FSIM_NOT_FOUND, NULL, 0, 0, "fleetId",
+                            "no fleet %s in the database (create it with `fleetsim import vins`)",
+                            req->fleet_id);
+    return st;
+}
+
 static bool write_stdout(void *user, const char *data, size_t len)
 {
     return fwrite(data, 1, len, (FILE *)user) == len;
@@ -92,6 +123,7 @@ int cmd_run(int argc, char **argv)
     const char *scenario = o.scenario ? o.scenario : cli_default_scenario(config_dir, arena);
     fsim_request *req;
     fsim_result *res;
+    fsim_store *store = NULL;
     struct progress progress = {0};
     clock_gettime(CLOCK_MONOTONIC, &progress.started);
     fsim_runner_options opts = cli_runner_options(config_dir, scenario);
@@ -106,10 +138,17 @@ int cmd_run(int argc, char **argv)
                        "peak_shaving", o.strategy);
         goto out;
     }
+    /* db mode: the fleet must exist before minutes of simulation are spent */
+    if (o.db && open_store(req, &store, &err) != FSIM_OK)
+        goto fail;
     fsim_status st = fsim_runner_run(req, &opts, arena, &res, &err);
     if (progress.shown)
         fputs("\r\033[K", stderr);
-    if (st != FSIM_OK || fsim_runner_write_files(res, o.out_dir, &err) != FSIM_OK)
+    if (st != FSIM_OK)
+        goto fail;
+    char id[37] = "";
+    if (o.db ? fsim_store_save_result(store, req, res, NULL, id, &err) != FSIM_OK
+             : fsim_runner_write_files(res, o.out_dir, &err) != FSIM_OK)
         goto fail;
     if (o.json) {
         if (fsim_wire_encode_to(FSIM_WIRE_RESULT, res, 0, write_stdout, stdout, &err) != FSIM_OK)
@@ -117,14 +156,18 @@ int cmd_run(int argc, char **argv)
         putchar('\n');
     } else {
         cli_print_summary(stdout, req, res);
-        printf("  %-12s %s/{result.json, timeseries.csv, charging_events.csv, trips.csv}\n",
-               "written", o.out_dir);
+        if (o.db)
+            printf("  %-12s simulation %s\n", "stored", id);
+        else
+            printf("  %-12s %s/{result.json, timeseries.csv, charging_events.csv, trips.csv}\n",
+                   "written", o.out_dir);
     }
     rc = fflush(stdout) == 0 ? 0 : 1;
     goto out;
 fail:
     rc = cli_fail("run", &err);
 out:
+    fsim_store_close(store);
     fsim_arena_free(arena);
     return rc;
 }

@@ -9,6 +9,8 @@ static const struct cli_command commands[] = {
     {"run", cmd_run, "run a scenario (default: the bundled demo) and write its results"},
     {"validate", cmd_validate, "check a scenario against the config; runs nothing"},
     {"cycle", cmd_cycle, "one vehicle over one speed trace or route: energy and kWh/km"},
+    {"migrate", cmd_migrate, "apply the SQL migrations to $DATABASE_URL"},
+    {"import", cmd_import, "import vins, state-data or a simulation series from CSV"},
     {"help", cmd_help, "show this help"},
 };
 

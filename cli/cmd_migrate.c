@@ -1,0 +1,99 @@
+/* fleetsim migrate — applies migrations/NNNN_name.sql to $DATABASE_URL (CI and deploy step;
+ * servers never migrate at start-up). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fleetsim/store.h>
+
+#include "cli.h"
+
+static const char usage[] = "fleetsim migrate [--dir DIR] [--check]";
+
+static void print_applied(void *user, const char *version, const char *name, double ms)
+{
+    (void)user;
+    printf("applied %s_%s (%.0f ms)\n", version, name, ms);
+    fflush(stdout);
+}
+
+/* Default: `migrations/` next to the config directory (config/ → ./migrations,
+ * /usr/share/fleetsim/config → /usr/share/fleetsim/migrations). */
+static void default_dir(char *buf, size_t size)
+{
+    const char *config = cli_config_dir(NULL);
+    size_t len = strlen(config);
+    while (len > 1 && config[len - 1] == '/')
+        len--;
+    const char *slash = NULL;
+    for (size_t i = 0; i < len; i++)
+        if (config[i] == '/')
+            slash = config + i;
+    if (!slash)
+        snprintf(buf, size, "migrations");
+    else
+        snprintf(buf, size, "%.*s/migrations", (int)(slash - config), config);
+}
+
+int cmd_migrate(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"dir", required_argument, NULL, 'd'},
+                                             {"check", no_argument, NULL, 'c'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *dir = NULL;
+    int check = 0;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': dir = optarg; break;
+        case 'c': check = 1; break;
+        case 'h': printf("usage: %s\n", usage); return 0;
+        default:
+            return cli_usage("migrate", usage, "unknown or incomplete option \"%s\"",
+                             argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage("migrate", usage, "unexpected argument \"%s\"", argv[optind]);
+    char dflt[1024];
+    if (!dir) {
+        default_dir(dflt, sizeof dflt);
+        dir = dflt;
+    }
+    const char *url = getenv("DATABASE_URL");
+    if (!url || !*url)
+        return cli_usage("migrate", usage, "DATABASE_URL is not set");
+
+    fsim_error err;
+    fsim_error_clear(&err);
+    fsim_store *store = NULL;
+    fsim_store_options opts = {.pool_size = 1, .max_retries = 3};
+    if (fsim_store_open(url, &opts, &store, &err) != FSIM_OK)
+        return cli_fail("migrate", &err);
+    int rc = 0;
+    if (check) {
+        bool current = false;
+        if (fsim_store_migrations_current(store, dir, &current, &err) != FSIM_OK) {
+            rc = cli_fail("migrate", &err);
+        } else if (!current) {
+            fprintf(stderr, "fleetsim migrate: not current: %s\n", err.message);
+            rc = 1;
+        } else {
+            printf("database is up to date with %s\n", dir);
+        }
+    } else {
+        int applied = 0;
+        if (fsim_store_migrate(store, dir, print_applied, NULL, &applied, &err) != FSIM_OK)
+            rc = cli_fail("migrate", &err);
+        else if (applied == 0)
+            printf("nothing to apply: database is up to date with %s\n", dir);
+        else
+            printf("%d migration%s applied\n", applied, applied == 1 ? "" : "s");
+    }
+    fsim_store_close(store);
+    return rc;
+}

@@ -1,0 +1,61 @@
+/* core/store private: the pooled connection, the retry loop and the SQL helpers shared by
+ * store.c (pool), store_sim.c (simulations), store_migrate.c and store_import.c. */
+#ifndef FSIM_STORE_INTERNAL_H
+#define FSIM_STORE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include <fleetsim/store.h>
+
+/* One pooled connection. `prepared` has bit i set once statement i is prepared on it
+ * (cleared when the connection is reset). `transient` is set by the helpers below when the
+ * last failure is worth a retry. */
+typedef struct fsim__conn {
+    PGconn *pg;
+    uint64_t prepared;
+    bool busy;
+    bool transient;
+} fsim__conn;
+
+/* The prepared statements (SQL in store_sim.c's table). */
+typedef struct fsim__stmt {
+    const char *sql;
+    int n_params;
+} fsim__stmt;
+
+/* An operation run on one connection; may be run again after a transient failure, so it
+ * must be a complete transaction (or one statement). */
+typedef fsim_status (*fsim__op)(fsim__conn *c, void *ctx, fsim_error *err);
+
+/* Takes a connection from the pool, runs `op`, retries transient failures with backoff
+ * (resetting a broken connection), rolls back anything left open, returns the
+ * connection. */
+fsim_status fsim__store_run(fsim_store *store, fsim__op op, void *ctx, fsim_error *err);
+
+/* Executes prepared statement `id` of `table` (prepared on first use per connection) with
+ * text parameters (NULL = SQL NULL). Returns the result (PGRES_TUPLES_OK or
+ * PGRES_COMMAND_OK), or NULL with err filled ("could not <what>: …") and c->transient set
+ * when retrying may help. The caller PQclear()s the result. */
+PGresult *fsim__exec_prepared(fsim__conn *c, const fsim__stmt *table, int id,
+                              const char *const *params, const char *what, fsim_error *err);
+/* The same for an ad-hoc statement (n params) — e.g. DDL, BEGIN, COMMIT. */
+PGresult *fsim__exec(fsim__conn *c, const char *sql, int n, const char *const *params,
+                     const char *what, fsim_error *err);
+/* Runs a parameterless command, discarding the result. */
+bool fsim__command(fsim__conn *c, const char *sql, const char *what, fsim_error *err);
+/* Fills err from a failed result (or the connection's error when res is NULL) and sets
+ * c->transient as the SQLSTATE says. Returns the status used (FSIM_IO or FSIM_INVALID). */
+fsim_status fsim__fail_result(fsim__conn *c, const PGresult *res, const char *what,
+                              fsim_error *err);
+/* The SQLSTATE of a failed result, "" if none. */
+const char *fsim__sqlstate(const PGresult *res);
+
+/* 8-4-4-4-12 hex. */
+bool fsim__is_uuid(const char *s);
+/* Lower-case hex SHA-256 of `len` bytes into hex[65]. */
+void fsim__sha256_hex(const void *data, size_t len, char hex[65]);
+
+#endif
