@@ -7,13 +7,19 @@
 
 typedef enum vstate { PARKED, WAITING, CHARGING, DRIVING, STRANDED } vstate;
 
+/* The first 64 bytes hold what every output interval reads for every vehicle (its SoC,
+ * see soc_at and snapshot), so that pass touches one cache line per vehicle. */
 struct vehicle_state {
     vstate state;
-    double e_kwh;          /* stored energy now (DRIVING: at departure) */
+    unsigned depot;        /* copy of in->vehicles[v].depot */
+    double e_kwh;          /* stored energy now (DRIVING: at departure; CHARGING: at seg_t0) */
     double cap_kwh;
+    double seg_t0;         /* CHARGING: start of the open segment (see below) */
+    double batt_kw;        /* CHARGING: battery power of the open segment */
+    const fsim_sim_route_profile *route; /* copy of in->vehicles[v].route */
+    double depart_t;       /* DRIVING */
     double target_kwh;
     /* DRIVING */
-    double depart_t;
     double arrive_t;       /* arrival, or the moment it strands */
     double e_after_kwh;    /* stored energy when the trip ends */
     double trip_aux_kwh, trip_driven_kwh;
@@ -29,8 +35,10 @@ struct vehicle_state {
      * per step instead of three */
     double sess_kwh, sess_grid_kwh, sess_peak_kw, sess_start;
     bool sess_drew;
-    /* CHARGING: the power the strategy gives stays exactly the same until step hold_until
-     * (see hold_steps); until then the step reuses it instead of recomputing it */
+    /* CHARGING: the session is a chain of segments of constant power. The open one started
+     * at seg_t0 with e_kwh stored (e_kwh is brought up to date only when the segment
+     * closes); it draws p_hold kW from the grid (batt_kw into the battery) until step
+     * hold_until, when the strategy's rules run again (see hold_steps) */
     double p_hold;
     size_t hold_until;
     /* schedule cursor: its next departure id */
@@ -60,6 +68,8 @@ struct depot_state {
     size_t n_pending;
     struct charge_entry *merge_buf;
     size_t n_plugged;      /* vehicles CHARGING here now */
+    double load_kw;        /* Σ p_hold of the open segments: the depot's grid load now */
+    size_t n_drawing;      /* open segments with p_hold > 0 */
     struct queue_entry *queue;
     size_t q_head, q_tail, q_cap;
     int driving;
@@ -78,6 +88,14 @@ struct arrival {
     size_t vehicle;
 };
 
+/* A segment that ends at a step: the calendar entry that wakes the strategy for it. Stale
+ * when the vehicle unplugged or started another session meanwhile. */
+struct hold_rec {
+    size_t vehicle;
+    size_t event;
+    size_t next;           /* next record in the same step, or NONE */
+};
+
 struct engine {
     const fsim_sim_input *in;
     fsim_arena *arena;
@@ -86,6 +104,11 @@ struct engine {
     struct depot_state *ds;
     size_t *end_head;      /* per step: first vehicle whose drive ends then */
     struct arrival *arrivals; /* n_vehicles: one step's ending drives, sorted */
+    /* immediate / balanced: per step, the segments that end then (peak_shaving walks every
+     * plugged vehicle each step instead: its vehicles share the depot's headroom) */
+    size_t *hold_head;     /* n_steps + 1 */
+    struct hold_rec *holds;
+    size_t n_holds, cap_holds, free_holds;
     double *dep_time;      /* departure id → Unix s */
     struct fsim__output *out;
     double start;
@@ -98,6 +121,15 @@ static double vehicle_soc_of_energy(const struct vehicle_state *v, double e)
 {
     double soc = e / v->cap_kwh;
     return soc < 0 ? 0 : soc > 1 ? 1 : soc;
+}
+
+/* Stored energy at time t: a charging vehicle's open segment adds its battery power since
+ * the segment began (segments are closed lazily, see segment_close). */
+static double energy_now(const struct vehicle_state *v, double t)
+{
+    if (v->state != CHARGING || v->batt_kw <= 0)
+        return v->e_kwh;
+    return v->e_kwh + v->batt_kw * (t - v->seg_t0) / 3600.0;
 }
 
 /* Energy stored s seconds into a trip that left with e0: the unclamped e0 − cum(s), less
@@ -230,9 +262,30 @@ static void merge_pending(struct depot_state *d)
     d->n_pending = 0;
 }
 
+/* Brings a charging vehicle's energy and session totals up to time t and ends its open
+ * segment: its power leaves the depot's load. Closing twice at the same t is harmless. */
+static void segment_close(struct engine *eng, size_t v, double t)
+{
+    struct vehicle_state *vs = &eng->vs[v];
+    struct depot_state *d = &eng->ds[eng->in->vehicles[v].depot];
+    if (vs->p_hold > 0) {
+        double h = (t - vs->seg_t0) / 3600.0;
+        double batt = vs->batt_kw * h;
+        vs->e_kwh += batt;
+        vs->sess_kwh += batt;
+        vs->sess_grid_kwh += vs->p_hold * h;
+        d->load_kw -= vs->p_hold;
+        if (--d->n_drawing == 0)
+            d->load_kw = 0; /* the running sum starts afresh: no rounding drift kept */
+    }
+    vs->p_hold = vs->batt_kw = 0;
+    vs->seg_t0 = t;
+}
+
 /* Ends a vehicle's charging session at time t: closes its event, frees the charger. */
 static void unplug(struct engine *eng, size_t v, double t)
 {
+    segment_close(eng, v, t);
     struct vehicle_state *vs = &eng->vs[v];
     struct depot_state *d = &eng->ds[eng->in->vehicles[v].depot];
     struct fsim__event *ev = &eng->out->events[vs->event];
@@ -272,7 +325,9 @@ static fsim_status assign_chargers(struct engine *eng, size_t di, double t, fsim
         vs->event = eng->out->n_events++;
         vs->sess_kwh = vs->sess_grid_kwh = vs->sess_peak_kw = vs->sess_start = 0;
         vs->sess_drew = false;
-        vs->hold_until = 0;
+        vs->seg_t0 = t;
+        vs->p_hold = vs->batt_kw = 0;
+        vs->hold_until = NONE; /* no segment yet: the strategy runs in this step's charging */
         eng->out->events[vs->event] = (struct fsim__event){
             .vehicle = qe.vehicle, .depot = di, .charger = c, .arrived = vs->arrived_t,
             .plugged = t, .start = t, .end = t,
@@ -327,78 +382,176 @@ static size_t hold_steps(const struct engine *eng, const struct vehicle_state *v
     return steps >= 1 ? (size_t)steps : 1;
 }
 
-/* One step of charging at a depot: each plugged vehicle's power under the strategy, energy
- * applied, vehicles that reach their target unplug at the end of the step. */
-static void charge_step(struct engine *eng, size_t di, size_t step, double t)
+/* The strategy's power for a plugged vehicle now (grid kW), before peak_shaving's share of
+ * the headroom: the least of the charger, the vehicle's inlet and charge curve, what is
+ * left to the target within this step and (balanced) the even rate to the next departure
+ * at `key`. Uses the vehicle's energy as of its last closed segment. */
+static double strategy_power(const struct engine *eng, size_t v, double key, double t)
+{
+    const fsim_sim_input *in = eng->in;
+    const struct vehicle_state *vs = &eng->vs[v];
+    const fsim_sim_charger *ch = &in->depots[in->vehicles[v].depot].chargers[vs->charger];
+    const double dt_h = eng->step_h;
+    double need_batt = vs->target_kwh - vs->e_kwh;
+    double p = fsim__charge_limit_kw(in->vehicles[v].params, ch, vs->e_kwh / vs->cap_kwh);
+    double p_to_target = need_batt / (ch->efficiency * dt_h);
+    if (p_to_target < p)
+        p = p_to_target;
+    if (in->strategy == FSIM_STRATEGY_BALANCED) {
+        double hours_left = (key - t) / 3600.0;
+        if (hours_left < dt_h)
+            hours_left = dt_h;
+        double even = need_batt / ch->efficiency / hours_left;
+        if (even < p)
+            p = even;
+    }
+    return p > 0 ? p : 0;
+}
+
+/* Starts a segment of power p for k steps: the depot's load takes it, the session's peak
+ * and first-power time follow, and (immediate / balanced) the calendar wakes the strategy
+ * for this vehicle again at step + k. */
+static fsim_status segment_open(struct engine *eng, size_t v, size_t step, double t, double p,
+                                size_t k, fsim_error *err)
+{
+    struct vehicle_state *vs = &eng->vs[v];
+    struct depot_state *d = &eng->ds[eng->in->vehicles[v].depot];
+    const fsim_sim_charger *ch = &eng->in->depots[eng->in->vehicles[v].depot].chargers[vs->charger];
+    vs->seg_t0 = t;
+    vs->p_hold = p;
+    vs->batt_kw = p * ch->efficiency;
+    vs->hold_until = step + k;
+    if (p > 0) {
+        d->load_kw += p;
+        d->n_drawing++;
+        if (!vs->sess_drew) {
+            vs->sess_drew = true;
+            vs->sess_start = t;
+        }
+        if (p > vs->sess_peak_kw)
+            vs->sess_peak_kw = p;
+    }
+    if (eng->in->strategy == FSIM_STRATEGY_PEAK_SHAVING || step + k >= eng->sched.n_steps)
+        return FSIM_OK; /* walked every step anyway / closed by the end of the run */
+    if (eng->free_holds == NONE && eng->n_holds == eng->cap_holds) {
+        size_t cap = eng->cap_holds ? 2 * eng->cap_holds : 1024;
+        struct hold_rec *bigger = fsim_arena_calloc(eng->arena, cap, sizeof *bigger);
+        if (!bigger)
+            return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        if (eng->n_holds)
+            memcpy(bigger, eng->holds, eng->n_holds * sizeof *bigger);
+        eng->holds = bigger;
+        eng->cap_holds = cap;
+    }
+    size_t r;
+    if (eng->free_holds != NONE) {
+        r = eng->free_holds;
+        eng->free_holds = eng->holds[r].next;
+    } else {
+        r = eng->n_holds++;
+    }
+    eng->holds[r] = (struct hold_rec){v, vs->event, eng->hold_head[step + k]};
+    eng->hold_head[step + k] = r;
+    return FSIM_OK;
+}
+
+/* A vehicle whose segment just closed: at its target it leaves the charger (free for the
+ * queue in this very step); true if it is still charging. */
+static bool settle(struct engine *eng, size_t v, double t)
+{
+    struct vehicle_state *vs = &eng->vs[v];
+    if (vs->target_kwh - vs->e_kwh > 1e-9 * vs->cap_kwh)
+        return true;
+    unplug(eng, v, t);
+    return false;
+}
+
+/* Start of a step, before the queue is served: the segments that end now are closed.
+ * peak_shaving: every plugged vehicle's (segments of one step); otherwise the calendar's. */
+static void expire_segments(struct engine *eng, size_t step, double t)
+{
+    const fsim_sim_input *in = eng->in;
+    if (in->strategy == FSIM_STRATEGY_PEAK_SHAVING) {
+        for (size_t di = 0; di < in->n_depots; di++) {
+            struct depot_state *d = &eng->ds[di];
+            merge_pending(d);
+            for (size_t i = 0; i < d->n_charging; i++) {
+                const struct charge_entry *e = &d->charging[i];
+                struct vehicle_state *vs = &eng->vs[e->vehicle];
+                if (vs->state != CHARGING || vs->event != e->event)
+                    continue;
+                segment_close(eng, e->vehicle, t);
+                settle(eng, e->vehicle, t);
+            }
+        }
+        return;
+    }
+    size_t r = eng->hold_head[step];
+    eng->hold_head[step] = NONE;
+    while (r != NONE) {
+        const struct hold_rec rec = eng->holds[r];
+        struct vehicle_state *vs = &eng->vs[rec.vehicle];
+        eng->holds[r].next = eng->free_holds;
+        eng->free_holds = r;
+        r = rec.next;
+        if (vs->state != CHARGING || vs->event != rec.event || vs->hold_until != step)
+            continue; /* stale: unplugged, or a newer session */
+        segment_close(eng, rec.vehicle, t);
+        if (settle(eng, rec.vehicle, t)) {
+            struct depot_state *d = &eng->ds[in->vehicles[rec.vehicle].depot];
+            d->pending[d->n_pending++] = (struct charge_entry){
+                next_departure_t(eng, rec.vehicle), rec.vehicle, vs->event};
+        }
+    }
+}
+
+/* One step of charging at a depot, after the queue was served: the strategy runs for the
+ * vehicles without an open segment (just plugged, or theirs ended) — for peak_shaving, for
+ * every plugged vehicle in order of departure, each taking what the headroom leaves — and
+ * the depot's load for the step is the sum of the open segments. */
+static fsim_status charge_step(struct engine *eng, size_t di, size_t step, double t,
+                               fsim_error *err)
 {
     const fsim_sim_input *in = eng->in;
     const fsim_sim_depot *dep = &in->depots[di];
     struct depot_state *d = &eng->ds[di];
-    const double dt_h = eng->step_h;
-    double headroom = dep->has_grid_limit ? dep->grid_limit_kw : INFINITY;
-    double load = 0;
-    merge_pending(d);
-    size_t kept = 0;
-    for (size_t i = 0; i < d->n_charging; i++) {
-        const struct charge_entry entry = d->charging[i];
-        const size_t v = entry.vehicle;
-        struct vehicle_state *vs = &eng->vs[v];
-        if (vs->state != CHARGING || vs->event != entry.event)
-            continue; /* left since: drop the stale entry */
-        const fsim_sim_charger *ch = &dep->chargers[vs->charger];
-        double p;
-        if (step < vs->hold_until) {
-            p = vs->p_hold;
-            goto apply;
-        }
-        const fsim_sim_vehicle *veh = &in->vehicles[v];
-        double need_batt = vs->target_kwh - vs->e_kwh;
-        p = fsim__charge_limit_kw(veh->params, ch, vs->e_kwh / vs->cap_kwh);
-        double p_to_target = need_batt / (ch->efficiency * dt_h);
-        if (p_to_target < p)
-            p = p_to_target;
-        if (in->strategy == FSIM_STRATEGY_BALANCED) {
-            double hours_left = (entry.key - t) / 3600.0;
-            if (hours_left < dt_h)
-                hours_left = dt_h;
-            double even = need_batt / ch->efficiency / hours_left;
-            if (even < p)
-                p = even;
-        } else if (in->strategy == FSIM_STRATEGY_PEAK_SHAVING) {
+    fsim_status st = FSIM_OK;
+    if (in->strategy == FSIM_STRATEGY_PEAK_SHAVING) {
+        double headroom = dep->has_grid_limit ? dep->grid_limit_kw : INFINITY;
+        merge_pending(d);
+        size_t kept = 0;
+        for (size_t i = 0; i < d->n_charging && st == FSIM_OK; i++) {
+            const struct charge_entry entry = d->charging[i];
+            const struct vehicle_state *vs = &eng->vs[entry.vehicle];
+            if (vs->state != CHARGING || vs->event != entry.event)
+                continue; /* left since: drop the stale entry */
+            double p = strategy_power(eng, entry.vehicle, entry.key, t);
             if (p > headroom)
-                p = headroom;
+                p = headroom > 0 ? headroom : 0;
             headroom -= p;
-        }
-        if (p < 0)
-            p = 0;
-        vs->p_hold = p;
-        vs->hold_until = step + hold_steps(eng, vs, veh->params, ch->efficiency, p, entry.key, t);
-    apply:;
-        double grid = p * dt_h;
-        double batt = grid * ch->efficiency;
-        if (p > 0) {
-            if (!vs->sess_drew) {
-                vs->sess_drew = true;
-                vs->sess_start = t;
-            }
-            if (p > vs->sess_peak_kw)
-                vs->sess_peak_kw = p;
-            eng->out->delivering_seconds += in->step_s;
-        }
-        vs->e_kwh += batt;
-        vs->sess_kwh += batt;
-        vs->sess_grid_kwh += grid;
-        load += p;
-        /* Done: at target (within rounding) — leave the charger for the next in line. */
-        if (vs->target_kwh - vs->e_kwh <= 1e-9 * vs->cap_kwh)
-            unplug(eng, v, t + in->step_s);
-        else
+            st = segment_open(eng, entry.vehicle, step, t, p, 1, err);
             d->charging[kept++] = entry;
+        }
+        d->n_charging = kept;
+    } else {
+        for (size_t i = 0; i < d->n_pending && st == FSIM_OK; i++) {
+            const struct charge_entry entry = d->pending[i];
+            const size_t v = entry.vehicle;
+            const struct vehicle_state *vs = &eng->vs[v];
+            if (vs->state != CHARGING || vs->event != entry.event)
+                continue;
+            double p = strategy_power(eng, v, entry.key, t);
+            size_t k = hold_steps(eng, vs, in->vehicles[v].params,
+                                  dep->chargers[vs->charger].efficiency, p, entry.key, t);
+            st = segment_open(eng, v, step, t, p, k, err);
+        }
+        d->n_pending = 0;
     }
-    d->n_charging = kept;
-    d->step_kw = load;
-    d->interval_kwh += load * dt_h;
-    d->total_kwh += load * dt_h;
+    d->step_kw = d->load_kw;
+    d->interval_kwh += d->load_kw * eng->step_h;
+    d->total_kwh += d->load_kw * eng->step_h;
+    eng->out->delivering_seconds += (double)d->n_drawing * in->step_s;
+    return st;
 }
 
 /* A departure: the trip is missed (below reserve, still out, stranded) or starts, and its
@@ -413,7 +566,7 @@ static void depart(struct engine *eng, size_t dep_id, double t)
     struct fsim__trip *trip = &eng->out->trips[dep_id];
     vs->next_dep = dep_id + 1;
 
-    double soc = vehicle_soc_of_energy(vs, vs->e_kwh);
+    double soc = vehicle_soc_of_energy(vs, energy_now(vs, t));
     *trip = (struct fsim__trip){.vehicle = v, .depart = t, .arrive = t, .start_soc = soc,
                                 .end_soc = soc, .status = FSIM__TRIP_MISSED};
     if (vs->state == DRIVING) {
@@ -542,8 +695,8 @@ static double soc_at(const struct engine *eng, size_t v, double t)
 {
     const struct vehicle_state *vs = &eng->vs[v];
     if (vs->state != DRIVING)
-        return vehicle_soc_of_energy(vs, vs->e_kwh);
-    const fsim_sim_route_profile *r = eng->in->vehicles[v].route;
+        return vehicle_soc_of_energy(vs, energy_now(vs, t));
+    const fsim_sim_route_profile *r = vs->route;
     double s = t - vs->depart_t;
     size_t si = s <= 0 ? 0 : (size_t)s;
     if (si >= r->energy.n)
@@ -571,7 +724,7 @@ static void snapshot(struct engine *eng, double t, double *per_vehicle)
     }
     for (size_t v = 0; v < in->n_vehicles; v++) {
         double soc = soc_at(eng, v, t);
-        struct depot_state *d = &eng->ds[in->vehicles[v].depot];
+        struct depot_state *d = &eng->ds[eng->vs[v].depot];
         d->snap_mean_soc += soc;
         if (soc < d->snap_min_soc)
             d->snap_min_soc = soc;
@@ -601,20 +754,28 @@ static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsi
     eng->ds = fsim_arena_calloc(arena, nd ? nd : 1, sizeof *eng->ds);
     eng->end_head = fsim_arena_calloc(arena, eng->sched.n_steps + 1, sizeof *eng->end_head);
     eng->arrivals = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->arrivals);
+    eng->hold_head = fsim_arena_calloc(arena, eng->sched.n_steps + 1, sizeof *eng->hold_head);
+    eng->free_holds = NONE;
     eng->dep_time = fsim_arena_calloc(arena, eng->sched.n_departures + 1, sizeof *eng->dep_time);
-    out->trips = fsim_arena_calloc(arena, eng->sched.n_departures + 1, sizeof *out->trips);
+    /* Big output arrays whose every element is written before it is read: not zeroed
+     * (fresh pages come zeroed from the kernel already; a second pass costs as much). */
+    out->trips = fsim_arena_alloc(arena, (eng->sched.n_departures + 1) * sizeof *out->trips);
     out->accounts = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *out->accounts);
     out->depot_peak_kw = fsim_arena_calloc(arena, nd ? nd : 1, sizeof *out->depot_peak_kw);
     size_t per_interval = (size_t)(in->output_interval_s / in->step_s);
     size_t n_intervals = (eng->sched.n_steps + per_interval - 1) / per_interval;
-    out->points = fsim_arena_calloc(arena, n_intervals * nd + 1, sizeof *out->points);
-    if (!eng->vs || !eng->ds || !eng->end_head || !eng->arrivals || !eng->dep_time || !out->trips ||
-        !out->accounts || !out->depot_peak_kw || !out->points)
+    out->points = fsim_arena_alloc(arena, (n_intervals * nd + 1) * sizeof *out->points);
+    /* A vehicle plugs in at most once at the start and once per arrival: sized once. */
+    out->cap_events = eng->sched.n_departures + nv + 1;
+    out->events = fsim_arena_alloc(arena, out->cap_events * sizeof *out->events);
+    if (!eng->vs || !eng->ds || !eng->end_head || !eng->arrivals || !eng->hold_head ||
+        !eng->dep_time || !out->trips || !out->events || !out->accounts || !out->depot_peak_kw ||
+        !out->points)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
     out->n_trips = eng->sched.n_departures;
     out->horizon_s = (double)in->days * 86400.0;
     for (size_t s = 0; s <= eng->sched.n_steps; s++)
-        eng->end_head[s] = NONE;
+        eng->end_head[s] = eng->hold_head[s] = NONE;
     for (size_t k = 0; k < eng->sched.n_departures; k++)
         eng->dep_time[k] = in->start + (double)eng->sched.step_of[k] * in->step_s;
 
@@ -652,6 +813,8 @@ static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsi
         const fsim_sim_vehicle *veh = &in->vehicles[v];
         struct vehicle_state *vs = &eng->vs[v];
         vs->cap_kwh = veh->params->battery_kwh;
+        vs->depot = (unsigned)veh->depot;
+        vs->route = veh->route;
         vs->e_kwh = veh->initial_soc * vs->cap_kwh;
         vs->target_kwh = veh->target_soc * vs->cap_kwh;
         vs->state = PARKED;
@@ -681,6 +844,7 @@ fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
         end_drives(&eng, step);
         for (size_t i = eng.sched.bucket_start[step]; i < eng.sched.bucket_start[step + 1]; i++)
             depart(&eng, eng.sched.by_step[i], t);
+        expire_segments(&eng, step, t);
         for (size_t v = 0; step == 0 && v < in->n_vehicles; v++)
             if (eng.vs[v].state == PARKED && eng.vs[v].e_kwh < eng.vs[v].target_kwh - 1e-9)
                 enqueue(&eng, v, t);
@@ -700,7 +864,9 @@ fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
         /* 4. charging */
         double site_kw = 0;
         for (size_t di = 0; di < in->n_depots; di++) {
-            charge_step(&eng, di, step, t);
+            st = charge_step(&eng, di, step, t, err);
+            if (st != FSIM_OK)
+                return st;
             site_kw += eng.ds[di].step_kw;
             if (eng.ds[di].step_kw > out->depot_peak_kw[di])
                 out->depot_peak_kw[di] = eng.ds[di].step_kw;

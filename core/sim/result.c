@@ -29,7 +29,7 @@ static fsim_status convert_trips(const fsim_sim_input *in, const struct fsim__ou
                                  fsim_arena *arena, fsim_result *out, fsim_summary *sum,
                                  fsim_error *err)
 {
-    out->trips = fsim_arena_calloc(arena, o->n_trips + 1, sizeof *out->trips);
+    out->trips = fsim_arena_alloc(arena, (o->n_trips + 1) * sizeof *out->trips);
     if (!out->trips)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
     out->n_trips = o->n_trips;
@@ -76,8 +76,8 @@ static fsim_status convert_events(const fsim_sim_input *in, const struct fsim__o
                                   fsim_arena *arena, fsim_result *out, fsim_summary *sum,
                                   fsim_error *err)
 {
-    out->charging_events = fsim_arena_calloc(arena, o->n_events + 1,
-                                             sizeof *out->charging_events);
+    out->charging_events = fsim_arena_alloc(arena,
+                                            (o->n_events + 1) * sizeof *out->charging_events);
     if (!out->charging_events)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
     out->n_charging_events = o->n_events;
@@ -102,8 +102,8 @@ static fsim_status convert_events(const fsim_sim_input *in, const struct fsim__o
 static fsim_status convert_series(const fsim_sim_input *in, const struct fsim__output *o,
                                   fsim_arena *arena, fsim_result *out, fsim_error *err)
 {
-    out->time_series_data = fsim_arena_calloc(arena, o->n_points + 1,
-                                              sizeof *out->time_series_data);
+    out->time_series_data = fsim_arena_alloc(arena,
+                                             (o->n_points + 1) * sizeof *out->time_series_data);
     if (!out->time_series_data)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
     out->n_time_series_data = o->n_points;

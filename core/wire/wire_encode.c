@@ -30,7 +30,8 @@ void fsim__jw_release(fsim__jw *w)
     w->len = w->cap = 0;
 }
 
-static void put(fsim__jw *w, const char *s, size_t n)
+/* Grows the buffer (room for a NUL always kept) and appends. */
+static void put_slow(fsim__jw *w, const char *s, size_t n)
 {
     if (w->failed)
         return;
@@ -53,7 +54,18 @@ static void put(fsim__jw *w, const char *s, size_t n)
     }
     memcpy(w->buf + w->len, s, n);
     w->len += n;
-    w->buf[w->len] = '\0';
+}
+
+/* Appends n bytes; the common case (it fits) is a bounds check and a copy, because an
+ * encoder of large results spends most of its time here. */
+static inline void put(fsim__jw *w, const char *s, size_t n)
+{
+    if (w->len + n < w->cap) {
+        memcpy(w->buf + w->len, s, n);
+        w->len += n;
+        return;
+    }
+    put_slow(w, s, n);
 }
 
 static void putc_(fsim__jw *w, char c)
@@ -80,6 +92,7 @@ char *fsim__jw_take(fsim__jw *w, size_t *len)
         return NULL;
     }
     char *text = w->buf;
+    text[w->len] = '\0'; /* put keeps room for it */
     if (len)
         *len = w->len;
     w->buf = NULL;
@@ -169,7 +182,9 @@ static void put_string(fsim__jw *w, const char *s)
 void fsim__jw_key(fsim__jw *w, const char *key)
 {
     sep(w);
-    put_string(w, key);
+    putc_(w, '"'); /* keys are the contract's names: plain ASCII, nothing to escape */
+    put(w, key, strlen(key));
+    putc_(w, '"');
     put(w, w->pretty ? ": " : ":", w->pretty ? 2 : 1);
     w->after_key = true;
 }
