@@ -149,22 +149,6 @@ static double next_departure_t(const struct engine *eng, size_t v)
     return eng->start + (double)eng->in->days * 86400.0;
 }
 
-static fsim_status grow_events(struct engine *eng, fsim_error *err)
-{
-    struct fsim__output *o = eng->out;
-    if (o->n_events < o->cap_events)
-        return FSIM_OK;
-    size_t cap = o->cap_events ? o->cap_events * 2 : 1024;
-    struct fsim__event *bigger = fsim_arena_calloc(eng->arena, cap, sizeof *bigger);
-    if (!bigger)
-        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    if (o->n_events)
-        memcpy(bigger, o->events, o->n_events * sizeof *bigger);
-    o->events = bigger;
-    o->cap_events = cap;
-    return FSIM_OK;
-}
-
 static void enqueue(struct engine *eng, size_t v, double t)
 {
     struct vehicle_state *vs = &eng->vs[v];
@@ -315,9 +299,9 @@ static fsim_status assign_chargers(struct engine *eng, size_t di, double t, fsim
         struct vehicle_state *vs = &eng->vs[qe.vehicle];
         if (vs->state != WAITING || vs->queue_gen != qe.gen)
             continue; /* left the queue (departed) since */
-        fsim_status st = grow_events(eng, err);
-        if (st != FSIM_OK)
-            return st;
+        if (eng->out->n_events == eng->out->cap_events) /* sized for the most there can be */
+            return fsim_error_set(err, FSIM_INTERNAL, NULL, 0, 0, NULL,
+                                  "more charging events than plug-ins possible");
         size_t c = free_pop(d);
         d->occupant[c] = qe.vehicle;
         vs->state = CHARGING;

@@ -4,31 +4,11 @@
 # FILE:LINE: column, a 10,000-row file bad at line 9,999 (nothing written), re-import
 # counts, two concurrent imports, a process killed mid-import, simulation series.
 # Usage (from meson): with_postgres.sh import_cases.sh FLEETSIM. Emits TAP.
-set -u
 fleetsim=$1
 data=${FSIM_TEST_DATA:?}/import
 config=${FSIM_SOURCE_ROOT:?}/config
 gen=${FSIM_SOURCE_ROOT}/tests/db/gen_vins.py
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-bad() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name" "failed: $*"; fi; }
-# expect NAME CODE STDOUT-FRAGMENT STDERR-FRAGMENT -- ARGS…
-expect() {
-  local name=$1 code=$2 out=$3 errf=$4; shift 5
-  local rc=0
-  "$fleetsim" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
-  if [ "$rc" = "$code" ] && { [ -z "$out" ] || grep -qF -- "$out" "$tmp/out"; } &&
-     { [ -z "$errf" ] || grep -qF -- "$errf" "$tmp/err"; } &&
-     ! grep -q 'runtime error\|AddressSanitizer' "$tmp/err"; then
-    ok "$name"
-  else
-    bad "$name" "exit $rc (expected $code)" "stdout: $(head -c 300 "$tmp/out" | tr '\n' ' ')" \
-      "stderr: $(head -c 300 "$tmp/err" | tr '\n' ' ')"
-  fi
-}
+source "$(dirname "$0")/../lib/tap.sh"
 q() { psql -X -qtA -v ON_ERROR_STOP=1 -c "$1"; }
 eq() { [ "$(q "$1")" = "$2" ] || { echo "# $1 -> $(q "$1") (expected $2)"; return 1; }; }
 imp() { "$fleetsim" import "$@" --config "$config"; }
@@ -119,5 +99,4 @@ check "still one row" eq "SELECT count(*) FROM simulations WHERE name = 'measure
 expect "unknown fleet" 2 "" "fleet \"nowhere\" does not exist" -- import simulation "$data/sim_series.csv" --fleet nowhere --name x
 expect "bad time" 2 "" "sim_bad_time.csv:3: t: must be an RFC 3339" -- import simulation "$data/sim_bad_time.csv" --fleet north --name y
 expect "--fleet required" 2 "" "--fleet and --name" -- import simulation "$data/sim_series.csv"
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done

@@ -3,28 +3,9 @@
 # database, rerun (no-op), --check, a tampered file (refused, exit 2, file named), a broken
 # migration (file and line named, nothing recorded), two concurrent runs (serialized).
 # Usage (from meson): with_postgres.sh migrate_cases.sh FLEETSIM. Emits TAP.
-set -u
 fleetsim=$1
 src=${FSIM_MIGRATIONS_DIR:?}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-bad() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-# expect NAME CODE STDOUT-FRAGMENT STDERR-FRAGMENT -- ARGS…
-expect() {
-  local name=$1 code=$2 out=$3 errf=$4; shift 5
-  local rc=0
-  "$fleetsim" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
-  if [ "$rc" = "$code" ] && { [ -z "$out" ] || grep -qF -- "$out" "$tmp/out"; } &&
-     { [ -z "$errf" ] || grep -qF -- "$errf" "$tmp/err"; } &&
-     ! grep -q 'runtime error\|AddressSanitizer' "$tmp/err"; then
-    ok "$name"
-  else
-    bad "$name" "exit $rc (expected $code)" "stdout: $(head -c 300 "$tmp/out" | tr '\n' ' ')" \
-      "stderr: $(head -c 300 "$tmp/err" | tr '\n' ' ')"
-  fi
-}
+source "$(dirname "$0")/../lib/tap.sh"
 q() { psql -X -qtA -v ON_ERROR_STOP=1 "$@"; }
 
 mkdir "$tmp/m" && cp "$src"/*.sql "$tmp/m/"
@@ -71,5 +52,4 @@ fi
 
 (unset DATABASE_URL; expect "DATABASE_URL unset: usage error" 2 "" "DATABASE_URL" -- migrate --dir "$tmp/m"; echo "$n $failed" >"$tmp/counts")
 read -r n failed <"$tmp/counts"
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done
