@@ -255,6 +255,47 @@ static void test_strategies(fsim_arena *arena)
           t_bal->summary.waiting_seconds_max / 60);
 }
 
+/* outputs.perVehicleSeries: one SoC series per vehicle, one sample per output interval,
+ * agreeing with the depot's mean and min at every interval. */
+static void test_vehicle_series(fsim_arena *arena)
+{
+    fsim_request *req = load(arena, "demo.json");
+    if (!req)
+        return;
+    fsim_request_outputs outputs = {.has_per_vehicle_series = true, .per_vehicle_series = true};
+    req->outputs = &outputs;
+    fsim_result *res = run(arena, req, req->strategy);
+    CHECK(res && res->vehicle_series && res->n_vehicle_series == (size_t)res->summary.vehicles,
+          "perVehicleSeries: one series per vehicle (%zu)", res ? res->n_vehicle_series : 0);
+    if (!res || !res->vehicle_series)
+        return;
+    const size_t n = res->n_time_series_data; /* one depot: one point per interval */
+    bool lengths = true, stats = true;
+    for (size_t v = 0; v < res->n_vehicle_series; v++)
+        lengths &= res->vehicle_series[v].n_soc == n &&
+                   res->vehicle_series[v].interval_seconds == req->output_interval_seconds;
+    for (size_t k = 0; k < n && lengths; k++) {
+        double sum = 0, min = 1;
+        for (size_t v = 0; v < res->n_vehicle_series; v++) {
+            sum += res->vehicle_series[v].soc[k];
+            min = fmin(min, res->vehicle_series[v].soc[k]);
+        }
+        const fsim_time_series_point *p = &res->time_series_data[k];
+        stats &= fabs(sum / (double)res->n_vehicle_series - p->mean_soc) <= 1e-5 &&
+                 fabs(min - p->min_soc) <= 1e-6;
+    }
+    CHECK(lengths, "every series has one sample per %d s interval (%zu)",
+          req->output_interval_seconds, n);
+    CHECK(stats, "at every interval the series' mean and min are the depot's meanSoc and minSoc");
+    char *json = fsim_result_encode(res, 0, NULL);
+    fsim_result *back = NULL;
+    fsim_error err;
+    CHECK(json && fsim_result_decode(json, strlen(json), "result", 0, arena, &back, &err) ==
+                      FSIM_OK && fsim_wire_equal(FSIM_WIRE_RESULT, res, back),
+          "a result with vehicleSeries round-trips through the codec");
+    free(json);
+}
+
 int main(void)
 {
     const char *root = getenv("FSIM_SOURCE_ROOT");
@@ -265,6 +306,7 @@ int main(void)
     fsim_arena *arena = fsim_arena_new();
     test_demo_files(arena, tmp);
     test_strategies(arena);
+    test_vehicle_series(arena);
     fsim_arena_free(arena);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
