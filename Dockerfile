@@ -1,0 +1,55 @@
+# fleetsim-pubsub — the Pub/Sub worker, for Cloud Run (one service per entry point; the
+# HTTP API is ./Dockerfile.api). Build from the repository root:
+#   podman build -t fleetsim-pubsub .
+# Base images: debian:bookworm (build) and debian:bookworm-slim (run). Where no registry is
+# reachable, tests/containers/base_images.sh makes both locally with debootstrap.
+
+# ---- build: Meson release build, tests not built -----------------------------------------
+# This stage is the same in Dockerfile and Dockerfile.api, line for line, so one build cache
+# serves both images.
+FROM debian:bookworm AS build
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      gcc libc6-dev pkg-config meson ninja-build \
+      libyaml-dev libcjson-dev libgeos-dev libcsv-dev libssl-dev libpq-dev uuid-dev \
+      libcurl4-openssl-dev libmicrohttpd-dev \
+      libgrpc-dev libprotobuf-c-dev protobuf-c-compiler \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN meson setup /build --buildtype=release -Dtests=false -Dwerror=false --prefix=/usr \
+ && meson compile -C /build \
+ && DESTDIR=/stage meson install -C /build --no-rebuild --quiet
+# The runtime packages are derived from what the binaries really link (ldd → dpkg -S), so
+# the run stage installs exactly those shared libraries and nothing else (no -dev package).
+RUN set -e; for b in /stage/usr/bin/*; do ldd "$b"; done \
+      | awk '$3 ~ /^\// {print $3}' | sort -u \
+      | while read -r so; do dpkg -S "$(readlink -f "$so")" 2>/dev/null || dpkg -S "$so"; done \
+      | cut -d: -f1 | sort -u >/stage/runtime-packages.txt \
+ && cat /stage/runtime-packages.txt
+
+# ---- run: bookworm-slim, runtime libraries only, non-root ---------------------------------
+FROM debian:bookworm-slim
+COPY --from=build /stage/runtime-packages.txt /tmp/runtime-packages.txt
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive xargs -a /tmp/runtime-packages.txt \
+      apt-get install -y --no-install-recommends ca-certificates \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log /tmp/runtime-packages.txt \
+ && groupadd --gid 10001 fleetsim \
+ && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin fleetsim
+# fleetsim-pubsub, and the fleetsim CLI for the migration step (`fleetsim migrate`, run as a
+# Cloud Run job from this same image); config/ and migrations/ in /usr/share/fleetsim.
+COPY --from=build /stage/usr/bin/fleetsim-pubsub /stage/usr/bin/fleetsim /usr/bin/
+COPY --from=build /stage/usr/share/fleetsim /usr/share/fleetsim
+ENV FLEETSIM_CONFIG_DIR=/usr/share/fleetsim/config \
+    FLEETSIM_MIGRATIONS_DIR=/usr/share/fleetsim/migrations \
+    FLEETSIM_ENV=production \
+    PORT=8080
+USER 10001:10001
+EXPOSE 8080
+# exec form: fleetsim-pubsub is PID 1 and receives Cloud Run's SIGTERM itself. The mode is
+# the command: --push (the default here: Cloud Run push subscription to $PORT) or --pull
+# (`gcloud run deploy … --args=--pull`, with FLEETSIM_PUBSUB_SUBSCRIPTION).
+ENTRYPOINT ["/usr/bin/fleetsim-pubsub"]
+CMD ["--push"]

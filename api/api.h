@@ -1,0 +1,253 @@
+/* fleetsim-api — the program's internal interfaces, grouped by the file that owns them.
+ *
+ * The program is a thin layer over core/: libmicrohttpd for HTTP (server.c), a route table
+ * (router.c), one handler file per resource, and the service conventions each in its own
+ * file (auth, request ids, access log, errors, idempotency, the worker pool). Every body
+ * crosses the wire through wire.h's codec; every row through store.h. */
+#ifndef FLEETSIM_API_H
+#define FLEETSIM_API_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include <fleetsim/arena.h>
+#include <fleetsim/config.h>
+#include <fleetsim/error.h>
+#include <fleetsim/runner.h>
+#include <fleetsim/store.h>
+#include <fleetsim/wire.h>
+
+struct MHD_Connection;
+struct MHD_Daemon;
+
+/* ---- Settings (main.c: read once from the environment) -------------------------------- */
+
+typedef struct api_settings {
+    const char *listen_address;   /* FLEETSIM_API_LISTEN, default 0.0.0.0 */
+    int port;                     /* PORT, default 8080 */
+    const char *env;              /* FLEETSIM_ENV ("production", …; "" when unset) */
+    const char *config_dir;       /* FLEETSIM_CONFIG_DIR, default "config" */
+    const char *config_overrides; /* FLEETSIM_CONFIG_OVERRIDES or NULL */
+    const char *database_url;     /* DATABASE_URL or NULL (then DB endpoints answer 503) */
+    const char *migrations_dir;   /* FLEETSIM_MIGRATIONS_DIR, default next to config */
+    const char *api_keys;         /* FLEETSIM_API_KEYS or NULL (then no key is asked for) */
+    const char *gcp_project;      /* GOOGLE_CLOUD_PROJECT, for trace names */
+    bool docs;                    /* FLEETSIM_API_DOCS=1; off unless asked */
+    bool debug_log;               /* FLEETSIM_API_LOG_LEVEL=debug: a line per request start */
+    size_t max_body_bytes;        /* FLEETSIM_API_MAX_BODY_BYTES, default 1 MiB */
+    size_t max_header_bytes;      /* FLEETSIM_API_MAX_HEADER_BYTES, default 16 KiB */
+    int max_connections;          /* FLEETSIM_API_MAX_CONNECTIONS, default 512 */
+    int idle_timeout_s;           /* FLEETSIM_API_IDLE_TIMEOUT_SECONDS, default 30 */
+    int grace_s;                  /* FLEETSIM_API_GRACE_SECONDS, default 8 */
+    double sync_budget;           /* FLEETSIM_API_SYNC_MAX_VEHICLE_STEPS, default 2e6 */
+    int sync_concurrency;         /* FLEETSIM_API_SYNC_CONCURRENCY, default 2 */
+    int workers;                  /* FLEETSIM_API_WORKERS, default 2; 0 = none */
+    int db_pool;                  /* FLEETSIM_API_DB_POOL, default workers + 8 */
+    int lease_s;                  /* FLEETSIM_API_JOB_LEASE_SECONDS, default 60 */
+    int max_attempts;             /* FLEETSIM_API_JOB_MAX_ATTEMPTS, default 3 */
+    int poll_ms;                  /* FLEETSIM_API_JOB_POLL_MS, default 1000 */
+} api_settings;
+
+/* ---- Process-wide state --------------------------------------------------------------- */
+
+typedef struct api_auth api_auth;
+typedef struct api_jobs api_jobs;
+typedef struct api_idempotency api_idempotency;
+
+typedef struct api_server {
+    api_settings cfg;
+    fsim_config *config;          /* loaded once at start-up (config endpoints) */
+    const char *vehicles_json;    /* GET /v1/config/vehicles, in config's arena */
+    const char *chargers_json;
+    char *routes_geojson;         /* GET /v1/config/routes (malloc'd) */
+    fsim_store *store;            /* NULL without DATABASE_URL */
+    api_auth *auth;
+    api_jobs *jobs;
+    api_idempotency *idempotency;
+    char *openapi_json;           /* built at start-up when docs are on (malloc'd) */
+    struct MHD_Daemon *daemon;
+    atomic_int in_flight;         /* requests between first callback and completion */
+    atomic_int sync_running;      /* POST /v1/simulations:run in progress */
+    atomic_bool draining;         /* SIGTERM seen: answer with Connection: close */
+    atomic_bool aborting;         /* the grace period is over: cancel sync runs */
+} api_server;
+
+/* ---- One request (server.c) ------------------------------------------------------------ */
+
+#define API_REQUEST_ID_MAX 128
+#define API_MAX_PARAMS 2
+#define API_MAX_EXTRA_HEADERS 4
+
+typedef struct api_route api_route;
+
+typedef struct api_request {
+    api_server *server;
+    struct MHD_Connection *conn;
+    fsim_arena *arena;            /* everything of this request; freed at completion */
+    const char *method;           /* borrowed from libmicrohttpd */
+    const char *path;             /* the URL path, without the query */
+    struct timespec started;      /* CLOCK_MONOTONIC */
+    char request_id[API_REQUEST_ID_MAX + 1];
+    char trace[300];              /* logging.googleapis.com/trace value or "" */
+    /* the body, accumulated only up to the limit */
+    char *body;
+    size_t body_len;
+    size_t body_cap;
+    bool body_too_large;
+    bool body_seen;               /* the headers call has been handled */
+    bool responded;               /* a response is queued */
+    /* the route and its {params} */
+    const api_route *route;
+    const char *params[API_MAX_PARAMS];
+    /* extra response headers (Location, Allow, …) */
+    const char *extra_names[API_MAX_EXTRA_HEADERS];
+    const char *extra_values[API_MAX_EXTRA_HEADERS];
+    int n_extra;
+    /* what the access log reports */
+    int status;
+    size_t response_size;
+} api_request;
+
+/* Request header `name` (case-insensitive) or NULL. */
+const char *api_header(const api_request *req, const char *name);
+/* Query argument `name` or NULL. */
+const char *api_query(const api_request *req, const char *name);
+/* Adds a response header (both strings must live until the response is queued: the arena
+ * is fine). Silently ignored past API_MAX_EXTRA_HEADERS. */
+void api_add_header(api_request *req, const char *name, const char *value);
+/* Queues `body` (malloc'd; ownership passes) with `status` and `content_type`, adding
+ * X-Request-Id, Cache-Control and the extra headers. Returns false if libmicrohttpd refused
+ * (the connection is then closed by it). */
+bool api_respond(api_request *req, int status, const char *content_type, char *body,
+                 size_t len);
+/* api_respond with a copy of a static or borrowed text. */
+bool api_respond_copy(api_request *req, int status, const char *content_type,
+                      const char *text);
+
+/* Starts / stops libmicrohttpd with the settings' limits; the daemon lands in srv->daemon. */
+bool api_server_start(api_server *srv);
+
+/* ---- Errors (errors.c): the one error shape ------------------------------------------- */
+
+/* Responds {"error": {code, message, field, requestId}} with `status`. `field` may be NULL
+ * or "" (left out). The message is printf-formatted. */
+bool api_error(api_request *req, int status, const char *code, const char *field,
+               const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+/* Maps a core error to the one shape: FSIM_INVALID → 422 invalid_request (or 400
+ * invalid_json when it carries a line, i.e. a syntax error), FSIM_NOT_FOUND → 404 or the
+ * given 422 when the field is a body field, FSIM_IO → 503 unavailable, FSIM_NOMEM → 503,
+ * anything else → 500 internal. The message never carries SQL. */
+bool api_error_from(api_request *req, const fsim_error *err);
+
+/* ---- Request ids and logging (request_id.c, access_log.c) --------------------------- */
+
+/* Takes x-request-id when it is 1..128 visible ASCII bytes, else makes a new one; fills
+ * req->request_id and req->trace. */
+void api_request_id_assign(api_request *req);
+/* One JSON line on stdout in Cloud Logging's shape for a finished request. */
+void api_access_log(const api_request *req);
+/* A free-form JSON log line (`severity` INFO, WARNING, ERROR, DEBUG). */
+void api_log(const char *severity, const char *request_id, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* ---- Auth (auth.c) -------------------------------------------------------------------- */
+
+/* Parses the comma-separated keys; NULL `keys` or no key ⇒ an open server. */
+api_auth *api_auth_new(const char *keys, fsim_error *err);
+void api_auth_free(api_auth *auth);
+bool api_auth_enabled(const api_auth *auth);
+/* 0 when allowed, else 401 (no key) or 403 (wrong key). Constant time in the key. */
+int api_auth_check(const api_auth *auth, const char *presented);
+
+/* ---- Routing (router.c) --------------------------------------------------------------- */
+
+typedef bool (*api_handler_fn)(api_request *req);
+
+enum {
+    API_ROUTE_OPEN = 1u << 0,      /* no API key needed (health, docs) */
+    API_ROUTE_JSON_BODY = 1u << 1, /* takes a JSON body: Content-Type checked */
+};
+
+struct api_route {
+    const char *method;
+    const char *pattern;           /* "/v1/simulations/{id}" */
+    api_handler_fn handler;
+    unsigned flags;
+};
+
+/* Finds the route of (method, path). NULL with *status 404, or 405 and *allow the methods
+ * the path takes ("GET, DELETE"), in `req`'s arena. */
+const api_route *api_route_find(api_request *req, int *status, const char **allow);
+
+/* ---- Handlers -------------------------------------------------------------------------- */
+
+bool api_handle_healthz(api_request *req);
+bool api_handle_readyz(api_request *req);
+bool api_handle_config(api_request *req);
+bool api_handle_openapi(api_request *req);
+bool api_handle_docs(api_request *req);
+bool api_handle_run(api_request *req);
+bool api_handle_submit(api_request *req);
+bool api_handle_status(api_request *req);
+bool api_handle_result(api_request *req);
+bool api_handle_list(api_request *req);
+bool api_handle_delete(api_request *req);
+
+/* Decodes the body as a SimulationRequest, answering the error itself (400/415/422) and
+ * returning NULL on failure. */
+fsim_request *api_decode_request(api_request *req);
+/* Runner options for this server, with the request id as trace id. */
+fsim_runner_options api_runner_options(const api_request *req);
+
+/* Builds GET /v1/config/routes: every route as a GeoJSON Feature (its path, properties from
+ * routes.yaml). */
+char *api_routes_geojson(const fsim_config *config, fsim_error *err);
+
+/* ---- Envelopes the wire contract does not hold yet (envelope.c) ----------------------- */
+
+/* {"id", "status", "links": {"self", "result"}} for a 202. */
+char *api_submit_body(const char *id, fsim_run_status status, size_t *len);
+/* {"items": [JobStatus…], "nextCursor"} for a list page. */
+char *api_page_body(const fsim_store_page *page, size_t *len);
+
+/* ---- OpenAPI (openapi.c) -------------------------------------------------------------- */
+
+char *api_openapi_build(size_t *len);
+extern const char api_docs_html[];
+
+/* ---- Idempotency (idempotency.c) ------------------------------------------------------- */
+
+api_idempotency *api_idempotency_new(void);
+void api_idempotency_free(api_idempotency *idem);
+/* Checks an Idempotency-Key header: NULL when acceptable, else why not (400). */
+const char *api_idempotency_key_problem(const char *key);
+/* Marks `key` as being handled: false when another request holds it (409). */
+bool api_idempotency_begin(api_idempotency *idem, const char *key);
+void api_idempotency_end(api_idempotency *idem, const char *key);
+/* Hex SHA-256 of the canonical encoding of `request` (so formatting does not matter). */
+bool api_request_hash(const fsim_request *request, char hex[65]);
+
+/* ---- Worker pool (jobs.c) -------------------------------------------------------------- */
+
+/* Starts `cfg.workers` threads that claim queued rows and run them. */
+api_jobs *api_jobs_start(api_server *srv, fsim_error *err);
+/* Wakes a worker (a job was just queued). Accepts NULL. */
+void api_jobs_notify(api_jobs *jobs);
+/* Asks every worker to stop at its next progress point and joins them. Accepts NULL. */
+void api_jobs_stop(api_jobs *jobs);
+
+/* ---- Small helpers (util.c) ----------------------------------------------------------- */
+
+bool api_is_uuid(const char *s);
+double api_seconds_since(const struct timespec *t0);
+
+#endif

@@ -1,0 +1,227 @@
+/* The job endpoints: submit (POST /v1/simulations), status, result, list and delete. Rows
+ * live in PostgreSQL through store.h; the in-process worker pool (jobs.c) runs them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fleetsim/runner.h>
+
+#include "api.h"
+
+/* Every handler here needs the database; without one they answer 503 in the one shape. */
+static bool need_store(api_request *req)
+{
+    if (req->server->store)
+        return true;
+    api_error(req, 503, "unavailable", NULL, "no database is configured (DATABASE_URL)");
+    return false;
+}
+
+/* The {id} of the path, checked as a uuid before any query. */
+static const char *path_id(api_request *req)
+{
+    const char *id = req->params[0];
+    if (api_is_uuid(id))
+        return id;
+    api_error(req, 400, "invalid_id", "id", "\"%.64s\" is not a simulation id (a uuid)",
+              id ? id : "");
+    return NULL;
+}
+
+/* ---- POST /v1/simulations -------------------------------------------------------------- */
+
+static bool respond_submitted(api_request *req, const char *id, bool replayed)
+{
+    size_t len = 0;
+    /* always the first response's body (status queued), so a replay is byte-identical */
+    char *body = api_submit_body(id, FSIM_RUN_QUEUED, &len);
+    if (!body)
+        return api_error(req, 503, "unavailable", NULL, "out of memory");
+    api_add_header(req, "Location", fsim_arena_sprintf(req->arena, "/v1/simulations/%s", id));
+    if (replayed)
+        api_add_header(req, "Idempotent-Replayed", "true");
+    return api_respond(req, 202, "application/json", body, len);
+}
+
+bool api_handle_submit(api_request *req)
+{
+    api_server *srv = req->server;
+    const char *key = api_header(req, "Idempotency-Key");
+    const char *problem = key ? api_idempotency_key_problem(key) : NULL;
+    if (problem)
+        return api_error(req, 400, "invalid_idempotency_key", "Idempotency-Key", "%s", problem);
+    fsim_request *r = api_decode_request(req);
+    if (!r || !need_store(req))
+        return true;
+    /* names the config does not know are a 422 now, not a failed job later */
+    fsim_runner_options opts = api_runner_options(req);
+    fsim_error err;
+    fsim_error_clear(&err);
+    fsim_prepared *prep = NULL;
+    if (fsim_runner_prepare(r, &opts, req->arena, &prep, &err) != FSIM_OK)
+        return api_error_from(req, &err);
+    char hash[65] = "";
+    if (key && !api_request_hash(r, hash))
+        return api_error(req, 503, "unavailable", NULL, "out of memory");
+    if (key && !api_idempotency_begin(srv->idempotency, key))
+        return api_error(req, 409, "idempotency_key_in_use", "Idempotency-Key",
+                         "a request with this idempotency key is still being handled; retry "
+                         "later");
+    fsim_store_new_simulation sim = {.request = r, .idempotency_key = key,
+                                     .request_hash = key ? hash : NULL,
+                                     .trace_id = req->request_id};
+    char id[FSIM_STORE_ID_LEN] = "";
+    fsim_store_create_outcome outcome = FSIM_STORE_CREATED;
+    fsim_error_clear(&err);
+    fsim_status st = fsim_store_create_simulation(srv->store, &sim, id, &outcome, &err);
+    if (key)
+        api_idempotency_end(srv->idempotency, key);
+    if (outcome == FSIM_STORE_KEY_CONFLICT)
+        return api_error(req, 422, "idempotency_key_reused", "Idempotency-Key",
+                         "this idempotency key was already used with a different request");
+    if (st != FSIM_OK)
+        return api_error_from(req, &err);
+    if (outcome == FSIM_STORE_CREATED)
+        api_jobs_notify(srv->jobs);
+    return respond_submitted(req, id, outcome == FSIM_STORE_EXISTING);
+}
+
+/* ---- GET /v1/simulations/{id} ---------------------------------------------------------- */
+
+bool api_handle_status(api_request *req)
+{
+    const char *id = path_id(req);
+    if (!id || !need_store(req))
+        return true;
+    fsim_error err;
+    fsim_error_clear(&err);
+    fsim_job_status *job = NULL;
+    if (fsim_store_status(req->server->store, id, req->arena, &job, &err) != FSIM_OK) {
+        if (err.status == FSIM_NOT_FOUND)
+            return api_error(req, 404, "not_found", NULL, "no simulation %s", id);
+        return api_error_from(req, &err);
+    }
+    size_t len = 0;
+    char *body = fsim_job_status_encode(job, 0, &len);
+    if (!body)
+        return api_error(req, 503, "unavailable", NULL, "out of memory");
+    return api_respond(req, 200, "application/json", body, len);
+}
+
+/* ---- GET /v1/simulations/{id}/result --------------------------------------------------- */
+
+/* No result: why, as 409 — not finished yet, failed (with the job's own error), cancelled. */
+static bool no_result(api_request *req, const char *id)
+{
+    fsim_error err;
+    fsim_error_clear(&err);
+    fsim_job_status *job = NULL;
+    if (fsim_store_status(req->server->store, id, req->arena, &job, &err) != FSIM_OK) {
+        if (err.status == FSIM_NOT_FOUND)
+            return api_error(req, 404, "not_found", NULL, "no simulation %s", id);
+        return api_error_from(req, &err);
+    }
+    switch (job->status) {
+    case FSIM_RUN_FAILED:
+        return api_error(req, 409, "simulation_failed", job->error ? job->error->field : NULL,
+                         "the simulation failed: %s",
+                         job->error ? job->error->message : "no reason recorded");
+    case FSIM_RUN_CANCELLED:
+        return api_error(req, 409, "simulation_cancelled", NULL, "the simulation was cancelled");
+    default:
+        api_add_header(req, "Retry-After", "1");
+        return api_error(req, 409, "not_finished", "status",
+                         "the simulation is %s (progress %.0f%%); poll %s until it succeeds",
+                         fsim_run_status_name(job->status), job->progress * 100,
+                         fsim_arena_sprintf(req->arena, "/v1/simulations/%s", id));
+    }
+}
+
+bool api_handle_result(api_request *req)
+{
+    const char *id = path_id(req);
+    if (!id || !need_store(req))
+        return true;
+    fsim_error err;
+    fsim_error_clear(&err);
+    fsim_result *res = NULL;
+    if (fsim_store_result(req->server->store, id, req->arena, &res, &err) != FSIM_OK) {
+        if (err.status == FSIM_NOT_FOUND)
+            return api_error(req, 404, "not_found", NULL, "no simulation %s", id);
+        if (err.status == FSIM_INVALID)
+            return no_result(req, id);
+        return api_error_from(req, &err);
+    }
+    size_t len = 0;
+    char *body = fsim_result_encode(res, 0, &len);
+    if (!body)
+        return api_error(req, 503, "unavailable", NULL, "out of memory");
+    return api_respond(req, 200, "application/json", body, len);
+}
+
+/* ---- GET /v1/simulations?fleetId=&status=&limit=&cursor= ------------------------------- */
+
+bool api_handle_list(api_request *req)
+{
+    const char *fleet = api_query(req, "fleetId");
+    const char *status_text = api_query(req, "status");
+    const char *limit_text = api_query(req, "limit");
+    const char *cursor = api_query(req, "cursor");
+    if (!fleet || !*fleet)
+        return api_error(req, 400, "invalid_query", "fleetId", "fleetId is required");
+    if (!api_is_uuid(fleet))
+        return api_error(req, 400, "invalid_query", "fleetId", "fleetId must be a uuid");
+    fsim_run_status status;
+    if (status_text && !fsim_run_status_parse(status_text, &status))
+        return api_error(req, 400, "invalid_query", "status",
+                         "status must be one of queued, running, succeeded, failed, cancelled, "
+                         "imported");
+    long limit = 50;
+    if (limit_text) {
+        char *end;
+        limit = strtol(limit_text, &end, 10);
+        if (end == limit_text || *end || limit < 1 || limit > 1000)
+            return api_error(req, 400, "invalid_query", "limit",
+                             "limit must be a whole number in 1..1000");
+    }
+    if (cursor && !*cursor)
+        cursor = NULL;
+    if (!need_store(req))
+        return true;
+    fsim_error err;
+    fsim_error_clear(&err);
+    fsim_store_page page = {0};
+    if (fsim_store_list(req->server->store, fleet, status_text ? &status : NULL, (int)limit,
+                        cursor, req->arena, &page, &err) != FSIM_OK) {
+        if (err.status == FSIM_INVALID)
+            return api_error(req, 400, "invalid_query", err.path[0] ? err.path : "cursor", "%s",
+                             err.message);
+        return api_error_from(req, &err);
+    }
+    size_t len = 0;
+    char *body = api_page_body(&page, &len);
+    if (!body)
+        return api_error(req, 503, "unavailable", NULL, "out of memory");
+    return api_respond(req, 200, "application/json", body, len);
+}
+
+/* ---- DELETE /v1/simulations/{id} ------------------------------------------------------- */
+
+/* Cancel first (a queued job never starts; a running one stops at its next heartbeat), then
+ * soft-delete: every later read is 404. */
+bool api_handle_delete(api_request *req)
+{
+    const char *id = path_id(req);
+    if (!id || !need_store(req))
+        return true;
+    fsim_error err;
+    fsim_error_clear(&err);
+    bool cancelled = false;
+    if (fsim_store_cancel(req->server->store, id, &cancelled, &err) != FSIM_OK ||
+        fsim_store_delete(req->server->store, id, &err) != FSIM_OK) {
+        if (err.status == FSIM_NOT_FOUND)
+            return api_error(req, 404, "not_found", NULL, "no simulation %s", id);
+        return api_error_from(req, &err);
+    }
+    return api_respond(req, 204, NULL, NULL, 0);
+}

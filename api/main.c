@@ -1,0 +1,271 @@
+/* fleetsim-api — start-up, the environment, and shutdown.
+ *
+ * Start-up fails fast (exit 1, one clear log line) when the config does not load, the
+ * database is unreachable or its migrations are not current: a server that cannot do its
+ * job should never pass a readiness probe. Shutdown on SIGTERM (Cloud Run gives 10 s):
+ * stop accepting, let in-flight requests finish within FLEETSIM_API_GRACE_SECONDS, cancel
+ * whatever still runs after that, stop the workers, close the pool, exit 0. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "api.h"
+
+/* ---- The environment ------------------------------------------------------------------ */
+
+static const char *env_str(const char *name, const char *dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : dflt;
+}
+
+/* A whole number in lo..hi from `name`, or `dflt` when unset; false (err names the
+ * variable) when set to anything else. */
+static bool env_long(const char *name, long dflt, long lo, long hi, long *out, fsim_error *err)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) {
+        *out = dflt;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < lo || n > hi) {
+        fsim_error_set(err, FSIM_USAGE, name, 0, 0, NULL, "\"%s\" is not a whole number in %ld..%ld",
+                       v, lo, hi);
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
+/* migrations/ next to the config directory, as `fleetsim migrate` assumes. */
+static const char *default_migrations_dir(const char *config_dir)
+{
+    static char buf[4096];
+    size_t len = strlen(config_dir);
+    while (len > 1 && config_dir[len - 1] == '/')
+        len--;
+    const char *slash = NULL;
+    for (size_t i = 0; i < len; i++)
+        if (config_dir[i] == '/')
+            slash = config_dir + i;
+    if (!slash)
+        return "migrations";
+    snprintf(buf, sizeof buf, "%.*s/migrations", (int)(slash - config_dir), config_dir);
+    return buf;
+}
+
+static bool read_settings(api_settings *c, fsim_error *err)
+{
+    long port, body, header, conns, idle, grace, budget, sync, workers, pool, lease, attempts,
+        poll;
+    if (!env_long("PORT", 8080, 0, 65535, &port, err) ||
+        !env_long("FLEETSIM_API_MAX_BODY_BYTES", 1 << 20, 1, 1L << 30, &body, err) ||
+        !env_long("FLEETSIM_API_MAX_HEADER_BYTES", 16384, 1024, 1 << 20, &header, err) ||
+        !env_long("FLEETSIM_API_MAX_CONNECTIONS", 512, 1, 100000, &conns, err) ||
+        !env_long("FLEETSIM_API_IDLE_TIMEOUT_SECONDS", 30, 1, 3600, &idle, err) ||
+        !env_long("FLEETSIM_API_GRACE_SECONDS", 8, 0, 3600, &grace, err) ||
+        !env_long("FLEETSIM_API_SYNC_MAX_VEHICLE_STEPS", 2000000, 0, LONG_MAX, &budget, err) ||
+        !env_long("FLEETSIM_API_SYNC_CONCURRENCY", 2, 1, 1024, &sync, err) ||
+        !env_long("FLEETSIM_API_WORKERS", 2, 0, 256, &workers, err) ||
+        !env_long("FLEETSIM_API_DB_POOL", workers + 8, 1, 1024, &pool, err) ||
+        !env_long("FLEETSIM_API_JOB_LEASE_SECONDS", 60, 5, 86400, &lease, err) ||
+        !env_long("FLEETSIM_API_JOB_MAX_ATTEMPTS", 3, 1, 100, &attempts, err) ||
+        !env_long("FLEETSIM_API_JOB_POLL_MS", 1000, 10, 600000, &poll, err))
+        return false;
+    c->port = (int)port;
+    c->max_body_bytes = (size_t)body;
+    c->max_header_bytes = (size_t)header;
+    c->max_connections = (int)conns;
+    c->idle_timeout_s = (int)idle;
+    c->grace_s = (int)grace;
+    c->sync_budget = (double)budget;
+    c->sync_concurrency = (int)sync;
+    c->workers = (int)workers;
+    c->db_pool = (int)pool;
+    c->lease_s = (int)lease;
+    c->max_attempts = (int)attempts;
+    c->poll_ms = (int)poll;
+    c->listen_address = env_str("FLEETSIM_API_LISTEN", "0.0.0.0");
+    c->env = env_str("FLEETSIM_ENV", "");
+    c->config_dir = env_str("FLEETSIM_CONFIG_DIR", "config");
+    c->config_overrides = env_str("FLEETSIM_CONFIG_OVERRIDES", NULL);
+    c->database_url = env_str("DATABASE_URL", NULL);
+    c->migrations_dir = env_str("FLEETSIM_MIGRATIONS_DIR", default_migrations_dir(c->config_dir));
+    c->api_keys = env_str("FLEETSIM_API_KEYS", NULL);
+    c->gcp_project = env_str("GOOGLE_CLOUD_PROJECT", NULL);
+    /* docs only when asked for: "1" on, anything else (and production's default) off */
+    c->docs = strcmp(env_str("FLEETSIM_API_DOCS", "0"), "1") == 0;
+    c->debug_log = strcmp(env_str("FLEETSIM_API_LOG_LEVEL", "info"), "debug") == 0;
+    return true;
+}
+
+/* ---- Start-up ---------------------------------------------------------------------------- */
+
+static bool fail(const fsim_error *err, const char *what)
+{
+    char buf[1200];
+    fsim_error_format(err, buf, sizeof buf);
+    api_log("ERROR", NULL, "%s: %s", what, buf);
+    return false;
+}
+
+static bool load_config(api_server *srv, fsim_error *err)
+{
+    if (fsim_config_load(srv->cfg.config_dir, srv->cfg.config_overrides, NULL, &srv->config,
+                         err) != FSIM_OK)
+        return fail(err, "could not load the configuration");
+    srv->vehicles_json = fsim_config_section_json(srv->config, "vehicles");
+    srv->chargers_json = fsim_config_section_json(srv->config, "chargers");
+    srv->routes_geojson = api_routes_geojson(srv->config, err);
+    if (!srv->vehicles_json || !srv->chargers_json || !srv->routes_geojson)
+        return fail(err, "could not prepare the configuration endpoints");
+    return true;
+}
+
+/* The pool is opened here, once; a database that is down or behind on migrations stops
+ * start-up rather than producing a server that fails every request. */
+static bool open_store(api_server *srv, fsim_error *err)
+{
+    if (!srv->cfg.database_url) {
+        api_log("WARNING", NULL, "DATABASE_URL is not set: only synchronous runs, config and "
+                                 "health endpoints work");
+        return true;
+    }
+    fsim_store_options so = {.pool_size = srv->cfg.db_pool, .max_retries = 3, .wait_ms = 10000};
+    if (fsim_store_open(srv->cfg.database_url, &so, &srv->store, err) != FSIM_OK)
+        return fail(err, "could not connect to the database");
+    bool current = false;
+    if (fsim_store_migrations_current(srv->store, srv->cfg.migrations_dir, &current, err) !=
+        FSIM_OK)
+        return fail(err, "could not check the database migrations");
+    if (!current) {
+        api_log("ERROR", NULL,
+                "the database migrations are not current (%s): run `fleetsim migrate` first",
+                err->message);
+        return false;
+    }
+    return true;
+}
+
+static bool start(api_server *srv, fsim_error *err)
+{
+    if (!read_settings(&srv->cfg, err))
+        return fail(err, "bad setting");
+    if (!load_config(srv, err))
+        return false;
+    srv->auth = api_auth_new(srv->cfg.api_keys, err);
+    if (!srv->auth)
+        return fail(err, "FLEETSIM_API_KEYS");
+    if (!api_auth_enabled(srv->auth))
+        api_log("WARNING", NULL, "FLEETSIM_API_KEYS is not set: the API is open to anyone "
+                                 "who can reach it");
+    srv->idempotency = api_idempotency_new();
+    if (!srv->idempotency)
+        return fail(err, "out of memory");
+    if (srv->cfg.docs) {
+        srv->openapi_json = api_openapi_build(NULL);
+        if (!srv->openapi_json) {
+            fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+            return fail(err, "could not build the OpenAPI document");
+        }
+    }
+    if (!open_store(srv, err))
+        return false;
+    if (srv->store && srv->cfg.workers > 0) {
+        srv->jobs = api_jobs_start(srv, err);
+        if (!srv->jobs)
+            return fail(err, "could not start the workers");
+    }
+    return api_server_start(srv);
+}
+
+/* ---- Shutdown ------------------------------------------------------------------------- */
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Stop accepting, wait for in-flight requests up to the grace period, then cancel what is
+ * left (synchronous runs stop at their next simulated day and answer 503) and stop. */
+static void drain(api_server *srv)
+{
+    atomic_store(&srv->draining, true);
+    MHD_socket listen_fd = MHD_quiesce_daemon(srv->daemon);
+    if (listen_fd != MHD_INVALID_SOCKET)
+        close(listen_fd);
+    api_log("INFO", NULL, "shutting down: %d request(s) in flight, grace %d s",
+            atomic_load(&srv->in_flight), srv->cfg.grace_s);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (atomic_load(&srv->in_flight) > 0 && api_seconds_since(&t0) < srv->cfg.grace_s)
+        sleep_ms(20);
+    if (atomic_load(&srv->in_flight) > 0) {
+        api_log("WARNING", NULL, "grace period over: cancelling %d request(s)",
+                atomic_load(&srv->in_flight));
+        atomic_store(&srv->aborting, true);
+    }
+    api_jobs_stop(srv->jobs); /* running jobs stop at their next progress point */
+    srv->jobs = NULL;
+    MHD_stop_daemon(srv->daemon); /* closes what is left and joins connection threads */
+    srv->daemon = NULL;
+}
+
+static void release(api_server *srv)
+{
+    api_jobs_stop(srv->jobs);
+    if (srv->daemon)
+        MHD_stop_daemon(srv->daemon);
+    fsim_store_close(srv->store);
+    api_idempotency_free(srv->idempotency);
+    api_auth_free(srv->auth);
+    free(srv->openapi_json);
+    free(srv->routes_geojson);
+    fsim_config_free(srv->config);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1) {
+        bool help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
+        fprintf(help ? stdout : stderr,
+                "usage: fleetsim-api\n"
+                "The fleetsim HTTP API. Configured by the environment: PORT, DATABASE_URL,\n"
+                "FLEETSIM_CONFIG_DIR, FLEETSIM_API_KEYS, … (see the README).\n");
+        return help ? 0 : 2;
+    }
+    /* Every thread inherits this mask: only main's sigwait sees SIGTERM / SIGINT. A client
+     * that hangs up mid-response must not kill the process: SIGPIPE is ignored. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    static api_server srv; /* zeroed; lives for the whole process */
+    fsim_error err;
+    fsim_error_clear(&err);
+    if (!start(&srv, &err)) {
+        release(&srv);
+        return err.status == FSIM_USAGE ? 2 : 1;
+    }
+    int sig = 0;
+    sigwait(&set, &sig);
+    api_log("INFO", NULL, "received %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    drain(&srv);
+    release(&srv);
+    api_log("INFO", NULL, "stopped");
+    return 0;
+}

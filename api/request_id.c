@@ -1,0 +1,59 @@
+/* x-request-id: taken from the client when it is safe to echo (1..128 visible ASCII bytes),
+ * replaced — never trimmed or repaired — otherwise, so a header can never smuggle CR/LF
+ * or spaces into our responses and logs. Also derives Cloud Logging's trace name from
+ * X-Cloud-Trace-Context when the project is known. */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "api.h"
+
+static bool acceptable_id(const char *id)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++, n++)
+        if (*p < 0x21 || *p > 0x7e || n >= API_REQUEST_ID_MAX)
+            return false;
+    return n > 0;
+}
+
+/* 128 random bits as 32 hex digits; a counter mixed with the clock if RAND_bytes fails. */
+static void make_id(char out[33])
+{
+    unsigned char raw[16];
+    if (RAND_bytes(raw, sizeof raw) != 1) {
+        static _Atomic unsigned long counter;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        unsigned long c = ++counter;
+        memcpy(raw, &ts.tv_sec, sizeof raw / 2);
+        memcpy(raw + 8, &c, sizeof raw / 2);
+    }
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < sizeof raw; i++) {
+        out[2 * i] = hex[raw[i] >> 4];
+        out[2 * i + 1] = hex[raw[i] & 15];
+    }
+    out[32] = '\0';
+}
+
+void api_request_id_assign(api_request *req)
+{
+    const char *given = api_header(req, "X-Request-Id");
+    if (given && acceptable_id(given))
+        snprintf(req->request_id, sizeof req->request_id, "%s", given);
+    else
+        make_id(req->request_id);
+
+    req->trace[0] = '\0';
+    const char *project = req->server->cfg.gcp_project;
+    const char *ctx = api_header(req, "X-Cloud-Trace-Context");
+    if (project && *project && ctx) {
+        /* TRACE_ID/SPAN_ID;o=1 — the trace id is 32 hex digits */
+        size_t n = strspn(ctx, "0123456789abcdefABCDEF");
+        if (n == 32)
+            snprintf(req->trace, sizeof req->trace, "projects/%.100s/traces/%.32s", project,
+                     ctx);
+    }
+}

@@ -1,0 +1,335 @@
+/* The libmicrohttpd glue: one api_request per HTTP request, the body read under its limit,
+ * the checks every request goes through before a handler (headers size, route, API key,
+ * content type, declared length), and the response helper that adds the common headers.
+ *
+ * Threading: one thread per connection (handlers block on the database and on synchronous
+ * runs; a thread per connection keeps one slow request from holding up others), with a
+ * connection limit and an idle timeout so slow clients cannot exhaust the process. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "api.h"
+
+/* ---- Accessors ------------------------------------------------------------------------- */
+
+const char *api_header(const api_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *api_query(const api_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+void api_add_header(api_request *req, const char *name, const char *value)
+{
+    if (req->n_extra >= API_MAX_EXTRA_HEADERS)
+        return;
+    req->extra_names[req->n_extra] = name;
+    req->extra_values[req->n_extra] = value;
+    req->n_extra++;
+}
+
+bool api_respond(api_request *req, int status, const char *content_type, char *body,
+                 size_t len)
+{
+    if (req->responded) { /* a handler bug; the first answer stands */
+        free(body);
+        return true;
+    }
+    struct MHD_Response *resp;
+    if (len == 0) {
+        free(body);
+        resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    } else {
+        resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+        if (!resp)
+            free(body);
+    }
+    if (!resp)
+        return false;
+    if (content_type && len > 0)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    for (int i = 0; i < req->n_extra; i++)
+        MHD_add_response_header(resp, req->extra_names[i], req->extra_values[i]);
+    /* while draining, keep-alive would let a client start new requests on old sockets */
+    if (atomic_load(&req->server->draining))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    req->status = status;
+    req->response_size = len;
+    req->responded = true;
+    enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return r == MHD_YES;
+}
+
+bool api_respond_copy(api_request *req, int status, const char *content_type, const char *text)
+{
+    size_t len = strlen(text);
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return false;
+    memcpy(copy, text, len + 1);
+    return api_respond(req, status, content_type, copy, len);
+}
+
+/* ---- The checks before a handler -------------------------------------------------------- */
+
+static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    size_t *total = cls;
+    *total += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+    return MHD_YES;
+}
+
+/* application/json, optionally with parameters (charset=utf-8); nothing else is JSON. */
+static bool is_json_type(const char *ct)
+{
+    if (!ct)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    static const char json[] = "application/json";
+    if (strncasecmp(ct, json, sizeof json - 1) != 0)
+        return false;
+    ct += sizeof json - 1;
+    while (*ct == ' ')
+        ct++;
+    return *ct == '\0' || *ct == ';';
+}
+
+/* Everything decided from the request line and headers alone; answers and returns false
+ * when the request stops here. Order: size of headers, route, API key, content type,
+ * declared body length — so a client learns the most basic problem first. */
+static bool precheck(api_request *req)
+{
+    api_server *srv = req->server;
+    size_t header_bytes = 0;
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, add_header_size, &header_bytes);
+    if (header_bytes > srv->cfg.max_header_bytes) {
+        api_error(req, 431, "headers_too_large", NULL,
+                  "request headers are %zu bytes; the limit is %zu", header_bytes,
+                  srv->cfg.max_header_bytes);
+        return false;
+    }
+    int status = 0;
+    const char *allow = NULL;
+    req->route = api_route_find(req, &status, &allow);
+    if (!req->route) {
+        if (status == 405) {
+            api_add_header(req, MHD_HTTP_HEADER_ALLOW, allow);
+            api_error(req, 405, "method_not_allowed", NULL,
+                      "%s is not allowed on %s (allowed: %s)", req->method, req->path, allow);
+        } else {
+            api_error(req, 404, "not_found", NULL, "no route for %s %s", req->method, req->path);
+        }
+        return false;
+    }
+    if (!(req->route->flags & API_ROUTE_OPEN) && api_auth_enabled(srv->auth)) {
+        int denied = api_auth_check(srv->auth, api_header(req, "X-API-Key"));
+        if (denied == 401) {
+            api_error(req, 401, "unauthenticated", "X-API-Key",
+                      "an API key is required in the X-API-Key header");
+            return false;
+        }
+        if (denied) {
+            api_error(req, 403, "forbidden", "X-API-Key", "the API key is not valid");
+            return false;
+        }
+    }
+    if (req->route->flags & API_ROUTE_JSON_BODY) {
+        const char *ct = api_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (!is_json_type(ct)) {
+            api_error(req, 415, "unsupported_media_type", "Content-Type",
+                      "the body must be application/json%s%.100s%s", ct ? " (got \"" : "",
+                      ct ? ct : "", ct ? "\")" : "");
+            return false;
+        }
+    }
+    const char *cl = api_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (end != cl && *end == '\0' && n > srv->cfg.max_body_bytes) {
+            api_error(req, 413, "payload_too_large", NULL,
+                      "the body is %llu bytes; the limit is %zu", n, srv->cfg.max_body_bytes);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- The libmicrohttpd callbacks ------------------------------------------------------- */
+
+/* Keeps at most max_body_bytes: past it the rest is read and dropped, and the request ends
+ * with 413 — the limit holds for chunked bodies that declare no length. */
+static void take_body(api_request *req, const char *data, size_t size)
+{
+    size_t limit = req->server->cfg.max_body_bytes;
+    if (req->body_too_large)
+        return;
+    if (req->body_len + size > limit) {
+        req->body_too_large = true;
+        free(req->body);
+        req->body = NULL;
+        req->body_len = req->body_cap = 0;
+        return;
+    }
+    if (req->body_len + size + 1 > req->body_cap) {
+        size_t cap = req->body_cap ? req->body_cap : 4096;
+        while (cap < req->body_len + size + 1)
+            cap *= 2;
+        if (cap > limit + 1)
+            cap = limit + 1;
+        char *p = realloc(req->body, cap);
+        if (!p) {
+            req->body_too_large = true; /* answered as 413: nothing better to say */
+            return;
+        }
+        req->body = p;
+        req->body_cap = cap;
+    }
+    memcpy(req->body + req->body_len, data, size);
+    req->body_len += size;
+    req->body[req->body_len] = '\0';
+}
+
+static api_request *request_new(api_server *srv, struct MHD_Connection *conn, const char *url,
+                                const char *method)
+{
+    api_request *req = calloc(1, sizeof *req);
+    if (!req)
+        return NULL;
+    req->arena = fsim_arena_new();
+    if (!req->arena) {
+        free(req);
+        return NULL;
+    }
+    req->server = srv;
+    req->conn = conn;
+    req->method = fsim_arena_strdup(req->arena, method);
+    req->path = fsim_arena_strdup(req->arena, url);
+    clock_gettime(CLOCK_MONOTONIC, &req->started);
+    atomic_fetch_add(&srv->in_flight, 1);
+    api_request_id_assign(req);
+    return req;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    api_server *srv = cls;
+    api_request *req = *con_cls;
+    if (!req) {
+        req = request_new(srv, conn, url, method);
+        if (!req)
+            return MHD_NO;
+        *con_cls = req;
+        if (srv->cfg.debug_log)
+            api_log("DEBUG", req->request_id, "request started: %s %s", req->method, req->path);
+        precheck(req); /* answers by itself when the request stops there */
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (!req->responded)
+            take_body(req, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (req->responded)
+        return MHD_YES;
+    if (req->body_too_large)
+        return api_error(req, 413, "payload_too_large", NULL, "the body is larger than %zu bytes",
+                         srv->cfg.max_body_bytes)
+                   ? MHD_YES
+                   : MHD_NO;
+    bool ok = req->route->handler(req);
+    if (!req->responded)
+        ok = api_error(req, 500, "internal", NULL, "the request could not be answered");
+    return ok ? MHD_YES : MHD_NO;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    api_server *srv = cls;
+    api_request *req = *con_cls;
+    if (!req)
+        return;
+    if (!req->responded)
+        req->status = 499; /* the client went away (nginx's convention) */
+    api_access_log(req);
+    free(req->body);
+    fsim_arena_free(req->arena);
+    free(req);
+    *con_cls = NULL;
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    api_log("WARNING", NULL, "libmicrohttpd: %s", msg);
+}
+
+/* Binds the listen address (IPv4 or IPv6 literal) and starts the daemon. PORT=0 picks a
+ * free port; the start-up log line says which (tests use it). */
+bool api_server_start(api_server *srv)
+{
+    const api_settings *c = &srv->cfg;
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, c->listen_address, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)c->port);
+    } else if (inet_pton(AF_INET6, c->listen_address, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)c->port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        api_log("ERROR", NULL, "FLEETSIM_API_LISTEN: \"%s\" is not an IPv4 or IPv6 address",
+                c->listen_address);
+        return false;
+    }
+    /* libmicrohttpd's per-connection memory holds the header block: give it room above our
+     * own header limit so that limit (431, our error shape) is what clients meet */
+    size_t memory = c->max_header_bytes * 2 + 16384;
+    srv->daemon = MHD_start_daemon(
+        flags, (uint16_t)c->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->idle_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        (unsigned)1, MHD_OPTION_END);
+    if (!srv->daemon) {
+        api_log("ERROR", NULL, "could not listen on %s:%d", c->listen_address, c->port);
+        return false;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    api_log("INFO", NULL, "listening on %s port %u", c->listen_address,
+            info ? (unsigned)info->port : (unsigned)c->port);
+    return true;
+}

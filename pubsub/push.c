@@ -1,0 +1,199 @@
+/* fleetsim-pubsub --push: an HTTP endpoint (libmicrohttpd) for a Pub/Sub push subscription.
+ * POST / with the push envelope; the reply's status is the ack: 2xx acks, anything else makes
+ * Pub/Sub deliver again (with backoff). A job runs inside its request, on one of `workers`
+ * threads, so it must finish within the subscription's ack deadline (up to 600 s): push
+ * cannot extend a deadline. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "worker.h"
+
+/* Pub/Sub messages are at most 10 MB; base64 and the envelope add a third. */
+#define MAX_BODY (16u * 1024u * 1024u)
+
+typedef struct push_state {
+    ps_worker *w;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int in_flight;
+} push_state;
+
+typedef struct body {
+    char *data;
+    size_t len, cap;
+    bool too_large;
+} body;
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *text)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
+                                                             MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    enum MHD_Result ret = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static bool append(body *b, const char *data, size_t len)
+{
+    if (b->too_large || b->len + len > MAX_BODY) {
+        b->too_large = true;
+        return true;
+    }
+    if (b->len + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 16384;
+        while (cap < b->len + len + 1)
+            cap *= 2;
+        char *p = realloc(b->data, cap);
+        if (!p)
+            return false;
+        b->data = p;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return true;
+}
+
+/* Decodes the envelope and runs the job; the outcome becomes the HTTP status. */
+static enum MHD_Result handle(push_state *s, struct MHD_Connection *conn, body *b)
+{
+    ps_worker *w = s->w;
+    if (b->too_large)
+        return reply(conn, MHD_HTTP_CONTENT_TOO_LARGE,
+                     "{\"error\":\"body over 16 MiB: not a Pub/Sub push\"}");
+    fsim_arena *arena = fsim_arena_new();
+    if (!arena)
+        return reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "{\"error\":\"out of memory\"}");
+    fsim_pubsub_message msg;
+    const char *sub = NULL;
+    fsim_error err;
+    enum MHD_Result ret;
+    ps_outcome out;
+    fsim_status st = fsim_pubsub_push_decode(b->data ? b->data : "", b->len, "push body", arena,
+                                             &msg, &sub, &err);
+    if (st != FSIM_OK && strcmp(err.path, "message.data") == 0) {
+        out = ps_job_reject(w, &msg, &err); /* a poison message: never deliverable */
+    } else if (st != FSIM_OK) {
+        char text[1024];
+        fsim_error_format(&err, text, sizeof text);
+        ps_log(w, "WARNING", NULL, NULL, NULL, "not a push envelope: %s", text);
+        ret = reply(conn, MHD_HTTP_BAD_REQUEST, "{\"error\":\"not a Pub/Sub push envelope\"}");
+        goto out;
+    } else if (atomic_load(&w->stopping)) {
+        out = PS_NACK;
+    } else {
+        out = ps_job_process(w, &msg);
+    }
+    if (out == PS_ACK)
+        ret = reply(conn, MHD_HTTP_OK, "{\"ack\":true}");
+    else if (out == PS_RETRY_LATER)
+        ret = reply(conn, MHD_HTTP_TOO_MANY_REQUESTS, "{\"ack\":false,\"retry\":\"later\"}");
+    else
+        ret = reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "{\"ack\":false}");
+out:
+    fsim_arena_free(arena);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    push_state *s = cls;
+    if (!*con_cls) {
+        body *b = calloc(1, sizeof *b);
+        if (!b)
+            return MHD_NO;
+        *con_cls = b;
+        pthread_mutex_lock(&s->mu);
+        s->in_flight++;
+        pthread_mutex_unlock(&s->mu);
+        return MHD_YES;
+    }
+    body *b = *con_cls;
+    if (*upload_data_size) {
+        if (!append(b, upload_data, *upload_data_size))
+            return MHD_NO;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (strcmp(url, "/healthz") == 0 && strcmp(method, "GET") == 0)
+        return reply(conn, MHD_HTTP_OK, "{\"status\":\"ok\"}");
+    if (strcmp(url, "/") != 0)
+        return reply(conn, MHD_HTTP_NOT_FOUND, "{\"error\":\"not found\"}");
+    if (strcmp(method, "POST") != 0)
+        return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "{\"error\":\"POST only\"}");
+    return handle(s, conn, b);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    push_state *s = cls;
+    body *b = *con_cls;
+    if (!b)
+        return;
+    free(b->data);
+    free(b);
+    *con_cls = NULL;
+    pthread_mutex_lock(&s->mu);
+    s->in_flight--;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+int ps_push_main(ps_worker *w)
+{
+    push_state s = {.w = w};
+    pthread_mutex_init(&s.mu, NULL);
+    pthread_cond_init(&s.cv, NULL);
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | MHD_USE_ITC |
+            MHD_USE_ERROR_LOG,
+        (uint16_t)w->cfg.port, NULL, NULL, on_request, &s,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)w->cfg.workers,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)620, MHD_OPTION_END);
+    if (!d) {
+        ps_log(w, "ERROR", NULL, NULL, NULL, "could not listen on port %d", w->cfg.port);
+        pthread_cond_destroy(&s.cv);
+        pthread_mutex_destroy(&s.mu);
+        return 1;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    ps_log(w, "INFO", NULL, NULL, NULL, "push endpoint listening on port %u with %d workers",
+           info ? (unsigned)info->port : (unsigned)w->cfg.port, w->cfg.workers);
+
+    int sig = ps_wait_signal();
+    ps_log(w, "INFO", NULL, NULL, NULL, "signal %d: stopping (grace %d s)", sig, w->cfg.grace_s);
+    atomic_store(&w->stopping, true);
+    MHD_quiesce_daemon(d);
+    pthread_mutex_lock(&s.mu);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += w->cfg.grace_s;
+    while (s.in_flight > 0)
+        if (pthread_cond_timedwait(&s.cv, &s.mu, &until) == ETIMEDOUT)
+            break;
+    bool late = s.in_flight > 0;
+    pthread_mutex_unlock(&s.mu);
+    if (late) {
+        ps_log(w, "WARNING", NULL, NULL, NULL,
+               "grace period over: cancelling running jobs (their pushes are nacked)");
+        atomic_store(&w->aborting, true);
+    }
+    MHD_stop_daemon(d);
+    ps_log(w, "INFO", NULL, NULL, NULL, "stopped after %ld jobs", atomic_load(&w->jobs_done));
+    pthread_cond_destroy(&s.cv);
+    pthread_mutex_destroy(&s.mu);
+    return 0;
+}
