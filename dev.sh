@@ -13,6 +13,7 @@ PACKAGES=(
   postgresql libpq-dev uuid-dev     # the store and its tests (a real server)
   sumo jq                           # the independent reference model (tests/reference)
   libmicrohttpd-dev curl            # fleetsim-api and its tests
+  python3-jsonschema                # API responses checked against /openapi.json
   libcurl4-openssl-dev              # Cloud Storage / credentials (core/gcs, core/gcp)
   libgrpc-dev protobuf-c-compiler libprotobuf-c-dev   # Pub/Sub client (core/pubsub)
   golang-go golang-google-cloud-dev # Google's pstest Pub/Sub fake, built for the tests
