@@ -19,6 +19,9 @@ int cmd_help(int argc, char **argv);
 int cmd_cycle(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_submit(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 
@@ -55,6 +58,16 @@ fsim_runner_options cli_runner_options(const char *config_dir, const char *scena
 
 /* The default scenario: <config dir>/scenarios/demo.json. Returned in `arena`. */
 const char *cli_default_scenario(const char *config_dir, fsim_arena *arena);
+
+/* The API's base URL: --api, else $FLEETSIM_API_URL, else http://127.0.0.1:8080. */
+const char *cli_api_base(const char *option);
+
+/* One request to fleetsim-api (cli/api_client.c): body NULL for none; *response (in arena)
+ * is the body of a 2xx answer. A 4xx answer is FSIM_INVALID and a 5xx or no answer FSIM_IO,
+ * with the API's error code, message and field in err. $FLEETSIM_API_KEY is sent. */
+fsim_status cli_api_request(const char *method, const char *url, const char *body,
+                            const char *idempotency_key, fsim_arena *arena, char **response,
+                            long *http_status, fsim_error *err);
 
 /* The human summary of a run (cli/summary.c). */
 void cli_print_summary(FILE *f, const fsim_request *req, const fsim_result *res);
