@@ -92,6 +92,7 @@ cmd_test_containers() {
 }
 
 cmd_bench() {
+  PACKAGES+=(wrk nginx-light) # the API benchmark and its static-file ceiling
   ensure_packages
   setup_build build --buildtype=release -Dwerror=false -Dtests=true
   ninja -C build --quiet
