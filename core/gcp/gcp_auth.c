@@ -73,27 +73,6 @@ static char *xstrdup(const char *s)
     return p;
 }
 
-static char *xprintf(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-static char *xprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return NULL;
-    char *p = malloc((size_t)n + 1);
-    if (!p)
-        return NULL;
-    va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return p;
-}
 
 static bool is_set(const char *s)
 {
@@ -128,7 +107,7 @@ static char *base64url(const unsigned char *data, size_t len)
 static char *http_base(const char *hostish)
 {
     const char *scheme = strstr(hostish, "://") ? "" : "http://";
-    char *url = xprintf("%s%s", scheme, hostish);
+    char *url = fsim_printf_alloc("%s%s", scheme, hostish);
     if (url) {
         size_t n = strlen(url);
         while (n > 0 && url[n - 1] == '/')
@@ -336,7 +315,7 @@ fsim_status fsim_gcp_auth_new(const fsim_gcp_auth_options *opts, fsim_gcp_auth *
             goto out;
     } else if (is_set(opts->credentials_file)) {
         auth->kind = FSIM_GCP_AUTH_KEY_FILE;
-        auth->label = xprintf("GOOGLE_APPLICATION_CREDENTIALS (%s)", opts->credentials_file);
+        auth->label = fsim_printf_alloc("GOOGLE_APPLICATION_CREDENTIALS (%s)", opts->credentials_file);
         arena = fsim_arena_new();
         if (!auth->label || !auth->scope || !arena) {
             st = fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
@@ -358,7 +337,7 @@ fsim_status fsim_gcp_auth_new(const fsim_gcp_auth_options *opts, fsim_gcp_auth *
         auth->kind = FSIM_GCP_AUTH_METADATA;
         char *base = http_base(is_set(opts->metadata_host) ? opts->metadata_host
                                                            : DEFAULT_METADATA_HOST);
-        auth->metadata_url = base ? xprintf("%s%s", base, METADATA_TOKEN_PATH) : NULL;
+        auth->metadata_url = base ? fsim_printf_alloc("%s%s", base, METADATA_TOKEN_PATH) : NULL;
         free(base);
         auth->label = xstrdup("metadata server");
         if (!auth->metadata_url || !auth->label || !auth->scope) {
@@ -367,9 +346,9 @@ fsim_status fsim_gcp_auth_new(const fsim_gcp_auth_options *opts, fsim_gcp_auth *
         }
     }
     if (auth->kind == FSIM_GCP_AUTH_METADATA)
-        auth->describe = xprintf("metadata server (%s)", auth->metadata_url);
+        auth->describe = fsim_printf_alloc("metadata server (%s)", auth->metadata_url);
     else
-        auth->describe = xprintf("service-account key (%s, %s)", auth->label,
+        auth->describe = fsim_printf_alloc("service-account key (%s, %s)", auth->label,
                                  auth->client_email);
     if (!auth->describe)
         st = fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
@@ -443,7 +422,7 @@ fsim_status fsim_gcp_auth_sign_assertion(fsim_gcp_auth *auth, long long now, cha
         goto nomem;
     h64 = base64url((const unsigned char *)hdr_txt, strlen(hdr_txt));
     c64 = base64url((const unsigned char *)claims_txt, strlen(claims_txt));
-    input = h64 && c64 ? xprintf("%s.%s", h64, c64) : NULL;
+    input = h64 && c64 ? fsim_printf_alloc("%s.%s", h64, c64) : NULL;
     if (!input)
         goto nomem;
 
@@ -458,7 +437,7 @@ fsim_status fsim_gcp_auth_sign_assertion(fsim_gcp_auth *auth, long long now, cha
         goto out;
     }
     s64 = base64url(sig, siglen);
-    if (!s64 || !(*assertion = xprintf("%s.%s", input, s64)))
+    if (!s64 || !(*assertion = fsim_printf_alloc("%s.%s", input, s64)))
         goto nomem;
     goto out;
 nomem:
@@ -518,7 +497,7 @@ static fsim_status refresh_token(fsim_gcp_auth *auth, fsim_error *err)
         if ((st = fsim_gcp_auth_sign_assertion(auth, (long long)time(NULL), &assertion, err)))
             goto out;
         /* The assertion is base64url: no character needs escaping in a form body. */
-        form = xprintf("grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type%%3Ajwt-bearer"
+        form = fsim_printf_alloc("grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type%%3Ajwt-bearer"
                        "&assertion=%s",
                        assertion);
         if (!form) {

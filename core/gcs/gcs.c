@@ -1,6 +1,7 @@
 /* Cloud Storage JSON API client over libcurl: verified uploads, streamed downloads, bounded
  * retries with jittered exponential backoff. See fleetsim/gcs.h. */
 #include <fleetsim/gcs.h>
+#include <fleetsim/util.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -116,27 +117,6 @@ static void curl_init_once(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static char *xprintf(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-static char *xprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return NULL;
-    char *p = malloc((size_t)n + 1);
-    if (!p)
-        return NULL;
-    va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return p;
-}
 
 /* strlcpy: copies what fits, always terminated. */
 static void copy_str(char *dst, size_t size, const char *src)
@@ -379,13 +359,13 @@ static fsim_status perform(fsim_gcs *gcs, const char *method, const char *url,
         char token[FSIM_GCP_TOKEN_MAX];
         if ((st = fsim_gcp_auth_token(gcs->auth, token, sizeof token, err)) != FSIM_OK)
             goto out;
-        auth_header = xprintf("Authorization: Bearer %s", token);
+        auth_header = fsim_printf_alloc("Authorization: Bearer %s", token);
         memset(token, 0, sizeof token);
         if (!auth_header || !(headers = curl_slist_append(headers, auth_header)))
             goto nomem;
     }
     if (upload) {
-        ctype = xprintf("Content-Type: %s", content_type ? content_type : "application/octet-stream");
+        ctype = fsim_printf_alloc("Content-Type: %s", content_type ? content_type : "application/octet-stream");
         struct curl_slist *t;
         if (!ctype || !(t = curl_slist_append(headers, ctype)))
             goto nomem;
@@ -515,17 +495,17 @@ fsim_status fsim_gcs_new(const fsim_gcs_options *opts, fsim_gcs **out, fsim_erro
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
     if (is_set(opts->emulator_host)) {
         const char *h = opts->emulator_host;
-        gcs->base = xprintf("%s%s", strstr(h, "://") ? "" : "http://", h);
+        gcs->base = fsim_printf_alloc("%s%s", strstr(h, "://") ? "" : "http://", h);
     } else {
-        gcs->base = xprintf("%s", is_set(opts->endpoint) ? opts->endpoint : GOOGLE_STORAGE);
+        gcs->base = fsim_printf_alloc("%s", is_set(opts->endpoint) ? opts->endpoint : GOOGLE_STORAGE);
         gcs->auth = opts->auth;
     }
     if (gcs->base) {
         size_t n = strlen(gcs->base);
         while (n > 0 && gcs->base[n - 1] == '/')
             gcs->base[--n] = '\0';
-        gcs->describe = gcs->auth ? xprintf("%s (%s)", gcs->base, fsim_gcp_auth_describe(gcs->auth))
-                                  : xprintf("%s (emulator, no auth)", gcs->base);
+        gcs->describe = gcs->auth ? fsim_printf_alloc("%s (%s)", gcs->base, fsim_gcp_auth_describe(gcs->auth))
+                                  : fsim_printf_alloc("%s (emulator, no auth)", gcs->base);
     }
     if (!gcs->base || !gcs->describe) {
         fsim_gcs_free(gcs);
@@ -562,8 +542,8 @@ static char *object_url(const fsim_gcs *gcs, const char *prefix, const char *buc
     char *eo = curl_easy_escape(NULL, object, 0);
     char *url = NULL;
     if (eb && eo)
-        url = object_in_path ? xprintf("%s%s/b/%s/o/%s%s", gcs->base, prefix, eb, eo, suffix)
-                             : xprintf("%s%s/b/%s/o%s%s", gcs->base, prefix, eb, suffix, eo);
+        url = object_in_path ? fsim_printf_alloc("%s%s/b/%s/o/%s%s", gcs->base, prefix, eb, eo, suffix)
+                             : fsim_printf_alloc("%s%s/b/%s/o%s%s", gcs->base, prefix, eb, suffix, eo);
     curl_free(eb);
     curl_free(eo);
     return url;

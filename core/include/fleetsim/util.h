@@ -29,6 +29,13 @@ bool fsim_time_parse(const char *text, double *unix_seconds);
  * only (fractions are rounded to the nearest second). `buf` holds at least 32 bytes. */
 char *fsim_time_format(double unix_seconds, char buf[32]);
 
+/* printf into a new malloc'd string (free() it); NULL when out of memory. */
+char *fsim_printf_alloc(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
 /* A JSON parse failure at byte `offset` of `text` (cJSON's error position) as an error a
  * user can act on: source:line:column (1-based, columns in characters) of the culprit
  * token and a short reason ("invalid JSON near \"}}\"", "unexpected end of document",
