@@ -247,7 +247,6 @@ void api_jobs_stop(api_jobs *jobs);
 
 /* ---- Small helpers (util.c) ----------------------------------------------------------- */
 
-bool api_is_uuid(const char *s);
 double api_seconds_since(const struct timespec *t0);
 
 #endif

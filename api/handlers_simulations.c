@@ -6,6 +6,8 @@
 
 #include <fleetsim/runner.h>
 
+#include <fleetsim/util.h>
+
 #include "api.h"
 
 /* Every handler here needs the database; without one they answer 503 in the one shape. */
@@ -21,7 +23,7 @@ static bool need_store(api_request *req)
 static const char *path_id(api_request *req)
 {
     const char *id = req->params[0];
-    if (api_is_uuid(id))
+    if (fsim_uuid_valid(id))
         return id;
     api_error(req, 400, "invalid_id", "id", "\"%.64s\" is not a simulation id (a uuid)",
               id ? id : "");
@@ -169,7 +171,7 @@ bool api_handle_list(api_request *req)
     const char *cursor = api_query(req, "cursor");
     if (!fleet || !*fleet)
         return api_error(req, 400, "invalid_query", "fleetId", "fleetId is required");
-    if (!api_is_uuid(fleet))
+    if (!fsim_uuid_valid(fleet))
         return api_error(req, 400, "invalid_query", "fleetId", "fleetId must be a uuid");
     fsim_run_status status;
     if (status_text && !fsim_run_status_parse(status_text, &status))

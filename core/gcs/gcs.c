@@ -574,6 +574,37 @@ static bool parse_metadata(const attempt *a, fsim_gcs_object *o)
     return true;
 }
 
+/* What follows an attempt that did not deliver: a 401 once ⇒ a fresh token and an immediate
+ * retry that does not count; another HTTP status that retrying cannot fix ⇒ the final error;
+ * otherwise `last` says why (callers that got a 2xx with a bad body set it themselves) and,
+ * attempts left, a backoff before the next one. One policy for upload, download and stat. */
+typedef enum { NEXT_RETRY, NEXT_GIVE_UP, NEXT_FINAL } next_step;
+
+static next_step retry_or_stop(fsim_gcs *gcs, const attempt *a, const char *bucket,
+                               const char *where, int *tries, bool *reauthed, char *last,
+                               size_t last_size, fsim_status *st, fsim_error *err)
+{
+    if (!(a->rc == CURLE_OK && a->http >= 200 && a->http < 300)) {
+        if (a->http == 401 && gcs->auth && !*reauthed) {
+            /* a token revoked or expired early: fetch a new one, once */
+            fsim_gcp_auth_invalidate(gcs->auth);
+            *reauthed = true;
+            attempt_message(gcs, a, last, last_size);
+            (*tries)--;
+            return NEXT_RETRY;
+        }
+        if (a->rc == CURLE_OK && !retryable_http(a->http)) {
+            *st = final_http_error(gcs, a, bucket, where, err);
+            return NEXT_FINAL;
+        }
+        attempt_message(gcs, a, last, last_size);
+    }
+    if (*tries >= gcs->max_attempts)
+        return NEXT_GIVE_UP;
+    backoff_sleep(gcs, *tries - 1);
+    return NEXT_RETRY;
+}
+
 /* ---- operations ---------------------------------------------------------------------- */
 
 fsim_status fsim_gcs_upload(fsim_gcs *gcs, const char *bucket, const char *object,
@@ -628,22 +659,13 @@ fsim_status fsim_gcs_upload(fsim_gcs *gcs, const char *bucket, const char *objec
                     *info = got;
                 goto out;
             }
-        } else if (a.http == 401 && gcs->auth && !reauthed) {
-            /* a token revoked or expired early: fetch a new one, once */
-            fsim_gcp_auth_invalidate(gcs->auth);
-            reauthed = true;
-            attempt_message(gcs, &a, last, sizeof last);
-            tries--;
-            continue;
-        } else if (a.rc == CURLE_OK && !retryable_http(a.http)) {
-            st = final_http_error(gcs, &a, bucket, where, err);
-            goto out;
-        } else {
-            attempt_message(gcs, &a, last, sizeof last);
         }
-        if (tries >= gcs->max_attempts)
+        next_step next = retry_or_stop(gcs, &a, bucket, where, &tries, &reauthed, last,
+                                       sizeof last, &st, err);
+        if (next == NEXT_FINAL)
+            goto out;
+        if (next == NEXT_GIVE_UP)
             break;
-        backoff_sleep(gcs, tries - 1);
     }
     st = fsim_error_set(err, FSIM_IO, where, 0, 0, NULL, "upload gave up after %d attempt%s: %s",
                         tries, tries == 1 ? "" : "s", last);
@@ -708,20 +730,12 @@ fsim_status fsim_gcs_download(fsim_gcs *gcs, const char *bucket, const char *obj
                                 "download broke off after %zu bytes: %s", a.delivered, last);
             goto out;
         }
-        if (a.http == 401 && gcs->auth && !reauthed) {
-            fsim_gcp_auth_invalidate(gcs->auth);
-            reauthed = true;
-            tries--;
-            continue;
-        }
-        if (a.rc == CURLE_OK && !retryable_http(a.http)) {
-            st = final_http_error(gcs, &a, bucket, where, err);
+        next_step next = retry_or_stop(gcs, &a, bucket, where, &tries, &reauthed, last,
+                                       sizeof last, &st, err);
+        if (next == NEXT_FINAL)
             goto out;
-        }
-        attempt_message(gcs, &a, last, sizeof last);
-        if (tries >= gcs->max_attempts)
+        if (next == NEXT_GIVE_UP)
             break;
-        backoff_sleep(gcs, tries - 1);
     }
     st = fsim_error_set(err, FSIM_IO, where, 0, 0, NULL, "download gave up after %d attempt%s: %s",
                         tries, tries == 1 ? "" : "s", last);
@@ -762,20 +776,12 @@ fsim_status fsim_gcs_stat(fsim_gcs *gcs, const char *bucket, const char *object,
                 *info = got;
             goto out;
         }
-        if (a.http == 401 && gcs->auth && !reauthed) {
-            fsim_gcp_auth_invalidate(gcs->auth);
-            reauthed = true;
-            tries--;
-            continue;
-        }
-        if (a.rc == CURLE_OK && !retryable_http(a.http)) {
-            st = final_http_error(gcs, &a, bucket, where, err);
+        next_step next = retry_or_stop(gcs, &a, bucket, where, &tries, &reauthed, last,
+                                       sizeof last, &st, err);
+        if (next == NEXT_FINAL)
             goto out;
-        }
-        attempt_message(gcs, &a, last, sizeof last);
-        if (tries >= gcs->max_attempts)
+        if (next == NEXT_GIVE_UP)
             break;
-        backoff_sleep(gcs, tries - 1);
     }
     st = fsim_error_set(err, FSIM_IO, where, 0, 0, NULL, "stat gave up after %d attempt%s: %s",
                         tries, tries == 1 ? "" : "s", last);

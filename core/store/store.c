@@ -1,7 +1,6 @@
 /* The store's connection pool, its retry loop and the libpq helpers every other file in
  * core/store uses. The pool is a fixed array of lazily opened connections guarded by one
  * mutex and condition variable: callers (HTTP threads, workers) block for a free slot. */
-#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -25,21 +24,6 @@ struct fsim_store {
 };
 
 /* ---- Small helpers --------------------------------------------------------------------- */
-
-bool fsim__is_uuid(const char *s)
-{
-    if (!s || strlen(s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-')
-                return false;
-        } else if (!isxdigit((unsigned char)s[i])) {
-            return false;
-        }
-    }
-    return true;
-}
 
 void fsim__sha256_hex(const void *data, size_t len, char hex[65])
 {

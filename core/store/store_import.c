@@ -638,7 +638,7 @@ static fsim_status map_fleets(import_state *s)
             continue;
         long line = s->fleets.lines[i];
         PGresult *r;
-        if (fsim__is_uuid(key)) {
+        if (fsim_uuid_valid(key)) {
             const char *p[] = {key};
             r = fsim__exec(s->conn, "INSERT INTO fsim_fleet_map SELECT $1, id FROM fleets"
                                     " WHERE id = $1::text::uuid RETURNING id", 1, p,
@@ -829,7 +829,7 @@ static fsim_status sim_import_op(fsim__conn *c, void *v, fsim_error *err)
     const fsim_import_options *o = ctx->o;
     const char *p1[] = {o->fleet};
     PGresult *r = fsim__exec(c,
-                             fsim__is_uuid(o->fleet) ? "SELECT id, state_code FROM fleets WHERE id = $1::uuid"
+                             fsim_uuid_valid(o->fleet) ? "SELECT id, state_code FROM fleets WHERE id = $1::uuid"
                                                      : "SELECT id, state_code FROM fleets WHERE name = $1",
                              1, p1, "look up the fleet", err);
     if (!r)

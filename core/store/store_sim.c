@@ -168,7 +168,7 @@ static fsim_status not_found(fsim_error *err, const char *id)
 
 static fsim_status check_id(const char *id, fsim_error *err)
 {
-    return fsim__is_uuid(id) ? FSIM_OK : not_found(err, id);
+    return fsim_uuid_valid(id) ? FSIM_OK : not_found(err, id);
 }
 
 static fsim_status nomem(fsim_error *err)
@@ -213,7 +213,7 @@ fsim_status fsim_store_fleet_exists(fsim_store *store, const char *fleet_id, boo
 {
     fleet_ctx ctx = {.id = fleet_id};
     *exists = false;
-    if (!fsim__is_uuid(fleet_id))
+    if (!fsim_uuid_valid(fleet_id))
         return FSIM_OK;
     fsim_status st = fsim__store_run(store, fleet_exists_op, &ctx, err);
     *exists = ctx.found;
@@ -340,7 +340,7 @@ fsim_status fsim_store_create_simulation(fsim_store *store, const fsim_store_new
                                          char id[FSIM_STORE_ID_LEN],
                                          fsim_store_create_outcome *outcome, fsim_error *err)
 {
-    if (!sim || !sim->request || !fsim__is_uuid(sim->request->fleet_id))
+    if (!sim || !sim->request || !fsim_uuid_valid(sim->request->fleet_id))
         return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, "fleetId", "must be a uuid");
     create_ctx ctx = {.sim = sim};
     char *json = fsim_request_encode(sim->request, 0, NULL);
@@ -689,7 +689,7 @@ fsim_status fsim_store_save_result(fsim_store *store, const fsim_request *reques
                                    const fsim_result *result, const char *trace_id,
                                    char id[FSIM_STORE_ID_LEN], fsim_error *err)
 {
-    if (!fsim__is_uuid(request->fleet_id))
+    if (!fsim_uuid_valid(request->fleet_id))
         return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, "fleetId", "must be a uuid");
     char *req = fsim_request_encode(request, 0, NULL);
     if (!req)
@@ -832,7 +832,7 @@ static bool cursor_decode(const char *cursor, char micros[24], char id[FSIM_STOR
     }
     raw[n] = '\0';
     char *dot = strchr(raw, '.');
-    if (!dot || dot == raw || dot - raw >= 24 || !fsim__is_uuid(dot + 1))
+    if (!dot || dot == raw || dot - raw >= 24 || !fsim_uuid_valid(dot + 1))
         return false;
     for (char *d = raw; d < dot; d++)
         if ((*d < '0' || *d > '9') && !(d == raw && *d == '-'))
@@ -882,7 +882,7 @@ fsim_status fsim_store_list(fsim_store *store, const char *fleet_id, const fsim_
                             fsim_store_page *page, fsim_error *err)
 {
     memset(page, 0, sizeof *page);
-    if (!fsim__is_uuid(fleet_id))
+    if (!fsim_uuid_valid(fleet_id))
         return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, "fleetId", "must be a uuid");
     if (limit < 1 || limit > 1000)
         return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, "limit",

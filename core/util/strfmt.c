@@ -1,7 +1,9 @@
-/* printf into a new heap string (see fleetsim/util.h). */
+/* Small string helpers (see fleetsim/util.h): printf to the heap, UUID syntax. */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <fleetsim/util.h>
 
@@ -20,4 +22,16 @@ char *fsim_printf_alloc(const char *fmt, ...)
     vsnprintf(p, (size_t)n + 1, fmt, ap);
     va_end(ap);
     return p;
+}
+
+bool fsim_uuid_valid(const char *s)
+{
+    if (!s || strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+            return false;
+    }
+    return true;
 }

@@ -1,5 +1,7 @@
 /* The rules every value obeys, shared by the decoder (after JSON → C conversion) and the
  * validator (objects built in C), plus deep equality. One place per rule, one message. */
+#include <fleetsim/util.h>
+
 #include "wire_internal.h"
 
 #include <cjson/cJSON.h>
@@ -110,20 +112,6 @@ bool fsim__utf8_valid(const char *str)
     return true;
 }
 
-static bool uuid_valid(const char *s)
-{
-    if (strlen(s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? s[i] != '-'
-                 : !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
-                     (s[i] >= 'A' && s[i] <= 'F')))
-            return false;
-    }
-    return true;
-}
-
 static bool check_len(fsim__ctx *ctx, const char *s, size_t lo, size_t hi)
 {
     size_t n = strlen(s);
@@ -139,7 +127,7 @@ static bool check_format(fsim__ctx *ctx, fsim__fmt fmt, const char *s)
 {
     if (!fsim__utf8_valid(s))
         return fsim__fail(ctx, "must be valid UTF-8");
-    if (fmt == FSIM__FMT_uuid && !uuid_valid(s))
+    if (fmt == FSIM__FMT_uuid && !fsim_uuid_valid(s))
         return fsim__fail(ctx, "must be a UUID such as \"3b0c8d6e-5f0a-4c1e-9d43-2f6a1b7c9e10\"");
     if (fmt == FSIM__FMT_hhmm && fsim_wire_hhmm_minutes(s) < 0)
         return fsim__fail(ctx, "must be a time of day \"HH:MM\" between 00:00 and 23:59");

@@ -36,6 +36,9 @@ char *fsim_printf_alloc(const char *fmt, ...)
 #endif
     ;
 
+/* 8-4-4-4-12 hex digits, either case (what PostgreSQL's uuid type reads); false for NULL. */
+bool fsim_uuid_valid(const char *s);
+
 /* A JSON parse failure at byte `offset` of `text` (cJSON's error position) as an error a
  * user can act on: source:line:column (1-based, columns in characters) of the culprit
  * token and a short reason ("invalid JSON near \"}}\"", "unexpected end of document",
