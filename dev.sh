@@ -18,7 +18,7 @@ PACKAGES=(
   libgrpc-dev protobuf-c-compiler libprotobuf-c-dev   # Pub/Sub client (core/pubsub)
   golang-go golang-google-cloud-dev # Google's pstest Pub/Sub fake, built for the tests
 )
-# Only for ./dev.sh test-containers: podman images built from a debootstrapped base.
+# The container suite: podman images built from a debootstrapped base.
 CONTAINER_PACKAGES=(podman debootstrap runc)
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -64,31 +64,31 @@ cmd_demo() {
   ./build/cli/fleetsim run --config config --out out "$@"
 }
 
-cmd_test() {
+# run_tests MESON_TEST_ARGS…: build with ASan+UBSan and run the selected suites; the last
+# line is ours, "N passed, N failed" (meson's own summary counts executables, ours every TAP
+# test point).
+run_tests() {
   ensure_packages
   setup_build build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
     -Dwerror=true -Dtests=true
   ninja -C build-asan
   local rc=0
-  meson test -C build-asan --no-suite bench --no-suite containers --print-errorlogs "$@" >&2 ||
-    rc=$?
-  # meson's own summary counts executables; ours counts every TAP test point.
+  meson test -C build-asan --print-errorlogs "$@" >&2 || rc=$?
   python3 tests/summarize.py build-asan/meson-logs/testlog.json || rc=1
   return $rc
 }
 
-# The container images built and run for real (podman): slow when cold (~3 min), so kept
-# out of ./dev.sh test.
+# Every suite but the benchmarks, the container images included (podman; a cold run makes
+# the base images and builds both images: a few minutes; warm, seconds).
+cmd_test() {
+  PACKAGES+=("${CONTAINER_PACKAGES[@]}")
+  run_tests --no-suite bench "$@"
+}
+
+# Only the container images (suite 'containers').
 cmd_test_containers() {
   PACKAGES+=("${CONTAINER_PACKAGES[@]}")
-  ensure_packages
-  setup_build build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
-    -Dwerror=true -Dtests=true
-  ninja -C build-asan
-  local rc=0
-  meson test -C build-asan --suite containers --print-errorlogs "$@" >&2 || rc=$?
-  python3 tests/summarize.py build-asan/meson-logs/testlog.json || rc=1
-  return $rc
+  run_tests --suite containers "$@"
 }
 
 cmd_bench() {

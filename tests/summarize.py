@@ -3,7 +3,9 @@
 
 TAP tests count each test point ("ok 3 - …" / "not ok 4 - …"); a TAP test that crashed
 or exited non-zero without a failing point counts one extra failure, so a sanitizer abort
-can never pass silently. Non-TAP tests count one each. Exits 1 on any failure."""
+can never pass silently. A skipped point ("ok 5 - … # SKIP why") is not a pass: it is listed
+before the summary and left out of both counts. Non-TAP tests count one each. Exits 1 on any
+failure."""
 import json
 import re
 import sys
@@ -13,7 +15,10 @@ with open(sys.argv[1], encoding="utf-8") as log:
     for line in log:
         entry = json.loads(line)
         out = entry.get("stdout") or ""
-        oks = len(re.findall(r"^ok \d+", out, re.M))
+        skips = re.findall(r"^ok \d+.*#\s*SKIP.*$", out, re.M)
+        for point in skips:
+            print(f"SKIPPED: {entry.get('name')}: {point}")
+        oks = len(re.findall(r"^ok \d+", out, re.M)) - len(skips)
         not_oks = len(re.findall(r"^not ok \d+", out, re.M))
         bad = entry.get("result") not in ("OK", "EXPECTEDFAIL", "SKIP")
         if oks or not_oks:
