@@ -116,13 +116,16 @@ static ps_outcome store_gcs(job_ctx *c, fsim_store *store, fsim_result *res)
         return PS_NACK;
     }
     char uri[1200];
-    st = ps_gcs_upload_result(c->w, res, uri, sizeof uri, &err);
+    int attempts = 0;
+    st = ps_gcs_upload_result(c->w, res, uri, sizeof uri, &attempts, &err);
     if (st != FSIM_OK)
         return fail_permanently(c, store, &err, "storage_failed");
     st = fsim_store_finish_uri(store, c->id, res, uri, &err);
     if (st == FSIM_OK) {
         atomic_fetch_add(&c->w->jobs_done, 1);
-        ps_log(c->w, "INFO", c->trace, c->message_id, c->id, "job succeeded: result in %s", uri);
+        ps_log(c->w, "INFO", c->trace, c->message_id, c->id,
+               "job succeeded: result in %s (uploaded in %d attempt%s)", uri, attempts,
+               attempts == 1 ? "" : "s");
         return PS_ACK;
     }
     if (st == FSIM_CANCELLED || st == FSIM_NOT_FOUND) {

@@ -46,11 +46,13 @@ void ps_gcs_close(ps_worker *w)
 }
 
 fsim_status ps_gcs_upload_result(ps_worker *w, const fsim_result *res, char *uri, size_t size,
-                                 fsim_error *err)
+                                 int *attempts, fsim_error *err)
 {
     fsim_error e;
     fsim_error_clear(&e);
-    fsim_status st = fsim_gcs_upload_result(w->gcs, w->cfg.gcs_bucket, res, uri, size, NULL, &e);
+    fsim_gcs_object info = {.attempts = 0};
+    fsim_status st = fsim_gcs_upload_result(w->gcs, w->cfg.gcs_bucket, res, uri, size, &info, &e);
+    *attempts = info.attempts;
     if (st == FSIM_OK)
         return FSIM_OK;
     /* the client names the object in `source`; the row's error has only a message */

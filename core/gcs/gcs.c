@@ -679,8 +679,10 @@ fsim_status fsim_gcs_upload(fsim_gcs *gcs, const char *bucket, const char *objec
                          want_md5, want_crc, got.md5_base64[0] ? got.md5_base64 : "-",
                          got.crc32c_base64[0] ? got.crc32c_base64 : "-");
             } else {
-                if (info)
+                if (info) {
                     *info = got;
+                    info->attempts = tries;
+                }
                 goto out;
             }
         }
@@ -735,6 +737,8 @@ fsim_status fsim_gcs_download(fsim_gcs *gcs, const char *bucket, const char *obj
         if (a.rc == CURLE_OK && a.http >= 200 && a.http < 300) {
             if (a.delivered == 0 && info)
                 *info = a.hdr; /* an empty object: no write call happened */
+            if (info)
+                info->attempts = tries;
             char md5[32], crc[16];
             digest_final(&a.dg, md5, crc);
             if ((a.have_hash_md5 && strcmp(md5, a.hdr.md5_base64) != 0) ||

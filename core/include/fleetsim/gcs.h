@@ -55,6 +55,8 @@ typedef struct fsim_gcs_object {
     char crc32c_base64[16];       /* crc32c, big-endian, base64 */
     char generation[32];
     char content_type[128];
+    int attempts;                 /* tries the operation took (upload; download once it
+                                     has finished): logs can say an upload was retried */
 } fsim_gcs_object;
 
 /* Called with the object's bytes, in order; return false to abort (then FSIM_CANCELLED). */
