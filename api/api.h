@@ -15,12 +15,14 @@
 #include <fleetsim/arena.h>
 #include <fleetsim/config.h>
 #include <fleetsim/error.h>
+#include <fleetsim/gcs.h>
 #include <fleetsim/runner.h>
 #include <fleetsim/store.h>
 #include <fleetsim/wire.h>
 
 struct MHD_Connection;
 struct MHD_Daemon;
+struct MHD_Response;
 
 /* ---- Settings (main.c: read once from the environment) -------------------------------- */
 
@@ -48,6 +50,15 @@ typedef struct api_settings {
     int lease_s;                  /* FLEETSIM_API_JOB_LEASE_SECONDS, default 60 */
     int max_attempts;             /* FLEETSIM_API_JOB_MAX_ATTEMPTS, default 3 */
     int poll_ms;                  /* FLEETSIM_API_JOB_POLL_MS, default 1000 */
+    /* Pub/Sub publishing (publish.c) */
+    const char *pubsub_topic;     /* FLEETSIM_PUBSUB_TOPIC (full or short name) or NULL:
+                                     jobs run on the in-process workers */
+    const char *result_mode;      /* FLEETSIM_RESULT_MODE of published jobs: "db" or "gcs" */
+    const char *credentials_json; /* FLEETSIM_GCP_CREDENTIALS_JSON or NULL */
+    int publish_timeout_ms;       /* FLEETSIM_API_PUBLISH_TIMEOUT_MS, default 5000 */
+    int outbox_delay_s;           /* FLEETSIM_API_OUTBOX_DELAY_SECONDS, default 10 */
+    int outbox_backoff_s;         /* FLEETSIM_API_OUTBOX_BACKOFF_SECONDS, default 5 */
+    int outbox_poll_ms;           /* FLEETSIM_API_OUTBOX_POLL_MS, default 2000 */
 } api_settings;
 
 /* ---- Process-wide state --------------------------------------------------------------- */
@@ -55,6 +66,7 @@ typedef struct api_settings {
 typedef struct api_auth api_auth;
 typedef struct api_jobs api_jobs;
 typedef struct api_idempotency api_idempotency;
+typedef struct api_publisher api_publisher;
 
 typedef struct api_server {
     api_settings cfg;
@@ -72,6 +84,9 @@ typedef struct api_server {
     atomic_int sync_running;      /* POST /v1/simulations:run in progress */
     atomic_bool draining;         /* SIGTERM seen: answer with Connection: close */
     atomic_bool aborting;         /* the grace period is over: cancel sync runs */
+    api_publisher *publisher;     /* NULL without FLEETSIM_PUBSUB_TOPIC */
+    fsim_gcs *gcs;                /* reads gcs-mode results (result_stream.c) */
+    fsim_gcp_auth *gcp_auth;      /* its credentials; NULL with an emulator */
 } api_server;
 
 /* ---- One request (server.c) ------------------------------------------------------------ */
@@ -122,6 +137,11 @@ void api_add_header(api_request *req, const char *name, const char *value);
  * (the connection is then closed by it). */
 bool api_respond(api_request *req, int status, const char *content_type, char *body,
                  size_t len);
+/* api_respond for a response built by the caller (e.g. a streaming one): adds the same
+ * headers (Content-Type when `content_type` is not NULL), queues it and destroys the
+ * caller's reference. `len` is what the access log reports. */
+bool api_respond_response(api_request *req, int status, const char *content_type,
+                          struct MHD_Response *resp, size_t len);
 /* api_respond with a copy of a static or borrowed text. */
 bool api_respond_copy(api_request *req, int status, const char *content_type,
                       const char *text);
@@ -244,6 +264,35 @@ api_jobs *api_jobs_start(api_server *srv, fsim_error *err);
 void api_jobs_notify(api_jobs *jobs);
 /* Asks every worker to stop at its next progress point and joins them. Accepts NULL. */
 void api_jobs_stop(api_jobs *jobs);
+
+/* ---- Publishing to Pub/Sub, and the outbox (publish.c) ------------------------------- */
+
+/* With FLEETSIM_PUBSUB_TOPIC: opens the Pub/Sub client and starts the outbox relayer, which
+ * re-publishes queued jobs still unpublished after FLEETSIM_API_OUTBOX_DELAY_SECONDS, with
+ * per-row backoff. srv->publisher stays NULL without a topic. False (err filled) when the
+ * topic cannot be named or the client not created. */
+bool api_publisher_start(api_server *srv, fsim_error *err);
+/* Stops the relayer (cancelling a publish in flight) and closes the client. Accepts NULL. */
+void api_publisher_stop(api_publisher *pub);
+/* "db" or "gcs" (the result_mode of new rows) when publishing; NULL otherwise. */
+const char *api_publisher_mode(const api_publisher *pub);
+/* Publishes the JobMessage of row `id`, just created for `request`, with `trace` as its
+ * traceId / requestId attributes, and marks the row published. A failure is logged as a
+ * WARNING and leaves the row to the outbox; the caller answers 202 either way. */
+void api_publish_job(api_publisher *pub, const char *id, const fsim_request *request,
+                     const char *trace);
+
+/* ---- gcs-mode results (result_stream.c) ----------------------------------------------- */
+
+/* Creates srv->gcs (STORAGE_EMULATOR_HOST, else Google credentials; FLEETSIM_GCS_* for the
+ * retry budget). No network yet. False (err filled) on a bad setting or key. */
+bool api_gcs_open(api_server *srv, fsim_error *err);
+void api_gcs_close(api_server *srv);
+/* Answers GET …/result for a row whose result is the object at `uri`: streams its bytes as
+ * they arrive from Cloud Storage (application/json), or an error in the one shape — 404
+ * result_missing when the object is gone, 503 storage_unavailable when Cloud Storage does
+ * not answer within the retry budget. */
+bool api_stream_gcs_result(api_request *req, const char *id, const char *uri);
 
 /* ---- Small helpers (util.c) ----------------------------------------------------------- */
 

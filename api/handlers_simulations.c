@@ -1,5 +1,6 @@
 /* The job endpoints: submit (POST /v1/simulations), status, result, list and delete. Rows
- * live in PostgreSQL through store.h; the in-process worker pool (jobs.c) runs them. */
+ * live in PostgreSQL through store.h; the in-process worker pool (jobs.c) runs them, or, with
+ * FLEETSIM_PUBSUB_TOPIC, the Pub/Sub worker (publish.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +72,8 @@ bool api_handle_submit(api_request *req)
                          "later");
     fsim_store_new_simulation sim = {.request = r, .idempotency_key = key,
                                      .request_hash = key ? hash : NULL,
-                                     .trace_id = req->request_id};
+                                     .trace_id = req->request_id,
+                                     .result_mode = api_publisher_mode(srv->publisher)};
     char id[FSIM_STORE_ID_LEN] = "";
     fsim_store_create_outcome outcome = FSIM_STORE_CREATED;
     fsim_error_clear(&err);
@@ -83,7 +85,9 @@ bool api_handle_submit(api_request *req)
                          "this idempotency key was already used with a different request");
     if (st != FSIM_OK)
         return api_error_from(req, &err);
-    if (outcome == FSIM_STORE_CREATED)
+    if (outcome == FSIM_STORE_CREATED && srv->publisher)
+        api_publish_job(srv->publisher, id, r, req->request_id); /* 202 even if it fails */
+    else if (outcome == FSIM_STORE_CREATED)
         api_jobs_notify(srv->jobs);
     return respond_submitted(req, id, outcome == FSIM_STORE_EXISTING);
 }
@@ -146,6 +150,15 @@ bool api_handle_result(api_request *req)
         return true;
     fsim_error err;
     fsim_error_clear(&err);
+    /* a gcs-mode result: the row holds where, Cloud Storage the bytes */
+    const char *uri = NULL;
+    if (fsim_store_result_uri(req->server->store, id, req->arena, &uri, &err) != FSIM_OK) {
+        if (err.status == FSIM_NOT_FOUND)
+            return api_error(req, 404, "not_found", NULL, "no simulation %s", id);
+        return api_error_from(req, &err);
+    }
+    if (uri)
+        return api_stream_gcs_result(req, id, uri);
     fsim_result *res = NULL;
     if (fsim_store_result(req->server->store, id, req->arena, &res, &err) != FSIM_OK) {
         if (err.status == FSIM_NOT_FOUND)

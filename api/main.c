@@ -67,7 +67,7 @@ static const char *default_migrations_dir(const char *config_dir)
 static bool read_settings(api_settings *c, fsim_error *err)
 {
     long port, body, header, conns, idle, grace, budget, sync, workers, pool, lease, attempts,
-        poll;
+        poll, publish_timeout, outbox_delay, outbox_backoff, outbox_poll;
     if (!env_long("PORT", 8080, 0, 65535, &port, err) ||
         !env_long("FLEETSIM_API_MAX_BODY_BYTES", 1 << 20, 1, 1L << 30, &body, err) ||
         !env_long("FLEETSIM_API_MAX_HEADER_BYTES", 16384, 1024, 1 << 20, &header, err) ||
@@ -80,7 +80,11 @@ static bool read_settings(api_settings *c, fsim_error *err)
         !env_long("FLEETSIM_API_DB_POOL", workers + 8, 1, 1024, &pool, err) ||
         !env_long("FLEETSIM_API_JOB_LEASE_SECONDS", 60, 5, 86400, &lease, err) ||
         !env_long("FLEETSIM_API_JOB_MAX_ATTEMPTS", 3, 1, 100, &attempts, err) ||
-        !env_long("FLEETSIM_API_JOB_POLL_MS", 1000, 10, 600000, &poll, err))
+        !env_long("FLEETSIM_API_JOB_POLL_MS", 1000, 10, 600000, &poll, err) ||
+        !env_long("FLEETSIM_API_PUBLISH_TIMEOUT_MS", 5000, 100, 600000, &publish_timeout, err) ||
+        !env_long("FLEETSIM_API_OUTBOX_DELAY_SECONDS", 10, 0, 86400, &outbox_delay, err) ||
+        !env_long("FLEETSIM_API_OUTBOX_BACKOFF_SECONDS", 5, 1, 3600, &outbox_backoff, err) ||
+        !env_long("FLEETSIM_API_OUTBOX_POLL_MS", 2000, 10, 600000, &outbox_poll, err))
         return false;
     c->port = (int)port;
     c->max_body_bytes = (size_t)body;
@@ -95,6 +99,10 @@ static bool read_settings(api_settings *c, fsim_error *err)
     c->lease_s = (int)lease;
     c->max_attempts = (int)attempts;
     c->poll_ms = (int)poll;
+    c->publish_timeout_ms = (int)publish_timeout;
+    c->outbox_delay_s = (int)outbox_delay;
+    c->outbox_backoff_s = (int)outbox_backoff;
+    c->outbox_poll_ms = (int)outbox_poll;
     c->listen_address = env_str("FLEETSIM_API_LISTEN", "0.0.0.0");
     c->env = env_str("FLEETSIM_ENV", "");
     c->config_dir = env_str("FLEETSIM_CONFIG_DIR", "config");
@@ -106,6 +114,22 @@ static bool read_settings(api_settings *c, fsim_error *err)
     /* docs only when asked for: "1" on, anything else (and production's default) off */
     c->docs = strcmp(env_str("FLEETSIM_API_DOCS", "0"), "1") == 0;
     c->debug_log = strcmp(env_str("FLEETSIM_API_LOG_LEVEL", "info"), "debug") == 0;
+    c->pubsub_topic = env_str("FLEETSIM_PUBSUB_TOPIC", NULL);
+    c->credentials_json = env_str("FLEETSIM_GCP_CREDENTIALS_JSON", NULL);
+    /* where the worker stores a published job's result; there is no per-request field */
+    c->result_mode = env_str("FLEETSIM_RESULT_MODE", "db");
+    fsim_job_mode mode;
+    if (!fsim_job_mode_parse(c->result_mode, &mode)) {
+        fsim_error_set(err, FSIM_USAGE, "FLEETSIM_RESULT_MODE", 0, 0, NULL,
+                       "\"%.64s\" is not db or gcs", c->result_mode);
+        return false;
+    }
+    if (mode == FSIM_MODE_GCS && !c->pubsub_topic) {
+        fsim_error_set(err, FSIM_USAGE, "FLEETSIM_RESULT_MODE", 0, 0, NULL,
+                       "gcs needs FLEETSIM_PUBSUB_TOPIC: only the Pub/Sub worker stores results "
+                       "in Cloud Storage");
+        return false;
+    }
     return true;
 }
 
@@ -186,6 +210,10 @@ static bool start(api_server *srv, fsim_error *err)
         if (!srv->jobs)
             return fail(err, "could not start the workers");
     }
+    if (srv->store && !api_publisher_start(srv, err))
+        return fail(err, "could not start publishing to Pub/Sub");
+    if (!api_gcs_open(srv, err))
+        return fail(err, "Cloud Storage (gcs-mode results)");
     return api_server_start(srv);
 }
 
@@ -227,6 +255,9 @@ static void release(api_server *srv)
     api_jobs_stop(srv->jobs);
     if (srv->daemon)
         MHD_stop_daemon(srv->daemon);
+    api_publisher_stop(srv->publisher);
+    srv->publisher = NULL;
+    api_gcs_close(srv);
     fsim_store_close(srv->store);
     api_idempotency_free(srv->idempotency);
     api_auth_free(srv->auth);

@@ -57,7 +57,17 @@ bool api_respond(api_request *req, int status, const char *content_type, char *b
     }
     if (!resp)
         return false;
-    if (content_type && len > 0)
+    return api_respond_response(req, status, len > 0 ? content_type : NULL, resp, len);
+}
+
+bool api_respond_response(api_request *req, int status, const char *content_type,
+                          struct MHD_Response *resp, size_t len)
+{
+    if (req->responded) { /* a handler bug; the first answer stands */
+        MHD_destroy_response(resp);
+        return true;
+    }
+    if (content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");

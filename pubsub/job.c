@@ -1,5 +1,6 @@
 /* One message = one job: decode the JobMessage, find or create its row, claim it, run it,
- * store the result, and only then say "ack". At-least-once delivery makes every step
+ * store the result (mode "db": in the row; "gcs": in Cloud Storage, verified, then a pointer
+ * in the row), and only then say "ack". At-least-once delivery makes every step
  * idempotent: a finished row is acked without re-running, a row running elsewhere is offered
  * again later, a message without simulationId creates its row under the idempotency key
  * "pubsub:<messageId>" (so a redelivery finds the same row). */
@@ -98,6 +99,45 @@ static ps_outcome fail_permanently(job_ctx *c, fsim_store *store, const fsim_err
     return PS_ACK;
 }
 
+/* gcs mode, after a successful run: the object first (verified), the row second, so a row
+ * never says "succeeded" without its object. An upload that fails after the client's retry
+ * budget fails the job (acked): redelivery would re-run the whole simulation only to meet
+ * the same outage, and the row says why. A database problem is transient as ever (nacked;
+ * the object is simply written again by the next attempt). */
+static ps_outcome store_gcs(job_ctx *c, fsim_store *store, fsim_result *res)
+{
+    fsim_error err;
+    fsim_error_clear(&err);
+    /* the object says what the row says: cost and CO2 from the fleet's state data */
+    fsim_status st = fsim_store_apply_prices(store, c->id, res, &err);
+    if (st != FSIM_OK) {
+        ps_log(c->w, "WARNING", c->trace, c->message_id, c->id,
+               "could not read the fleet's state data, nacked: %s", err.message);
+        return PS_NACK;
+    }
+    char uri[1200];
+    int attempts = 0;
+    st = ps_gcs_upload_result(c->w, res, uri, sizeof uri, &attempts, &err);
+    if (st != FSIM_OK)
+        return fail_permanently(c, store, &err, "storage_failed");
+    st = fsim_store_finish_uri(store, c->id, res, uri, &err);
+    if (st == FSIM_OK) {
+        atomic_fetch_add(&c->w->jobs_done, 1);
+        ps_log(c->w, "INFO", c->trace, c->message_id, c->id,
+               "job succeeded: result in %s (uploaded in %d attempt%s)", uri, attempts,
+               attempts == 1 ? "" : "s");
+        return PS_ACK;
+    }
+    if (st == FSIM_CANCELLED || st == FSIM_NOT_FOUND) {
+        ps_log(c->w, "INFO", c->trace, c->message_id, c->id,
+               "job result not recorded (%s): acked; %s is left behind", err.message, uri);
+        return PS_ACK;
+    }
+    ps_log(c->w, "WARNING", c->trace, c->message_id, c->id,
+           "could not record the result (in %s), nacked: %s", uri, err.message);
+    return PS_NACK;
+}
+
 ps_outcome ps_job_process(ps_worker *w, const fsim_pubsub_message *msg)
 {
     job_ctx c = {.w = w, .message_id = msg->message_id};
@@ -132,12 +172,6 @@ ps_outcome ps_job_process(ps_worker *w, const fsim_pubsub_message *msg)
         out = fail_permanently(&c, store, &err, "invalid_message");
         goto done;
     }
-    if (jm->mode == FSIM_MODE_GCS) {
-        fsim_error_set(&err, FSIM_INVALID, source, 0, 0, "mode",
-                       "\"gcs\" is not supported by this worker yet (use \"db\")");
-        out = fail_permanently(&c, store, &err, "unsupported_mode");
-        goto done;
-    }
 
     /* The row: given, or created once per message id. */
     char id[FSIM_STORE_ID_LEN] = "";
@@ -146,7 +180,9 @@ ps_outcome ps_job_process(ps_worker *w, const fsim_pubsub_message *msg)
         sha256_hex(msg->data, msg->len, hash);
         const char *key = fsim_arena_sprintf(arena, "pubsub:%s", msg->message_id);
         fsim_store_new_simulation ns = {.request = &jm->request, .idempotency_key = key,
-                                        .request_hash = hash, .trace_id = c.trace};
+                                        .request_hash = hash, .trace_id = c.trace,
+                                        .result_mode = fsim_job_mode_name(jm->mode),
+                                        .published = true};
         fsim_store_create_outcome oc;
         st = fsim_store_create_simulation(store, &ns, id, &oc, &err);
         if (st != FSIM_OK) {
@@ -193,6 +229,14 @@ ps_outcome ps_job_process(ps_worker *w, const fsim_pubsub_message *msg)
         out = fail_permanently(&c, store, &err, "too_many_attempts");
         goto done;
     }
+    /* before the run: a worker that cannot store the result should not spend the time */
+    if (jm->mode == FSIM_MODE_GCS && !w->gcs) {
+        fsim_error_set(&err, FSIM_INVALID, NULL, 0, 0, "mode",
+                       "mode \"gcs\" needs a bucket: FLEETSIM_GCS_BUCKET is not set on this "
+                       "worker");
+        out = fail_permanently(&c, store, &err, "gcs_not_configured");
+        goto done;
+    }
 
     ps_log(w, "INFO", c.trace, c.message_id, c.id, "job started (attempt %d)", job->attempts);
     clock_gettime(CLOCK_MONOTONIC, &c.last_beat);
@@ -218,6 +262,10 @@ ps_outcome ps_job_process(ps_worker *w, const fsim_pubsub_message *msg)
         goto done;
     }
     res->simulation_id = c.id;
+    if (jm->mode == FSIM_MODE_GCS) {
+        out = store_gcs(&c, store, res);
+        goto done;
+    }
     st = fsim_store_finish(store, c.id, res, &err);
     if (st == FSIM_OK) {
         atomic_fetch_add(&w->jobs_done, 1);

@@ -1,5 +1,5 @@
 /* fleetsim-pubsub — the Pub/Sub entry point: runs simulation jobs delivered by Cloud Pub/Sub
- * and stores their results in PostgreSQL (mode "db").
+ * and stores their results in PostgreSQL (mode "db") or Cloud Storage (mode "gcs").
  *
  *   fleetsim-pubsub --pull   pull from $FLEETSIM_PUBSUB_SUBSCRIPTION (gRPC)
  *   fleetsim-pubsub --push   HTTP on $PORT for a push subscription
@@ -94,6 +94,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "fleetsim-pubsub: DATABASE_URL is not set (results go to PostgreSQL)\n");
         return 2;
     }
+    c->gcs_bucket = env("FLEETSIM_GCS_BUCKET", NULL);
     fsim_arena *arena = fsim_arena_new();
     if (!arena)
         return 1;
@@ -107,11 +108,17 @@ int main(int argc, char **argv)
             fsim_arena_free(arena);
             return 2;
         }
-        rc = ps_pull_main(&w);
-    } else {
-        rc = ps_push_main(&w);
     }
+    if (c->gcs_bucket && !ps_gcs_open(&w)) {
+        fsim_arena_free(arena);
+        return 2;
+    }
+    if (pull)
+        rc = ps_pull_main(&w);
+    else
+        rc = ps_push_main(&w);
     fsim_store_close(w.store);
+    ps_gcs_close(&w);
     pthread_mutex_destroy(&w.store_mu);
     fsim_arena_free(arena);
     return rc;

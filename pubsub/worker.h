@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include <fleetsim/gcs.h>
 #include <fleetsim/pubsub.h>
 #include <fleetsim/store.h>
 
@@ -30,6 +31,7 @@ typedef struct ps_settings {
     int grace_s;                  /* FLEETSIM_PUBSUB_GRACE_SECONDS, default 8 */
     int retry_delay_s;            /* FLEETSIM_PUBSUB_RETRY_SECONDS, default 10: a job running
                                      elsewhere is offered again after this long */
+    const char *gcs_bucket;       /* FLEETSIM_GCS_BUCKET or NULL (then gcs-mode jobs fail) */
 } ps_settings;
 
 /* ---- Process-wide state ------------------------------------------------------------------ */
@@ -41,6 +43,8 @@ typedef struct ps_worker {
     atomic_bool stopping;         /* SIGTERM: take no new message */
     atomic_bool aborting;         /* grace period over: cancel running jobs */
     atomic_long jobs_done;        /* runs stored (tests, logs) */
+    fsim_gcs *gcs;                /* gcs mode: opened at start-up when a bucket is set */
+    fsim_gcp_auth *gcp_auth;      /* its credentials (NULL with an emulator) */
 } ps_worker;
 
 /* ---- Logging (log.c): JSON lines on stdout in Cloud Logging's shape --------------------- */
@@ -68,6 +72,21 @@ ps_outcome ps_job_process(ps_worker *w, const fsim_pubsub_message *msg);
  * named by its simulationId attribute, if any, logs with the message id; always PS_ACK unless
  * the database is down. */
 ps_outcome ps_job_reject(ps_worker *w, const fsim_pubsub_message *msg, const fsim_error *why);
+
+/* ---- gcs mode (result_gcs.c) --------------------------------------------------------------- */
+
+/* Creates the Cloud Storage client for gcs-mode results (STORAGE_EMULATOR_HOST, else Google
+ * credentials from the environment; FLEETSIM_GCS_MAX_ATTEMPTS / _TIMEOUT_SECONDS). False
+ * with a line on stderr when a setting is wrong (exit 2). */
+bool ps_gcs_open(ps_worker *w);
+void ps_gcs_close(ps_worker *w);
+/* Uploads `res` (its simulation_id set) as gs://$FLEETSIM_GCS_BUCKET/simulations/<id>/
+ * result.json, verified, retried within the client's budget; `uri` gets the gs:// URI and
+ * *attempts the tries it took. On
+ * failure the error's message says where and why ("could not store the result in gs://…:
+ * upload gave up after 5 attempts: …"). */
+fsim_status ps_gcs_upload_result(ps_worker *w, const fsim_result *res, char *uri, size_t size,
+                                 int *attempts, fsim_error *err);
 
 /* ---- Entry points (pull.c, push.c): return the process exit code ------------------------ */
 

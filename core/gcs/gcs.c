@@ -476,10 +476,34 @@ static fsim_status final_http_error(const fsim_gcs *gcs, const attempt *a, const
 
 /* ---- client -------------------------------------------------------------------------- */
 
-void fsim_gcs_options_from_env(fsim_gcs_options *opts)
+/* A whole number in lo..hi from `name`; 0 when unset. */
+static fsim_status env_whole(const char *name, long lo, long hi, long *out, fsim_error *err)
+{
+    const char *v = getenv(name);
+    *out = 0;
+    if (!is_set(v))
+        return FSIM_OK;
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < lo || n > hi)
+        return fsim_error_set(err, FSIM_USAGE, name, 0, 0, NULL,
+                              "\"%.64s\" is not a whole number in %ld..%ld", v, lo, hi);
+    *out = n;
+    return FSIM_OK;
+}
+
+fsim_status fsim_gcs_options_from_env(fsim_gcs_options *opts, fsim_error *err)
 {
     memset(opts, 0, sizeof *opts);
     opts->emulator_host = getenv("STORAGE_EMULATOR_HOST");
+    long attempts = 0, timeout = 0;
+    fsim_status st = env_whole("FLEETSIM_GCS_MAX_ATTEMPTS", 1, 100, &attempts, err);
+    if (st == FSIM_OK)
+        st = env_whole("FLEETSIM_GCS_TIMEOUT_SECONDS", 1, 3600, &timeout, err);
+    opts->max_attempts = (int)attempts;
+    opts->timeout_s = timeout;
+    return st;
 }
 
 fsim_status fsim_gcs_new(const fsim_gcs_options *opts, fsim_gcs **out, fsim_error *err)
@@ -655,8 +679,10 @@ fsim_status fsim_gcs_upload(fsim_gcs *gcs, const char *bucket, const char *objec
                          want_md5, want_crc, got.md5_base64[0] ? got.md5_base64 : "-",
                          got.crc32c_base64[0] ? got.crc32c_base64 : "-");
             } else {
-                if (info)
+                if (info) {
                     *info = got;
+                    info->attempts = tries;
+                }
                 goto out;
             }
         }
@@ -711,6 +737,8 @@ fsim_status fsim_gcs_download(fsim_gcs *gcs, const char *bucket, const char *obj
         if (a.rc == CURLE_OK && a.http >= 200 && a.http < 300) {
             if (a.delivered == 0 && info)
                 *info = a.hdr; /* an empty object: no write call happened */
+            if (info)
+                info->attempts = tries;
             char md5[32], crc[16];
             digest_final(&a.dg, md5, crc);
             if ((a.have_hash_md5 && strcmp(md5, a.hdr.md5_base64) != 0) ||

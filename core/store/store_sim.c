@@ -60,6 +60,8 @@ enum {
     S_STATUS,
     S_RESULT,
     S_LIST,
+    S_FINISH_URI,
+    S_RESULT_URI,
 };
 
 static const fsim__stmt stmts[] = {
@@ -80,20 +82,22 @@ static const fsim__stmt stmts[] = {
                       " JOIN state_data d ON d.state_code = f.state_code WHERE s.id = $1::uuid",
                       1},
     [S_CREATE] = {"INSERT INTO simulations (fleet_id, status, name, metadata, time_series_data,"
-                  " charging_events, idempotency_key, request_hash)"
+                  " charging_events, idempotency_key, request_hash, result_mode, published_at)"
                   " VALUES ($1::uuid, 'queued', $2, jsonb_build_object('request', $3::jsonb)"
                   " || CASE WHEN $4::text IS NULL THEN '{}'::jsonb"
-                  " ELSE jsonb_build_object('traceId', $4::text) END, '[]', '[]', $5, $6)"
-                  " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id", 6},
+                  " ELSE jsonb_build_object('traceId', $4::text) END, '[]', '[]', $5, $6, $7,"
+                  " CASE WHEN $8::bool THEN now() END)"
+                  " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id", 8},
     [S_BY_KEY] = {"SELECT id, request_hash FROM simulations WHERE idempotency_key = $1", 1},
     [S_EXPIRE] = {"UPDATE simulations SET status = 'failed', finished_at = now(),"
                   " lease_expires_at = NULL,"
                   " metadata = metadata || jsonb_build_object('error', $2::jsonb)"
-                  " WHERE status = 'running' AND deleted_at IS NULL"
+                  " WHERE status = 'running' AND deleted_at IS NULL AND result_mode IS NULL"
                   " AND lease_expires_at < now() AND attempts >= $1::int", 2},
     [S_CLAIM_NEXT] = {"UPDATE simulations s " CLAIM_SET
                       " WHERE s.id = (SELECT id FROM simulations"
                       " WHERE status IN ('queued', 'running') AND deleted_at IS NULL"
+                      " AND result_mode IS NULL"
                       " AND (status = 'queued' OR (lease_expires_at < now()"
                       " AND attempts < $2::int))"
                       " ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)" CLAIM_RETURNING,
@@ -152,6 +156,17 @@ static const fsim__stmt stmts[] = {
                 " AND ($3::bigint IS NULL OR (created_at, id) <"
                 " ('epoch'::timestamptz + $3::bigint * interval '1 microsecond', $4::uuid))"
                 " ORDER BY created_at DESC, id DESC LIMIT $5::int", 5},
+    /* a result stored elsewhere: the summary and provenance stay queryable in the row, the
+     * bulky parts are left out (and any from an earlier run removed) */
+    [S_FINISH_URI] = {"UPDATE simulations s SET status = $2, progress = 1, finished_at = now(),"
+                      " lease_expires_at = NULL, started_at = coalesce(s.started_at, now()),"
+                      " time_series_data = '[]', charging_events = '[]',"
+                      " metadata = (s.metadata - 'trips' - 'vehicleSeries') || $4::jsonb"
+                      " || jsonb_build_object('summary', $3::jsonb, 'resultUri', $5::text)"
+                      " WHERE s.id = $1::uuid AND s.deleted_at IS NULL"
+                      " AND s.status IN ('queued', 'running') RETURNING s.id", 5},
+    [S_RESULT_URI] = {"SELECT metadata->>'resultUri' FROM simulations"
+                      " WHERE id = $1::uuid AND deleted_at IS NULL", 1},
 };
 
 static PGresult *run_stmt(fsim__conn *c, int id, const char *const *params, const char *what,
@@ -303,7 +318,8 @@ static fsim_status create_op(fsim__conn *c, void *v, fsim_error *err)
     const fsim_store_new_simulation *sim = ctx->sim;
     const char *p[] = {sim->request->fleet_id, sim->request->name, ctx->request_json,
                        sim->trace_id, sim->idempotency_key,
-                       sim->idempotency_key ? sim->request_hash : NULL};
+                       sim->idempotency_key ? sim->request_hash : NULL, sim->result_mode,
+                       sim->result_mode && sim->published ? "true" : "false"};
     PGresult *r = run_stmt(c, S_CREATE, p, "create the simulation", err);
     if (!r)
         return map_fleet_fk(err->status, sim->request->fleet_id, err);
@@ -549,19 +565,24 @@ static fsim_status read_prices(fsim__conn *c, int stmt, const char *key, prices 
     return FSIM_OK;
 }
 
-/* The result as stored: the summary gains cost and CO2 from the state's data. Returns
- * malloc'd JSON. */
+/* The summary gains cost and CO2 from the state's data, unless it has them. */
+static void apply_prices(fsim_summary *s, const prices *pr)
+{
+    if (pr->found && !s->has_energy_cost) {
+        s->has_energy_cost = true;
+        s->energy_cost = s->grid_energy_kwh * pr->usd_per_kwh;
+    }
+    if (pr->found && !s->has_co2_kg) {
+        s->has_co2_kg = true;
+        s->co2_kg = s->grid_energy_kwh * pr->co2_g_per_kwh / 1000.0;
+    }
+}
+
+/* The result as stored: with apply_prices. Returns malloc'd JSON. */
 static char *encode_for_storage(const fsim_result *result, const prices *pr)
 {
     fsim_result copy = *result;
-    if (pr->found && !copy.summary.has_energy_cost) {
-        copy.summary.has_energy_cost = true;
-        copy.summary.energy_cost = copy.summary.grid_energy_kwh * pr->usd_per_kwh;
-    }
-    if (pr->found && !copy.summary.has_co2_kg) {
-        copy.summary.has_co2_kg = true;
-        copy.summary.co2_kg = copy.summary.grid_energy_kwh * pr->co2_g_per_kwh / 1000.0;
-    }
+    apply_prices(&copy.summary, pr);
     return fsim_result_encode(&copy, 0, NULL);
 }
 
@@ -569,6 +590,7 @@ typedef struct finish_ctx {
     const char *id;
     const char *fleet_id;
     const fsim_result *result;
+    const char *uri;              /* fsim_store_finish_uri */
     const char *request_json;
     const char *name;
     const char *trace_id;
@@ -613,6 +635,78 @@ fsim_status fsim_store_finish(fsim_store *store, const char *id, const fsim_resu
         return FSIM_NOT_FOUND;
     finish_ctx ctx = {.id = id, .result = result};
     return fsim__store_run(store, finish_op, &ctx, err);
+}
+
+/* Like finish_op, for a result stored elsewhere: only the summary and the provenance are
+ * encoded (not the whole result, which may be large), and resultUri points at the rest. */
+static fsim_status finish_uri_op(fsim__conn *c, void *v, fsim_error *err)
+{
+    finish_ctx *ctx = v;
+    prices pr = {0};
+    if (read_prices(c, S_SIM_PRICES, ctx->id, &pr, err) != FSIM_OK)
+        return FSIM_IO;
+    fsim_summary summary = ctx->result->summary;
+    apply_prices(&summary, &pr);
+    char *sj = fsim_wire_encode(FSIM_WIRE_SUMMARY, &summary, 0, NULL);
+    char *mj = fsim_wire_encode(FSIM_WIRE_RESULT_METADATA, &ctx->result->metadata, 0, NULL);
+    if (!sj || !mj) {
+        free(sj);
+        free(mj);
+        return nomem(err);
+    }
+    const char *p[] = {ctx->id, fsim_run_status_name(ctx->result->status), sj, mj, ctx->uri};
+    PGresult *r = run_stmt(c, S_FINISH_URI, p, "store the result", err);
+    free(sj);
+    free(mj);
+    if (!r)
+        return err->status;
+    ctx->matched = PQntuples(r) > 0;
+    PQclear(r);
+    if (ctx->matched)
+        return FSIM_OK;
+    fsim_status st = read_current(c, ctx->id, &ctx->cur, err);
+    if (st != FSIM_OK)
+        return st;
+    if (ctx->cur.current == FSIM_RUN_CANCELLED)
+        return fsim_error_set(err, FSIM_CANCELLED, NULL, 0, 0, "id",
+                              "simulation \"%s\" was cancelled", ctx->id);
+    return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, "status",
+                          "simulation \"%s\" is already %s", ctx->id,
+                          fsim_run_status_name(ctx->cur.current));
+}
+
+fsim_status fsim_store_finish_uri(fsim_store *store, const char *id, const fsim_result *result,
+                                  const char *uri, fsim_error *err)
+{
+    if (check_id(id, err) != FSIM_OK)
+        return FSIM_NOT_FOUND;
+    if (!uri || !*uri)
+        return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, "resultUri", "must not be empty");
+    finish_ctx ctx = {.id = id, .result = result, .uri = uri};
+    return fsim__store_run(store, finish_uri_op, &ctx, err);
+}
+
+typedef struct prices_ctx {
+    const char *id;
+    prices pr;
+} prices_ctx;
+
+static fsim_status prices_op(fsim__conn *c, void *v, fsim_error *err)
+{
+    prices_ctx *ctx = v;
+    return read_prices(c, S_SIM_PRICES, ctx->id, &ctx->pr, err);
+}
+
+fsim_status fsim_store_apply_prices(fsim_store *store, const char *id, fsim_result *result,
+                                    fsim_error *err)
+{
+    if (check_id(id, err) != FSIM_OK)
+        return FSIM_NOT_FOUND;
+    prices_ctx ctx = {.id = id};
+    fsim_status st = fsim__store_run(store, prices_op, &ctx, err);
+    if (st == FSIM_OK)
+        apply_prices(&result->summary, &ctx.pr);
+    return st;
 }
 
 fsim_status fsim_store_fail(fsim_store *store, const char *id, const fsim_api_error *error,
@@ -781,6 +875,35 @@ fsim_status fsim_store_result(fsim_store *store, const char *id, fsim_arena *are
     read_ctx ctx = {.id = id, .arena = arena};
     fsim_status st = fsim__store_run(store, result_op, &ctx, err);
     *out = ctx.out;
+    return st;
+}
+
+static fsim_status result_uri_op(fsim__conn *c, void *v, fsim_error *err)
+{
+    read_ctx *ctx = v;
+    const char *p[] = {ctx->id};
+    PGresult *r = run_stmt(c, S_RESULT_URI, p, "read the simulation", err);
+    if (!r)
+        return FSIM_IO;
+    fsim_status st = FSIM_OK;
+    ctx->out = NULL;
+    if (PQntuples(r) == 0)
+        st = not_found(err, ctx->id);
+    else if (!PQgetisnull(r, 0, 0) && !(ctx->out = fsim_arena_strdup(ctx->arena, PQgetvalue(r, 0, 0))))
+        st = nomem(err);
+    PQclear(r);
+    return st;
+}
+
+fsim_status fsim_store_result_uri(fsim_store *store, const char *id, fsim_arena *arena,
+                                  const char **uri, fsim_error *err)
+{
+    *uri = NULL;
+    if (check_id(id, err) != FSIM_OK)
+        return FSIM_NOT_FOUND;
+    read_ctx ctx = {.id = id, .arena = arena};
+    fsim_status st = fsim__store_run(store, result_uri_op, &ctx, err);
+    *uri = ctx.out;
     return st;
 }
 

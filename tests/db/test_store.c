@@ -1,7 +1,9 @@
 /* DB tests of core/store against a real PostgreSQL (run under tests/db/with_postgres.sh):
  * migrations, fleets, the job queue (create / idempotency / claim / heartbeat / finish /
  * fail / cancel / delete), the envelope round trip, keyset pagination, the pool under
- * threads, and a retry after the backend is killed. */
+ * threads, and a retry after the backend is killed. Pub/Sub jobs: never claimed by the
+ * in-process workers, the outbox (delay, per-row backoff, published rows leave it), results
+ * stored elsewhere (gcs mode: summary and resultUri in the row). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,6 +260,97 @@ static void test_queue(void)
           "save_result for a missing fleet names it (%s)", EM(err));
 }
 
+/* Jobs for the Pub/Sub worker and the outbox of jobs still to publish. Backoff is checked by
+ * moving next_publish_at, not by waiting. */
+static void test_pubsub_jobs(void)
+{
+    fsim_error err = {0};
+    fsim_request *req = load(FSIM_WIRE_REQUEST, "request_demo.json");
+    req->fleet_id = fleet;
+    char a[FSIM_STORE_ID_LEN], b[FSIM_STORE_ID_LEN], c[FSIM_STORE_ID_LEN], d[FSIM_STORE_ID_LEN];
+    fsim_store_new_simulation to_publish = {.request = req, .trace_id = "trace-a",
+                                            .result_mode = "db"};
+    fsim_store_new_simulation from_pubsub = {.request = req, .result_mode = "gcs",
+                                             .published = true};
+    fsim_store_new_simulation in_process = {.request = req};
+    CHECK(fsim_store_create_simulation(store, &to_publish, a, NULL, &err) == FSIM_OK &&
+              fsim_store_create_simulation(store, &from_pubsub, b, NULL, &err) == FSIM_OK &&
+              fsim_store_create_simulation(store, &in_process, c, NULL, &err) == FSIM_OK &&
+              fsim_store_create_simulation(store, &to_publish, d, NULL, &err) == FSIM_OK,
+          "create Pub/Sub jobs and an in-process one %s", EM(err));
+    fsim_store_job *job = NULL;
+    CHECK(fsim_store_claim_next(store, 60, 3, arena, &job, &err) == FSIM_OK && job &&
+              strcmp(job->id, c) == 0,
+          "claim_next: the in-process job, though the Pub/Sub ones are older");
+    CHECK(fsim_store_claim_next(store, 60, 3, arena, &job, &err) == FSIM_OK && !job,
+          "claim_next never takes a Pub/Sub job");
+
+    fsim_store_outbox_job *jobs = NULL;
+    size_t n = 99;
+    CHECK(fsim_store_outbox_take(store, 3600, 60, 300, 10, arena, &jobs, &n, &err) == FSIM_OK &&
+              n == 0,
+          "outbox: rows younger than the delay are left to their request");
+    bool cancelled = false;
+    fsim_store_cancel(store, d, &cancelled, &err);
+    CHECK(fsim_store_outbox_take(store, 0, 60, 300, 10, arena, &jobs, &n, &err) == FSIM_OK &&
+              n == 1 && strcmp(jobs[0].id, a) == 0 && jobs[0].mode == FSIM_MODE_DB &&
+              jobs[0].attempts == 1 && jobs[0].trace_id &&
+              strcmp(jobs[0].trace_id, "trace-a") == 0 && jobs[0].request &&
+              fsim_wire_equal(FSIM_WIRE_REQUEST, jobs[0].request, req),
+          "outbox: only the unpublished queued row, with its mode, trace and request (%zu) %s",
+          n, EM(err));
+    CHECK(fsim_store_outbox_take(store, 0, 60, 300, 10, arena, &jobs, &n, &err) == FSIM_OK &&
+              n == 0,
+          "outbox: a row just taken waits for its backoff");
+    sql_value("UPDATE simulations SET next_publish_at = now() - interval '1 s'"
+              " WHERE id = $1::uuid RETURNING 1", a);
+    CHECK(fsim_store_outbox_take(store, 0, 60, 300, 10, arena, &jobs, &n, &err) == FSIM_OK &&
+              n == 1 && jobs[0].attempts == 2,
+          "outbox: due again, attempt 2");
+    char *doubled = sql_value("SELECT next_publish_at > now() + interval '100 s'"
+                              " AND next_publish_at <= now() + interval '120 s'"
+                              " FROM simulations WHERE id = $1::uuid", a);
+    CHECK_STR(doubled, "t", "outbox: the backoff doubled (60 s, then 120 s)");
+    CHECK(fsim_store_mark_published(store, a, &err) == FSIM_OK, "mark published %s", EM(err));
+    sql_value("UPDATE simulations SET next_publish_at = NULL WHERE id = $1::uuid RETURNING 1", a);
+    CHECK(fsim_store_outbox_take(store, 0, 60, 300, 10, arena, &jobs, &n, &err) == FSIM_OK &&
+              n == 0,
+          "outbox: a published row has left it");
+    CHECK(fsim_store_mark_published(store, "00000000-0000-4000-8000-000000000000", &err) ==
+              FSIM_NOT_FOUND,
+          "mark published: unknown row");
+
+    /* gcs mode: the object elsewhere, the summary and a pointer in the row */
+    fsim_result *res = load(FSIM_WIRE_RESULT, "result_full.json");
+    fsim_result plain = *res;
+    plain.summary.has_energy_cost = false;
+    plain.summary.has_co2_kg = false;
+    CHECK(fsim_store_apply_prices(store, b, &plain, &err) == FSIM_OK &&
+              plain.summary.has_energy_cost &&
+              plain.summary.energy_cost == plain.summary.grid_energy_kwh * 0.25,
+          "apply_prices: the cost the row would get, from the fleet's state");
+    fsim_run_status cur;
+    CHECK(fsim_store_claim(store, b, 60, arena, &job, &cur, &err) == FSIM_OK && job,
+          "the Pub/Sub worker claims its job by id");
+    const char *uri = "gs://results/simulations/x/result.json";
+    CHECK(fsim_store_finish_uri(store, b, &plain, uri, &err) == FSIM_OK, "finish_uri %s", EM(err));
+    const char *got = NULL;
+    CHECK(fsim_store_result_uri(store, b, arena, &got, &err) == FSIM_OK && got &&
+              strcmp(got, uri) == 0,
+          "result_uri: where the result is");
+    char *row = sql_value("SELECT concat_ws('|', status, metadata->'summary'->>'peakKw',"
+                          " metadata ? 'trips', time_series_data = '[]',"
+                          " metadata->>'engineVersion' IS NOT NULL) FROM simulations"
+                          " WHERE id = $1::uuid", b);
+    CHECK_STR(row, "succeeded|150|f|t|t",
+              "the row: succeeded, summary and provenance queryable, no bulky parts");
+    CHECK(fsim_store_result_uri(store, c, arena, &got, &err) == FSIM_OK && !got,
+          "result_uri of a job whose result is in the row: none");
+    CHECK(fsim_store_finish_uri(store, b, &plain, uri, &err) == FSIM_INVALID,
+          "finish_uri twice: already succeeded");
+    fsim_store_cancel(store, c, &cancelled, &err);
+}
+
 static void test_list(void)
 {
     fsim_error err = {0};
@@ -396,6 +489,7 @@ int main(void)
     test_migrate();
     test_fleets();
     test_queue();
+    test_pubsub_jobs();
     test_list();
     test_threads();
     test_retry();

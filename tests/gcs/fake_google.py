@@ -16,6 +16,9 @@ One local HTTP server (127.0.0.1, a free port) playing three parts:
                    Storage emulator), with faults on demand:
                      POST /control?fail=N&status=S   the next N requests get HTTP S (503)
                      POST /control?corrupt=N         the next N uploads report a wrong md5Hash
+                     POST /control?corrupt_download=N
+                                                     the next N media downloads arrive with
+                                                     their last byte changed (same headers)
                      POST /control?require_auth=1    401 unless `Authorization: Bearer tok-…`
                                                      with a token this server issued
                      POST /control?reset=1           counters and faults back to zero
@@ -45,7 +48,8 @@ STATE = {}
 def reset_state():
     STATE.update(token_requests=0, token_rejected=0, metadata_requests=0, proxied=0,
                  failed=0, corrupted=0, with_auth=0, without_auth=0, last_reject="",
-                 fail=0, fail_status=503, corrupt=0, require_auth=False, issued=[])
+                 fail=0, fail_status=503, corrupt=0, corrupt_download=0, require_auth=False,
+                 issued=[])
 
 
 reset_state()
@@ -162,6 +166,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 STATE["corrupt"] -= 1
                 STATE["corrupted"] += 1
                 corrupt = True
+            flip = False
+            if (status == 0 and STATE["corrupt_download"] > 0 and self.command == "GET"
+                    and "alt=media" in self.path):
+                STATE["corrupt_download"] -= 1
+                STATE["corrupted"] += 1
+                flip = True
             need_auth = STATE["require_auth"]
             issued = list(STATE["issued"])
         if status:
@@ -184,6 +194,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             meta = json.loads(data)
             meta["md5Hash"] = base64.b64encode(b"\0" * 16).decode()
             data = json.dumps(meta).encode()
+        if flip and data:
+            data = data[:-1] + bytes([data[-1] ^ 0x01])
         extra = {k: v for k, v in resp.getheaders()
                  if k.lower() in ("x-goog-hash", "x-goog-generation", "etag")}
         self.reply(resp.status, data, resp.getheader("Content-Type") or "application/octet-stream",
@@ -203,6 +215,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 STATE["fail_status"] = int(q.get("status", ["503"])[0])
             if "corrupt" in q:
                 STATE["corrupt"] = int(q["corrupt"][0])
+            if "corrupt_download" in q:
+                STATE["corrupt_download"] = int(q["corrupt_download"][0])
             if "require_auth" in q:
                 STATE["require_auth"] = q["require_auth"][0] == "1"
         self.reply(200, {"ok": True})

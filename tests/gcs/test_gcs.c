@@ -216,9 +216,11 @@ static void test_retries(fsim_gcs *via_fake)
     fsim_error_clear(&err);
     fake_control("reset=1");
     fake_control("fail=2&status=503");
+    fsim_gcs_object up = {.attempts = 0};
     fsim_status st = fsim_gcs_upload(via_fake, BUCKET, "retry/a.json", "application/json",
-                                     "{\"a\":1}", 7, NULL, &err);
+                                     "{\"a\":1}", 7, &up, &err);
     CHECK(st == FSIM_OK, "upload after two 503s succeeds: %s", st ? err.message : "ok");
+    CHECK(up.attempts == 3, "and says it took 3 attempts (%d)", up.attempts);
     CHECK(fake_stat("failed") == 2 && fake_stat("proxied") == 1,
           "the fake answered 503 twice, then proxied once (failed=%ld proxied=%ld)",
           fake_stat("failed"), fake_stat("proxied"));

@@ -6,7 +6,8 @@
  * Pull mode: a message from the web app (no simulationId) creates its row and succeeds, with
  * the trace id in the logs and the row; a message for an existing row; the same message
  * published 5 times to 2 workers ⇒ one run, every delivery settled; poison messages ⇒ failed
- * rows with the reason, the worker keeps going; SIGTERM ⇒ exit 0. Push mode: envelopes
+ * rows with the reason, the worker keeps going; a gcs job on a worker without a bucket fails
+ * naming FLEETSIM_GCS_BUCKET; SIGTERM ⇒ exit 0. Push mode: envelopes
  * posted as Pub/Sub would, 2xx = ack. Waits are bounded polling loops, never thresholds. */
 #include <curl/curl.h>
 #include <signal.h>
@@ -84,6 +85,7 @@ static pid_t start_worker(const char *exe, const char *mode, const char *log, in
         setenv("FLEETSIM_PUBSUB_WORKERS", w, 1);
         setenv("FLEETSIM_PUBSUB_RETRY_SECONDS", "1", 1);
         setenv("PORT", "0", 1);
+        unsetenv("FLEETSIM_GCS_BUCKET"); /* gcs mode is tested in tests/e2e */
         char cfg[1024];
         snprintf(cfg, sizeof cfg, "%s/config", getenv("FSIM_SOURCE_ROOT"));
         setenv("FLEETSIM_CONFIG_DIR", cfg, 1);
@@ -289,10 +291,16 @@ int main(int argc, char **argv)
     CHECK(wait_final(id5) == FSIM_RUN_FAILED, "wrong shape ⇒ failed");
     const char *id6 = new_row(request);
     publish(job_message(request, "gcs", id6), NULL, NULL);
-    CHECK(wait_final(id6) == FSIM_RUN_FAILED, "mode gcs ⇒ failed (not supported yet)");
+    CHECK(wait_final(id6) == FSIM_RUN_FAILED,
+          "mode gcs on a worker without FLEETSIM_GCS_BUCKET ⇒ failed, not run");
     if (fsim_store_status(store, id6, arena, &js, &err) == FSIM_OK)
-        CHECK(js->error && js->error->field && strcmp(js->error->field, "mode") == 0,
-              "gcs failure names the field mode");
+        CHECK(js->error && js->error->field && strcmp(js->error->field, "mode") == 0 &&
+                  strstr(js->error->message, "FLEETSIM_GCS_BUCKET") &&
+                  strcmp(js->error->code, "gcs_not_configured") == 0,
+              "the reason names the field mode and the variable: %s: %s",
+              js->error ? js->error->code : "-", js->error ? js->error->message : "-");
+    CHECK(count_lines(pull_log, id6, "job started", NULL) == 0,
+          "the gcs job was never run (no result could be kept)");
     const char *m7 = publish("[1,2,3]", NULL, NULL);
     CHECK(m7 && wait_lines(pull_log, 1, m7, "failed permanently", "acked") == 1,
           "no job id ⇒ logged with the message id, acked");

@@ -55,13 +55,18 @@ typedef struct fsim_gcs_object {
     char crc32c_base64[16];       /* crc32c, big-endian, base64 */
     char generation[32];
     char content_type[128];
+    int attempts;                 /* tries the operation took (upload; download once it
+                                     has finished): logs can say an upload was retried */
 } fsim_gcs_object;
 
 /* Called with the object's bytes, in order; return false to abort (then FSIM_CANCELLED). */
 typedef bool (*fsim_gcs_write_fn)(void *user, const char *data, size_t len);
 
-/* Reads STORAGE_EMULATOR_HOST into opts->emulator_host (the rest zeroed: defaults). */
-void fsim_gcs_options_from_env(fsim_gcs_options *opts);
+/* Reads the environment into `opts` (the rest zeroed: defaults): STORAGE_EMULATOR_HOST,
+ * and the retry budget FLEETSIM_GCS_MAX_ATTEMPTS (1..100) and FLEETSIM_GCS_TIMEOUT_SECONDS
+ * (per attempt, 1..3600). FSIM_USAGE naming the variable when one is set to anything but a
+ * whole number in range. */
+fsim_status fsim_gcs_options_from_env(fsim_gcs_options *opts, fsim_error *err);
 
 /* A client. FSIM_INVALID when neither an emulator nor credentials are given. *out is new
  * (fsim_gcs_free). */

@@ -96,6 +96,14 @@ typedef struct fsim_store_new_simulation {
     const char *idempotency_key;  /* optional (NULL) */
     const char *request_hash;     /* with a key: e.g. hex SHA-256 of the body */
     const char *trace_id;         /* optional; kept in metadata.traceId */
+    /* A Pub/Sub job: "db" or "gcs", where the worker will store the result (the column
+     * result_mode). NULL: a job for the in-process workers — fsim_store_claim_next takes only
+     * those, so a Pub/Sub job never runs in the API process. */
+    const char *result_mode;
+    /* With result_mode: true when the job is on the topic already (a row the Pub/Sub worker
+     * creates from a message); false puts the row in the outbox (fsim_store_outbox_take)
+     * until fsim_store_mark_published. */
+    bool published;
 } fsim_store_new_simulation;
 
 typedef enum fsim_store_create_outcome {
@@ -142,6 +150,19 @@ fsim_status fsim_store_heartbeat(fsim_store *store, const char *id, double progr
  * FSIM_CANCELLED when it was cancelled meanwhile (nothing written). */
 fsim_status fsim_store_finish(fsim_store *store, const char *id, const fsim_result *result,
                               fsim_error *err);
+/* Stores a finished run whose whole result lives elsewhere (a gcs-mode object at `uri`,
+ * "gs://bucket/simulations/<id>/result.json", already uploaded and verified): status from
+ * the result, progress 1, finished_at, and into `metadata` the summary (with energyCost /
+ * co2Kg as fsim_store_finish adds them), engineVersion, configHash, warnings, traceId and
+ * resultUri. The bulky parts (time series, charging events, trips, vehicleSeries) stay out of
+ * the row. Same statuses as fsim_store_finish. */
+fsim_status fsim_store_finish_uri(fsim_store *store, const char *id, const fsim_result *result,
+                                  const char *uri, fsim_error *err);
+/* Adds summary.energyCost / co2Kg to `result` from the state data of the row's fleet, as
+ * fsim_store_finish does when it stores a result (unchanged when the state has no data or
+ * the summary has them): a result stored elsewhere then says what the row says. */
+fsim_status fsim_store_apply_prices(fsim_store *store, const char *id, fsim_result *result,
+                                    fsim_error *err);
 /* Marks a job failed with `error` (kept as metadata.error). */
 fsim_status fsim_store_fail(fsim_store *store, const char *id, const fsim_api_error *error,
                             fsim_error *err);
@@ -171,6 +192,12 @@ fsim_status fsim_store_status(fsim_store *store, const char *id, fsim_arena *are
 fsim_status fsim_store_result(fsim_store *store, const char *id, fsim_arena *arena,
                               fsim_result **out, fsim_error *err);
 
+/* Where a finished row's result lives: *uri gets metadata.resultUri (in `arena`), or NULL
+ * when the result is in the row itself or there is none (yet). FSIM_NOT_FOUND when the row
+ * is absent or deleted. */
+fsim_status fsim_store_result_uri(fsim_store *store, const char *id, fsim_arena *arena,
+                                  const char **uri, fsim_error *err);
+
 typedef struct fsim_store_page {
     fsim_job_status *items;   /* n_items of them, in the arena */
     size_t n_items;
@@ -183,6 +210,30 @@ typedef struct fsim_store_page {
 fsim_status fsim_store_list(fsim_store *store, const char *fleet_id, const fsim_run_status *status,
                             int limit, const char *cursor, fsim_arena *arena,
                             fsim_store_page *page, fsim_error *err);
+
+/* ---- Simulations: the Pub/Sub outbox ------------------------------------------------------ */
+
+/* A queued Pub/Sub job whose JobMessage is not known to be published. */
+typedef struct fsim_store_outbox_job {
+    char id[FSIM_STORE_ID_LEN];
+    fsim_job_mode mode;           /* the row's result_mode */
+    int attempts;                 /* outbox publish attempts, this one included */
+    fsim_request *request;        /* decoded into the caller's arena */
+    const char *trace_id;         /* in the arena; NULL when none */
+} fsim_store_outbox_job;
+
+/* Takes up to `max` rows of the outbox, oldest first: queued, not deleted, result_mode set,
+ * published_at NULL, created more than `min_age_s` seconds ago (younger rows are left to the
+ * request that created them) and due. Each taken row is due again only after
+ * min(backoff_s · 2^(attempts − 1), max_backoff_s) seconds, so a relayer that fails backs
+ * off per row, and concurrent relayers (FOR UPDATE SKIP LOCKED) never take the same row at
+ * once. *jobs in `arena`, *n of them. */
+fsim_status fsim_store_outbox_take(fsim_store *store, double min_age_s, double backoff_s,
+                                   double max_backoff_s, int max, fsim_arena *arena,
+                                   fsim_store_outbox_job **jobs, size_t *n, fsim_error *err);
+/* Records that the row's JobMessage was accepted by Pub/Sub (published_at; kept when
+ * already set): it leaves the outbox. FSIM_NOT_FOUND when the row is absent. */
+fsim_status fsim_store_mark_published(fsim_store *store, const char *id, fsim_error *err);
 
 /* ---- CSV import ------------------------------------------------------------------------- */
 

@@ -1,0 +1,61 @@
+/* gcs mode: a job's result goes to Cloud Storage as gs://$FLEETSIM_GCS_BUCKET/simulations/
+ * <id>/result.json, and the row keeps the summary and a pointer (metadata.resultUri). The
+ * client (core/gcs) verifies every upload against the checksums Cloud Storage reports and
+ * retries within a bounded budget, so "uploaded" here means "stored, byte for byte". */
+#include <stdio.h>
+#include <string.h>
+
+#include <fleetsim/gcp_auth.h>
+
+#include "worker.h"
+
+/* Settings are checked once, at start-up: a worker with a bad FLEETSIM_GCS_* value or an
+ * unreadable key should not start, rather than fail every gcs job later. No network yet. */
+bool ps_gcs_open(ps_worker *w)
+{
+    fsim_error err;
+    fsim_error_clear(&err);
+    fsim_gcs_options o;
+    fsim_status st = fsim_gcs_options_from_env(&o, &err);
+    if (st == FSIM_OK && !(o.emulator_host && *o.emulator_host)) {
+        fsim_gcp_auth_options ao;
+        fsim_gcp_auth_options_from_env(&ao);
+        st = fsim_gcp_auth_new(&ao, &w->gcp_auth, &err);
+        o.auth = w->gcp_auth;
+    }
+    if (st == FSIM_OK)
+        st = fsim_gcs_new(&o, &w->gcs, &err);
+    if (st != FSIM_OK) {
+        char line[1200];
+        fsim_error_format(&err, line, sizeof line);
+        fprintf(stderr, "fleetsim-pubsub: Cloud Storage for FLEETSIM_GCS_BUCKET: %s\n", line);
+        ps_gcs_close(w);
+        return false;
+    }
+    ps_log(w, "INFO", NULL, NULL, NULL, "gcs-mode results go to gs://%s via %s",
+           w->cfg.gcs_bucket, fsim_gcs_describe(w->gcs));
+    return true;
+}
+
+void ps_gcs_close(ps_worker *w)
+{
+    fsim_gcs_free(w->gcs);
+    fsim_gcp_auth_free(w->gcp_auth);
+    w->gcs = NULL;
+    w->gcp_auth = NULL;
+}
+
+fsim_status ps_gcs_upload_result(ps_worker *w, const fsim_result *res, char *uri, size_t size,
+                                 int *attempts, fsim_error *err)
+{
+    fsim_error e;
+    fsim_error_clear(&e);
+    fsim_gcs_object info = {.attempts = 0};
+    fsim_status st = fsim_gcs_upload_result(w->gcs, w->cfg.gcs_bucket, res, uri, size, &info, &e);
+    *attempts = info.attempts;
+    if (st == FSIM_OK)
+        return FSIM_OK;
+    /* the client names the object in `source`; the row's error has only a message */
+    return fsim_error_set(err, st, NULL, 0, 0, NULL, "could not store the result in %s: %s",
+                          e.source[0] ? e.source : "Cloud Storage", e.message);
+}
