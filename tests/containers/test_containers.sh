@@ -52,6 +52,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 now() { date +%s.%N; }
 secs() { python3 -c "import sys; print(f'{float(sys.argv[2])-float(sys.argv[1]):.1f}')" "$1" "$2"; }
 
+# norm RESULT.json: the result without what differs between two runs of one request (its
+# id and trace id), canonical, for comparing a db-mode and a gcs-mode result.
+norm() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); r.pop("simulationId",None); r["metadata"].pop("traceId",None); print(json.dumps(r,sort_keys=True))' "$1" 2>/dev/null; }
+
 # wait_http URL CODE SECONDS: polls until URL answers CODE.
 wait_http() {
   local i
@@ -199,7 +203,7 @@ else
   if wait_http "http://127.0.0.1:$port/healthz" 200 30 || sleep 2; then :; fi
   before=$("${psql[@]}" -c "SELECT count(*) FROM simulations WHERE status = 'succeeded'")
   data=$(python3 -c 'import json,sys,base64; m=json.load(open(sys.argv[1])); m["mode"]="db"; print(base64.b64encode(json.dumps(m).encode()).decode())' "$root/config/scenarios/demo.json")
-  env_json=$(printf '{"message":{"data":"%s","attributes":{"x-request-id":"ct-push-1"},"messageId":"ct-push-1","publishTime":"2026-01-05T00:00:00Z"},"subscription":"projects/fleetsim-test/subscriptions/fleetsim-push","deliveryAttempt":1}' "$data")
+  env_json=$(printf '{"message":{"data":"%s","attributes":{"traceId":"ct-push-1"},"messageId":"ct-push-1","publishTime":"2026-01-05T00:00:00Z"},"subscription":"projects/fleetsim-test/subscriptions/fleetsim-push","deliveryAttempt":1}' "$data")
   code=$(curl -s -o "$tmp/push.out" -w '%{http_code}' -X POST "http://127.0.0.1:$port/" \
     -H 'Content-Type: application/json' --data-binary "$env_json")
   after=$("${psql[@]}" -c "SELECT count(*) FROM simulations WHERE status = 'succeeded'")
@@ -225,11 +229,10 @@ else
     containers+=(fsim-ct-push-gcs)
     wait_http "http://127.0.0.1:$port/healthz" 200 30 || sleep 2
     data=$(python3 -c 'import json,sys,base64; m=json.load(open(sys.argv[1])); m["mode"]="gcs"; print(base64.b64encode(json.dumps(m).encode()).decode())' "$root/config/scenarios/demo.json")
-    env_json=$(printf '{"message":{"data":"%s","attributes":{"x-request-id":"ct-gcs-1"},"messageId":"ct-gcs-1","publishTime":"2026-01-05T00:00:00Z"},"subscription":"projects/fleetsim-test/subscriptions/fleetsim-push","deliveryAttempt":1}' "$data")
+    env_json=$(printf '{"message":{"data":"%s","attributes":{"traceId":"ct-gcs-1"},"messageId":"ct-gcs-1","publishTime":"2026-01-05T00:00:00Z"},"subscription":"projects/fleetsim-test/subscriptions/fleetsim-push","deliveryAttempt":1}' "$data")
     code=$(curl -s -o "$tmp/push-gcs.out" -w '%{http_code}' -X POST "http://127.0.0.1:$port/" \
       -H 'Content-Type: application/json' --data-binary "$env_json")
     id=$("${psql[@]}" -c "SELECT id FROM simulations WHERE metadata->>'resultUri' LIKE 'gs://%' ORDER BY created_at DESC LIMIT 1" 2>/dev/null)
-    norm() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); r.pop("simulationId",None); r["metadata"].pop("traceId",None); print(json.dumps(r,sort_keys=True))' "$1" 2>/dev/null; }
     if [ -n "$id" ] && curl -sf -o "$tmp/result-gcs-obj.json" \
          "$FSIM_STORAGE_EMULATOR_URL/storage/v1/b/$bucket/o/simulations%2F$id%2Fresult.json?alt=media" &&
        [ -n "$(norm "$tmp/result-gcs-obj.json")" ] &&
@@ -250,8 +253,7 @@ else
   fi
 
   # --pull: API (publishing to the topic) → Pub/Sub fake → worker → PostgreSQL → API fetch;
-  # then the same in gcs mode through the Storage emulator, whose object must equal the db
-  # result byte for byte.
+  # then the same in gcs mode through the Storage emulator.
   if [ -z "${PUBSUB_EMULATOR_HOST:-}" ]; then
     skip "worker --pull" "no Pub/Sub fake (tests/fakes/with_pubsub.sh could not start)"
   else
@@ -274,6 +276,24 @@ else
       ok "worker --pull: API → Pub/Sub → worker → PostgreSQL → API fetch (job $msg)"
     else
       bad "worker --pull" "$msg" "$("${P[@]}" logs fsim-ct-pull 2>&1 | tail -5)"
+    fi
+    # The same through an API that asks for gcs results (FLEETSIM_RESULT_MODE=gcs): the pull
+    # worker uploads the object, the API streams it back; it must equal the object's bytes and
+    # the db-mode result of the same request.
+    if [ -z "${STORAGE_EMULATOR_HOST:-}" ]; then
+      skip "worker --pull, gcs mode" "no Storage emulator (tests/fakes/with_storage.sh could not start)"
+    else
+      start_api fsim-ct-api3 "${common[@]}" -e FLEETSIM_API_WORKERS=0 -e FLEETSIM_RESULT_MODE=gcs
+      wait_http "$api_url/readyz" 200 60
+      if msg=$(submit_and_fetch "$api_url" "$tmp/result-pull-gcs.json" 60) &&
+         curl -sf -o "$tmp/result-pull-gcs-obj.json" \
+           "$FSIM_STORAGE_EMULATOR_URL/storage/v1/b/$bucket/o/simulations%2F$msg%2Fresult.json?alt=media" &&
+         cmp -s "$tmp/result-pull-gcs.json" "$tmp/result-pull-gcs-obj.json" &&
+         [ "$(norm "$tmp/result-pull-gcs.json")" = "$(norm "$tmp/result-db.json")" ]; then
+        ok "worker --pull, gcs mode: API → Pub/Sub → worker → Storage → API fetch equals the object and the db-mode result (job $msg)"
+      else
+        bad "worker --pull, gcs mode" "$msg" "$("${P[@]}" logs fsim-ct-pull 2>&1 | tail -5)"
+      fi
     fi
   fi
 fi
