@@ -180,6 +180,7 @@ static bool answer_failure(api_request *req, stream *s)
                          id, s->uri, s->err.message);
     case FSIM_IO:
     case FSIM_NOMEM:
+    case FSIM_CANCELLED: /* shutting down: another instance can answer */
         api_add_header(req, "Retry-After", "5");
         return api_error(req, 503, "storage_unavailable", NULL,
                          "the result of simulation %s could not be read from Cloud Storage (%s); "
@@ -262,6 +263,7 @@ bool api_gcs_open(api_server *srv, fsim_error *err)
     o.backoff_initial_s = 0.2;
     o.backoff_max_s = 2;
     o.connect_timeout_s = 5;
+    o.cancel = &srv->aborting; /* SIGTERM's grace period over: stop waiting for Cloud Storage */
     if (!(o.emulator_host && *o.emulator_host)) {
         fsim_gcp_auth_options ao;
         fsim_gcp_auth_options_from_env(&ao);

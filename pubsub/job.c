@@ -118,6 +118,11 @@ static ps_outcome store_gcs(job_ctx *c, fsim_store *store, fsim_result *res)
     char uri[1200];
     int attempts = 0;
     st = ps_gcs_upload_result(c->w, res, uri, sizeof uri, &attempts, &err);
+    if (st == FSIM_CANCELLED) {
+        ps_log(c->w, "WARNING", c->trace, c->message_id, c->id,
+               "upload interrupted by shutdown: nacked (%s)", err.message);
+        return PS_NACK;
+    }
     if (st != FSIM_OK)
         return fail_permanently(c, store, &err, "storage_failed");
     st = fsim_store_finish_uri(store, c->id, res, uri, &err);

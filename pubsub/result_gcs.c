@@ -23,6 +23,7 @@ bool ps_gcs_open(ps_worker *w)
         st = fsim_gcp_auth_new(&ao, &w->gcp_auth, &err);
         o.auth = w->gcp_auth;
     }
+    o.cancel = &w->aborting; /* SIGTERM's grace period over: the job is nacked, not failed */
     if (st == FSIM_OK)
         st = fsim_gcs_new(&o, &w->gcs, &err);
     if (st != FSIM_OK) {

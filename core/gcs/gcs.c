@@ -28,6 +28,7 @@ struct fsim_gcs {
     int max_attempts;
     double backoff_initial_s, backoff_max_s;
     long timeout_s, connect_timeout_s;
+    const atomic_bool *cancel;  /* may be NULL */
 };
 
 /* ---- checksums ----------------------------------------------------------------------- */
@@ -187,8 +188,14 @@ static fsim_status check_names(const char *bucket, const char *object, const cha
     return FSIM_OK;
 }
 
+static bool cancelled(const fsim_gcs *gcs)
+{
+    return gcs->cancel && atomic_load(gcs->cancel);
+}
+
 /* A random delay in [d/2, d] ("equal jitter"): retries of many workers spread out but still
- * back off. getrandom never blocks for a few bytes after boot. */
+ * back off. getrandom never blocks for a few bytes after boot. Slept in slices of at most
+ * 100 ms, so a shutdown (gcs->cancel) does not wait for a long backoff. */
 static void backoff_sleep(const fsim_gcs *gcs, int retry)
 {
     double d = gcs->backoff_initial_s;
@@ -200,9 +207,22 @@ static void backoff_sleep(const fsim_gcs *gcs, int retry)
     if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
         r = (uint32_t)rand();
     d = d / 2 + d / 2 * ((double)r / 4294967295.0);
-    struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    while (d > 0 && !cancelled(gcs)) {
+        double slice = d < 0.1 ? d : 0.1;
+        struct timespec ts = {0, (long)(slice * 1e9)};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+        d -= slice;
     }
+}
+
+/* libcurl's progress callback, called about once a second even while nothing moves: a
+ * non-zero return aborts the transfer (CURLE_ABORTED_BY_CALLBACK). */
+static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return cancelled(user) ? 1 : 0;
 }
 
 /* ---- one HTTP attempt ---------------------------------------------------------------- */
@@ -347,6 +367,9 @@ static fsim_status perform(fsim_gcs *gcs, const char *method, const char *url,
                            const char *content_type, const void *upload, size_t upload_len,
                            attempt *a, fsim_gcs_object *info, const char *where, fsim_error *err)
 {
+    if (cancelled(gcs))
+        return fsim_error_set(err, FSIM_CANCELLED, where, 0, 0, NULL,
+                              "stopped before completion: the process is shutting down");
     fsim_status st = FSIM_OK;
     struct curl_slist *headers = NULL;
     char *auth_header = NULL, *ctype = NULL;
@@ -392,8 +415,18 @@ static fsim_status perform(fsim_gcs *gcs, const char *method, const char *url,
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     /* the body as stored: no transparent decompression, the checksums are of those bytes */
     curl_easy_setopt(h, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+    if (gcs->cancel) {
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, gcs);
+    }
 
     a->rc = curl_easy_perform(h);
+    if (a->rc == CURLE_ABORTED_BY_CALLBACK && cancelled(gcs)) {
+        st = fsim_error_set(err, FSIM_CANCELLED, where, 0, 0, NULL,
+                            "stopped mid-transfer: the process is shutting down");
+        goto out;
+    }
     /* 0 when nothing came back; a status with a failed rc: the transfer broke mid-body */
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->http);
     goto out;
@@ -540,6 +573,7 @@ fsim_status fsim_gcs_new(const fsim_gcs_options *opts, fsim_gcs **out, fsim_erro
     gcs->backoff_max_s = opts->backoff_max_s > 0 ? opts->backoff_max_s : 16;
     gcs->timeout_s = opts->timeout_s > 0 ? opts->timeout_s : 120;
     gcs->connect_timeout_s = opts->connect_timeout_s > 0 ? opts->connect_timeout_s : 10;
+    gcs->cancel = opts->cancel;
     *out = gcs;
     return FSIM_OK;
 }

@@ -5,12 +5,14 @@
  * which is fine for a test label. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <fleetsim/arena.h>
 #include <fleetsim/gcs.h>
@@ -265,6 +267,14 @@ static void test_retries(fsim_gcs *via_fake)
     CHECK(fake_stat("with_auth") == 0, "the emulator path sends no Authorization header");
 }
 
+static void *raise_after_300ms(void *flag)
+{
+    struct timespec ts = {0, 300000000L};
+    nanosleep(&ts, NULL);
+    atomic_store((atomic_bool *)flag, true);
+    return NULL;
+}
+
 /* Nothing listens: connection refused is retried, then reported naming the endpoint. The
  * emulator paused (SIGSTOP) past the per-attempt timeout, then resumed: the retry succeeds. */
 static void test_outages(void)
@@ -296,6 +306,27 @@ static void test_outages(void)
     st = fsim_gcs_upload(g, BUCKET, "outage/x.json", NULL, "{}", 2, NULL, &err);
     CHECK(st == FSIM_IO && strstr(err.message, "gave up after 2 attempts"),
           "emulator paused: each attempt times out, then FSIM_IO: %s", err.message);
+
+    /* A shutdown while the emulator hangs: with attempts of 60 s each, only the cancel flag
+     * can end the upload early; it must come back as FSIM_CANCELLED, not as an I/O failure. */
+    atomic_bool stop = false;
+    fsim_gcs_options oc = {.emulator_host = getenv("STORAGE_EMULATOR_HOST"), .max_attempts = 5,
+                           .timeout_s = 60, .cancel = &stop};
+    fsim_gcs *gc = NULL;
+    fsim_gcs_new(&oc, &gc, &err);
+    pthread_t raiser;
+    pthread_create(&raiser, NULL, raise_after_300ms, &stop);
+    fsim_error_clear(&err);
+    st = fsim_gcs_upload(gc, BUCKET, "outage/cancelled.json", NULL, "{}", 2, NULL, &err);
+    pthread_join(raiser, NULL);
+    CHECK(st == FSIM_CANCELLED && strstr(err.message, "shutting down"),
+          "emulator hanging, cancel flag raised: the upload stops with FSIM_CANCELLED: %s",
+          err.message);
+    fsim_error_clear(&err);
+    st = fsim_gcs_upload(gc, BUCKET, "outage/cancelled.json", NULL, "{}", 2, NULL, &err);
+    CHECK(st == FSIM_CANCELLED, "once cancelled, no new transfer starts");
+    fsim_gcs_free(gc);
+
     kill(pid, SIGCONT);
     fsim_error_clear(&err);
     st = fsim_gcs_upload(g, BUCKET, "outage/x.json", NULL, "{}", 2, NULL, &err);

@@ -27,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <fleetsim/error.h>
@@ -44,6 +45,9 @@ typedef struct fsim_gcs_options {
     double backoff_max_s;         /* cap of one delay; 0 = 16 s */
     long timeout_s;               /* whole-request limit per attempt; 0 = 120 s */
     long connect_timeout_s;       /* 0 = 10 s */
+    const atomic_bool *cancel;    /* optional process-wide stop (a shutdown's grace period is
+                                     over): a running transfer aborts within about a second,
+                                     no retry follows, the operation returns FSIM_CANCELLED */
 } fsim_gcs_options;
 
 typedef struct fsim_gcs fsim_gcs;
