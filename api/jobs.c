@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <fleetsim/runner.h>
+#include <fleetsim/util.h>
 
 #include "api.h"
 
@@ -116,15 +117,7 @@ static void run_job(api_jobs *jobs, fsim_store_job *job, fsim_arena *arena)
 /* Sleeps until notified, stopped, or poll_ms passed (other instances may queue rows). */
 static void wait_for_work(api_jobs *jobs)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    long ms = jobs->srv->cfg.poll_ms;
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = fsim_deadline_in(jobs->srv->cfg.poll_ms / 1000.0);
     pthread_mutex_lock(&jobs->lock);
     while (!jobs->stop && jobs->pending_wakeups == 0)
         if (pthread_cond_timedwait(&jobs->wake, &jobs->lock, &until) != 0)

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include <fleetsim/pubsub.h>
+#include <fleetsim/util.h>
 
 #include "api.h"
 
@@ -103,15 +104,7 @@ static bool stopping(api_publisher *pub)
 /* Sleeps outbox_poll_ms, or until stopped. */
 static void pause_relayer(api_publisher *pub)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    long ms = pub->srv->cfg.outbox_poll_ms;
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = fsim_deadline_in(pub->srv->cfg.outbox_poll_ms / 1000.0);
     pthread_mutex_lock(&pub->lock);
     while (!pub->stop)
         if (pthread_cond_timedwait(&pub->wake, &pub->lock, &until) != 0)

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <fleetsim/util.h>
+
 #include "worker.h"
 
 #define MAX_WORKERS 64
@@ -57,14 +59,7 @@ static void settle(pull_state *s, const fsim_pubsub_message *m, ps_outcome out)
 /* Sleeps up to `seconds`, waking early when the worker stops. */
 static void pause_unless_stopping(pull_state *s, double seconds)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)seconds;
-    until.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = fsim_deadline_in(seconds);
     pthread_mutex_lock(&s->mu);
     while (!atomic_load(&s->w->stopping))
         if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT)

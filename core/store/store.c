@@ -10,6 +10,8 @@
 
 #include <openssl/evp.h>
 
+#include <fleetsim/util.h>
+
 #include "store_internal.h"
 
 struct fsim_store {
@@ -170,14 +172,7 @@ static fsim_status connect_slot(fsim_store *s, fsim__conn *c, fsim_error *err)
 
 static fsim__conn *acquire(fsim_store *s, fsim_error *err)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += s->opts.wait_ms / 1000;
-    deadline.tv_nsec += (long)(s->opts.wait_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = fsim_deadline_in(s->opts.wait_ms / 1000.0);
     pthread_mutex_lock(&s->mu);
     fsim__conn *got = NULL;
     for (;;) {

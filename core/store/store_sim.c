@@ -599,6 +599,26 @@ typedef struct finish_ctx {
     char out_id[FSIM_STORE_ID_LEN];
 } finish_ctx;
 
+/* After a finishing UPDATE (its result `r`, cleared here): FSIM_OK when it matched a
+ * running row, else why not — cancelled meanwhile, or already finished by someone else. */
+static fsim_status finished_or_why(fsim__conn *c, finish_ctx *ctx, PGresult *r,
+                                   fsim_error *err)
+{
+    ctx->matched = PQntuples(r) > 0;
+    PQclear(r);
+    if (ctx->matched)
+        return FSIM_OK;
+    fsim_status st = read_current(c, ctx->id, &ctx->cur, err);
+    if (st != FSIM_OK)
+        return st;
+    if (ctx->cur.current == FSIM_RUN_CANCELLED)
+        return fsim_error_set(err, FSIM_CANCELLED, NULL, 0, 0, "id",
+                              "simulation \"%s\" was cancelled", ctx->id);
+    return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, "status",
+                          "simulation \"%s\" is already %s", ctx->id,
+                          fsim_run_status_name(ctx->cur.current));
+}
+
 static fsim_status finish_op(fsim__conn *c, void *v, fsim_error *err)
 {
     finish_ctx *ctx = v;
@@ -613,19 +633,7 @@ static fsim_status finish_op(fsim__conn *c, void *v, fsim_error *err)
     free(json);
     if (!r)
         return err->status;
-    ctx->matched = PQntuples(r) > 0;
-    PQclear(r);
-    if (ctx->matched)
-        return FSIM_OK;
-    fsim_status st = read_current(c, ctx->id, &ctx->cur, err);
-    if (st != FSIM_OK)
-        return st;
-    if (ctx->cur.current == FSIM_RUN_CANCELLED)
-        return fsim_error_set(err, FSIM_CANCELLED, NULL, 0, 0, "id",
-                              "simulation \"%s\" was cancelled", ctx->id);
-    return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, "status",
-                          "simulation \"%s\" is already %s", ctx->id,
-                          fsim_run_status_name(ctx->cur.current));
+    return finished_or_why(c, ctx, r, err);
 }
 
 fsim_status fsim_store_finish(fsim_store *store, const char *id, const fsim_result *result,
@@ -660,19 +668,7 @@ static fsim_status finish_uri_op(fsim__conn *c, void *v, fsim_error *err)
     free(mj);
     if (!r)
         return err->status;
-    ctx->matched = PQntuples(r) > 0;
-    PQclear(r);
-    if (ctx->matched)
-        return FSIM_OK;
-    fsim_status st = read_current(c, ctx->id, &ctx->cur, err);
-    if (st != FSIM_OK)
-        return st;
-    if (ctx->cur.current == FSIM_RUN_CANCELLED)
-        return fsim_error_set(err, FSIM_CANCELLED, NULL, 0, 0, "id",
-                              "simulation \"%s\" was cancelled", ctx->id);
-    return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, "status",
-                          "simulation \"%s\" is already %s", ctx->id,
-                          fsim_run_status_name(ctx->cur.current));
+    return finished_or_why(c, ctx, r, err);
 }
 
 fsim_status fsim_store_finish_uri(fsim_store *store, const char *id, const fsim_result *result,

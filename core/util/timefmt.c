@@ -117,3 +117,17 @@ char *fsim_time_format(double unix_seconds, char buf[32])
             buf[k] = (char)('0' + v % 10);
     return buf;
 }
+
+struct timespec fsim_deadline_in(double seconds)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    time_t whole = (time_t)seconds;
+    t.tv_sec += whole;
+    t.tv_nsec += (long)((seconds - (double)whole) * 1e9);
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}

@@ -16,17 +16,12 @@ fleetsim=$3
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/../api/lib.sh"
 source "$(dirname "$0")/lib.sh"
-export FLEETSIM_CONFIG_DIR=${FSIM_SOURCE_ROOT:?}/config FLEETSIM_MIGRATIONS_DIR=${FSIM_MIGRATIONS_DIR:?}
-key=e2e-key
-export FLEETSIM_API_KEYS=$key
 # the demo week: a 365 kB result, more than the API's 256 kB stream buffer
 demo=$FLEETSIM_CONFIG_DIR/scenarios/demo.json
-small=${FSIM_TEST_DATA:?}/api/small.json
 bucket=fleetsim-results
 emu=${FSIM_STORAGE_EMULATOR_URL:?}
 emu_pid=${FSIM_STORAGE_EMULATOR_PID:?}
 emu_port=${emu##*:}
-H=(-H "X-API-Key: $key")
 object_url() { echo "$emu/storage/v1/b/$bucket/o/simulations%2F$1%2Fresult.json"; }
 # local ports of the worker's open connections to the emulator
 worker_conns() {

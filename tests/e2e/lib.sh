@@ -9,10 +9,16 @@
 #   wait_final ID                  polls the row until it leaves queued/running; prints status
 #   wait_log FILE PATTERN [N]      polls until FILE has N (default 1) lines matching PATTERN
 #   sql QUERY                      one value from PostgreSQL
-# The caller sets $api, $worker, $fleetsim, $key. Waits are bounded polling loops (at most
-# ~2 minutes each), never timing assertions.
+# The caller sets $api, $worker, $fleetsim. Waits are bounded polling loops (at most ~2
+# minutes each), never timing assertions. Shared settings: the API key ($key, and $H the
+# header that carries it), the bundled config and migrations, $small a small two-day request.
 worker_pid='' worker_log='' worker_rc=''
 export GOOGLE_CLOUD_PROJECT=fsim-e2e
+export FLEETSIM_CONFIG_DIR=${FSIM_SOURCE_ROOT:?}/config FLEETSIM_MIGRATIONS_DIR=${FSIM_MIGRATIONS_DIR:?}
+key=e2e-key
+export FLEETSIM_API_KEYS=$key
+H=(-H "X-API-Key: $key")
+small=${FSIM_TEST_DATA:?}/api/small.json
 sql() { psql -X -qtA -v ON_ERROR_STOP=1 -c "$1"; }
 
 setup_db() {

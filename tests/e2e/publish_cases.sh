@@ -13,11 +13,6 @@ fleetsim=$3
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/../api/lib.sh"
 source "$(dirname "$0")/lib.sh"
-export FLEETSIM_CONFIG_DIR=${FSIM_SOURCE_ROOT:?}/config FLEETSIM_MIGRATIONS_DIR=${FSIM_MIGRATIONS_DIR:?}
-key=e2e-key
-export FLEETSIM_API_KEYS=$key
-small=${FSIM_TEST_DATA:?}/api/small.json
-H=(-H "X-API-Key: $key")
 # the outbox at test speed: rows left alone for 1 s, then retried every 1, 2, 4 … s
 fast_outbox=(FLEETSIM_API_OUTBOX_DELAY_SECONDS=1 FLEETSIM_API_OUTBOX_BACKOFF_SECONDS=1
              FLEETSIM_API_OUTBOX_POLL_MS=100 FLEETSIM_API_PUBLISH_TIMEOUT_MS=1000)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <fleetsim/arena.h>
 #include <fleetsim/error.h>
@@ -28,6 +29,8 @@ bool fsim_time_parse(const char *text, double *unix_seconds);
 /* Formats Unix seconds as RFC 3339 UTC with a `Z` ("2026-01-05T07:00:00Z"); whole seconds
  * only (fractions are rounded to the nearest second). `buf` holds at least 32 bytes. */
 char *fsim_time_format(double unix_seconds, char buf[32]);
+/* CLOCK_REALTIME now + `seconds` (>= 0): the absolute deadline pthread_cond_timedwait takes. */
+struct timespec fsim_deadline_in(double seconds);
 
 /* printf into a new malloc'd string (free() it); NULL when out of memory. */
 char *fsim_printf_alloc(const char *fmt, ...)
