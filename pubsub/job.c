@@ -98,6 +98,30 @@ static ps_outcome fail_permanently(job_ctx *c, fsim_store *store, const fsim_err
     return PS_ACK;
 }
 
+/* A claimed job that could not finish now (the run or the database failed transiently):
+ * handed back at once (its lease ended, so the redelivery can claim it without waiting) and
+ * nacked; on its last allowed attempt it is failed for good instead, with the reason. */
+static ps_outcome retry_or_give_up(job_ctx *c, fsim_store *store, int attempt, const char *what,
+                                   const fsim_error *why)
+{
+    ps_worker *w = c->w;
+    if (attempt >= w->cfg.max_attempts) {
+        fsim_error e;
+        fsim_error_set(&e, FSIM_INVALID, NULL, 0, 0, NULL,
+                       "gave up after %d attempts (FLEETSIM_PUBSUB_MAX_ATTEMPTS); the last one "
+                       "failed: %s",
+                       attempt, why->message);
+        return fail_permanently(c, store, &e, "too_many_attempts");
+    }
+    ps_log(w, "WARNING", c->trace, c->message_id, c->id, "%s, nacked (attempt %d of %d): %s",
+           what, attempt, w->cfg.max_attempts, why->message);
+    fsim_error err;
+    if (fsim_store_release(store, c->id, &err) != FSIM_OK)
+        ps_log(w, "WARNING", c->trace, c->message_id, c->id,
+               "could not hand the job back (retried once its lease ends): %s", err.message);
+    return PS_NACK;
+}
+
 ps_outcome ps_job_process(ps_worker *w, const fsim_pubsub_message *msg)
 {
     job_ctx c = {.w = w, .message_id = msg->message_id};
@@ -189,7 +213,9 @@ ps_outcome ps_job_process(ps_worker *w, const fsim_pubsub_message *msg)
         c.trace = job->trace_id;
     if (job->attempts > w->cfg.max_attempts) {
         fsim_error_set(&err, FSIM_INVALID, NULL, 0, 0, NULL,
-                       "gave up after %d attempts", job->attempts - 1);
+                       "gave up after %d attempts (FLEETSIM_PUBSUB_MAX_ATTEMPTS); the last one "
+                       "ended without a result (the worker stopped or lost the database)",
+                       job->attempts - 1);
         out = fail_permanently(&c, store, &err, "too_many_attempts");
         goto done;
     }
@@ -206,6 +232,8 @@ ps_outcome ps_job_process(ps_worker *w, const fsim_pubsub_message *msg)
         ps_log(w, c.stop ? "INFO" : "WARNING", c.trace, c.message_id, c.id,
                c.stop ? "job cancelled or taken over: acked" : "job interrupted by shutdown: nacked");
         out = c.stop ? PS_ACK : PS_NACK;
+        if (!c.stop) /* another worker may take it over now, not when the lease runs out */
+            fsim_store_release(store, c.id, &err);
         goto done;
     }
     if (st == FSIM_INVALID || st == FSIM_NOT_FOUND || st == FSIM_USAGE) {
@@ -213,8 +241,7 @@ ps_outcome ps_job_process(ps_worker *w, const fsim_pubsub_message *msg)
         goto done;
     }
     if (st != FSIM_OK) {
-        ps_log(w, "ERROR", c.trace, c.message_id, c.id, "job run failed, nacked: %s",
-               err.message);
+        out = retry_or_give_up(&c, store, job->attempts, "job run failed", &err);
         goto done;
     }
     res->simulation_id = c.id;
@@ -228,8 +255,7 @@ ps_outcome ps_job_process(ps_worker *w, const fsim_pubsub_message *msg)
                err.message);
         out = PS_ACK;
     } else {
-        ps_log(w, "WARNING", c.trace, c.message_id, c.id,
-               "could not store the result, nacked: %s", err.message);
+        out = retry_or_give_up(&c, store, job->attempts, "could not store the result", &err);
     }
 done:
     fsim_arena_free(arena);

@@ -89,7 +89,7 @@ int main(int argc, char **argv)
     c->production = strcmp(env_name, "production") == 0;
     if (!env_int("PORT", 8080, 0, 65535, &c->port) ||
         !env_int("FLEETSIM_PUBSUB_WORKERS", 2, 1, 64, &c->workers) ||
-        !env_int("FLEETSIM_PUBSUB_ACK_DEADLINE_SECONDS", 60, 10, 600, &c->ack_deadline_s) ||
+        !env_int("FLEETSIM_PUBSUB_ACK_DEADLINE_SECONDS", 60, 2, 600, &c->ack_deadline_s) ||
         !env_int("FLEETSIM_PUBSUB_LEASE_SECONDS", 30, 2, 3600, &c->lease_s) ||
         !env_int("FLEETSIM_PUBSUB_MAX_ATTEMPTS", 5, 1, 1000, &c->max_attempts) ||
         !env_int("FLEETSIM_PUBSUB_GRACE_SECONDS", 8, 0, 3600, &c->grace_s) ||

@@ -54,8 +54,8 @@ static void settle(pull_state *s, const fsim_pubsub_message *m, ps_outcome out)
                out == PS_ACK ? "ack" : "nack", err.message);
 }
 
-/* Sleeps up to `seconds`, waking early when the worker stops. */
-static void pause_unless_stopping(pull_state *s, double seconds)
+/* CLOCK_REALTIME `seconds` from now, for pthread_cond_timedwait. */
+static struct timespec after(double seconds)
 {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
@@ -65,6 +65,13 @@ static void pause_unless_stopping(pull_state *s, double seconds)
         until.tv_sec++;
         until.tv_nsec -= 1000000000L;
     }
+    return until;
+}
+
+/* Sleeps up to `seconds`, waking early when the worker stops. */
+static void pause_unless_stopping(pull_state *s, double seconds)
+{
+    struct timespec until = after(seconds);
     pthread_mutex_lock(&s->mu);
     while (!atomic_load(&s->w->stopping))
         if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT)
@@ -127,8 +134,6 @@ static void *extender_thread(void *arg)
     pull_state *s = arg;
     ps_worker *w = s->w;
     double every = w->cfg.ack_deadline_s / 3.0;
-    if (every < 1.0)
-        every = 1.0;
     for (;;) {
         pthread_mutex_lock(&s->mu);
         bool done = s->running == 0;
@@ -151,9 +156,7 @@ static void *extender_thread(void *arg)
                    err.message);
         for (size_t i = 0; i < n; i++)
             free(ids[i]);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += (time_t)every;
+        struct timespec until = after(every);
         pthread_mutex_lock(&s->mu);
         if (s->running > 0)
             pthread_cond_timedwait(&s->cv, &s->mu, &until);
