@@ -556,6 +556,18 @@ out:
     return st;
 }
 
+bool fsim_gcp_auth_cached_token(fsim_gcp_auth *auth, char *token, size_t size)
+{
+    if (pthread_mutex_trylock(&auth->lock) != 0) /* a refresh holds it: that would block */
+        return false;
+    bool ok = auth->have_token && monotonic_now() < auth->refresh_at &&
+              strlen(auth->token) < size;
+    if (ok)
+        strcpy(token, auth->token);
+    pthread_mutex_unlock(&auth->lock);
+    return ok;
+}
+
 void fsim_gcp_auth_invalidate(fsim_gcp_auth *auth)
 {
     pthread_mutex_lock(&auth->lock);
