@@ -74,6 +74,7 @@ static inline const char *publish_to(const char *topic, const char *data,
 static inline pid_t start_worker_env(const char *exe, const char *mode, const char *log,
                                      int workers, const char *sub, const char *const *extra)
 {
+    fflush(stdout); /* or the child's freopen would write our buffered lines a second time */
     pid_t pid = fork();
     if (pid == 0) {
         char w[8];
