@@ -54,6 +54,8 @@ struct fsim_oidc {
     bool have_keys;
     double expires_at;          /* CLOCK_MONOTONIC seconds; the key set is fetched anew after */
     double last_kid_fetch;      /* when an unknown kid last caused a fetch */
+    double retry_at;            /* after a failed fetch, none before this */
+    char last_error[600];       /* why the last fetch failed */
     atomic_long fetches;
 };
 
@@ -346,36 +348,50 @@ static EVP_PKEY *find_key(const fsim_oidc *o, const char *kid)
     return NULL;
 }
 
+/* One fetch of the key set under the lock; a failure is remembered, and no other fetch is
+ * tried for refetch_s, so an outage of the key endpoint costs one slow request per
+ * interval instead of one per push (a stale key set keeps serving meanwhile). */
+static bool try_load(fsim_oidc *o, double now)
+{
+    fsim_error ferr;
+    fsim_error_clear(&ferr);
+    if (load_keys(o, &ferr) == FSIM_OK)
+        return true;
+    o->retry_at = now + (double)o->refetch_s;
+    fsim_error_format(&ferr, o->last_error, sizeof o->last_error);
+    return false;
+}
+
 /* The key for `kid`: the cached set, refreshed when it has expired, fetched again once per
  * refetch interval when the kid is unknown (Google rotates keys about every two weeks).
  * *verdict says what to answer when NULL comes back. */
 static EVP_PKEY *key_for(fsim_oidc *o, const char *kid, fsim_oidc_verdict *verdict,
                          fsim_error *why)
 {
-    fsim_error ferr;
-    fsim_error_clear(&ferr);
     pthread_mutex_lock(&o->lock);
     double now = monotonic_now();
-    bool fetched = false, fetch_failed = false;
-    if (!o->have_keys || now >= o->expires_at) {
+    bool fetched = false, failed = false;
+    if ((!o->have_keys || now >= o->expires_at) && now >= o->retry_at) {
         fetched = true;
-        fetch_failed = load_keys(o, &ferr) != FSIM_OK;
+        failed = !try_load(o, now);
     }
     EVP_PKEY *key = o->have_keys ? find_key(o, kid) : NULL;
-    if (!key && o->have_keys && !fetched && now - o->last_kid_fetch >= o->refetch_s) {
+    if (!key && o->have_keys && !fetched && now >= o->retry_at &&
+        now - o->last_kid_fetch >= (double)o->refetch_s) {
         o->last_kid_fetch = now;
-        fetch_failed = load_keys(o, &ferr) != FSIM_OK;
+        failed = !try_load(o, now);
         key = find_key(o, kid);
     }
     bool have = o->have_keys;
+    char last_error[sizeof o->last_error];
+    memcpy(last_error, o->last_error, sizeof last_error);
     pthread_mutex_unlock(&o->lock);
     if (key)
         return key;
-    if (!have || fetch_failed) {
+    if (!have || failed) {
         *verdict = FSIM_OIDC_UNAVAILABLE;
-        char text[700];
-        fsim_error_format(&ferr, text, sizeof text);
-        fsim_error_set(why, FSIM_IO, SOURCE, 0, 0, "kid", "no key for \"%.64s\": %s", kid, text);
+        fsim_error_set(why, FSIM_IO, SOURCE, 0, 0, "kid", "no key for \"%.64s\": %s", kid,
+                       last_error);
     } else {
         *verdict = FSIM_OIDC_UNAUTHENTICATED;
         fsim_error_set(why, FSIM_INVALID, SOURCE, 0, 0, "kid",
@@ -402,6 +418,7 @@ fsim_status fsim_oidc_new(const fsim_oidc_options *opts, fsim_oidc **out, fsim_e
     o->refetch_s = opts->refetch_seconds > 0 ? opts->refetch_seconds : DEFAULT_REFETCH_S;
     o->timeout_s = opts->timeout_seconds > 0 ? opts->timeout_seconds : DEFAULT_TIMEOUT_S;
     o->last_kid_fetch = -INFINITY;
+    o->retry_at = -INFINITY;
     const char *keys = opts->keys && *opts->keys ? opts->keys : FSIM_OIDC_GOOGLE_CERTS;
     bool url = strncmp(keys, "https://", 8) == 0 || strncmp(keys, "http://", 7) == 0;
     o->audience = xstrdup(opts->audience);

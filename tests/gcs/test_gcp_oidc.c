@@ -389,10 +389,24 @@ int main(void)
     fsim_oidc_free(o);
     srv_age[0] = '\0';
 
-    /* the key endpoint fails: 503 (retry later), never a pass */
-    srv_status = 500;
+    /* the key endpoint fails: a stale key set keeps serving; without one, 503 (retry
+     * later), never a pass, and one failing fetch per interval, not one per push */
+    snprintf(srv_cache_control, sizeof srv_cache_control, "public, max-age=0");
     fsim_oidc_new(&opts, &o, &err);
-    expect(o, t, FSIM_OIDC_UNAVAILABLE, "kid", "key endpoint answers 500");
+    expect(o, t, FSIM_OIDC_VALID, NULL, "keys fetched (max-age=0: stale at once)");
+    srv_status = 500;
+    before = atomic_load(&srv_hits);
+    expect(o, t, FSIM_OIDC_VALID, NULL, "key endpoint answers 500: the stale keys still serve");
+    expect(o, t, FSIM_OIDC_VALID, NULL, "and again");
+    CHECK(atomic_load(&srv_hits) - before == 1, "one failed fetch, then none within the "
+          "interval (%d)", atomic_load(&srv_hits) - before);
+    fsim_oidc_free(o);
+    fsim_oidc_new(&opts, &o, &err);
+    before = atomic_load(&srv_hits);
+    expect(o, t, FSIM_OIDC_UNAVAILABLE, "kid", "key endpoint answers 500, no keys yet");
+    expect(o, t, FSIM_OIDC_UNAVAILABLE, "kid", "again, within the interval");
+    CHECK(atomic_load(&srv_hits) - before == 1, "503 twice for one fetch (%d)",
+          atomic_load(&srv_hits) - before);
     fsim_oidc_free(o);
     srv_status = 200;
     MHD_stop_daemon(d);

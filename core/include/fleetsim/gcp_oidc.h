@@ -14,7 +14,9 @@
  * kept for the response's Cache-Control max-age minus its Age), or another JWKS URL, or a
  * JWKS file (tests). A token whose `kid` is not in the set makes the set be fetched again,
  * at most once per `refetch_seconds` (rotation is picked up at once; a flood of made-up
- * kids costs one fetch per interval). Only RSA keys of at least 2048 bits are used.
+ * kids costs one fetch per interval). When the key endpoint fails, the last key set keeps
+ * serving, and no other fetch is tried for `refetch_seconds` (an outage costs one slow
+ * request per interval, not one per push). Only RSA keys of at least 2048 bits are used.
  *
  * fsim_oidc_verify is thread-safe. The token is never copied into an error message: `why`
  * names the header member or claim and says what is wrong with it. */
