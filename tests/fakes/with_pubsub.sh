@@ -94,6 +94,9 @@ if [ "${FSIM_PUBSUB_FAKE_TLS:-0}" = 1 ]; then
   tls_args=(-tls-cert "$dir/tls.crt" -tls-key "$dir/tls.key" -require-bearer tok-,meta-)
 fi
 
+# created before the start: the background job opens them only when it runs, and awk
+# must not find them missing (exit 2 under set -e)
+: >"$dir/fake.out"; : >"$dir/fake.err"
 "$bin" -port 0 -min-ack-deadline 1 "${tls_args[@]}" >"$dir/fake.out" 2>"$dir/fake.err" &
 pid=$!
 
