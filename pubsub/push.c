@@ -88,6 +88,8 @@ static unsigned authenticate(push_state *s, struct MHD_Connection *conn)
     return status;
 }
 
+/* The answer to a refused token: the status says which kind; the body stays generic (the
+ * reason is in the log, not handed to whoever holds a bad token). */
 static enum MHD_Result reply_denied(struct MHD_Connection *conn, unsigned status)
 {
     if (status == MHD_HTTP_FORBIDDEN)

@@ -485,6 +485,7 @@ static cJSON *json_part(const char *part, size_t len)
     return obj;
 }
 
+/* `aud` is a string in Google's tokens; RFC 7519 also allows an array of them. */
 static bool audience_matches(const cJSON *aud, const char *want)
 {
     if (cJSON_IsString(aud))

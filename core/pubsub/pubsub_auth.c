@@ -45,6 +45,8 @@ static grpc_status_code token_status(fsim_status st)
     return st == FSIM_IO ? GRPC_STATUS_UNAVAILABLE : GRPC_STATUS_UNAUTHENTICATED;
 }
 
+/* The slow path, off gRPC's thread: fetch (or wait for another caller's fetch of) the
+ * token, then hand it, or the reason there is none, to gRPC. */
 static void *fetch_thread(void *arg)
 {
     fetch_job *job = arg;
@@ -70,6 +72,8 @@ static void *fetch_thread(void *arg)
     return NULL;
 }
 
+/* gRPC asks before every call: a cached token answers at once (returns 1); otherwise a
+ * thread fetches it and calls `cb` (returns 0). */
 static int get_metadata(void *state, grpc_auth_metadata_context context,
                         grpc_credentials_plugin_metadata_cb cb, void *user_data,
                         grpc_metadata creds_md[GRPC_METADATA_CREDENTIALS_PLUGIN_SYNC_MAX],
