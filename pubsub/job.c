@@ -99,28 +99,50 @@ static ps_outcome fail_permanently(job_ctx *c, fsim_store *store, const fsim_err
     return PS_ACK;
 }
 
+/* A claimed job that could not finish now (the run or the database failed transiently):
+ * handed back at once (its lease ended, so the redelivery can claim it without waiting) and
+ * nacked; on its last allowed attempt it is failed for good instead, with the reason. */
+static ps_outcome retry_or_give_up(job_ctx *c, fsim_store *store, int attempt, const char *what,
+                                   const fsim_error *why)
+{
+    ps_worker *w = c->w;
+    if (attempt >= w->cfg.max_attempts) {
+        fsim_error e;
+        fsim_error_set(&e, FSIM_INVALID, NULL, 0, 0, NULL,
+                       "gave up after %d attempts (FLEETSIM_PUBSUB_MAX_ATTEMPTS); the last one "
+                       "failed: %s",
+                       attempt, why->message);
+        return fail_permanently(c, store, &e, "too_many_attempts");
+    }
+    ps_log(w, "WARNING", c->trace, c->message_id, c->id, "%s, nacked (attempt %d of %d): %s",
+           what, attempt, w->cfg.max_attempts, why->message);
+    fsim_error err;
+    if (fsim_store_release(store, c->id, &err) != FSIM_OK)
+        ps_log(w, "WARNING", c->trace, c->message_id, c->id,
+               "could not hand the job back (retried once its lease ends): %s", err.message);
+    return PS_NACK;
+}
+
 /* gcs mode, after a successful run: the object first (verified), the row second, so a row
  * never says "succeeded" without its object. An upload that fails after the client's retry
  * budget fails the job (acked): redelivery would re-run the whole simulation only to meet
- * the same outage, and the row says why. A database problem is transient as ever (nacked;
- * the object is simply written again by the next attempt). */
-static ps_outcome store_gcs(job_ctx *c, fsim_store *store, fsim_result *res)
+ * the same outage, and the row says why. A database problem is transient as ever (handed back
+ * and nacked; the object is simply written again by the next attempt). */
+static ps_outcome store_gcs(job_ctx *c, fsim_store *store, int attempt, fsim_result *res)
 {
     fsim_error err;
     fsim_error_clear(&err);
     /* the object says what the row says: cost and CO2 from the fleet's state data */
     fsim_status st = fsim_store_apply_prices(store, c->id, res, &err);
-    if (st != FSIM_OK) {
-        ps_log(c->w, "WARNING", c->trace, c->message_id, c->id,
-               "could not read the fleet's state data, nacked: %s", err.message);
-        return PS_NACK;
-    }
+    if (st != FSIM_OK)
+        return retry_or_give_up(c, store, attempt, "could not read the fleet's state data", &err);
     char uri[1200];
     int attempts = 0;
     st = ps_gcs_upload_result(c->w, res, uri, sizeof uri, &attempts, &err);
     if (st == FSIM_CANCELLED) {
         ps_log(c->w, "WARNING", c->trace, c->message_id, c->id,
                "upload interrupted by shutdown: nacked (%s)", err.message);
+        fsim_store_release(store, c->id, &err); /* another worker may take it over now */
         return PS_NACK;
     }
     if (st != FSIM_OK)
@@ -138,9 +160,7 @@ static ps_outcome store_gcs(job_ctx *c, fsim_store *store, fsim_result *res)
                "job result not recorded (%s): acked; %s is left behind", err.message, uri);
         return PS_ACK;
     }
-    ps_log(c->w, "WARNING", c->trace, c->message_id, c->id,
-           "could not record the result (in %s), nacked: %s", uri, err.message);
-    return PS_NACK;
+    return retry_or_give_up(c, store, attempt, "could not record the result", &err);
 }
 
 ps_outcome ps_job_process(ps_worker *w, const fsim_pubsub_message *msg)
@@ -230,7 +250,9 @@ ps_outcome ps_job_process(ps_worker *w, const fsim_pubsub_message *msg)
         c.trace = job->trace_id;
     if (job->attempts > w->cfg.max_attempts) {
         fsim_error_set(&err, FSIM_INVALID, NULL, 0, 0, NULL,
-                       "gave up after %d attempts", job->attempts - 1);
+                       "gave up after %d attempts (FLEETSIM_PUBSUB_MAX_ATTEMPTS); the last one "
+                       "ended without a result (the worker stopped or lost the database)",
+                       job->attempts - 1);
         out = fail_permanently(&c, store, &err, "too_many_attempts");
         goto done;
     }
@@ -255,6 +277,8 @@ ps_outcome ps_job_process(ps_worker *w, const fsim_pubsub_message *msg)
         ps_log(w, c.stop ? "INFO" : "WARNING", c.trace, c.message_id, c.id,
                c.stop ? "job cancelled or taken over: acked" : "job interrupted by shutdown: nacked");
         out = c.stop ? PS_ACK : PS_NACK;
+        if (!c.stop) /* another worker may take it over now, not when the lease runs out */
+            fsim_store_release(store, c.id, &err);
         goto done;
     }
     if (st == FSIM_INVALID || st == FSIM_NOT_FOUND || st == FSIM_USAGE) {
@@ -262,13 +286,12 @@ ps_outcome ps_job_process(ps_worker *w, const fsim_pubsub_message *msg)
         goto done;
     }
     if (st != FSIM_OK) {
-        ps_log(w, "ERROR", c.trace, c.message_id, c.id, "job run failed, nacked: %s",
-               err.message);
+        out = retry_or_give_up(&c, store, job->attempts, "job run failed", &err);
         goto done;
     }
     res->simulation_id = c.id;
     if (jm->mode == FSIM_MODE_GCS) {
-        out = store_gcs(&c, store, res);
+        out = store_gcs(&c, store, job->attempts, res);
         goto done;
     }
     st = fsim_store_finish(store, c.id, res, &err);
@@ -281,8 +304,7 @@ ps_outcome ps_job_process(ps_worker *w, const fsim_pubsub_message *msg)
                err.message);
         out = PS_ACK;
     } else {
-        ps_log(w, "WARNING", c.trace, c.message_id, c.id,
-               "could not store the result, nacked: %s", err.message);
+        out = retry_or_give_up(&c, store, job->attempts, "could not store the result", &err);
     }
 done:
     fsim_arena_free(arena);

@@ -82,14 +82,27 @@ int main(int argc, char **argv)
     c->database_url = env("DATABASE_URL", NULL);
     c->project = env("GOOGLE_CLOUD_PROJECT", NULL);
     c->credentials_json = env("FLEETSIM_GCP_CREDENTIALS_JSON", NULL);
+    c->push_audience = env("FLEETSIM_PUSH_AUDIENCE", NULL);
+    c->push_service_account = env("FLEETSIM_PUSH_SERVICE_ACCOUNT", NULL);
+    c->push_keys = env("FLEETSIM_PUSH_JWKS", NULL);
+    const char *env_name = env("FLEETSIM_ENV", "");
+    c->production = strcmp(env_name, "production") == 0;
     if (!env_int("PORT", 8080, 0, 65535, &c->port) ||
         !env_int("FLEETSIM_PUBSUB_WORKERS", 2, 1, 64, &c->workers) ||
-        !env_int("FLEETSIM_PUBSUB_ACK_DEADLINE_SECONDS", 60, 10, 600, &c->ack_deadline_s) ||
+        !env_int("FLEETSIM_PUBSUB_ACK_DEADLINE_SECONDS", 60, 2, 600, &c->ack_deadline_s) ||
         !env_int("FLEETSIM_PUBSUB_LEASE_SECONDS", 30, 2, 3600, &c->lease_s) ||
         !env_int("FLEETSIM_PUBSUB_MAX_ATTEMPTS", 5, 1, 1000, &c->max_attempts) ||
         !env_int("FLEETSIM_PUBSUB_GRACE_SECONDS", 8, 0, 3600, &c->grace_s) ||
         !env_int("FLEETSIM_PUBSUB_RETRY_SECONDS", 10, 1, 600, &c->retry_delay_s))
         return 2;
+    /* an audience alone would let in a token any Google account can mint for it */
+    if (!c->push_audience != !c->push_service_account) {
+        fprintf(stderr, "fleetsim-pubsub: %s is set but %s is not (push authentication needs "
+                        "both)\n",
+                c->push_audience ? "FLEETSIM_PUSH_AUDIENCE" : "FLEETSIM_PUSH_SERVICE_ACCOUNT",
+                c->push_audience ? "FLEETSIM_PUSH_SERVICE_ACCOUNT" : "FLEETSIM_PUSH_AUDIENCE");
+        return 2;
+    }
     if (!c->database_url) {
         fprintf(stderr, "fleetsim-pubsub: DATABASE_URL is not set (results go to PostgreSQL)\n");
         return 2;

@@ -122,8 +122,6 @@ static void *extender_thread(void *arg)
     pull_state *s = arg;
     ps_worker *w = s->w;
     double every = w->cfg.ack_deadline_s / 3.0;
-    if (every < 1.0)
-        every = 1.0;
     for (;;) {
         pthread_mutex_lock(&s->mu);
         bool done = s->running == 0;
@@ -146,9 +144,7 @@ static void *extender_thread(void *arg)
                    err.message);
         for (size_t i = 0; i < n; i++)
             free(ids[i]);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += (time_t)every;
+        struct timespec until = fsim_deadline_in(every);
         pthread_mutex_lock(&s->mu);
         if (s->running > 0)
             pthread_cond_timedwait(&s->cv, &s->mu, &until);
@@ -167,14 +163,17 @@ int ps_pull_main(ps_worker *w)
     fsim_pubsub_options po = {.credentials_json = w->cfg.credentials_json, .timeout_ms = 30000};
     if (fsim_pubsub_open(&po, &s.puller, &err) != FSIM_OK ||
         fsim_pubsub_open(&po, &s.acker, &err) != FSIM_OK) {
-        ps_log(w, "ERROR", NULL, NULL, NULL, "could not create the Pub/Sub client: %s",
-               err.message);
+        char text[1024];
+        fsim_error_format(&err, text, sizeof text);
+        ps_log(w, "ERROR", NULL, NULL, NULL, "could not create the Pub/Sub client: %s", text);
         goto out;
     }
     bool emulator = false;
     const char *target = fsim_pubsub_target(s.puller, &emulator);
-    ps_log(w, "INFO", NULL, NULL, NULL, "pulling from \"%s\" via %s%s with %d workers",
-           w->cfg.subscription, target, emulator ? " (emulator)" : "", w->cfg.workers);
+    const char *creds = fsim_pubsub_credentials(s.puller);
+    ps_log(w, "INFO", NULL, NULL, NULL, "pulling from \"%s\" via %s%s%s with %d workers",
+           w->cfg.subscription, target, emulator ? " (emulator)" : ", tokens from ",
+           creds ? creds : "", w->cfg.workers);
 
     pthread_t threads[MAX_WORKERS], extender;
     slot slots[MAX_WORKERS];

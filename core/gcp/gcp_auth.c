@@ -20,6 +20,8 @@
 #include <fleetsim/arena.h>
 #include <fleetsim/util.h>
 
+#include "gcp_internal.h"
+
 #define DEFAULT_METADATA_HOST "metadata.google.internal"
 #define METADATA_TOKEN_PATH "/computeMetadata/v1/instance/service-accounts/default/token"
 #define DEFAULT_TOKEN_URI "https://oauth2.googleapis.com/token"
@@ -77,29 +79,6 @@ static char *xstrdup(const char *s)
 static bool is_set(const char *s)
 {
     return s && *s;
-}
-
-/* base64url without padding (RFC 7515 §2), the JWT encoding. malloc'd. */
-static char *base64url(const unsigned char *data, size_t len)
-{
-    size_t cap = 4 * ((len + 2) / 3) + 1;
-    char *out = malloc(cap);
-    if (!out)
-        return NULL;
-    int n = EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-    if (n < 0) {
-        free(out);
-        return NULL;
-    }
-    size_t w = 0;
-    for (int i = 0; i < n; i++) {
-        char c = out[i];
-        if (c == '=')
-            break;
-        out[w++] = c == '+' ? '-' : c == '/' ? '_' : c;
-    }
-    out[w] = '\0';
-    return out;
 }
 
 /* "host:port" or "http://host:port[/]" → "http://host:port" (malloc'd). Google's libraries
@@ -420,8 +399,8 @@ fsim_status fsim_gcp_auth_sign_assertion(fsim_gcp_auth *auth, long long now, cha
     claims_txt = cJSON_PrintUnformatted(claims);
     if (!hdr_txt || !claims_txt)
         goto nomem;
-    h64 = base64url((const unsigned char *)hdr_txt, strlen(hdr_txt));
-    c64 = base64url((const unsigned char *)claims_txt, strlen(claims_txt));
+    h64 = fsim__base64url_encode((const unsigned char *)hdr_txt, strlen(hdr_txt));
+    c64 = fsim__base64url_encode((const unsigned char *)claims_txt, strlen(claims_txt));
     input = h64 && c64 ? fsim_printf_alloc("%s.%s", h64, c64) : NULL;
     if (!input)
         goto nomem;
@@ -436,7 +415,7 @@ fsim_status fsim_gcp_auth_sign_assertion(fsim_gcp_auth *auth, long long now, cha
                             "could not sign the token request with the key");
         goto out;
     }
-    s64 = base64url(sig, siglen);
+    s64 = fsim__base64url_encode(sig, siglen);
     if (!s64 || !(*assertion = fsim_printf_alloc("%s.%s", input, s64)))
         goto nomem;
     goto out;
@@ -575,6 +554,18 @@ fsim_status fsim_gcp_auth_token(fsim_gcp_auth *auth, char *token, size_t size, f
 out:
     pthread_mutex_unlock(&auth->lock);
     return st;
+}
+
+bool fsim_gcp_auth_cached_token(fsim_gcp_auth *auth, char *token, size_t size)
+{
+    if (pthread_mutex_trylock(&auth->lock) != 0) /* a refresh holds it: that would block */
+        return false;
+    bool ok = auth->have_token && monotonic_now() < auth->refresh_at &&
+              strlen(auth->token) < size;
+    if (ok)
+        strcpy(token, auth->token);
+    pthread_mutex_unlock(&auth->lock);
+    return ok;
 }
 
 void fsim_gcp_auth_invalidate(fsim_gcp_auth *auth)

@@ -19,6 +19,7 @@
 
 #include <fleetsim/pubsub.h>
 
+#include "pubsub_internal.h"
 #include "pubsub_v1.pb-c.h"
 
 #define DEFAULT_ENDPOINT "pubsub.googleapis.com:443"
@@ -34,6 +35,7 @@ struct active_call {
 struct fsim_pubsub {
     grpc_channel *channel;
     char *target;
+    char *credentials;             /* fsim_gcp_auth_describe of the real service's tokens */
     bool emulator;
     int timeout_ms;
     pthread_mutex_t mu;            /* guards calls and cancelled */
@@ -99,26 +101,40 @@ static bool is_loopback(const char *host)
            strncmp(host, "[::1]", 5) == 0 || strncmp(host, "::1", 3) == 0;
 }
 
-/* Channel credentials for the real service: a key given as JSON text signs self-issued JWTs
- * (no token exchange needed); otherwise Application Default Credentials (metadata server on
- * Cloud Run, GOOGLE_APPLICATION_CREDENTIALS locally). Not reachable from the test machine:
- * this path is exercised only in a real deployment. */
-static grpc_channel_credentials *service_credentials(const char *credentials_json)
+/* TLS channel credentials whose every call carries a token from core/gcp (the one
+ * credentials helper: key JSON, key file or metadata server), instead of gRPC's own Google
+ * credentials, so Pub/Sub, Cloud Storage and the logs agree on where tokens come from. A bad
+ * key fails here with an error naming its variable. Not reachable from the test machine
+ * against Google: tests/pubsub/test_pubsub_tls.c runs it against the fake over TLS. */
+static fsim_status service_credentials(const fsim_pubsub_options *o,
+                                       grpc_channel_credentials **out, char **describe,
+                                       fsim_error *err)
 {
-    if (credentials_json && *credentials_json) {
-        grpc_call_credentials *call = grpc_service_account_jwt_access_credentials_create(
-            credentials_json, gpr_time_from_seconds(3600, GPR_TIMESPAN), NULL);
-        if (!call)
-            return NULL;
-        grpc_channel_credentials *tls = grpc_ssl_credentials_create(NULL, NULL, NULL, NULL);
-        grpc_channel_credentials *both =
-            tls ? grpc_composite_channel_credentials_create(tls, call, NULL) : NULL;
-        if (tls)
-            grpc_channel_credentials_release(tls);
+    *out = NULL;
+    fsim_gcp_auth_options ao;
+    if (o->auth)
+        ao = *o->auth;
+    else
+        fsim_gcp_auth_options_from_env(&ao);
+    if (o->credentials_json && *o->credentials_json)
+        ao.credentials_json = o->credentials_json;
+    fsim_gcp_auth *auth = NULL;
+    fsim_status st = fsim_gcp_auth_new(&ao, &auth, err);
+    if (st != FSIM_OK)
+        return st;
+    *describe = strdup(fsim_gcp_auth_describe(auth));
+    grpc_call_credentials *call = fsim__pubsub_call_credentials(auth); /* owns auth now */
+    grpc_channel_credentials *tls = grpc_ssl_credentials_create(NULL, NULL, NULL, NULL);
+    if (call && tls)
+        *out = grpc_composite_channel_credentials_create(tls, call, NULL);
+    if (tls)
+        grpc_channel_credentials_release(tls);
+    if (call)
         grpc_call_credentials_release(call);
-        return both;
-    }
-    return grpc_google_default_credentials_create(NULL);
+    if (!*out || !*describe)
+        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL,
+                              "could not create TLS credentials");
+    return FSIM_OK;
 }
 
 fsim_status fsim_pubsub_open(const fsim_pubsub_options *opts, fsim_pubsub **out,
@@ -154,13 +170,15 @@ fsim_status fsim_pubsub_open(const fsim_pubsub_options *opts, fsim_pubsub **out,
     }
     grpc_channel_args channel_args = {.num_args = n_args, .args = args};
 
-    grpc_channel_credentials *creds = use_emulator ? grpc_insecure_credentials_create()
-                                                   : service_credentials(o.credentials_json);
-    if (!creds) {
-        fsim_pubsub_close(ps);
-        return fsim_error_set(err, FSIM_USAGE, NULL, 0, 0,
-                              o.credentials_json ? "FLEETSIM_GCP_CREDENTIALS_JSON" : NULL,
-                              "could not load Google credentials for \"%s\"", target);
+    grpc_channel_credentials *creds = NULL;
+    if (use_emulator) {
+        creds = grpc_insecure_credentials_create();
+    } else {
+        fsim_status st = service_credentials(&o, &creds, &ps->credentials, err);
+        if (st != FSIM_OK) {
+            fsim_pubsub_close(ps);
+            return st;
+        }
     }
     ps->channel = grpc_channel_create(target, creds, &channel_args);
     grpc_channel_credentials_release(creds);
@@ -196,7 +214,13 @@ void fsim_pubsub_close(fsim_pubsub *ps)
     grpc_shutdown();
     pthread_mutex_destroy(&ps->mu);
     free(ps->target);
+    free(ps->credentials);
     free(ps);
+}
+
+const char *fsim_pubsub_credentials(const fsim_pubsub *ps)
+{
+    return ps->emulator ? NULL : ps->credentials;
 }
 
 const char *fsim_pubsub_target(const fsim_pubsub *ps, bool *emulator)

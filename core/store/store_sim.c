@@ -62,6 +62,7 @@ enum {
     S_LIST,
     S_FINISH_URI,
     S_RESULT_URI,
+    S_RELEASE,
 };
 
 static const fsim__stmt stmts[] = {
@@ -108,6 +109,9 @@ static const fsim__stmt stmts[] = {
                     2},
     [S_CURRENT] = {"SELECT status FROM simulations WHERE id = $1::uuid AND deleted_at IS NULL",
                    1},
+    [S_RELEASE] = {"UPDATE simulations SET lease_expires_at = now() - interval '1 second'"
+                   " WHERE id = $1::uuid AND status = 'running' AND deleted_at IS NULL"
+                   " RETURNING id", 1},
     [S_HEARTBEAT] = {"UPDATE simulations SET progress = $2::float8,"
                      " lease_expires_at = now() + make_interval(secs => $3::int)"
                      " WHERE id = $1::uuid AND status = 'running' AND deleted_at IS NULL"
@@ -538,6 +542,22 @@ fsim_status fsim_store_heartbeat(fsim_store *store, const char *id, double progr
         return FSIM_OK;
     }
     *keep_going = st == FSIM_OK && ctx.matched;
+    return st;
+}
+
+/* A worker that cannot finish a claimed job now (a transient failure) hands it back: its
+ * lease ends at once, so the retry (a redelivered message) can claim the row right away
+ * instead of finding it "running elsewhere" until the lease runs out. */
+fsim_status fsim_store_release(fsim_store *store, const char *id, fsim_error *err)
+{
+    if (check_id(id, err) != FSIM_OK)
+        return FSIM_NOT_FOUND;
+    update_ctx ctx = {.id = id, .stmt = S_RELEASE};
+    fsim_status st = fsim__store_run(store, update_op, &ctx, err);
+    if (st == FSIM_NOT_FOUND) { /* deleted meanwhile: nothing to hand back */
+        fsim_error_clear(err);
+        return FSIM_OK;
+    }
     return st;
 }
 

@@ -20,6 +20,11 @@
 #
 # Composes with tests/db/with_postgres.sh: `with_postgres.sh with_pubsub.sh test_program`.
 # FSIM_PUBSUB_FAKE_LOG=FILE keeps the fake's stderr there (for debugging).
+#
+# FSIM_PUBSUB_FAKE_TLS=1 plays the real service instead: a certificate for 127.0.0.1 made
+# now with openssl, TLS, and every call must carry `authorization: Bearer tok-…|meta-…` (the
+# tokens tests/gcs/fake_google.py issues). Then CMD gets FSIM_PUBSUB_TLS_HOST (127.0.0.1:PORT)
+# and FSIM_PUBSUB_TLS_CA (the certificate, to trust) instead of PUBSUB_EMULATOR_HOST.
 set -euo pipefail
 
 if [ $# -eq 0 ]; then
@@ -82,7 +87,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$bin" -port 0 -min-ack-deadline 1 >"$dir/fake.out" 2>"$dir/fake.err" &
+tls_args=()
+if [ "${FSIM_PUBSUB_FAKE_TLS:-0}" = 1 ]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/tls.key" -out "$dir/tls.crt" \
+    -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1,DNS:localhost 2>/dev/null
+  tls_args=(-tls-cert "$dir/tls.crt" -tls-key "$dir/tls.key" -require-bearer tok-,meta-)
+fi
+
+# created before the start: the background job opens them only when it runs, and awk
+# must not find them missing (exit 2 under set -e)
+: >"$dir/fake.out"; : >"$dir/fake.err"
+"$bin" -port 0 -min-ack-deadline 1 "${tls_args[@]}" >"$dir/fake.out" 2>"$dir/fake.err" &
 pid=$!
 
 addr=
@@ -103,7 +118,13 @@ if [ -z "$addr" ]; then
   exit 1
 fi
 
-export PUBSUB_EMULATOR_HOST=$addr FSIM_PUBSUB_FAKE_PID=$pid
+export FSIM_PUBSUB_FAKE_PID=$pid
+if [ "${FSIM_PUBSUB_FAKE_TLS:-0}" = 1 ]; then
+  unset PUBSUB_EMULATOR_HOST
+  export FSIM_PUBSUB_TLS_HOST=$addr FSIM_PUBSUB_TLS_CA=$dir/tls.crt
+else
+  export PUBSUB_EMULATOR_HOST=$addr
+fi
 
 rc=0
 "$@" || rc=$?

@@ -79,6 +79,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# created before the start: the background job opens them only when it runs, and awk
+# must not find them missing (exit 2 under set -e)
+: >"$dir/emulator.out"; : >"$dir/emulator.err"
 # TMPDIR: the emulator's blob folder goes under our scratch folder, removed at the end.
 FSIM_STORAGE_EMULATOR_MODULES=$cache/node_modules TMPDIR=$dir \
   node "$pkg/launch.js" --host 127.0.0.1 --port 0 >"$dir/emulator.out" 2>"$dir/emulator.err" &

@@ -33,6 +33,9 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$dir/other.pe
 
 email=fleetsim-test@fleetsim-test.iam.gserviceaccount.com
 kid=0123456789abcdef0123456789abcdef01234567
+# created before the start: the background job opens them only when it runs, and awk
+# must not find them missing (exit 2 under set -e)
+: >"$dir/fake.out"; : >"$dir/fake.err"
 python3 "$here/fake_google.py" --pubkey "$dir/pub.pem" --email "$email" --kid "$kid" \
   >"$dir/fake.out" 2>"$dir/fake.err" &
 pid=$!

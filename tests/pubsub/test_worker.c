@@ -9,190 +9,16 @@
  * rows with the reason, the worker keeps going; a gcs job on a worker without a bucket fails
  * naming FLEETSIM_GCS_BUCKET; SIGTERM ⇒ exit 0. Push mode: envelopes
  * posted as Pub/Sub would, 2xx = ack. Waits are bounded polling loops, never thresholds. */
-#include <curl/curl.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <fleetsim/pubsub.h>
-#include <fleetsim/store.h>
-#include <fleetsim/util.h>
-
 #include "check.h"
-
-#define PLACEHOLDER "00000000-0000-4000-8000-00000000f1ee"
+#include "harness.h"
 
 static const char *topic = "projects/fsim-test/topics/jobs";
 static const char *subscription = "projects/fsim-test/subscriptions/worker";
 static char logdir[] = "/tmp/fsim-ps-test.XXXXXX";
 
-static fsim_store *store;
-static fsim_pubsub *ps;
-static fsim_arena *arena;
-static char fleet[FSIM_STORE_ID_LEN];
-
-/* The job file with its fleetId replaced by the test's fleet. */
-static char *job_text(const char *file)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/pubsub/%s", getenv("FSIM_TEST_DATA"), file);
-    char *text;
-    fsim_error err;
-    if (fsim_read_file(path, arena, &text, NULL, &err) != FSIM_OK)
-        return NULL;
-    char *p = strstr(text, PLACEHOLDER);
-    if (p)
-        memcpy(p, fleet, 36);
-    return text;
-}
-
-/* The same text with `"mode": …` and optionally "simulationId" added after the first brace. */
-static char *job_message(const char *request, const char *mode, const char *id)
-{
-    return fsim_arena_sprintf(arena, "{\"mode\":\"%s\"%s%s%s,%s", mode, id ? ",\"simulationId\":\"" : "",
-                              id ? id : "", id ? "\"" : "", strchr(request, '{') + 1);
-}
-
 static const char *publish(const char *data, const char *trace, const char *sim_attr)
 {
-    fsim_pubsub_attribute attrs[2];
-    size_t n = 0;
-    if (trace)
-        attrs[n++] = (fsim_pubsub_attribute){"traceId", trace};
-    if (sim_attr)
-        attrs[n++] = (fsim_pubsub_attribute){"simulationId", sim_attr};
-    fsim_pubsub_message m = {.data = data, .len = strlen(data), .attributes = attrs,
-                             .n_attributes = n};
-    const char **ids = NULL;
-    fsim_error err;
-    if (fsim_pubsub_publish(ps, topic, &m, 1, arena, &ids, &err) != FSIM_OK) {
-        printf("# publish: %s\n", err.message);
-        return NULL;
-    }
-    return ids[0];
-}
-
-static pid_t start_worker(const char *exe, const char *mode, const char *log, int workers)
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        char w[8];
-        snprintf(w, sizeof w, "%d", workers);
-        setenv("FLEETSIM_PUBSUB_SUBSCRIPTION", "worker", 1);
-        setenv("GOOGLE_CLOUD_PROJECT", "fsim-test", 1);
-        setenv("FLEETSIM_PUBSUB_WORKERS", w, 1);
-        setenv("FLEETSIM_PUBSUB_RETRY_SECONDS", "1", 1);
-        setenv("PORT", "0", 1);
-        unsetenv("FLEETSIM_GCS_BUCKET"); /* gcs mode is tested in tests/e2e */
-        char cfg[1024];
-        snprintf(cfg, sizeof cfg, "%s/config", getenv("FSIM_SOURCE_ROOT"));
-        setenv("FLEETSIM_CONFIG_DIR", cfg, 1);
-        if (!freopen(log, "w", stdout))
-            _exit(127);
-        execl(exe, exe, mode, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-static int stop_worker(pid_t pid)
-{
-    int status = 0;
-    kill(pid, SIGTERM);
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-/* Lines of `log` that contain every one of the (up to 3) needles. */
-static int count_lines(const char *log, const char *a, const char *b, const char *c)
-{
-    FILE *f = fopen(log, "r");
-    if (!f)
-        return 0;
-    char line[8192];
-    int n = 0;
-    while (fgets(line, sizeof line, f))
-        if (strstr(line, a) && (!b || strstr(line, b)) && (!c || strstr(line, c)))
-            n++;
-    fclose(f);
-    return n;
-}
-
-/* Polls the row until it leaves queued/running (at most ~120 s of polling). */
-static fsim_run_status wait_final(const char *id)
-{
-    for (int i = 0; i < 1200; i++) {
-        fsim_job_status *js;
-        fsim_error err;
-        if (fsim_store_status(store, id, arena, &js, &err) == FSIM_OK &&
-            js->status != FSIM_RUN_QUEUED && js->status != FSIM_RUN_RUNNING)
-            return js->status;
-        usleep(100 * 1000);
-    }
-    return FSIM_RUN_RUNNING;
-}
-
-/* Polls until `log` has at least `want` matching lines. */
-static int wait_lines(const char *log, int want, const char *a, const char *b, const char *c)
-{
-    int n = 0;
-    for (int i = 0; i < 1200 && (n = count_lines(log, a, b, c)) < want; i++)
-        usleep(100 * 1000);
-    return n;
-}
-
-static const char *new_row(const char *request_text)
-{
-    fsim_request *req;
-    fsim_error err;
-    if (fsim_request_decode(request_text, strlen(request_text), "job", 0, arena, &req, &err) !=
-        FSIM_OK)
-        return NULL;
-    fsim_store_new_simulation ns = {.request = req};
-    char *id = fsim_arena_alloc(arena, FSIM_STORE_ID_LEN);
-    return fsim_store_create_simulation(store, &ns, id, NULL, &err) == FSIM_OK ? id : NULL;
-}
-
-static size_t sink(char *p, size_t size, size_t n, void *user)
-{
-    return size * n;
-}
-
-static long post(int port, const char *method, const char *body)
-{
-    CURL *h = curl_easy_init();
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
-    if (body)
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    long code = 0;
-    if (curl_easy_perform(h) == CURLE_OK)
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_cleanup(h);
-    return code;
-}
-
-static char *envelope(const char *data, const char *id, const char *sim_attr, bool raw)
-{
-    fsim_pubsub_attribute a[2] = {{"requestId", "push-trace"}, {"simulationId", sim_attr}};
-    fsim_pubsub_message m = {.data = data, .len = strlen(data), .attributes = a,
-                             .n_attributes = sim_attr ? 2 : 1, .message_id = id,
-                             .publish_time = 1.7e9, .delivery_attempt = 1};
-    char *text = fsim_pubsub_push_encode(&m, "projects/fsim-test/subscriptions/push", NULL);
-    if (raw && text) { /* break the base64: a poison message */
-        char *d = strstr(text, "\"data\":\"");
-        if (d)
-            memcpy(d + 8, "!!", 2);
-    }
-    char *copy = fsim_arena_strdup(arena, text);
-    free(text);
-    return copy;
+    return publish_to(topic, data, trace, sim_attr);
 }
 
 int main(int argc, char **argv)
@@ -210,12 +36,7 @@ int main(int argc, char **argv)
     snprintf(pull_log, sizeof pull_log, "%s/pull.log", logdir);
     snprintf(push_log, sizeof push_log, "%s/push.log", logdir);
 
-    CHECK(fsim_store_open(getenv("DATABASE_URL"), NULL, &store, &err) == FSIM_OK, "store opens");
-    CHECK(fsim_store_migrate(store, getenv("FSIM_MIGRATIONS_DIR"), NULL, NULL, NULL, &err) ==
-              FSIM_OK,
-          "migrations applied: %.200s", err.message);
-    CHECK(fsim_store_create_fleet(store, "pubsub fleet", NULL, fleet, NULL, &err) == FSIM_OK,
-          "fleet created");
+    CHECK(setup_store(), "store opens, migrations applied, fleet created");
     CHECK(fsim_pubsub_open(NULL, &ps, &err) == FSIM_OK, "client opens");
     CHECK(fsim_pubsub_create_topic(ps, topic, NULL, &err) == FSIM_OK &&
               fsim_pubsub_create_subscription(ps, subscription, topic, 10, NULL, &err) ==
@@ -325,20 +146,7 @@ int main(int argc, char **argv)
 
     /* ---- push ---- */
     pid_t p = start_worker(exe, "--push", push_log, 2);
-    int port = 0;
-    for (int i = 0; i < 300 && !port; i++) {
-        FILE *f = fopen(push_log, "r");
-        char line[4096];
-        while (f && fgets(line, sizeof line, f)) {
-            char *at = strstr(line, "listening on port ");
-            if (at)
-                port = atoi(at + 18);
-        }
-        if (f)
-            fclose(f);
-        if (!port)
-            usleep(50 * 1000);
-    }
+    int port = wait_port(push_log);
     CHECK(port > 0, "push endpoint listening (port %d)", port);
     const char *id10 = new_row(request);
     const char *env10 = envelope(job_message(request, "db", id10), "push-1", NULL, false);
@@ -350,7 +158,17 @@ int main(int argc, char **argv)
     CHECK(post(port, "POST", envelope("x", "push-2", id11, true)) == 200,
           "data not base64 ⇒ acked");
     CHECK(wait_final(id11) == FSIM_RUN_FAILED, "and its row failed");
-    CHECK(post(port, "POST", "{\"nope\":1}") == 400, "not an envelope ⇒ 400");
+    char *reply = NULL;
+    long code = post_auth(port, "POST", "{\"nope\":1}", NULL, &reply);
+    void *shape = NULL;
+    CHECK(code == 400 && reply &&
+              fsim_wire_decode(FSIM_WIRE_ERROR_RESPONSE, reply, strlen(reply), "reply", 0, arena,
+                               &shape, &err) == FSIM_OK &&
+              strcmp(((fsim_error_response *)shape)->error.code, "invalid_envelope") == 0,
+          "not an envelope ⇒ 400 in the one error shape: %s", reply ? reply : "-");
+    free(reply);
+    CHECK(count_lines(push_log, "push authentication is OFF", "INFO", NULL) == 1,
+          "without FLEETSIM_PUSH_AUDIENCE the endpoint is open and says so at start-up");
     CHECK(post(port, "GET", NULL) == 405, "GET / ⇒ 405");
     CHECK(count_lines(push_log, "push-trace", "requestId", NULL) >= 1,
           "push logs carry the requestId attribute");

@@ -19,6 +19,7 @@
 #ifndef FLEETSIM_GCP_AUTH_H
 #define FLEETSIM_GCP_AUTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <fleetsim/error.h>
@@ -70,6 +71,12 @@ const char *fsim_gcp_auth_describe(const fsim_gcp_auth *auth);
  * error (the message has the HTTP status and the endpoint's own error text, never the
  * assertion), FSIM_INVALID when its answer is not a token. */
 fsim_status fsim_gcp_auth_token(fsim_gcp_auth *auth, char *token, size_t size, fsim_error *err);
+
+/* The cached token, without waiting or any I/O: true (and a copy in `token`) when a token
+ * that is not about to expire is cached and the cache is not being refreshed right now. For
+ * callers that must not block (a gRPC credentials plugin), which call fsim_gcp_auth_token
+ * from a thread of their own otherwise. */
+bool fsim_gcp_auth_cached_token(fsim_gcp_auth *auth, char *token, size_t size);
 
 /* Forgets the cached token (e.g. after a 401 from a service): the next call fetches anew. */
 void fsim_gcp_auth_invalidate(fsim_gcp_auth *auth);

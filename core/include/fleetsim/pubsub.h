@@ -7,9 +7,9 @@
  *
  * Endpoint: `PUBSUB_EMULATOR_HOST` (or options.emulator_host) set ⇒ an insecure channel to
  * that host:port, the convention of Google's client libraries; otherwise TLS to
- * pubsub.googleapis.com:443 with Google default credentials (the metadata server on Cloud
- * Run, or GOOGLE_APPLICATION_CREDENTIALS), or with the service-account key given as a JSON
- * string (options.credentials_json, e.g. $FLEETSIM_GCP_CREDENTIALS_JSON).
+ * pubsub.googleapis.com:443, every call carrying `authorization: Bearer <token>` from the
+ * shared credentials helper (gcp_auth.h: a service-account key as a JSON string or a file,
+ * else the metadata server on Cloud Run), through a gRPC metadata-credentials plugin.
  *
  * Status codes (gRPC → fsim_status): OK → FSIM_OK; INVALID_ARGUMENT, FAILED_PRECONDITION,
  * OUT_OF_RANGE, ALREADY_EXISTS → FSIM_INVALID; NOT_FOUND → FSIM_NOT_FOUND;
@@ -26,6 +26,7 @@
 
 #include <fleetsim/arena.h>
 #include <fleetsim/error.h>
+#include <fleetsim/gcp_auth.h>
 
 typedef struct fsim_pubsub fsim_pubsub;
 
@@ -36,13 +37,19 @@ typedef struct fsim_pubsub_options {
     const char *emulator_host;
     /* the real service's endpoint; NULL: "pubsub.googleapis.com:443" */
     const char *endpoint;
-    /* a service-account key as JSON text (borrowed, copied); NULL: Google default
-     * credentials. Ignored for an emulator. */
+    /* a service-account key as JSON text (borrowed, copied); it wins over `auth` and the
+     * environment. Ignored for an emulator. */
     const char *credentials_json;
     int timeout_ms;            /* per-call deadline; <= 0: 30000 */
+    /* where tokens for the real service come from (borrowed); NULL: the environment
+     * (fsim_gcp_auth_options_from_env). Ignored for an emulator. */
+    const fsim_gcp_auth_options *auth;
 } fsim_pubsub_options;
 
-/* Creates the channel (no connection is made until the first call). `opts` may be NULL. */
+/* Creates the channel (no connection is made until the first call). `opts` may be NULL.
+ * For the real service a bad key fails here, the error naming the variable it came from
+ * (`FLEETSIM_GCP_CREDENTIALS_JSON`, `GOOGLE_APPLICATION_CREDENTIALS (path)`) and the field;
+ * tokens themselves are fetched on the first call (its error then says why). */
 fsim_status fsim_pubsub_open(const fsim_pubsub_options *opts, fsim_pubsub **out,
                              fsim_error *err);
 /* Cancels calls still in flight, destroys the channel and releases gRPC. The caller ensures
@@ -54,6 +61,10 @@ void fsim_pubsub_cancel_all(fsim_pubsub *ps);
 /* The target the channel talks to ("127.0.0.1:8085", "pubsub.googleapis.com:443") and
  * whether it is an emulator (insecure). Borrowed, lives as long as `ps`. */
 const char *fsim_pubsub_target(const fsim_pubsub *ps, bool *emulator);
+
+/* Where the channel's tokens come from ("service-account key (…, email)", "metadata server
+ * (…)"), for a start-up log line; NULL for an emulator. Borrowed, lives as long as `ps`. */
+const char *fsim_pubsub_credentials(const fsim_pubsub *ps);
 
 /* True for the statuses worth retrying later (FSIM_IO, which the transient gRPC codes map to). */
 bool fsim_pubsub_transient(fsim_status status);

@@ -142,6 +142,10 @@ fsim_status fsim_store_claim(fsim_store *store, const char *id, int lease_second
  * the row was cancelled, deleted, or is no longer running: the worker should stop. */
 fsim_status fsim_store_heartbeat(fsim_store *store, const char *id, double progress,
                                  int lease_seconds, bool *keep_going, fsim_error *err);
+/* Hands back a running job this worker claimed but cannot finish now (transient failure):
+ * its lease ends at once, so the next claim needs no wait. Its attempts stay counted. No-op
+ * (FSIM_OK) when the row is no longer running. */
+fsim_status fsim_store_release(fsim_store *store, const char *id, fsim_error *err);
 /* Stores a finished run: status from result->status (normally succeeded), progress 1,
  * finished_at, `time_series_data`, `charging_events`, and into `metadata` summary, trips,
  * engineVersion, configHash, warnings, traceId (the result's, else the one kept at create)

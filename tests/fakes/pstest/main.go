@@ -6,6 +6,11 @@
 // registered on our own gRPC server listening on 127.0.0.1:PORT. A recovery interceptor
 // turns a panic inside the fake (an RPC it does not implement, an unknown ack id) into an
 // INTERNAL status instead of killing the process under a running test.
+//
+// With -tls-cert/-tls-key it serves TLS instead of plaintext, and with -require-bearer it
+// plays Google's front end: a call without `authorization: Bearer <token>` whose token
+// starts with one of the given prefixes fails UNAUTHENTICATED. That is how the C client's
+// real-service path (TLS + per-call tokens from core/gcp) is tested offline.
 package main
 
 import (
@@ -16,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -23,8 +29,29 @@ import (
 	pb "google.golang.org/genproto/googleapis/pubsub/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
+
+// bearerPrefixes: accepted token prefixes (-require-bearer); empty: no check.
+var bearerPrefixes []string
+
+func checkBearer(ctx context.Context, method string) error {
+	if len(bearerPrefixes) == 0 {
+		return nil
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	for _, v := range md.Get("authorization") {
+		for _, p := range bearerPrefixes {
+			if strings.HasPrefix(v, "Bearer "+p) {
+				fmt.Fprintf(os.Stderr, "pstest: %s with a bearer token\n", method)
+				return nil
+			}
+		}
+	}
+	return status.Errorf(codes.Unauthenticated, "%s: missing or unknown bearer token", method)
+}
 
 func recoverUnary(ctx context.Context, req interface{}, info *grpc.UnaryServerInfo,
 	handler grpc.UnaryHandler) (resp interface{}, err error) {
@@ -34,6 +61,9 @@ func recoverUnary(ctx context.Context, req interface{}, info *grpc.UnaryServerIn
 			err = status.Errorf(codes.Internal, "fake panicked in %s: %v", info.FullMethod, r)
 		}
 	}()
+	if err := checkBearer(ctx, info.FullMethod); err != nil {
+		return nil, err
+	}
 	return handler(ctx, req)
 }
 
@@ -45,13 +75,22 @@ func recoverStream(srv interface{}, ss grpc.ServerStream, info *grpc.StreamServe
 			err = status.Errorf(codes.Internal, "fake panicked in %s: %v", info.FullMethod, r)
 		}
 	}()
+	if err := checkBearer(ss.Context(), info.FullMethod); err != nil {
+		return err
+	}
 	return handler(srv, ss)
 }
 
 func main() {
 	port := flag.Int("port", 0, "TCP port on 127.0.0.1 (0: any free port)")
 	minAck := flag.Int("min-ack-deadline", 1, "smallest ack deadline accepted, seconds (>= 1)")
+	tlsCert := flag.String("tls-cert", "", "PEM certificate: serve TLS (with -tls-key)")
+	tlsKey := flag.String("tls-key", "", "PEM private key of -tls-cert")
+	bearer := flag.String("require-bearer", "", "comma-separated token prefixes every call must carry")
 	flag.Parse()
+	if *bearer != "" {
+		bearerPrefixes = strings.Split(*bearer, ",")
+	}
 
 	pstest.SetMinAckDeadline(time.Duration(*minAck) * time.Second)
 	fake := pstest.NewServer() // also listens on a port of its own; we do not use it
@@ -60,8 +99,17 @@ func main() {
 		fmt.Fprintf(os.Stderr, "pstest: could not listen: %v\n", err)
 		os.Exit(1)
 	}
-	gsrv := grpc.NewServer(grpc.UnaryInterceptor(recoverUnary),
-		grpc.StreamInterceptor(recoverStream), grpc.MaxRecvMsgSize(32<<20))
+	opts := []grpc.ServerOption{grpc.UnaryInterceptor(recoverUnary),
+		grpc.StreamInterceptor(recoverStream), grpc.MaxRecvMsgSize(32 << 20)}
+	if *tlsCert != "" {
+		creds, err := credentials.NewServerTLSFromFile(*tlsCert, *tlsKey)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "pstest: TLS: %v\n", err)
+			os.Exit(1)
+		}
+		opts = append(opts, grpc.Creds(creds))
+	}
+	gsrv := grpc.NewServer(opts...)
 	pb.RegisterPublisherServer(gsrv, &fake.GServer)
 	pb.RegisterSubscriberServer(gsrv, &fake.GServer)
 	go func() {

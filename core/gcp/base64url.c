@@ -1,0 +1,76 @@
+/* base64url (RFC 4648 §5) without padding, the encoding of every JWT part: signing a
+ * service-account assertion (gcp_auth.c) and verifying a push token (gcp_oidc.c) share it.
+ * OpenSSL does the base64; this file only swaps the alphabet and handles the padding. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "gcp_internal.h"
+
+char *fsim__base64url_encode(const unsigned char *data, size_t len)
+{
+    if (len > (size_t)INT_MAX / 2)
+        return NULL;
+    size_t cap = 4 * ((len + 2) / 3) + 1;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    int n = EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+    if (n < 0) {
+        free(out);
+        return NULL;
+    }
+    size_t w = 0;
+    for (int i = 0; i < n; i++) {
+        char c = out[i];
+        if (c == '=')
+            break;
+        out[w++] = c == '+' ? '-' : c == '/' ? '_' : c;
+    }
+    out[w] = '\0';
+    return out;
+}
+
+/* Why not EVP_DecodeBlock on the text as is: it would accept '+' and '/' and whitespace,
+ * and it cannot tell padding bytes from data. The alphabet is checked here, the padding
+ * added back, and the padded zero bytes removed from the count. */
+bool fsim__base64url_decode(const char *text, size_t len, unsigned char **out,
+                            size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (len % 4 == 1 || len > (size_t)INT_MAX / 2)
+        return false;
+    size_t pad = (4 - len % 4) % 4;
+    char *std = malloc(len + pad + 1);
+    unsigned char *bin = malloc((len + pad) / 4 * 3 + 1);
+    if (!std || !bin)
+        goto fail;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+            std[i] = c;
+        else if (c == '-')
+            std[i] = '+';
+        else if (c == '_')
+            std[i] = '/';
+        else
+            goto fail;
+    }
+    memset(std + len, '=', pad);
+    std[len + pad] = '\0';
+    int n = len ? EVP_DecodeBlock(bin, (const unsigned char *)std, (int)(len + pad)) : 0;
+    if (n < 0 || (size_t)n < pad)
+        goto fail;
+    free(std);
+    *out_len = (size_t)n - pad;
+    bin[*out_len] = '\0';
+    *out = bin;
+    return true;
+fail:
+    free(std);
+    free(bin);
+    return false;
+}
