@@ -212,13 +212,6 @@ fsim_runner_options api_runner_options(const api_request *req);
  * routes.yaml). */
 char *api_routes_geojson(const fsim_config *config, fsim_error *err);
 
-/* ---- Envelopes the wire contract does not hold yet (envelope.c) ----------------------- */
-
-/* {"id", "status", "links": {"self", "result"}} for a 202. */
-char *api_submit_body(const char *id, fsim_run_status status, size_t *len);
-/* {"items": [JobStatus…], "nextCursor"} for a list page. */
-char *api_page_body(const fsim_store_page *page, size_t *len);
-
 /* ---- OpenAPI (openapi.c) -------------------------------------------------------------- */
 
 char *api_openapi_build(size_t *len);

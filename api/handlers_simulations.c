@@ -34,12 +34,19 @@ static const char *path_id(api_request *req)
 
 static bool respond_submitted(api_request *req, const char *id, bool replayed)
 {
-    size_t len = 0;
     /* always the first response's body (status queued), so a replay is byte-identical */
-    char *body = api_submit_body(id, FSIM_RUN_QUEUED, &len);
+    fsim_submit_response resp = {
+        .id = id,
+        .status = FSIM_RUN_QUEUED,
+        .links = {.self = fsim_arena_sprintf(req->arena, "/v1/simulations/%s", id),
+                  .result = fsim_arena_sprintf(req->arena, "/v1/simulations/%s/result", id)}};
+    size_t len = 0;
+    char *body = resp.links.self && resp.links.result
+                     ? fsim_submit_response_encode(&resp, 0, &len)
+                     : NULL;
     if (!body)
         return api_error(req, 503, "unavailable", NULL, "out of memory");
-    api_add_header(req, "Location", fsim_arena_sprintf(req->arena, "/v1/simulations/%s", id));
+    api_add_header(req, "Location", resp.links.self);
     if (replayed)
         api_add_header(req, "Idempotent-Replayed", "true");
     return api_respond(req, 202, "application/json", body, len);
@@ -200,8 +207,10 @@ bool api_handle_list(api_request *req)
                              err.message);
         return api_error_from(req, &err);
     }
+    fsim_simulation_page out = {.items = page.items, .n_items = page.n_items,
+                                .next_cursor = page.next_cursor};
     size_t len = 0;
-    char *body = api_page_body(&page, &len);
+    char *body = fsim_simulation_page_encode(&out, 0, &len);
     if (!body)
         return api_error(req, 503, "unavailable", NULL, "out of memory");
     return api_respond(req, 200, "application/json", body, len);

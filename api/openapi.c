@@ -116,17 +116,7 @@ static const char *const paths_and_more[] = {
     "\"object\"}},"
     "  \"FeatureCollection\": {\"type\": \"object\", \"required\": [\"type\", \"features\"], "
     "\"properties\": {\"type\": {\"const\": \"FeatureCollection\"}, \"features\": {\"type\": "
-    "\"array\", \"items\": {\"type\": \"object\"}}}},"
-    ,
-    "  \"SubmitResponse\": {\"type\": \"object\", \"required\": [\"id\", \"status\", "
-    "\"links\"], \"additionalProperties\": false, \"properties\": {\"id\": {\"type\": "
-    "\"string\", \"format\": \"uuid\"}, \"status\": {\"type\": \"string\"}, \"links\": "
-    "{\"type\": \"object\", \"required\": [\"self\", \"result\"], \"additionalProperties\": "
-    "false, \"properties\": {\"self\": {\"type\": \"string\"}, \"result\": {\"type\": "
-    "\"string\"}}}}},"
-    "  \"SimulationPage\": {\"type\": \"object\", \"required\": [\"items\", \"nextCursor\"], "
-    "\"additionalProperties\": false, \"properties\": {\"items\": {\"type\": \"array\", "
-    "\"items\": " REF("JobStatus") "}, \"nextCursor\": {\"type\": [\"string\", \"null\"]}}}"
+    "\"array\", \"items\": {\"type\": \"object\"}}}}"
     " }"
     "}"
     "}",
