@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <fleetsim/arena.h>
@@ -48,6 +49,8 @@ typedef struct api_settings {
     int lease_s;                  /* FLEETSIM_API_JOB_LEASE_SECONDS, default 60 */
     int max_attempts;             /* FLEETSIM_API_JOB_MAX_ATTEMPTS, default 3 */
     int poll_ms;                  /* FLEETSIM_API_JOB_POLL_MS, default 1000 */
+    long status_cache_entries;    /* FLEETSIM_API_STATUS_CACHE_ENTRIES, default 10000; 0 off */
+    long status_cache_ttl_ms;     /* FLEETSIM_API_STATUS_CACHE_TTL_MS, default 1000 */
 } api_settings;
 
 /* ---- Process-wide state --------------------------------------------------------------- */
@@ -55,6 +58,7 @@ typedef struct api_settings {
 typedef struct api_auth api_auth;
 typedef struct api_jobs api_jobs;
 typedef struct api_idempotency api_idempotency;
+typedef struct api_status_cache api_status_cache;
 
 typedef struct api_server {
     api_settings cfg;
@@ -66,6 +70,7 @@ typedef struct api_server {
     api_auth *auth;
     api_jobs *jobs;
     api_idempotency *idempotency;
+    api_status_cache *status_cache; /* NULL when turned off */
     char *openapi_json;           /* built at start-up when docs are on (malloc'd) */
     struct MHD_Daemon *daemon;
     atomic_int in_flight;         /* requests between first callback and completion */
@@ -228,6 +233,23 @@ bool api_idempotency_begin(api_idempotency *idem, const char *key);
 void api_idempotency_end(api_idempotency *idem, const char *key);
 /* Hex SHA-256 of the canonical encoding of `request` (so formatting does not matter). */
 bool api_request_hash(const fsim_request *request, char hex[65]);
+
+/* ---- Status cache (status_cache.c): finished jobs' status bodies ---------------------- */
+
+/* `capacity` entries (<= 0: no cache, NULL), each served for at most `ttl_ms`. NULL also
+ * when out of memory; every function below accepts a NULL cache (and then does nothing). */
+api_status_cache *api_status_cache_new(long capacity, long ttl_ms);
+void api_status_cache_free(api_status_cache *cache);
+/* Taken before reading a status from the database, handed to _put with what was read. */
+uint64_t api_status_cache_epoch(api_status_cache *cache);
+/* A fresh body for `id`: a malloc'd copy (NUL-terminated) in *body, its length in *len. */
+bool api_status_cache_get(api_status_cache *cache, const char *id, char **body, size_t *len);
+/* Keeps a copy of `body` — only for a final status (succeeded, failed). Dropped when an
+ * invalidation happened since `epoch` was taken (the read may predate a delete). */
+void api_status_cache_put(api_status_cache *cache, const char *id, const char *body,
+                          size_t len, uint64_t epoch);
+/* Forgets `id` (after its row was deleted) and voids every read still in flight. */
+void api_status_cache_invalidate(api_status_cache *cache, const char *id);
 
 /* ---- Worker pool (jobs.c) -------------------------------------------------------------- */
 

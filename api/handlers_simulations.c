@@ -97,11 +97,19 @@ bool api_handle_submit(api_request *req)
 
 /* ---- GET /v1/simulations/{id} ---------------------------------------------------------- */
 
+/* A finished job's status can only change by being deleted, so it is served from the
+ * status cache (status_cache.c); anything still moving is read from the database. */
 bool api_handle_status(api_request *req)
 {
     const char *id = path_id(req);
     if (!id || !need_store(req))
         return true;
+    api_status_cache *cache = req->server->status_cache;
+    char *body = NULL;
+    size_t len = 0;
+    if (api_status_cache_get(cache, id, &body, &len))
+        return api_respond(req, 200, "application/json", body, len);
+    uint64_t epoch = api_status_cache_epoch(cache);
     fsim_error err;
     fsim_error_clear(&err);
     fsim_job_status *job = NULL;
@@ -110,10 +118,11 @@ bool api_handle_status(api_request *req)
             return api_error(req, 404, "not_found", NULL, "no simulation %s", id);
         return api_error_from(req, &err);
     }
-    size_t len = 0;
-    char *body = fsim_job_status_encode(job, 0, &len);
+    body = fsim_job_status_encode(job, 0, &len);
     if (!body)
         return api_error(req, 503, "unavailable", NULL, "out of memory");
+    if (job->status == FSIM_RUN_SUCCEEDED || job->status == FSIM_RUN_FAILED)
+        api_status_cache_put(cache, id, body, len, epoch);
     return api_respond(req, 200, "application/json", body, len);
 }
 
@@ -228,8 +237,12 @@ bool api_handle_delete(api_request *req)
     fsim_error err;
     fsim_error_clear(&err);
     bool cancelled = false;
-    if (fsim_store_cancel(req->server->store, id, &cancelled, &err) != FSIM_OK ||
-        fsim_store_delete(req->server->store, id, &err) != FSIM_OK) {
+    fsim_status st = fsim_store_cancel(req->server->store, id, &cancelled, &err);
+    if (st == FSIM_OK)
+        st = fsim_store_delete(req->server->store, id, &err);
+    /* after the row changed (or may have): later reads here must not see a cached status */
+    api_status_cache_invalidate(req->server->status_cache, id);
+    if (st != FSIM_OK) {
         if (err.status == FSIM_NOT_FOUND)
             return api_error(req, 404, "not_found", NULL, "no simulation %s", id);
         return api_error_from(req, &err);

@@ -67,7 +67,7 @@ static const char *default_migrations_dir(const char *config_dir)
 static bool read_settings(api_settings *c, fsim_error *err)
 {
     long port, body, header, conns, idle, grace, budget, sync, workers, pool, lease, attempts,
-        poll;
+        poll, cache_entries, cache_ttl;
     if (!env_long("PORT", 8080, 0, 65535, &port, err) ||
         !env_long("FLEETSIM_API_MAX_BODY_BYTES", 1 << 20, 1, 1L << 30, &body, err) ||
         !env_long("FLEETSIM_API_MAX_HEADER_BYTES", 16384, 1024, 1 << 20, &header, err) ||
@@ -80,7 +80,10 @@ static bool read_settings(api_settings *c, fsim_error *err)
         !env_long("FLEETSIM_API_DB_POOL", workers + 8, 1, 1024, &pool, err) ||
         !env_long("FLEETSIM_API_JOB_LEASE_SECONDS", 60, 5, 86400, &lease, err) ||
         !env_long("FLEETSIM_API_JOB_MAX_ATTEMPTS", 3, 1, 100, &attempts, err) ||
-        !env_long("FLEETSIM_API_JOB_POLL_MS", 1000, 10, 600000, &poll, err))
+        !env_long("FLEETSIM_API_JOB_POLL_MS", 1000, 10, 600000, &poll, err) ||
+        !env_long("FLEETSIM_API_STATUS_CACHE_ENTRIES", 10000, 0, 10000000, &cache_entries,
+                  err) ||
+        !env_long("FLEETSIM_API_STATUS_CACHE_TTL_MS", 1000, 1, 3600000, &cache_ttl, err))
         return false;
     c->port = (int)port;
     c->max_body_bytes = (size_t)body;
@@ -95,6 +98,8 @@ static bool read_settings(api_settings *c, fsim_error *err)
     c->lease_s = (int)lease;
     c->max_attempts = (int)attempts;
     c->poll_ms = (int)poll;
+    c->status_cache_entries = cache_entries;
+    c->status_cache_ttl_ms = cache_ttl;
     c->listen_address = env_str("FLEETSIM_API_LISTEN", "0.0.0.0");
     c->env = env_str("FLEETSIM_ENV", "");
     c->config_dir = env_str("FLEETSIM_CONFIG_DIR", "config");
@@ -172,6 +177,10 @@ static bool start(api_server *srv, fsim_error *err)
     srv->idempotency = api_idempotency_new();
     if (!srv->idempotency)
         return fail(err, "out of memory");
+    srv->status_cache = api_status_cache_new(srv->cfg.status_cache_entries,
+                                             srv->cfg.status_cache_ttl_ms);
+    if (!srv->status_cache && srv->cfg.status_cache_entries > 0)
+        return fail(err, "out of memory for the status cache");
     if (srv->cfg.docs) {
         srv->openapi_json = api_openapi_build(NULL);
         if (!srv->openapi_json) {
@@ -229,6 +238,7 @@ static void release(api_server *srv)
         MHD_stop_daemon(srv->daemon);
     fsim_store_close(srv->store);
     api_idempotency_free(srv->idempotency);
+    api_status_cache_free(srv->status_cache);
     api_auth_free(srv->auth);
     free(srv->openapi_json);
     free(srv->routes_geojson);
