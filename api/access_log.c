@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -22,17 +23,13 @@ static void now_text(char buf[40])
     snprintf(buf + n, 40 - n, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
-/* One line, written with the stream locked so lines from threads never interleave. */
-static void emit(cJSON *line)
+/* One line to the log writer (log_writer.c): `now` for events, which must not wait for the
+ * next batch; access lines go out with it. */
+static void emit(cJSON *line, bool now)
 {
     char *text = line ? cJSON_PrintUnformatted(line) : NULL;
-    if (text) {
-        flockfile(stdout);
-        fputs(text, stdout);
-        fputc('\n', stdout);
-        fflush(stdout);
-        funlockfile(stdout);
-    }
+    if (text)
+        api_log_write(text, strlen(text), now);
     free(text);
     cJSON_Delete(line);
 }
@@ -54,7 +51,7 @@ void api_log(const char *severity, const char *request_id, const char *fmt, ...)
     cJSON_AddStringToObject(line, "message", message);
     if (request_id)
         cJSON_AddStringToObject(line, "requestId", request_id);
-    emit(line);
+    emit(line, true);
 }
 
 void api_access_log(const api_request *req)
@@ -87,5 +84,5 @@ void api_access_log(const api_request *req)
     if (req->trace[0])
         cJSON_AddStringToObject(line, "logging.googleapis.com/trace", req->trace);
     cJSON_AddStringToObject(line, "requestId", req->request_id);
-    emit(line);
+    emit(line, false);
 }

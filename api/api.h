@@ -155,6 +155,13 @@ bool api_error_from(api_request *req, const fsim_error *err);
 /* Takes x-request-id when it is 1..128 visible ASCII bytes, else makes a new one; fills
  * req->request_id and req->trace. */
 void api_request_id_assign(api_request *req);
+/* Adds one line (without its newline) to stdout's batch (log_writer.c); `now` writes it and
+ * everything before it at once. Before _start and after _stop every line is written at once. */
+void api_log_write(const char *line, size_t len, bool now);
+/* Starts the thread that writes the batch every 20 ms; false when it could not. */
+bool api_log_writer_start(void);
+/* Writes what is left and stops that thread (lines written later go out at once). */
+void api_log_writer_stop(void);
 /* One JSON line on stdout in Cloud Logging's shape for a finished request. */
 void api_access_log(const api_request *req);
 /* A free-form JSON log line (`severity` INFO, WARNING, ERROR, DEBUG). */
@@ -242,13 +249,17 @@ api_status_cache *api_status_cache_new(long capacity, long ttl_ms);
 void api_status_cache_free(api_status_cache *cache);
 /* Taken before reading a status from the database, handed to _put with what was read. */
 uint64_t api_status_cache_epoch(api_status_cache *cache);
-/* A fresh body for `id`: a malloc'd copy (NUL-terminated) in *body, its length in *len. */
+/* The body kept for `id`: a malloc'd copy (NUL-terminated) in *body, its length in *len.
+ * false: read the database, then _put a final status or _forget the id (whatever the
+ * answer — the first miss on an expired entry is the one that renews it). */
 bool api_status_cache_get(api_status_cache *cache, const char *id, char **body, size_t *len);
 /* Keeps a copy of `body` — only for a final status (succeeded, failed). Dropped when an
  * invalidation happened since `epoch` was taken (the read may predate a delete). */
 void api_status_cache_put(api_status_cache *cache, const char *id, const char *body,
                           size_t len, uint64_t epoch);
-/* Forgets `id` (after its row was deleted) and voids every read still in flight. */
+/* Drops `id` after a read that did not end in _put (gone, not final, database error). */
+void api_status_cache_forget(api_status_cache *cache, const char *id);
+/* Drops `id` (after its row was deleted here) and voids every read still in flight. */
 void api_status_cache_invalidate(api_status_cache *cache, const char *id);
 
 /* ---- Worker pool (jobs.c) -------------------------------------------------------------- */

@@ -113,16 +113,19 @@ bool api_handle_status(api_request *req)
     fsim_error err;
     fsim_error_clear(&err);
     fsim_job_status *job = NULL;
-    if (fsim_store_status(req->server->store, id, req->arena, &job, &err) != FSIM_OK) {
+    fsim_status st = fsim_store_status(req->server->store, id, req->arena, &job, &err);
+    body = st == FSIM_OK ? fsim_job_status_encode(job, 0, &len) : NULL;
+    if (body && (job->status == FSIM_RUN_SUCCEEDED || job->status == FSIM_RUN_FAILED))
+        api_status_cache_put(cache, id, body, len, epoch);
+    else
+        api_status_cache_forget(cache, id);
+    if (st != FSIM_OK) {
         if (err.status == FSIM_NOT_FOUND)
             return api_error(req, 404, "not_found", NULL, "no simulation %s", id);
         return api_error_from(req, &err);
     }
-    body = fsim_job_status_encode(job, 0, &len);
     if (!body)
         return api_error(req, 503, "unavailable", NULL, "out of memory");
-    if (job->status == FSIM_RUN_SUCCEEDED || job->status == FSIM_RUN_FAILED)
-        api_status_cache_put(cache, id, body, len, epoch);
     return api_respond(req, 200, "application/json", body, len);
 }
 

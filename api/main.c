@@ -164,6 +164,10 @@ static bool open_store(api_server *srv, fsim_error *err)
 
 static bool start(api_server *srv, fsim_error *err)
 {
+    if (!api_log_writer_start()) {
+        fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "could not start a thread");
+        return fail(err, "log writer");
+    }
     if (!read_settings(&srv->cfg, err))
         return fail(err, "bad setting");
     if (!load_config(srv, err))
@@ -269,6 +273,7 @@ int main(int argc, char **argv)
     fsim_error_clear(&err);
     if (!start(&srv, &err)) {
         release(&srv);
+        api_log_writer_stop();
         return err.status == FSIM_USAGE ? 2 : 1;
     }
     int sig = 0;
@@ -277,5 +282,6 @@ int main(int argc, char **argv)
     drain(&srv);
     release(&srv);
     api_log("INFO", NULL, "stopped");
+    api_log_writer_stop();
     return 0;
 }
