@@ -22,6 +22,7 @@
 
 struct MHD_Connection;
 struct MHD_Daemon;
+struct MHD_Response;
 
 /* ---- Settings (main.c: read once from the environment) -------------------------------- */
 
@@ -49,6 +50,8 @@ typedef struct api_settings {
     int lease_s;                  /* FLEETSIM_API_JOB_LEASE_SECONDS, default 60 */
     int max_attempts;             /* FLEETSIM_API_JOB_MAX_ATTEMPTS, default 3 */
     int poll_ms;                  /* FLEETSIM_API_JOB_POLL_MS, default 1000 */
+    int http_threads;             /* FLEETSIM_API_HTTP_THREADS, default: online CPUs */
+    int handler_threads;          /* FLEETSIM_API_HANDLER_THREADS, default db_pool + sync */
     long status_cache_entries;    /* FLEETSIM_API_STATUS_CACHE_ENTRIES, default 10000; 0 off */
     long status_cache_ttl_ms;     /* FLEETSIM_API_STATUS_CACHE_TTL_MS, default 1000 */
 } api_settings;
@@ -59,6 +62,7 @@ typedef struct api_auth api_auth;
 typedef struct api_jobs api_jobs;
 typedef struct api_idempotency api_idempotency;
 typedef struct api_status_cache api_status_cache;
+typedef struct api_handler_pool api_handler_pool;
 
 typedef struct api_server {
     api_settings cfg;
@@ -71,6 +75,7 @@ typedef struct api_server {
     api_jobs *jobs;
     api_idempotency *idempotency;
     api_status_cache *status_cache; /* NULL when turned off */
+    api_handler_pool *handlers;   /* runs the handlers that may block (handler_pool.c) */
     char *openapi_json;           /* built at start-up when docs are on (malloc'd) */
     struct MHD_Daemon *daemon;
     atomic_int in_flight;         /* requests between first callback and completion */
@@ -102,7 +107,12 @@ typedef struct api_request {
     size_t body_cap;
     bool body_too_large;
     bool body_seen;               /* the headers call has been handled */
-    bool responded;               /* a response is queued */
+    bool responded;               /* a response exists (made by api_respond) */
+    /* the response, from api_respond until server.c queues it on the HTTP thread */
+    struct MHD_Response *response;
+    unsigned response_status;
+    bool deferred;                /* suspended, in or waiting for the handler pool */
+    struct api_request *next_queued; /* the handler pool's queue */
     /* the route and its {params} */
     const api_route *route;
     const char *params[API_MAX_PARAMS];
@@ -122,17 +132,28 @@ const char *api_query(const api_request *req, const char *name);
 /* Adds a response header (both strings must live until the response is queued: the arena
  * is fine). Silently ignored past API_MAX_EXTRA_HEADERS. */
 void api_add_header(api_request *req, const char *name, const char *value);
-/* Queues `body` (malloc'd; ownership passes) with `status` and `content_type`, adding
- * X-Request-Id, Cache-Control and the extra headers. Returns false if libmicrohttpd refused
- * (the connection is then closed by it). */
+/* Makes the response: `body` (malloc'd; ownership passes) with `status` and `content_type`,
+ * plus X-Request-Id, Cache-Control and the extra headers; server.c queues it once the
+ * handler returns (on the HTTP thread: libmicrohttpd wants it there). The first response
+ * of a request stands. Returns false when out of memory. Any thread. */
 bool api_respond(api_request *req, int status, const char *content_type, char *body,
                  size_t len);
 /* api_respond with a copy of a static or borrowed text. */
 bool api_respond_copy(api_request *req, int status, const char *content_type,
                       const char *text);
 
-/* Starts / stops libmicrohttpd with the settings' limits; the daemon lands in srv->daemon. */
+/* Starts libmicrohttpd with the settings' limits (srv->daemon), and the handler pool. */
 bool api_server_start(api_server *srv);
+
+/* ---- Handler pool (handler_pool.c) ----------------------------------------------------- */
+
+/* `threads` threads calling `run` for each submitted request, in order. */
+api_handler_pool *api_handler_pool_start(int threads, void (*run)(api_request *req),
+                                         fsim_error *err);
+/* Queues `req`; false once the pool is stopping (then nothing was queued). */
+bool api_handler_pool_submit(api_handler_pool *pool, api_request *req);
+/* Runs what is queued, then joins the threads and frees the pool. Accepts NULL. */
+void api_handler_pool_stop(api_handler_pool *pool);
 
 /* ---- Errors (errors.c): the one error shape ------------------------------------------- */
 
@@ -187,13 +208,17 @@ typedef bool (*api_handler_fn)(api_request *req);
 enum {
     API_ROUTE_OPEN = 1u << 0,      /* no API key needed (health, docs) */
     API_ROUTE_JSON_BODY = 1u << 1, /* takes a JSON body: Content-Type checked */
+    API_ROUTE_INLINE = 1u << 2,    /* never blocks: runs on the HTTP thread */
 };
 
 struct api_route {
     const char *method;
     const char *pattern;           /* "/v1/simulations/{id}" */
-    api_handler_fn handler;
+    api_handler_fn handler;        /* on a handler thread unless API_ROUTE_INLINE */
     unsigned flags;
+    /* optional, on the HTTP thread first: answers from memory when it can (returns true),
+     * else the handler runs */
+    api_handler_fn fast;
 };
 
 /* Finds the route of (method, path). NULL with *status 404, or 405 and *allow the methods
@@ -210,6 +235,7 @@ bool api_handle_docs(api_request *req);
 bool api_handle_run(api_request *req);
 bool api_handle_submit(api_request *req);
 bool api_handle_status(api_request *req);
+bool api_handle_status_cached(api_request *req);
 bool api_handle_result(api_request *req);
 bool api_handle_list(api_request *req);
 bool api_handle_delete(api_request *req);

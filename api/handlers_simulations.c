@@ -97,8 +97,22 @@ bool api_handle_submit(api_request *req)
 
 /* ---- GET /v1/simulations/{id} ---------------------------------------------------------- */
 
-/* A finished job's status can only change by being deleted, so it is served from the
- * status cache (status_cache.c); anything still moving is read from the database. */
+/* The route's fast path, on the HTTP thread: a finished job's status can only change by
+ * being deleted, so it is served from the status cache (status_cache.c) when it is there.
+ * false: api_handle_status reads the row (and renews the cache). */
+bool api_handle_status_cached(api_request *req)
+{
+    const char *id = req->params[0];
+    char *body = NULL;
+    size_t len = 0;
+    if (!req->server->store || !fsim_uuid_valid(id) ||
+        !api_status_cache_get(req->server->status_cache, id, &body, &len))
+        return false;
+    return api_respond(req, 200, "application/json", body, len);
+}
+
+/* Not in the cache (or expired): the row decides, and a final status is kept for the next
+ * polls; anything still moving is never kept. */
 bool api_handle_status(api_request *req)
 {
     const char *id = path_id(req);
@@ -107,8 +121,6 @@ bool api_handle_status(api_request *req)
     api_status_cache *cache = req->server->status_cache;
     char *body = NULL;
     size_t len = 0;
-    if (api_status_cache_get(cache, id, &body, &len))
-        return api_respond(req, 200, "application/json", body, len);
     uint64_t epoch = api_status_cache_epoch(cache);
     fsim_error err;
     fsim_error_clear(&err);

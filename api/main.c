@@ -67,7 +67,8 @@ static const char *default_migrations_dir(const char *config_dir)
 static bool read_settings(api_settings *c, fsim_error *err)
 {
     long port, body, header, conns, idle, grace, budget, sync, workers, pool, lease, attempts,
-        poll, cache_entries, cache_ttl;
+        poll, cache_entries, cache_ttl, http_threads, handler_threads;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (!env_long("PORT", 8080, 0, 65535, &port, err) ||
         !env_long("FLEETSIM_API_MAX_BODY_BYTES", 1 << 20, 1, 1L << 30, &body, err) ||
         !env_long("FLEETSIM_API_MAX_HEADER_BYTES", 16384, 1024, 1 << 20, &header, err) ||
@@ -83,7 +84,10 @@ static bool read_settings(api_settings *c, fsim_error *err)
         !env_long("FLEETSIM_API_JOB_POLL_MS", 1000, 10, 600000, &poll, err) ||
         !env_long("FLEETSIM_API_STATUS_CACHE_ENTRIES", 10000, 0, 10000000, &cache_entries,
                   err) ||
-        !env_long("FLEETSIM_API_STATUS_CACHE_TTL_MS", 1000, 1, 3600000, &cache_ttl, err))
+        !env_long("FLEETSIM_API_STATUS_CACHE_TTL_MS", 1000, 1, 3600000, &cache_ttl, err) ||
+        !env_long("FLEETSIM_API_HTTP_THREADS", cpus > 0 ? (cpus < 64 ? cpus : 64) : 2, 1, 256,
+                  &http_threads, err) ||
+        !env_long("FLEETSIM_API_HANDLER_THREADS", pool + sync, 1, 1024, &handler_threads, err))
         return false;
     c->port = (int)port;
     c->max_body_bytes = (size_t)body;
@@ -98,6 +102,8 @@ static bool read_settings(api_settings *c, fsim_error *err)
     c->lease_s = (int)lease;
     c->max_attempts = (int)attempts;
     c->poll_ms = (int)poll;
+    c->http_threads = (int)http_threads;
+    c->handler_threads = (int)handler_threads;
     c->status_cache_entries = cache_entries;
     c->status_cache_ttl_ms = cache_ttl;
     c->listen_address = env_str("FLEETSIM_API_LISTEN", "0.0.0.0");
@@ -231,13 +237,18 @@ static void drain(api_server *srv)
     }
     api_jobs_stop(srv->jobs); /* running jobs stop at their next progress point */
     srv->jobs = NULL;
-    MHD_stop_daemon(srv->daemon); /* closes what is left and joins connection threads */
+    /* the handlers still running finish (a sync run stops at its next simulated day) and
+     * resume their connections: none is left suspended for MHD_stop_daemon */
+    api_handler_pool_stop(srv->handlers);
+    srv->handlers = NULL;
+    MHD_stop_daemon(srv->daemon); /* closes what is left and joins the HTTP threads */
     srv->daemon = NULL;
 }
 
 static void release(api_server *srv)
 {
     api_jobs_stop(srv->jobs);
+    api_handler_pool_stop(srv->handlers);
     if (srv->daemon)
         MHD_stop_daemon(srv->daemon);
     fsim_store_close(srv->store);

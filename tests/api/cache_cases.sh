@@ -4,7 +4,9 @@
 # final status is ever kept), cached and uncached bodies are the same bytes, a DELETE on
 # this instance is a 404 at once even for a cached job (also while others poll it), a
 # delete made by another instance shows once the TTL has run out, and the cache holds at
-# most FLEETSIM_API_STATUS_CACHE_ENTRIES jobs.
+# most FLEETSIM_API_STATUS_CACHE_ENTRIES jobs. Also: the HTTP threads never wait for the
+# database — with the table locked and a read stuck on it, health probes and cached
+# statuses still answer.
 # Job states are driven with SQL on servers without workers, so every step is deterministic;
 # "another instance" is SQL setting deleted_at, exactly what its DELETE does.
 # Usage (from meson): with_postgres.sh cache_cases.sh FLEETSIM-API FLEETSIM. Emits TAP.
@@ -175,6 +177,40 @@ poll "${ids[2]}"
 check "2 entries, 3 finished jobs polled: the oldest was evicted (read again: 404), the newest is kept (200)" \
   eval '[ "$first" = 404 ] && [ "$status" = 200 ]'
 stop small
+
+# ---- the HTTP thread never waits for the database ------------------------------------------
+# One HTTP thread: if a handler ran on it, a read stuck on a lock would stall everything.
+serve one FLEETSIM_API_HTTP_THREADS=1 FLEETSIM_API_STATUS_CACHE_TTL_MS=3600000
+on one
+done_id=$(submit)
+finish "$done_id" succeeded
+poll "$done_id"
+waiting_id=$(submit)
+mkfifo "$tmp/locker"
+psql -X -q -v ON_ERROR_STOP=1 <"$tmp/locker" >"$tmp/locker.out" 2>&1 &
+locker=$!
+exec 7>"$tmp/locker"
+echo "BEGIN; LOCK TABLE simulations IN ACCESS EXCLUSIVE MODE;" >&7
+lock_held() { [ "$(q "SELECT count(*) FROM pg_locks WHERE relation = 'simulations'::regclass AND mode = 'AccessExclusiveLock' AND granted")" = 1 ]; }
+for i in $(seq 1 600); do lock_held && break; sleep 0.05; done
+curl -sS -o "$tmp/waiting.json" -w '%{http_code}' "${H[@]}" "$base/v1/simulations/$waiting_id" \
+  >"$tmp/waiting.code" 2>&1 &
+reader=$!
+stuck() { [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%jsonb_build_object%'")" -ge 1 ]; }
+for i in $(seq 1 600); do stuck && break; sleep 0.05; done
+check "the simulations table is locked and a status read waits on it" eval 'lock_held && stuck && kill -0 "$reader"'
+req GET /healthz --max-time 60 # (a hang would otherwise last until the lock goes)
+check "meanwhile, on the one HTTP thread: /healthz answers 200" eval '[ "$status" = 200 ] && kill -0 "$reader"'
+req GET "/v1/simulations/$done_id" "${H[@]}" --max-time 60
+check "meanwhile: a finished job's status answers 200 from the cache" \
+  eval 'shows ".status == \"succeeded\"" && kill -0 "$reader"'
+echo "COMMIT;" >&7
+exec 7>&-
+wait "$locker"
+wait "$reader"
+check "the lock released, the waiting read answers: 200, queued" eval \
+  '[ "$(cat "$tmp/waiting.code")" = 200 ] && jq -e ".status == \"queued\"" "$tmp/waiting.json" >/dev/null'
+stop one
 
 stop cached
 stop plain
