@@ -50,7 +50,7 @@ typedef struct api_settings {
     int lease_s;                  /* FLEETSIM_API_JOB_LEASE_SECONDS, default 60 */
     int max_attempts;             /* FLEETSIM_API_JOB_MAX_ATTEMPTS, default 3 */
     int poll_ms;                  /* FLEETSIM_API_JOB_POLL_MS, default 1000 */
-    int http_threads;             /* FLEETSIM_API_HTTP_THREADS, default: online CPUs */
+    int http_threads;             /* FLEETSIM_API_HTTP_THREADS, default: 2 × online CPUs */
     int handler_threads;          /* FLEETSIM_API_HANDLER_THREADS, default db_pool + sync */
     long status_cache_entries;    /* FLEETSIM_API_STATUS_CACHE_ENTRIES, default 10000; 0 off */
     long status_cache_ttl_ms;     /* FLEETSIM_API_STATUS_CACHE_TTL_MS, default 1000 */

@@ -85,8 +85,10 @@ static bool read_settings(api_settings *c, fsim_error *err)
         !env_long("FLEETSIM_API_STATUS_CACHE_ENTRIES", 10000, 0, 10000000, &cache_entries,
                   err) ||
         !env_long("FLEETSIM_API_STATUS_CACHE_TTL_MS", 1000, 1, 3600000, &cache_ttl, err) ||
-        !env_long("FLEETSIM_API_HTTP_THREADS", cpus > 0 ? (cpus < 64 ? cpus : 64) : 2, 1, 256,
-                  &http_threads, err) ||
+        /* two loops per CPU: on a shared machine a loop that loses its CPU stalls all its
+         * connections, and a spare one per CPU measurably cut that (bench_api.sh) */
+        !env_long("FLEETSIM_API_HTTP_THREADS", cpus > 0 ? (cpus < 32 ? 2 * cpus : 64) : 4, 1,
+                  256, &http_threads, err) ||
         !env_long("FLEETSIM_API_HANDLER_THREADS", pool + sync, 1, 1024, &handler_threads, err))
         return false;
     c->port = (int)port;

@@ -2,7 +2,7 @@
  * the checks every request goes through before a handler (headers size, route, API key,
  * content type, declared length), and the response helper that adds the common headers.
  *
- * Threading: FLEETSIM_API_HTTP_THREADS threads (default: one per CPU), each an epoll loop
+ * Threading: FLEETSIM_API_HTTP_THREADS threads (default: two per CPU), each an epoll loop
  * over its share of the connections, do the HTTP work and answer what needs no waiting:
  * health, docs, config, a finished job's status from the status cache, every error found
  * before the handler. A handler that may block (database, synchronous runs) runs in the
@@ -262,9 +262,9 @@ static enum MHD_Result dispatch(api_request *req)
 {
     api_server *srv = req->server;
     const api_route *route = req->route;
-    if ((route->flags & API_ROUTE_INLINE) || (route->fast && route->fast(req))) {
-        if (!req->responded)
-            route->handler(req);
+    bool answered = (route->flags & API_ROUTE_INLINE) ? (route->handler(req), true)
+                                                      : route->fast && route->fast(req);
+    if (answered) {
         if (!req->responded)
             api_error(req, 500, "internal", NULL, "the request could not be answered");
         return queue_response(req);
