@@ -193,6 +193,12 @@ static const fsim__field fields_submit_response[] = {FSIM_WIRE_SUBMIT_RESPONSE_F
 #define CUR fsim_simulation_page
 static const fsim__field fields_simulation_page[] = {FSIM_WIRE_SIMULATION_PAGE_FIELDS(FIELD)};
 #undef CUR
+#define CUR fsim_http_request_log
+static const fsim__field fields_http_request_log[] = {FSIM_WIRE_HTTP_REQUEST_LOG_FIELDS(FIELD)};
+#undef CUR
+#define CUR fsim_log_entry
+static const fsim__field fields_log_entry[] = {FSIM_WIRE_LOG_ENTRY_FIELDS(FIELD)};
+#undef CUR
 
 /* ---- Cross-field rules ------------------------------------------------------------------ */
 

@@ -129,6 +129,9 @@ static void test_round_trips(void)
            0);
     golden(FSIM_WIRE_SIMULATION_PAGE, "simulation_page_last.json",
            "simulation_page_last.compact.json", 0);
+    /* a log line as Cloud Logging reads it (the key with dots and a slash included) */
+    round_trip(FSIM_WIRE_LOG_ENTRY, "log_entry.json");
+    golden(FSIM_WIRE_LOG_ENTRY, "log_entry.json", "log_entry.compact.json", 0);
 }
 
 /* nextCursor is null on the last page, never missing: a TypeScript client tests

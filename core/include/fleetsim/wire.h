@@ -314,6 +314,29 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(STR, NUL, next_cursor, "nextCursor", 1, 256, none,                                    \
       "pass it back as cursor for the next page; null on the last page")
 
+/* A log line on stdout in Cloud Logging's structured shape (Cloud Run turns each into a log
+ * entry); httpRequest is Cloud Logging's own HttpRequest, int64s as decimal strings. Not
+ * part of the HTTP API (its OpenAPI document leaves these two out). */
+#define FSIM_WIRE_HTTP_REQUEST_LOG_FIELDS(X)                                                \
+    X(STR, REQ, request_method, "requestMethod", 1, 16, none, "GET, POST, ...")             \
+    X(STR, REQ, request_url, "requestUrl", 1, 65536, none, "the path, without the query")  \
+    X(INT, REQ, status, "status", 0, 999, none, "HTTP status (499: the client went away)") \
+    X(STR, REQ, response_size, "responseSize", 1, 20, none, "body bytes, decimal")          \
+    X(STR, REQ, latency, "latency", 2, 32, none, "seconds with a trailing s: \"0.000812s\"") \
+    X(STR, OPT, user_agent, "userAgent", 0, 65536, none, "the User-Agent header")          \
+    X(STR, REQ, protocol, "protocol", 1, 16, none, "HTTP/1.1")
+
+#define FSIM_WIRE_LOG_ENTRY_FIELDS(X)                                                       \
+    X(STR, REQ, severity, "severity", 1, 16, none, "DEBUG, INFO, WARNING or ERROR")         \
+    X(STR, REQ, time, "time", 1, 40, none, "RFC 3339 UTC with milliseconds")                \
+    X(STR, REQ, message, "message", 0, 65536, none, "for people")                           \
+    X(OBJ, OPT, http_request, "httpRequest", 0, 0, http_request_log, "an access line's")    \
+    X(STR, OPT, trace, "logging.googleapis.com/trace", 1, 512, none,                        \
+      "projects/PROJECT/traces/TRACE_ID: links the line to its trace")                     \
+    X(STR, OPT, request_id, "requestId", 1, 256, none, "the request's x-request-id")        \
+    X(STR, OPT, message_id, "messageId", 1, 256, none, "the Pub/Sub message")               \
+    X(STR, OPT, simulation_id, "simulationId", 36, 36, uuid, "the simulation")
+
 /* Every type: X(ENUM_SUFFIX, c_suffix, "SchemaName"), dependencies first. */
 #define FSIM_WIRE_TYPES(X)                                                                  \
     X(LONLAT, lonlat, "LonLat")                                                             \
@@ -335,7 +358,9 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(ERROR_RESPONSE, error_response, "ErrorResponse")                                      \
     X(SUBMIT_LINKS, submit_links, "SubmitLinks")                                            \
     X(SUBMIT_RESPONSE, submit_response, "SubmitResponse")                                   \
-    X(SIMULATION_PAGE, simulation_page, "SimulationPage")
+    X(SIMULATION_PAGE, simulation_page, "SimulationPage")                                   \
+    X(HTTP_REQUEST_LOG, http_request_log, "HttpRequestLog")                                 \
+    X(LOG_ENTRY, log_entry, "LogEntry")
 
 /* ---- The structs, derived from the lists ----------------------------------------------- */
 
@@ -397,6 +422,8 @@ FSIM__WIRE_STRUCT(error_response, FSIM_WIRE_ERROR_RESPONSE_FIELDS)
 FSIM__WIRE_STRUCT(submit_links, FSIM_WIRE_SUBMIT_LINKS_FIELDS)
 FSIM__WIRE_STRUCT(submit_response, FSIM_WIRE_SUBMIT_RESPONSE_FIELDS)
 FSIM__WIRE_STRUCT(simulation_page, FSIM_WIRE_SIMULATION_PAGE_FIELDS)
+FSIM__WIRE_STRUCT(http_request_log, FSIM_WIRE_HTTP_REQUEST_LOG_FIELDS)
+FSIM__WIRE_STRUCT(log_entry, FSIM_WIRE_LOG_ENTRY_FIELDS)
 
 /* The type tag of the generic entry points: FSIM_WIRE_REQUEST ⇔ fsim_request, … */
 typedef enum fsim_wire_type {
@@ -555,6 +582,12 @@ static inline char *fsim_simulation_page_encode(const fsim_simulation_page *page
                                                 unsigned flags, size_t *len)
 {
     return fsim_wire_encode(FSIM_WIRE_SIMULATION_PAGE, page, flags, len);
+}
+
+static inline char *fsim_log_entry_encode(const fsim_log_entry *entry, unsigned flags,
+                                          size_t *len)
+{
+    return fsim_wire_encode(FSIM_WIRE_LOG_ENTRY, entry, flags, len);
 }
 
 static inline char *fsim_error_response_encode(const fsim_error_response *resp, unsigned flags,
