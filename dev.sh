@@ -31,15 +31,26 @@ ensure_packages() {
   for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")
   done
-  # The Storage emulator (tests/fakes/storage) runs on Node.js: any node + npm will do.
-  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
-  ((${#missing[@]} == 0)) && return 0
+  # The Storage emulator (tests/fakes/storage) and the OpenAPI linter (tests/api/redocly)
+  # are npm packages, pinned and installed by the tests themselves: they need node and npm.
+  { command -v npm && command -v node; } >/dev/null 2>&1 || missing+=(nodejs npm)
+  ((${#missing[@]} == 0)) && { check_node; return 0; }
   log "installing Debian packages: ${missing[*]}"
   local sudo=()
   [ "$(id -u)" = 0 ] || sudo=(sudo)
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
+  check_node
+}
+
+# firebase-tools wants Node.js 20, @redocly/cli 2.x 20.19 (or 22.12+); Debian 12's own
+# nodejs is 18, so say so here rather than let two suites fail with engine errors.
+check_node() {
+  local v
+  v=$(node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+               console.log(a > 22 || (a === 22 && b >= 12) || (a === 20 && b >= 19) ? "" : process.version)')
+  [ -z "$v" ] || log "warning: node $v is too old for the gcs and api-openapi-lint tests (they need 20.19+ or 22.12+, e.g. from NodeSource)"
 }
 
 # setup_build DIR [meson options…]: configure once, reconfigure if options changed.

@@ -1,40 +1,45 @@
 /* Logging: JSON lines on stdout in Cloud Logging's structured shape (severity, message,
  * httpRequest, logging.googleapis.com/trace, requestId), one per request and one per event.
- * Cloud Run turns each line into a log entry; locally they read fine with jq. */
+ * Cloud Run turns each line into a log entry; locally they read fine with jq. Each line is
+ * a LogEntry of the wire contract, encoded by the codec; log_writer.c puts it on stdout. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
-#include <cjson/cJSON.h>
 #include <microhttpd.h>
 
 #include "api.h"
 
-/* The time as RFC 3339 with milliseconds, for people reading the lines locally. */
+/* The time as RFC 3339 with milliseconds, for people reading the lines locally. The date
+ * and time of day are formatted once per second per thread: gmtime and strftime were a
+ * visible share of a logged request. */
 static void now_text(char buf[40])
 {
+    static _Thread_local time_t cached_sec = -1;
+    static _Thread_local char cached[32];
+    static _Thread_local size_t cached_len;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, 40 - n, ".%03ldZ", ts.tv_nsec / 1000000);
+    if (ts.tv_sec != cached_sec) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        cached_len = strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+        cached_sec = ts.tv_sec;
+    }
+    memcpy(buf, cached, cached_len);
+    snprintf(buf + cached_len, 40 - cached_len, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
-/* One line, written with the stream locked so lines from threads never interleave. */
-static void emit(cJSON *line)
+/* One line to the log writer: `now` for events, which must not wait for the next batch. */
+static void emit(const fsim_log_entry *entry, bool now)
 {
-    char *text = line ? cJSON_PrintUnformatted(line) : NULL;
-    if (text) {
-        flockfile(stdout);
-        fputs(text, stdout);
-        fputc('\n', stdout);
-        fflush(stdout);
-        funlockfile(stdout);
-    }
+    size_t len = 0;
+    char *text = fsim_log_entry_encode(entry, 0, &len);
+    if (text)
+        api_log_write(text, len, now);
     free(text);
-    cJSON_Delete(line);
 }
 
 void api_log(const char *severity, const char *request_id, const char *fmt, ...)
@@ -46,46 +51,36 @@ void api_log(const char *severity, const char *request_id, const char *fmt, ...)
     va_end(ap);
     char t[40];
     now_text(t);
-    cJSON *line = cJSON_CreateObject();
-    if (!line)
-        return;
-    cJSON_AddStringToObject(line, "severity", severity);
-    cJSON_AddStringToObject(line, "time", t);
-    cJSON_AddStringToObject(line, "message", message);
-    if (request_id)
-        cJSON_AddStringToObject(line, "requestId", request_id);
-    emit(line);
+    fsim_log_entry entry = {.severity = severity, .time = t, .message = message,
+                            .request_id = request_id};
+    emit(&entry, true);
 }
 
 void api_access_log(const api_request *req)
 {
-    double seconds = api_seconds_since(&req->started);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long ns = (long long)(now.tv_sec - req->started.tv_sec) * 1000000000LL +
+                   (now.tv_nsec - req->started.tv_nsec);
     char latency[32], t[40], size[32];
-    snprintf(latency, sizeof latency, "%.6fs", seconds);
+    snprintf(latency, sizeof latency, "%lld.%06llds", ns / 1000000000LL,
+             ns % 1000000000LL / 1000);
     snprintf(size, sizeof size, "%zu", req->response_size);
     now_text(t);
-    const char *severity = req->status >= 500 ? "ERROR" : req->status >= 400 ? "WARNING" : "INFO";
-    cJSON *line = cJSON_CreateObject();
-    if (!line)
-        return;
-    cJSON_AddStringToObject(line, "severity", severity);
-    cJSON_AddStringToObject(line, "time", t);
     char *msg = fsim_arena_sprintf(req->arena, "%s %s %d", req->method, req->path, req->status);
-    cJSON_AddStringToObject(line, "message", msg ? msg : "request");
-    cJSON *http = cJSON_AddObjectToObject(line, "httpRequest");
-    if (http) {
-        cJSON_AddStringToObject(http, "requestMethod", req->method);
-        cJSON_AddStringToObject(http, "requestUrl", req->path);
-        cJSON_AddNumberToObject(http, "status", req->status);
-        cJSON_AddStringToObject(http, "responseSize", size);
-        cJSON_AddStringToObject(http, "latency", latency);
-        const char *ua = api_header(req, MHD_HTTP_HEADER_USER_AGENT);
-        if (ua)
-            cJSON_AddStringToObject(http, "userAgent", ua);
-        cJSON_AddStringToObject(http, "protocol", "HTTP/1.1");
-    }
-    if (req->trace[0])
-        cJSON_AddStringToObject(line, "logging.googleapis.com/trace", req->trace);
-    cJSON_AddStringToObject(line, "requestId", req->request_id);
-    emit(line);
+    fsim_http_request_log http = {.request_method = req->method,
+                                  .request_url = req->path,
+                                  .status = req->status,
+                                  .response_size = size,
+                                  .latency = latency,
+                                  .user_agent = api_header(req, MHD_HTTP_HEADER_USER_AGENT),
+                                  .protocol = "HTTP/1.1"};
+    fsim_log_entry entry = {
+        .severity = req->status >= 500 ? "ERROR" : req->status >= 400 ? "WARNING" : "INFO",
+        .time = t,
+        .message = msg ? msg : "request",
+        .http_request = &http,
+        .trace = req->trace[0] ? req->trace : NULL,
+        .request_id = req->request_id};
+    emit(&entry, false);
 }

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <fleetsim/arena.h>
@@ -59,6 +60,10 @@ typedef struct api_settings {
     int outbox_delay_s;           /* FLEETSIM_API_OUTBOX_DELAY_SECONDS, default 10 */
     int outbox_backoff_s;         /* FLEETSIM_API_OUTBOX_BACKOFF_SECONDS, default 5 */
     int outbox_poll_ms;           /* FLEETSIM_API_OUTBOX_POLL_MS, default 2000 */
+    int http_threads;             /* FLEETSIM_API_HTTP_THREADS, default: 2 × online CPUs */
+    int handler_threads;          /* FLEETSIM_API_HANDLER_THREADS, default db_pool + sync */
+    long status_cache_entries;    /* FLEETSIM_API_STATUS_CACHE_ENTRIES, default 10000; 0 off */
+    long status_cache_ttl_ms;     /* FLEETSIM_API_STATUS_CACHE_TTL_MS, default 1000 */
 } api_settings;
 
 /* ---- Process-wide state --------------------------------------------------------------- */
@@ -67,6 +72,8 @@ typedef struct api_auth api_auth;
 typedef struct api_jobs api_jobs;
 typedef struct api_idempotency api_idempotency;
 typedef struct api_publisher api_publisher;
+typedef struct api_status_cache api_status_cache;
+typedef struct api_handler_pool api_handler_pool;
 
 typedef struct api_server {
     api_settings cfg;
@@ -78,6 +85,8 @@ typedef struct api_server {
     api_auth *auth;
     api_jobs *jobs;
     api_idempotency *idempotency;
+    api_status_cache *status_cache; /* NULL when turned off */
+    api_handler_pool *handlers;   /* runs the handlers that may block (handler_pool.c) */
     char *openapi_json;           /* built at start-up when docs are on (malloc'd) */
     struct MHD_Daemon *daemon;
     atomic_int in_flight;         /* requests between first callback and completion */
@@ -112,7 +121,12 @@ typedef struct api_request {
     size_t body_cap;
     bool body_too_large;
     bool body_seen;               /* the headers call has been handled */
-    bool responded;               /* a response is queued */
+    bool responded;               /* a response exists (made by api_respond) */
+    /* the response, from api_respond until server.c queues it on the HTTP thread */
+    struct MHD_Response *response;
+    unsigned response_status;
+    bool deferred;                /* suspended, in or waiting for the handler pool */
+    struct api_request *next_queued; /* the handler pool's queue */
     /* the route and its {params} */
     const api_route *route;
     const char *params[API_MAX_PARAMS];
@@ -132,9 +146,10 @@ const char *api_query(const api_request *req, const char *name);
 /* Adds a response header (both strings must live until the response is queued: the arena
  * is fine). Silently ignored past API_MAX_EXTRA_HEADERS. */
 void api_add_header(api_request *req, const char *name, const char *value);
-/* Queues `body` (malloc'd; ownership passes) with `status` and `content_type`, adding
- * X-Request-Id, Cache-Control and the extra headers. Returns false if libmicrohttpd refused
- * (the connection is then closed by it). */
+/* Makes the response: `body` (malloc'd; ownership passes) with `status` and `content_type`,
+ * plus X-Request-Id, Cache-Control and the extra headers; server.c queues it once the
+ * handler returns (on the HTTP thread: libmicrohttpd wants it there). The first response
+ * of a request stands. Returns false when out of memory. Any thread. */
 bool api_respond(api_request *req, int status, const char *content_type, char *body,
                  size_t len);
 /* api_respond for a response built by the caller (e.g. a streaming one): adds the same
@@ -146,8 +161,18 @@ bool api_respond_response(api_request *req, int status, const char *content_type
 bool api_respond_copy(api_request *req, int status, const char *content_type,
                       const char *text);
 
-/* Starts / stops libmicrohttpd with the settings' limits; the daemon lands in srv->daemon. */
+/* Starts libmicrohttpd with the settings' limits (srv->daemon), and the handler pool. */
 bool api_server_start(api_server *srv);
+
+/* ---- Handler pool (handler_pool.c) ----------------------------------------------------- */
+
+/* `threads` threads calling `run` for each submitted request, in order. */
+api_handler_pool *api_handler_pool_start(int threads, void (*run)(api_request *req),
+                                         fsim_error *err);
+/* Queues `req`; false once the pool is stopping (then nothing was queued). */
+bool api_handler_pool_submit(api_handler_pool *pool, api_request *req);
+/* Runs what is queued, then joins the threads and frees the pool. Accepts NULL. */
+void api_handler_pool_stop(api_handler_pool *pool);
 
 /* ---- Errors (errors.c): the one error shape ------------------------------------------- */
 
@@ -170,6 +195,13 @@ bool api_error_from(api_request *req, const fsim_error *err);
 /* Takes x-request-id when it is 1..128 visible ASCII bytes, else makes a new one; fills
  * req->request_id and req->trace. */
 void api_request_id_assign(api_request *req);
+/* Adds one line (without its newline) to stdout's batch (log_writer.c); `now` writes it and
+ * everything before it at once. Before _start and after _stop every line is written at once. */
+void api_log_write(const char *line, size_t len, bool now);
+/* Starts the thread that writes the batch every 20 ms; false when it could not. */
+bool api_log_writer_start(void);
+/* Writes what is left and stops that thread (lines written later go out at once). */
+void api_log_writer_stop(void);
 /* One JSON line on stdout in Cloud Logging's shape for a finished request. */
 void api_access_log(const api_request *req);
 /* A free-form JSON log line (`severity` INFO, WARNING, ERROR, DEBUG). */
@@ -195,13 +227,17 @@ typedef bool (*api_handler_fn)(api_request *req);
 enum {
     API_ROUTE_OPEN = 1u << 0,      /* no API key needed (health, docs) */
     API_ROUTE_JSON_BODY = 1u << 1, /* takes a JSON body: Content-Type checked */
+    API_ROUTE_INLINE = 1u << 2,    /* never blocks: runs on the HTTP thread */
 };
 
 struct api_route {
     const char *method;
     const char *pattern;           /* "/v1/simulations/{id}" */
-    api_handler_fn handler;
+    api_handler_fn handler;        /* on a handler thread unless API_ROUTE_INLINE */
     unsigned flags;
+    /* optional, on the HTTP thread first: answers from memory when it can (returns true),
+     * else the handler runs */
+    api_handler_fn fast;
 };
 
 /* Finds the route of (method, path). NULL with *status 404, or 405 and *allow the methods
@@ -218,6 +254,7 @@ bool api_handle_docs(api_request *req);
 bool api_handle_run(api_request *req);
 bool api_handle_submit(api_request *req);
 bool api_handle_status(api_request *req);
+bool api_handle_status_cached(api_request *req);
 bool api_handle_result(api_request *req);
 bool api_handle_list(api_request *req);
 bool api_handle_delete(api_request *req);
@@ -231,13 +268,6 @@ fsim_runner_options api_runner_options(const api_request *req);
 /* Builds GET /v1/config/routes: every route as a GeoJSON Feature (its path, properties from
  * routes.yaml). */
 char *api_routes_geojson(const fsim_config *config, fsim_error *err);
-
-/* ---- Envelopes the wire contract does not hold yet (envelope.c) ----------------------- */
-
-/* {"id", "status", "links": {"self", "result"}} for a 202. */
-char *api_submit_body(const char *id, fsim_run_status status, size_t *len);
-/* {"items": [JobStatus…], "nextCursor"} for a list page. */
-char *api_page_body(const fsim_store_page *page, size_t *len);
 
 /* ---- OpenAPI (openapi.c) -------------------------------------------------------------- */
 
@@ -255,6 +285,27 @@ bool api_idempotency_begin(api_idempotency *idem, const char *key);
 void api_idempotency_end(api_idempotency *idem, const char *key);
 /* Hex SHA-256 of the canonical encoding of `request` (so formatting does not matter). */
 bool api_request_hash(const fsim_request *request, char hex[65]);
+
+/* ---- Status cache (status_cache.c): finished jobs' status bodies ---------------------- */
+
+/* `capacity` entries (<= 0: no cache, NULL), each served for at most `ttl_ms`. NULL also
+ * when out of memory; every function below accepts a NULL cache (and then does nothing). */
+api_status_cache *api_status_cache_new(long capacity, long ttl_ms);
+void api_status_cache_free(api_status_cache *cache);
+/* Taken before reading a status from the database, handed to _put with what was read. */
+uint64_t api_status_cache_epoch(api_status_cache *cache);
+/* The body kept for `id`: a malloc'd copy (NUL-terminated) in *body, its length in *len.
+ * false: read the database, then _put a final status or _forget the id (whatever the
+ * answer — the first miss on an expired entry is the one that renews it). */
+bool api_status_cache_get(api_status_cache *cache, const char *id, char **body, size_t *len);
+/* Keeps a copy of `body` — only for a final status (succeeded, failed). Dropped when an
+ * invalidation happened since `epoch` was taken (the read may predate a delete). */
+void api_status_cache_put(api_status_cache *cache, const char *id, const char *body,
+                          size_t len, uint64_t epoch);
+/* Drops `id` after a read that did not end in _put (gone, not final, database error). */
+void api_status_cache_forget(api_status_cache *cache, const char *id);
+/* Drops `id` (after its row was deleted here) and voids every read still in flight. */
+void api_status_cache_invalidate(api_status_cache *cache, const char *id);
 
 /* ---- Worker pool (jobs.c) -------------------------------------------------------------- */
 

@@ -15,12 +15,14 @@
 struct api_auth {
     size_t n;
     unsigned char (*digests)[DIGEST_LEN];
+    EVP_MD *sha256;           /* fetched once: EVP_sha256() looks it up again on every call */
 };
 
-static bool digest(const char *text, size_t len, unsigned char out[DIGEST_LEN])
+static bool digest(const api_auth *auth, const char *text, size_t len,
+                   unsigned char out[DIGEST_LEN])
 {
     unsigned int n = 0;
-    return EVP_Digest(text, len, out, &n, EVP_sha256(), NULL) == 1 && n == DIGEST_LEN;
+    return EVP_Digest(text, len, out, &n, auth->sha256, NULL) == 1 && n == DIGEST_LEN;
 }
 
 api_auth *api_auth_new(const char *keys, fsim_error *err)
@@ -30,6 +32,13 @@ api_auth *api_auth_new(const char *keys, fsim_error *err)
         goto nomem;
     if (!keys)
         return auth;
+    auth->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!auth->sha256) {
+        api_auth_free(auth);
+        fsim_error_set(err, FSIM_INTERNAL, "FLEETSIM_API_KEYS", 0, 0, NULL,
+                       "no SHA-256 in this OpenSSL");
+        return NULL;
+    }
     size_t max = 1;
     for (const char *p = keys; *p; p++)
         max += *p == ',';
@@ -47,7 +56,7 @@ api_auth *api_auth_new(const char *keys, fsim_error *err)
         while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
             b--;
         if (b > a) {
-            if (!digest(a, (size_t)(b - a), auth->digests[auth->n])) {
+            if (!digest(auth, a, (size_t)(b - a), auth->digests[auth->n])) {
                 api_auth_free(auth);
                 fsim_error_set(err, FSIM_INTERNAL, "FLEETSIM_API_KEYS", 0, 0, NULL,
                                "could not hash the API keys");
@@ -69,6 +78,7 @@ void api_auth_free(api_auth *auth)
     if (!auth)
         return;
     free(auth->digests);
+    EVP_MD_free(auth->sha256);
     free(auth);
 }
 
@@ -84,7 +94,7 @@ int api_auth_check(const api_auth *auth, const char *presented)
     if (!presented || !*presented)
         return 401;
     unsigned char d[DIGEST_LEN];
-    if (!digest(presented, strlen(presented), d))
+    if (!digest(auth, presented, strlen(presented), d))
         return 403;
     int match = 0;
     for (size_t i = 0; i < auth->n; i++) /* no early exit */

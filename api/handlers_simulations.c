@@ -35,12 +35,19 @@ static const char *path_id(api_request *req)
 
 static bool respond_submitted(api_request *req, const char *id, bool replayed)
 {
-    size_t len = 0;
     /* always the first response's body (status queued), so a replay is byte-identical */
-    char *body = api_submit_body(id, FSIM_RUN_QUEUED, &len);
+    fsim_submit_response resp = {
+        .id = id,
+        .status = FSIM_RUN_QUEUED,
+        .links = {.self = fsim_arena_sprintf(req->arena, "/v1/simulations/%s", id),
+                  .result = fsim_arena_sprintf(req->arena, "/v1/simulations/%s/result", id)}};
+    size_t len = 0;
+    char *body = resp.links.self && resp.links.result
+                     ? fsim_submit_response_encode(&resp, 0, &len)
+                     : NULL;
     if (!body)
         return api_error(req, 503, "unavailable", NULL, "out of memory");
-    api_add_header(req, "Location", fsim_arena_sprintf(req->arena, "/v1/simulations/%s", id));
+    api_add_header(req, "Location", resp.links.self);
     if (replayed)
         api_add_header(req, "Idempotent-Replayed", "true");
     return api_respond(req, 202, "application/json", body, len);
@@ -94,21 +101,45 @@ bool api_handle_submit(api_request *req)
 
 /* ---- GET /v1/simulations/{id} ---------------------------------------------------------- */
 
+/* The route's fast path, on the HTTP thread: a finished job's status can only change by
+ * being deleted, so it is served from the status cache (status_cache.c) when it is there.
+ * false: api_handle_status reads the row (and renews the cache). */
+bool api_handle_status_cached(api_request *req)
+{
+    const char *id = req->params[0];
+    char *body = NULL;
+    size_t len = 0;
+    if (!req->server->store || !fsim_uuid_valid(id) ||
+        !api_status_cache_get(req->server->status_cache, id, &body, &len))
+        return false;
+    return api_respond(req, 200, "application/json", body, len);
+}
+
+/* Not in the cache (or expired): the row decides, and a final status is kept for the next
+ * polls; anything still moving is never kept. */
 bool api_handle_status(api_request *req)
 {
     const char *id = path_id(req);
     if (!id || !need_store(req))
         return true;
+    api_status_cache *cache = req->server->status_cache;
+    char *body = NULL;
+    size_t len = 0;
+    uint64_t epoch = api_status_cache_epoch(cache);
     fsim_error err;
     fsim_error_clear(&err);
     fsim_job_status *job = NULL;
-    if (fsim_store_status(req->server->store, id, req->arena, &job, &err) != FSIM_OK) {
+    fsim_status st = fsim_store_status(req->server->store, id, req->arena, &job, &err);
+    body = st == FSIM_OK ? fsim_job_status_encode(job, 0, &len) : NULL;
+    if (body && (job->status == FSIM_RUN_SUCCEEDED || job->status == FSIM_RUN_FAILED))
+        api_status_cache_put(cache, id, body, len, epoch);
+    else
+        api_status_cache_forget(cache, id);
+    if (st != FSIM_OK) {
         if (err.status == FSIM_NOT_FOUND)
             return api_error(req, 404, "not_found", NULL, "no simulation %s", id);
         return api_error_from(req, &err);
     }
-    size_t len = 0;
-    char *body = fsim_job_status_encode(job, 0, &len);
     if (!body)
         return api_error(req, 503, "unavailable", NULL, "out of memory");
     return api_respond(req, 200, "application/json", body, len);
@@ -213,8 +244,10 @@ bool api_handle_list(api_request *req)
                              err.message);
         return api_error_from(req, &err);
     }
+    fsim_simulation_page out = {.items = page.items, .n_items = page.n_items,
+                                .next_cursor = page.next_cursor};
     size_t len = 0;
-    char *body = api_page_body(&page, &len);
+    char *body = fsim_simulation_page_encode(&out, 0, &len);
     if (!body)
         return api_error(req, 503, "unavailable", NULL, "out of memory");
     return api_respond(req, 200, "application/json", body, len);
@@ -232,8 +265,12 @@ bool api_handle_delete(api_request *req)
     fsim_error err;
     fsim_error_clear(&err);
     bool cancelled = false;
-    if (fsim_store_cancel(req->server->store, id, &cancelled, &err) != FSIM_OK ||
-        fsim_store_delete(req->server->store, id, &err) != FSIM_OK) {
+    fsim_status st = fsim_store_cancel(req->server->store, id, &cancelled, &err);
+    if (st == FSIM_OK)
+        st = fsim_store_delete(req->server->store, id, &err);
+    /* after the row changed (or may have): later reads here must not see a cached status */
+    api_status_cache_invalidate(req->server->status_cache, id);
+    if (st != FSIM_OK) {
         if (err.status == FSIM_NOT_FOUND)
             return api_error(req, 404, "not_found", NULL, "no simulation %s", id);
         return api_error_from(req, &err);

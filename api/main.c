@@ -67,7 +67,9 @@ static const char *default_migrations_dir(const char *config_dir)
 static bool read_settings(api_settings *c, fsim_error *err)
 {
     long port, body, header, conns, idle, grace, budget, sync, workers, pool, lease, attempts,
-        poll, publish_timeout, outbox_delay, outbox_backoff, outbox_poll;
+        poll, publish_timeout, outbox_delay, outbox_backoff, outbox_poll, cache_entries,
+        cache_ttl, http_threads, handler_threads;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (!env_long("PORT", 8080, 0, 65535, &port, err) ||
         !env_long("FLEETSIM_API_MAX_BODY_BYTES", 1 << 20, 1, 1L << 30, &body, err) ||
         !env_long("FLEETSIM_API_MAX_HEADER_BYTES", 16384, 1024, 1 << 20, &header, err) ||
@@ -84,7 +86,15 @@ static bool read_settings(api_settings *c, fsim_error *err)
         !env_long("FLEETSIM_API_PUBLISH_TIMEOUT_MS", 5000, 100, 600000, &publish_timeout, err) ||
         !env_long("FLEETSIM_API_OUTBOX_DELAY_SECONDS", 10, 0, 86400, &outbox_delay, err) ||
         !env_long("FLEETSIM_API_OUTBOX_BACKOFF_SECONDS", 5, 1, 3600, &outbox_backoff, err) ||
-        !env_long("FLEETSIM_API_OUTBOX_POLL_MS", 2000, 10, 600000, &outbox_poll, err))
+        !env_long("FLEETSIM_API_OUTBOX_POLL_MS", 2000, 10, 600000, &outbox_poll, err) ||
+        !env_long("FLEETSIM_API_STATUS_CACHE_ENTRIES", 10000, 0, 10000000, &cache_entries,
+                  err) ||
+        !env_long("FLEETSIM_API_STATUS_CACHE_TTL_MS", 1000, 1, 3600000, &cache_ttl, err) ||
+        /* two loops per CPU: on a shared machine a loop that loses its CPU stalls all its
+         * connections, and a spare one per CPU measurably cut that (bench_api.sh) */
+        !env_long("FLEETSIM_API_HTTP_THREADS", cpus > 0 ? (cpus < 32 ? 2 * cpus : 64) : 4, 1,
+                  256, &http_threads, err) ||
+        !env_long("FLEETSIM_API_HANDLER_THREADS", pool + sync, 1, 1024, &handler_threads, err))
         return false;
     c->port = (int)port;
     c->max_body_bytes = (size_t)body;
@@ -103,6 +113,10 @@ static bool read_settings(api_settings *c, fsim_error *err)
     c->outbox_delay_s = (int)outbox_delay;
     c->outbox_backoff_s = (int)outbox_backoff;
     c->outbox_poll_ms = (int)outbox_poll;
+    c->http_threads = (int)http_threads;
+    c->handler_threads = (int)handler_threads;
+    c->status_cache_entries = cache_entries;
+    c->status_cache_ttl_ms = cache_ttl;
     c->listen_address = env_str("FLEETSIM_API_LISTEN", "0.0.0.0");
     c->env = env_str("FLEETSIM_ENV", "");
     c->config_dir = env_str("FLEETSIM_CONFIG_DIR", "config");
@@ -183,6 +197,10 @@ static bool open_store(api_server *srv, fsim_error *err)
 
 static bool start(api_server *srv, fsim_error *err)
 {
+    if (!api_log_writer_start()) {
+        fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "could not start a thread");
+        return fail(err, "log writer");
+    }
     if (!read_settings(&srv->cfg, err))
         return fail(err, "bad setting");
     if (!load_config(srv, err))
@@ -196,6 +214,10 @@ static bool start(api_server *srv, fsim_error *err)
     srv->idempotency = api_idempotency_new();
     if (!srv->idempotency)
         return fail(err, "out of memory");
+    srv->status_cache = api_status_cache_new(srv->cfg.status_cache_entries,
+                                             srv->cfg.status_cache_ttl_ms);
+    if (!srv->status_cache && srv->cfg.status_cache_entries > 0)
+        return fail(err, "out of memory for the status cache");
     if (srv->cfg.docs) {
         srv->openapi_json = api_openapi_build(NULL);
         if (!srv->openapi_json) {
@@ -243,16 +265,26 @@ static void drain(api_server *srv)
         api_log("WARNING", NULL, "grace period over: cancelling %d request(s)",
                 atomic_load(&srv->in_flight));
         atomic_store(&srv->aborting, true);
+        /* what was cancelled needs a moment to end: a Cloud Storage stream notices within
+         * about a second and resumes its suspended connection (MHD_stop_daemon wants none) */
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        while (atomic_load(&srv->in_flight) > 0 && api_seconds_since(&t0) < 2)
+            sleep_ms(20);
     }
     api_jobs_stop(srv->jobs); /* running jobs stop at their next progress point */
     srv->jobs = NULL;
-    MHD_stop_daemon(srv->daemon); /* closes what is left and joins connection threads */
+    /* the handlers still running finish (a sync run stops at its next simulated day) and
+     * resume their connections: none is left suspended for MHD_stop_daemon */
+    api_handler_pool_stop(srv->handlers);
+    srv->handlers = NULL;
+    MHD_stop_daemon(srv->daemon); /* closes what is left and joins the HTTP threads */
     srv->daemon = NULL;
 }
 
 static void release(api_server *srv)
 {
     api_jobs_stop(srv->jobs);
+    api_handler_pool_stop(srv->handlers);
     if (srv->daemon)
         MHD_stop_daemon(srv->daemon);
     api_publisher_stop(srv->publisher);
@@ -260,6 +292,7 @@ static void release(api_server *srv)
     api_gcs_close(srv);
     fsim_store_close(srv->store);
     api_idempotency_free(srv->idempotency);
+    api_status_cache_free(srv->status_cache);
     api_auth_free(srv->auth);
     free(srv->openapi_json);
     free(srv->routes_geojson);
@@ -290,6 +323,7 @@ int main(int argc, char **argv)
     fsim_error_clear(&err);
     if (!start(&srv, &err)) {
         release(&srv);
+        api_log_writer_stop();
         return err.status == FSIM_USAGE ? 2 : 1;
     }
     int sig = 0;
@@ -298,5 +332,6 @@ int main(int argc, char **argv)
     drain(&srv);
     release(&srv);
     api_log("INFO", NULL, "stopped");
+    api_log_writer_stop();
     return 0;
 }

@@ -21,40 +21,42 @@
     "{\"name\": \"id\", \"in\": \"path\", \"required\": true, \"description\": "             \
     "\"simulation id\", \"schema\": {\"type\": \"string\", \"format\": \"uuid\"}}"
 
-/* Everything but the wire schemas. Error responses share one component. */
+/* Everything but the wire schemas. Error responses share one component; 431 (headers over
+ * FLEETSIM_API_MAX_HEADER_BYTES) is checked before routing, so every operation lists it. */
 static const char *const paths_and_more[] = {
     "{"
     "\"paths\": {"
     " \"/healthz\": {\"get\": {\"operationId\": \"healthz\", \"summary\": \"the process answers\","
     "   \"security\": [], \"responses\": {\"200\": {\"description\": \"alive\", \"content\": "
-    JSON_CONTENT(REF("Health")) "}}}},"
+    JSON_CONTENT(REF("Health")) "}, " ERR("431") "}}},"
     ,
     " \"/readyz\": {\"get\": {\"operationId\": \"readyz\", \"summary\": \"the database answers "
     "and its migrations are current\", \"security\": [], \"responses\": {\"200\": "
-    "{\"description\": \"ready\", \"content\": " JSON_CONTENT(REF("Health")) "}, " ERR("503")
-    "}}},"
+    "{\"description\": \"ready\", \"content\": " JSON_CONTENT(REF("Health")) "}, " ERR("431")
+    ", " ERR("503") "}}},"
     ,
     " \"/v1/config/vehicles\": {\"get\": {\"operationId\": \"getVehicleConfig\", \"summary\": "
     "\"vehicle types of the effective config (vehicles.yaml + FLEETSIM_CONFIG_OVERRIDES)\", "
     "\"responses\": {\"200\": {\"description\": \"{vehicles: {type: parameters}}\", \"content\": "
-    JSON_CONTENT(REF("ConfigSection")) "}, " ERR("401") ", " ERR("403") "}}},"
+    JSON_CONTENT(REF("ConfigSection")) "}, " ERR("401") ", " ERR("403") ", " ERR("431") "}}},"
     ,
     " \"/v1/config/chargers\": {\"get\": {\"operationId\": \"getChargerConfig\", \"summary\": "
     "\"charger types of the effective config\", \"responses\": {\"200\": {\"description\": "
     "\"{chargers: {type: parameters}}\", \"content\": " JSON_CONTENT(REF("ConfigSection")) "}, "
-    ERR("401") ", " ERR("403") "}}},"
+    ERR("401") ", " ERR("403") ", " ERR("431") "}}},"
     ,
     " \"/v1/config/routes\": {\"get\": {\"operationId\": \"getRoutes\", \"summary\": \"routes "
     "as a GeoJSON FeatureCollection (one Feature per route, settings as properties)\", "
     "\"responses\": {\"200\": {\"description\": \"routes\", \"content\": {\"application/geo+json\": "
-    "{\"schema\": " REF("FeatureCollection") "}}}, " ERR("401") ", " ERR("403") "}}},"
+    "{\"schema\": " REF("FeatureCollection") "}}}, " ERR("401") ", " ERR("403") ", "
+    ERR("431") "}}},"
     ,
     " \"/v1/simulations:run\": {\"post\": {\"operationId\": \"runSimulation\", \"summary\": "
     "\"run a small simulation and return its result inline\", \"requestBody\": {\"required\": "
     "true, \"content\": " JSON_CONTENT(REF("SimulationRequest")) "}, \"responses\": {\"200\": "
     "{\"description\": \"the result\", \"content\": " JSON_CONTENT(REF("SimulationResult")) "}, "
     ERR("400") ", " ERR("401") ", " ERR("403") ", " ERR("413") ", " ERR("415") ", " ERR("422")
-    ", " ERR("503") "}}},"
+    ", " ERR("431") ", " ERR("503") "}}},"
     ,
     " \"/v1/simulations\": {"
     "  \"post\": {\"operationId\": \"submitSimulation\", \"summary\": \"queue a simulation\", "
@@ -66,7 +68,8 @@ static const char *const paths_and_more[] = {
     "}, \"responses\": {\"202\": {\"description\": \"queued\", \"headers\": {\"Location\": "
     "{\"description\": \"the status URL\", \"schema\": {\"type\": \"string\"}}}, \"content\": "
     JSON_CONTENT(REF("SubmitResponse")) "}, " ERR("400") ", " ERR("401") ", " ERR("403") ", "
-    ERR("409") ", " ERR("413") ", " ERR("415") ", " ERR("422") ", " ERR("503") "}},"
+    ERR("409") ", " ERR("413") ", " ERR("415") ", " ERR("422") ", " ERR("431") ", " ERR("503")
+    "}},"
     "  \"get\": {\"operationId\": \"listSimulations\", \"summary\": \"a fleet's simulations, "
     "newest first, keyset-paginated\", \"parameters\": ["
     "   {\"name\": \"fleetId\", \"in\": \"query\", \"required\": true, \"schema\": {\"type\": "
@@ -81,24 +84,24 @@ static const char *const paths_and_more[] = {
     ,
     "   \"responses\": {\"200\": {\"description\": \"one page\", \"content\": "
     JSON_CONTENT(REF("SimulationPage")) "}, " ERR("400") ", " ERR("401") ", " ERR("403") ", "
-    ERR("503") "}}},"
+    ERR("431") ", " ERR("503") "}}},"
     ,
     " \"/v1/simulations/{id}\": {\"parameters\": [" ID_PARAM "],"
     "  \"get\": {\"operationId\": \"getSimulation\", \"summary\": \"status, progress and times\", "
     "\"responses\": {\"200\": {\"description\": \"the status\", \"content\": "
     JSON_CONTENT(REF("JobStatus")) "}, " ERR("400") ", " ERR("401") ", " ERR("403") ", "
-    ERR("404") ", " ERR("503") "}},"
+    ERR("404") ", " ERR("431") ", " ERR("503") "}},"
     "  \"delete\": {\"operationId\": \"deleteSimulation\", \"summary\": \"cancel if queued or "
     "running, then soft-delete (later reads: 404)\", \"responses\": {\"204\": {\"description\": "
-    "\"deleted\"}, " ERR("400") ", " ERR("401") ", " ERR("403") ", " ERR("404") ", " ERR("503")
-    "}}},"
+    "\"deleted\"}, " ERR("400") ", " ERR("401") ", " ERR("403") ", " ERR("404") ", " ERR("431")
+    ", " ERR("503") "}}},"
     ,
     " \"/v1/simulations/{id}/result\": {\"parameters\": [" ID_PARAM "],"
     "  \"get\": {\"operationId\": \"getSimulationResult\", \"summary\": \"the result (409 while "
     "queued or running, or when it failed or was cancelled)\", \"responses\": {\"200\": "
     "{\"description\": \"the result\", \"content\": " JSON_CONTENT(REF("SimulationResult")) "}, "
-    ERR("400") ", " ERR("401") ", " ERR("403") ", " ERR("404") ", " ERR("409") ", " ERR("503")
-    "}}}"
+    ERR("400") ", " ERR("401") ", " ERR("403") ", " ERR("404") ", " ERR("409") ", " ERR("431")
+    ", " ERR("503") "}}}"
     "},"
     ,
     "\"components\": {"
@@ -116,26 +119,19 @@ static const char *const paths_and_more[] = {
     "\"object\"}},"
     "  \"FeatureCollection\": {\"type\": \"object\", \"required\": [\"type\", \"features\"], "
     "\"properties\": {\"type\": {\"const\": \"FeatureCollection\"}, \"features\": {\"type\": "
-    "\"array\", \"items\": {\"type\": \"object\"}}}},"
-    ,
-    "  \"SubmitResponse\": {\"type\": \"object\", \"required\": [\"id\", \"status\", "
-    "\"links\"], \"additionalProperties\": false, \"properties\": {\"id\": {\"type\": "
-    "\"string\", \"format\": \"uuid\"}, \"status\": {\"type\": \"string\"}, \"links\": "
-    "{\"type\": \"object\", \"required\": [\"self\", \"result\"], \"additionalProperties\": "
-    "false, \"properties\": {\"self\": {\"type\": \"string\"}, \"result\": {\"type\": "
-    "\"string\"}}}}},"
-    "  \"SimulationPage\": {\"type\": \"object\", \"required\": [\"items\", \"nextCursor\"], "
-    "\"additionalProperties\": false, \"properties\": {\"items\": {\"type\": \"array\", "
-    "\"items\": " REF("JobStatus") "}, \"nextCursor\": {\"type\": [\"string\", \"null\"]}}}"
+    "\"array\", \"items\": {\"type\": \"object\"}}}}"
     " }"
     "}"
     "}",
 };
 
-/* Adds every wire type's schema under components.schemas, from the field lists. */
+/* Adds every wire type's schema under components.schemas, from the field lists — but the
+ * log line's: stdout is no part of the HTTP API. */
 static bool add_wire_schemas(cJSON *schemas)
 {
     for (int t = 0; t < FSIM_WIRE_TYPE_COUNT; t++) {
+        if (t == FSIM_WIRE_LOG_ENTRY || t == FSIM_WIRE_HTTP_REQUEST_LOG)
+            continue;
         char *text = fsim_wire_schema((fsim_wire_type)t, "#/components/schemas/", 0, NULL);
         cJSON *schema = text ? cJSON_Parse(text) : NULL;
         free(text);

@@ -4,8 +4,10 @@
  * core/gcs pushes an object's bytes into a callback (from inside libcurl); libmicrohttpd
  * pulls a response's bytes from a callback. A download thread per request joins the two
  * through a bounded buffer (STREAM_BUFFER bytes): the download waits while the client is
- * slow, the client waits while Cloud Storage is. The connection's thread (one per
- * connection) may block in the reader.
+ * slow, the client waits while Cloud Storage is. The reader runs on an HTTP thread, an epoll
+ * loop shared by many connections, so it never blocks: with nothing to send it suspends its
+ * connection and returns 0, and the download thread resumes it when bytes (or the end)
+ * arrive — libmicrohttpd's documented way to stream without busy waiting.
  *
  * The status line is decided before any byte is sent: the handler waits until the download
  * has its response headers (size, checksums) or has failed — 404 result_missing for an
@@ -49,7 +51,19 @@ typedef struct stream {
     fsim_gcs_object info;
     /* what the response side says */
     bool abort;                   /* the client is gone: stop the download */
+    struct MHD_Connection *conn;  /* the client's connection, suspended while waiting */
+    bool suspended;
 } stream;
+
+/* Called with s->mu held, after something the reader waits for happened. */
+static void wake_reader(stream *s)
+{
+    pthread_cond_broadcast(&s->cv);
+    if (s->suspended) {
+        s->suspended = false;
+        MHD_resume_connection(s->conn);
+    }
+}
 
 /* ---- The download side ------------------------------------------------------------------ */
 
@@ -78,7 +92,7 @@ static bool on_bytes(void *user, const char *data, size_t len)
         s->len += n;
         data += n;
         len -= n;
-        pthread_cond_broadcast(&s->cv);
+        wake_reader(s);
     }
     bool keep = !s->abort;
     pthread_mutex_unlock(&s->mu);
@@ -99,50 +113,46 @@ static void *download(void *arg)
     s->status = st;
     s->err = err;
     s->started = true;
-    pthread_cond_broadcast(&s->cv);
+    wake_reader(s);
     pthread_mutex_unlock(&s->mu);
     return NULL;
 }
 
 /* ---- The response side ------------------------------------------------------------------- */
 
-/* libmicrohttpd asks for the next bytes at `pos`. All but the last byte go out as they
- * arrive; the last one once the download has verified the whole object. */
+/* libmicrohttpd asks for the next bytes at `pos`, on an HTTP thread. All but the last byte
+ * go out as they arrive; the last one once the download has verified the whole object. With
+ * nothing to send yet: suspend the connection, return 0, and let wake_reader resume it. */
 static ssize_t read_some(void *cls, uint64_t pos, char *out, size_t max)
 {
     stream *s = cls;
-    ssize_t ret;
+    ssize_t ret = 0;
     pthread_mutex_lock(&s->mu);
-    for (;;) {
-        bool verified = s->done && s->status == FSIM_OK;
-        size_t avail = verified ? s->len : (s->len > 0 ? s->len - 1 : 0);
-        if (avail > 0) {
-            size_t n = avail < max ? avail : max;
-            size_t run = STREAM_BUFFER - s->head;
-            if (n > run)
-                n = run;
-            memcpy(out, s->buf + s->head, n);
-            s->head = (s->head + n) % STREAM_BUFFER;
-            s->len -= n;
-            pthread_cond_broadcast(&s->cv);
-            ret = (ssize_t)n;
-            break;
-        }
-        if (verified) {
-            ret = MHD_CONTENT_READER_END_OF_STREAM;
-            break;
-        }
-        if (s->done) {
-            char detail[1200];
-            fsim_error_format(&s->err, detail, sizeof detail);
-            api_log("ERROR", s->trace,
-                    "simulation %s: the result stream from %s broke after %llu bytes, "
-                    "connection closed: %s",
-                    s->id, s->uri, (unsigned long long)pos, detail);
-            ret = MHD_CONTENT_READER_END_WITH_ERROR;
-            break;
-        }
-        pthread_cond_wait(&s->cv, &s->mu);
+    bool verified = s->done && s->status == FSIM_OK;
+    size_t avail = verified ? s->len : (s->len > 0 ? s->len - 1 : 0);
+    if (avail > 0) {
+        size_t n = avail < max ? avail : max;
+        size_t run = STREAM_BUFFER - s->head;
+        if (n > run)
+            n = run;
+        memcpy(out, s->buf + s->head, n);
+        s->head = (s->head + n) % STREAM_BUFFER;
+        s->len -= n;
+        pthread_cond_broadcast(&s->cv); /* room for the download */
+        ret = (ssize_t)n;
+    } else if (verified) {
+        ret = MHD_CONTENT_READER_END_OF_STREAM;
+    } else if (s->done) {
+        char detail[1200];
+        fsim_error_format(&s->err, detail, sizeof detail);
+        api_log("ERROR", s->trace,
+                "simulation %s: the result stream from %s broke after %llu bytes, "
+                "connection closed: %s",
+                s->id, s->uri, (unsigned long long)pos, detail);
+        ret = MHD_CONTENT_READER_END_WITH_ERROR;
+    } else {
+        s->suspended = true;
+        MHD_suspend_connection(s->conn);
     }
     pthread_mutex_unlock(&s->mu);
     return ret;
@@ -204,6 +214,7 @@ bool api_stream_gcs_result(api_request *req, const char *id, const char *uri)
     if (!s)
         return api_error(req, 503, "unavailable", NULL, "out of memory");
     s->srv = srv;
+    s->conn = req->conn;
     s->info.size = -1;
     snprintf(s->id, sizeof s->id, "%s", id);
     snprintf(s->trace, sizeof s->trace, "%s", req->request_id);

@@ -4,20 +4,22 @@
 
 #include "api.h"
 
+/* INLINE: answered from memory, on the HTTP thread; the rest wait for the database or a
+ * simulation, on a handler thread (handler_pool.c). */
 static const api_route routes[] = {
-    {"GET", "/healthz", api_handle_healthz, API_ROUTE_OPEN},
-    {"GET", "/readyz", api_handle_readyz, API_ROUTE_OPEN},
-    {"GET", "/openapi.json", api_handle_openapi, API_ROUTE_OPEN},
-    {"GET", "/docs", api_handle_docs, API_ROUTE_OPEN},
-    {"GET", "/v1/config/vehicles", api_handle_config, 0},
-    {"GET", "/v1/config/chargers", api_handle_config, 0},
-    {"GET", "/v1/config/routes", api_handle_config, 0},
-    {"POST", "/v1/simulations:run", api_handle_run, API_ROUTE_JSON_BODY},
-    {"POST", "/v1/simulations", api_handle_submit, API_ROUTE_JSON_BODY},
-    {"GET", "/v1/simulations", api_handle_list, 0},
-    {"GET", "/v1/simulations/{id}", api_handle_status, 0},
-    {"DELETE", "/v1/simulations/{id}", api_handle_delete, 0},
-    {"GET", "/v1/simulations/{id}/result", api_handle_result, 0},
+    {"GET", "/healthz", api_handle_healthz, API_ROUTE_OPEN | API_ROUTE_INLINE, NULL},
+    {"GET", "/readyz", api_handle_readyz, API_ROUTE_OPEN, NULL},
+    {"GET", "/openapi.json", api_handle_openapi, API_ROUTE_OPEN | API_ROUTE_INLINE, NULL},
+    {"GET", "/docs", api_handle_docs, API_ROUTE_OPEN | API_ROUTE_INLINE, NULL},
+    {"GET", "/v1/config/vehicles", api_handle_config, API_ROUTE_INLINE, NULL},
+    {"GET", "/v1/config/chargers", api_handle_config, API_ROUTE_INLINE, NULL},
+    {"GET", "/v1/config/routes", api_handle_config, API_ROUTE_INLINE, NULL},
+    {"POST", "/v1/simulations:run", api_handle_run, API_ROUTE_JSON_BODY, NULL},
+    {"POST", "/v1/simulations", api_handle_submit, API_ROUTE_JSON_BODY, NULL},
+    {"GET", "/v1/simulations", api_handle_list, 0, NULL},
+    {"GET", "/v1/simulations/{id}", api_handle_status, 0, api_handle_status_cached},
+    {"DELETE", "/v1/simulations/{id}", api_handle_delete, 0, NULL},
+    {"GET", "/v1/simulations/{id}/result", api_handle_result, 0, NULL},
 };
 
 /* Whether `path` fits `pattern`; each {name} takes one non-empty segment, whose text (in

@@ -2,9 +2,14 @@
  * the checks every request goes through before a handler (headers size, route, API key,
  * content type, declared length), and the response helper that adds the common headers.
  *
- * Threading: one thread per connection (handlers block on the database and on synchronous
- * runs; a thread per connection keeps one slow request from holding up others), with a
- * connection limit and an idle timeout so slow clients cannot exhaust the process. */
+ * Threading: FLEETSIM_API_HTTP_THREADS threads (default: two per CPU), each an epoll loop
+ * over its share of the connections, do the HTTP work and answer what needs no waiting:
+ * health, docs, config, a finished job's status from the status cache, every error found
+ * before the handler. A handler that may block (database, synchronous runs) runs in the
+ * handler pool (handler_pool.c) while its connection is suspended. Measured against one
+ * thread per connection (the previous design) under wrk at 64 connections on 2 cores: more
+ * requests per second and no thread per client; see tests/bench/bench_api.sh. A connection
+ * limit and an idle timeout keep slow clients from exhausting the process. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -79,9 +84,22 @@ bool api_respond_response(api_request *req, int status, const char *content_type
     req->status = status;
     req->response_size = len;
     req->responded = true;
-    enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)status, resp);
+    req->response = resp;
+    req->response_status = (unsigned)status;
+    return true;
+}
+
+/* On the HTTP thread, in the access handler (the only place libmicrohttpd takes it): the
+ * response api_respond made. MHD_NO closes the connection. */
+static enum MHD_Result queue_response(api_request *req)
+{
+    struct MHD_Response *resp = req->response;
+    if (!resp)
+        return req->responded ? MHD_YES : MHD_NO; /* already queued, or none could be made */
+    req->response = NULL;
+    enum MHD_Result r = MHD_queue_response(req->conn, req->response_status, resp);
     MHD_destroy_response(resp);
-    return r == MHD_YES;
+    return r;
 }
 
 bool api_respond_copy(api_request *req, int status, const char *content_type, const char *text)
@@ -237,6 +255,40 @@ static api_request *request_new(api_server *srv, struct MHD_Connection *conn, co
     return req;
 }
 
+/* A handler thread's turn (handler_pool.c): the handler leaves its response in req, and the
+ * connection is resumed; libmicrohttpd then calls on_request, which queues it. req must not
+ * be touched after the resume: the connection may complete (and free it) at once. */
+static void run_deferred(api_request *req)
+{
+    req->route->handler(req);
+    if (!req->responded)
+        api_error(req, 500, "internal", NULL, "the request could not be answered");
+    MHD_resume_connection(req->conn);
+}
+
+/* The request is complete: answer on this thread when that cannot block, else suspend the
+ * connection and hand the handler to the pool. */
+static enum MHD_Result dispatch(api_request *req)
+{
+    api_server *srv = req->server;
+    const api_route *route = req->route;
+    bool answered = (route->flags & API_ROUTE_INLINE) ? (route->handler(req), true)
+                                                      : route->fast && route->fast(req);
+    if (answered) {
+        if (!req->responded)
+            api_error(req, 500, "internal", NULL, "the request could not be answered");
+        return queue_response(req);
+    }
+    req->deferred = true;
+    MHD_suspend_connection(req->conn);
+    if (api_handler_pool_submit(srv->handlers, req))
+        return MHD_YES;
+    /* the pool stopped (shutdown): answer here, once libmicrohttpd takes the connection back */
+    api_error(req, 503, "unavailable", NULL, "the server is shutting down; retry the request");
+    MHD_resume_connection(req->conn);
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -251,7 +303,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = req;
         if (srv->cfg.debug_log)
             api_log("DEBUG", req->request_id, "request started: %s %s", req->method, req->path);
-        precheck(req); /* answers by itself when the request stops there */
+        if (!precheck(req)) /* it answered: queue that now, the body will be dropped */
+            return queue_response(req);
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
@@ -260,17 +313,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (req->responded)
-        return MHD_YES;
-    if (req->body_too_large)
-        return api_error(req, 413, "payload_too_large", NULL, "the body is larger than %zu bytes",
-                         srv->cfg.max_body_bytes)
-                   ? MHD_YES
-                   : MHD_NO;
-    bool ok = req->route->handler(req);
-    if (!req->responded)
-        ok = api_error(req, 500, "internal", NULL, "the request could not be answered");
-    return ok ? MHD_YES : MHD_NO;
+    if (req->responded) /* answered already (resumed after the pool, or an early error) */
+        return queue_response(req);
+    if (req->deferred)
+        return MHD_YES; /* still with the pool: nothing to do yet */
+    if (req->body_too_large) {
+        api_error(req, 413, "payload_too_large", NULL, "the body is larger than %zu bytes",
+                  srv->cfg.max_body_bytes);
+        return queue_response(req);
+    }
+    return dispatch(req);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -282,6 +334,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     if (!req->responded)
         req->status = 499; /* the client went away (nginx's convention) */
+    if (req->response) /* made but never queued: the connection died first */
+        MHD_destroy_response(req->response);
     api_access_log(req);
     free(req->body);
     fsim_arena_free(req->arena);
@@ -307,8 +361,8 @@ bool api_server_start(api_server *srv)
     const api_settings *c = &srv->cfg;
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
     if (inet_pton(AF_INET, c->listen_address, &v4->sin_addr) == 1) {
@@ -326,6 +380,13 @@ bool api_server_start(api_server *srv)
     /* libmicrohttpd's per-connection memory holds the header block: give it room above our
      * own header limit so that limit (431, our error shape) is what clients meet */
     size_t memory = c->max_header_bytes * 2 + 16384;
+    fsim_error err;
+    fsim_error_clear(&err);
+    srv->handlers = api_handler_pool_start(c->handler_threads, run_deferred, &err);
+    if (!srv->handlers) {
+        api_log("ERROR", NULL, "could not start the handler pool: %s", err.message);
+        return false;
+    }
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)c->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
         on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
@@ -333,12 +394,14 @@ bool api_server_start(api_server *srv)
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->idle_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-        (unsigned)1, MHD_OPTION_END);
+        (unsigned)1, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->http_threads, MHD_OPTION_END);
     if (!srv->daemon) {
         api_log("ERROR", NULL, "could not listen on %s:%d", c->listen_address, c->port);
         return false;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    api_log("INFO", NULL, "%d HTTP threads, %d handler threads", c->http_threads,
+            c->handler_threads);
     api_log("INFO", NULL, "listening on %s port %u", c->listen_address,
             info ? (unsigned)info->port : (unsigned)c->port);
     return true;

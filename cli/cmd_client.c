@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include <cjson/cJSON.h>
-
 #include "cli.h"
 
 struct client_options {
@@ -111,23 +109,19 @@ int cmd_submit(int argc, char **argv)
         rc = cli_fail("submit", &err);
         goto out;
     }
-    cJSON *j = cJSON_Parse(text);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
-    char id_text[64] = "";
-    if (cJSON_IsString(id))
-        snprintf(id_text, sizeof id_text, "%s", id->valuestring);
-    cJSON_Delete(j);
-    if (!id_text[0]) {
-        fsim_error_set(&err, FSIM_IO, url, 0, 0, "id", "the API's answer has no job id");
+    /* a newer server may add keys; an answer without a valid id is still an error */
+    fsim_submit_response *sub;
+    if (fsim_submit_response_decode(text, strlen(text), url, FSIM_WIRE_IGNORE_UNKNOWN, arena,
+                                    &sub, &err) != FSIM_OK) {
         rc = cli_fail("submit", &err);
         goto out;
     }
     if (!o.wait) {
-        printf("%s\n", id_text);
+        printf("%s\n", sub->id);
         goto out;
     }
     fsim_job_status *job;
-    if (wait_done(base, id_text, arena, &job, &err) != FSIM_OK) {
+    if (wait_done(base, sub->id, arena, &job, &err) != FSIM_OK) {
         rc = cli_fail("submit", &err);
         goto out;
     }

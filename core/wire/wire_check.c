@@ -254,7 +254,7 @@ static bool validate_object(fsim__ctx *ctx, int type, const void *obj)
         }
         size_t mark = fsim__path_key(ctx, f->key);
         if (!fsim__present(f, obj)) {
-            if (f->required)
+            if (!f->nullable)
                 return fsim__fail(ctx, "is required");
         } else if (!validate_value(ctx, f, obj)) {
             return false;

@@ -327,7 +327,7 @@ static bool decode_object(fsim__ctx *ctx, int type, const cJSON *node, void *obj
             return fsim__fail(ctx, "duplicate field \"%s\"", key);
         } else {
             seen[k] = true;
-            if (!cJSON_IsNull(c) || fields[k].f->required) {
+            if (!cJSON_IsNull(c) || !fields[k].f->nullable) {
                 void *base = FSIM__AT(obj, fields[k].base);
                 if (!decode_value(ctx, fields[k].f, c, base))
                     return false;

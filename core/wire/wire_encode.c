@@ -283,8 +283,13 @@ static void encode_fields(fsim__jw *w, int type, const void *obj)
             encode_fields(w, f->sub, p);
             continue;
         }
-        if (!fsim__present(f, obj))
+        if (!fsim__present(f, obj)) {
+            if (f->required && f->nullable) { /* NUL: the key stays, with null */
+                fsim__jw_key(w, f->key);
+                fsim__jw_null(w);
+            }
             continue;
+        }
         fsim__jw_key(w, f->key);
         switch (f->kind) {
         case FSIM__K_STR:
@@ -430,7 +435,7 @@ static void schema_string_rules(fsim__jw *w, fsim__fmt fmt, size_t lo, size_t hi
 
 static void schema_field(fsim__jw *w, const fsim__field *f, const char *prefix)
 {
-    bool nullable = !f->required;
+    bool nullable = f->nullable;
     fsim__jw_begin(w, '{');
     if (f->doc) {
         fsim__jw_key(w, "description");

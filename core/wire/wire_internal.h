@@ -27,7 +27,8 @@ typedef enum fsim__fmt {
 
 typedef struct fsim__field {
     fsim__kind kind;
-    bool required;
+    bool required;            /* the key must be there (REQ, NUL) */
+    bool nullable;            /* JSON null stands for an absent value (OPT, NUL) */
     const char *key;          /* NULL for FLAT */
     size_t off;               /* the member */
     size_t has_off;           /* `bool has_m`, or FSIM__NO_OFF */

@@ -82,14 +82,16 @@ enum {
 #undef X
 };
 
-#define PRES_REQ true
-#define PRES_OPT false
+#define PRES_REQ .required = true, .nullable = false
+#define PRES_OPT .required = false, .nullable = true
+#define PRES_NUL .required = true, .nullable = true
 
 #define OFFS_PLAIN(T, m) .has_off = FSIM__NO_OFF, .n_off = FSIM__NO_OFF
 #define OFFS_HAS(T, m) .has_off = offsetof(T, has_##m), .n_off = FSIM__NO_OFF
 #define OFFS_N(T, m) .has_off = FSIM__NO_OFF, .n_off = offsetof(T, n_##m)
 #define OFFS_STR_REQ OFFS_PLAIN
 #define OFFS_STR_OPT OFFS_PLAIN
+#define OFFS_STR_NUL OFFS_PLAIN
 #define OFFS_INT_REQ OFFS_PLAIN
 #define OFFS_INT_OPT OFFS_HAS
 #define OFFS_NUM_REQ OFFS_PLAIN
@@ -127,7 +129,7 @@ enum {
 #define AUX_FLAT(a) .sub = T_##a
 
 #define FIELD(kind_, pres, m, key_, lo_, hi_, aux, doc_)                                    \
-    {.kind = FSIM__K_##kind_, .required = PRES_##pres, .key = key_, .off = offsetof(CUR, m),\
+    {.kind = FSIM__K_##kind_, PRES_##pres, .key = key_, .off = offsetof(CUR, m),            \
      OFFS_##kind_##_##pres(CUR, m), .lo = lo_, .hi = hi_, AUX_##kind_(aux), .doc = doc_},
 
 #define CUR fsim_lonlat
@@ -181,6 +183,21 @@ static const fsim__field fields_job_message[] = {FSIM_WIRE_JOB_MESSAGE_FIELDS(FI
 #undef CUR
 #define CUR fsim_error_response
 static const fsim__field fields_error_response[] = {FSIM_WIRE_ERROR_RESPONSE_FIELDS(FIELD)};
+#undef CUR
+#define CUR fsim_submit_links
+static const fsim__field fields_submit_links[] = {FSIM_WIRE_SUBMIT_LINKS_FIELDS(FIELD)};
+#undef CUR
+#define CUR fsim_submit_response
+static const fsim__field fields_submit_response[] = {FSIM_WIRE_SUBMIT_RESPONSE_FIELDS(FIELD)};
+#undef CUR
+#define CUR fsim_simulation_page
+static const fsim__field fields_simulation_page[] = {FSIM_WIRE_SIMULATION_PAGE_FIELDS(FIELD)};
+#undef CUR
+#define CUR fsim_http_request_log
+static const fsim__field fields_http_request_log[] = {FSIM_WIRE_HTTP_REQUEST_LOG_FIELDS(FIELD)};
+#undef CUR
+#define CUR fsim_log_entry
+static const fsim__field fields_log_entry[] = {FSIM_WIRE_LOG_ENTRY_FIELDS(FIELD)};
 #undef CUR
 
 /* ---- Cross-field rules ------------------------------------------------------------------ */

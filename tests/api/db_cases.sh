@@ -134,6 +134,7 @@ note SimulationPage
 cursor=$(jq -r .nextCursor "$tmp/page1.json")
 check "list page 1: 2 items and a cursor" eval '[ "$status" = 200 ] && jq -e "(.items | length) == 2" "$tmp/page1.json" >/dev/null && [ "$cursor" != null ]'
 req GET "/v1/simulations?fleetId=$fleet&limit=2&cursor=$(jq -rn --arg c "$cursor" '$c|@uri')" "${H[@]}"
+note SimulationPage # the last page: nextCursor null
 check "list page 2: the rest, no cursor, no overlap" eval '[ "$status" = 200 ] &&
   jq -e "(.items | length) == 1 and .nextCursor == null" "$tmp/body" >/dev/null &&
   [ -z "$(comm -12 <(jq -r ".items[].id" "$tmp/page1.json" | sort) <(jq -r ".items[].id" "$tmp/body" | sort))" ]'

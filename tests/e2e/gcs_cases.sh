@@ -151,7 +151,8 @@ check "no job is succeeded without its object" eval \
 
 # ---- bytes that do not match their checksum (tests/gcs/fake_google.py in front of the emulator)
 api_stop
-api_start proxied "${gcs_env[@]}" STORAGE_EMULATOR_HOST="${FSIM_FAKE_GOOGLE:?}" ||
+api_start proxied "${gcs_env[@]}" STORAGE_EMULATOR_HOST="${FSIM_FAKE_GOOGLE:?}" \
+  FLEETSIM_API_HTTP_THREADS=1 FLEETSIM_GCS_TIMEOUT_SECONDS=30 ||
   bad "the API starts" "$(cat "$api_log")"
 curl -s -X POST -o /dev/null "$FSIM_FAKE_GOOGLE/control?corrupt_download=1"
 rc=0
@@ -164,6 +165,25 @@ check "the API log says the stream broke, and why" eval \
   'grep "$id1" "$api_log" | grep "result stream" | grep -q "checksum mismatch"'
 req GET "/v1/simulations/$id1/result" "${H[@]}"
 check "the next fetch is whole" eval '[ "$status" = 200 ] && cmp -s "$tmp/body" "$tmp/object.json"'
+
+# ---- Cloud Storage stalling mid-body, one HTTP thread for every connection: the stream waits
+# with its connection suspended, so the thread keeps serving other clients meanwhile; the
+# body completes once the bytes flow again.
+curl -s -X POST -o /dev/null "$FSIM_FAKE_GOOGLE/control?stall_download=5"
+curl -s -o "$tmp/stalled.json" "${H[@]}" "$base/v1/simulations/$big/result" &
+stalled_pid=$!
+for i in $(seq 1 600); do
+  [ "$(curl -s "$FSIM_FAKE_GOOGLE/stats" | jq .stalled)" = 1 ] && break
+  sleep 0.05
+done
+sleep 0.5 # the first half is through; the stream now waits for the rest
+req GET /healthz
+check "while a result stream waits for Cloud Storage, the same HTTP thread answers /healthz" eval \
+  '[ "$status" = 200 ] && kill -0 "$stalled_pid" 2>/dev/null'
+req GET "/v1/simulations/$id1" "${H[@]}"
+check "… and a status poll" eval '[ "$status" = 200 ] && kill -0 "$stalled_pid" 2>/dev/null'
+wait "$stalled_pid"
+check "the stalled stream completes, byte for byte" cmp -s "$tmp/stalled.json" "$tmp/big-object.json"
 
 # ---- an object that is gone ---------------------------------------------------------------------
 curl -s -X DELETE -o /dev/null "$(object_url "$id1")"

@@ -8,10 +8,11 @@
 # tests/fakes/storage/launch.js (why a launcher of our own: see its header).
 #
 # What it does, in order:
-#   1. makes sure the pinned package is installed: `npm ci` into a cache folder keyed by the
-#      lock file's hash, ${FSIM_CACHE_DIR:-~/.cache/fleetsim}/storage-emulator-<hash>/ — once
-#      per machine, never again while the lock file is unchanged (parallel tests wait on a
-#      lock instead of installing twice);
+#   1. makes sure the pinned package is installed (tests/lib/npm_pinned.sh): `npm ci` into a
+#      cache folder keyed by the lock file's hash,
+#      ${FSIM_CACHE_DIR:-~/.cache/fleetsim}/storage-emulator-<hash>/ — once per machine, never
+#      again while the lock file is unchanged (parallel tests wait on a lock instead of
+#      installing twice);
 #   2. starts the emulator on a free 127.0.0.1 port (the kernel picks it) and waits for its
 #      ready line;
 #   3. runs CMD with
@@ -28,39 +29,13 @@ if [ $# -eq 0 ]; then
 fi
 
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../lib/npm_pinned.sh"
+rc=0
+npm_pinned "$here/storage" "${FSIM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/fleetsim}" \
+  storage-emulator node_modules/firebase-tools/package.json || rc=$?
+[ "$rc" = 0 ] || exit "$rc"
+cache=$npm_dir
 pkg=$here/storage
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "with_storage.sh: node and npm are needed for the Storage emulator (apt-get install nodejs npm)" >&2
-  exit 77
-fi
-
-cache_root=${FSIM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/fleetsim}
-hash=$(cat "$pkg/package.json" "$pkg/package-lock.json" | sha256sum | cut -c1-16)
-cache=$cache_root/storage-emulator-$hash
-mkdir -p "$cache_root"
-
-# Install once. flock serializes parallel test programs; the install goes to a scratch
-# folder renamed into place, so a killed install never leaves a half cache behind.
-if [ ! -f "$cache/node_modules/firebase-tools/package.json" ]; then
-  exec 9>"$cache_root/storage-emulator.lock"
-  flock 9
-  if [ ! -f "$cache/node_modules/firebase-tools/package.json" ]; then
-    echo "with_storage.sh: installing the pinned Storage emulator into $cache (once)" >&2
-    scratch=$(mktemp -d "$cache_root/.install.XXXXXX")
-    cp "$pkg/package.json" "$pkg/package-lock.json" "$scratch/"
-    if ! (cd "$scratch" && npm ci --ignore-scripts --no-audit --no-fund --omit=dev \
-            --loglevel=error >"$scratch/npm.log" 2>&1); then
-      cat "$scratch/npm.log" >&2
-      rm -rf "$scratch"
-      exit 1
-    fi
-    rm -f "$scratch/npm.log"
-    rm -rf "$cache"
-    mv "$scratch" "$cache"
-  fi
-  flock -u 9
-  exec 9>&-
-fi
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/fsim-storage.XXXXXX")
 pid=

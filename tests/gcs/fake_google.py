@@ -19,6 +19,8 @@ One local HTTP server (127.0.0.1, a free port) playing three parts:
                      POST /control?corrupt_download=N
                                                      the next N media downloads arrive with
                                                      their last byte changed (same headers)
+                     POST /control?stall_download=S  the next media download sends half its
+                                                     body, stalls S seconds, then the rest
                      POST /control?require_auth=1    401 unless `Authorization: Bearer tok-…`
                                                      with a token this server issued
                      POST /control?reset=1           counters and faults back to zero
@@ -48,7 +50,8 @@ STATE = {}
 def reset_state():
     STATE.update(token_requests=0, token_rejected=0, metadata_requests=0, proxied=0,
                  failed=0, corrupted=0, with_auth=0, without_auth=0, last_reject="",
-                 fail=0, fail_status=503, corrupt=0, corrupt_download=0, require_auth=False,
+                 fail=0, fail_status=503, corrupt=0, corrupt_download=0, stall_download=0.0,
+                 stalled=0, require_auth=False,
                  issued=[])
 
 
@@ -83,7 +86,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n else b""
 
-    def reply(self, status, payload, ctype="application/json", extra=None):
+    def reply(self, status, payload, ctype="application/json", extra=None, stall=0.0):
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -91,6 +94,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for k, v in (extra or {}).items():
             self.send_header(k, v)
         self.end_headers()
+        if stall > 0:
+            self.wfile.write(data[:len(data) // 2])
+            self.wfile.flush()
+            time.sleep(stall)
+            data = data[len(data) // 2:]
         self.wfile.write(data)
 
     # ---- token endpoint ---------------------------------------------------------------
@@ -172,6 +180,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 STATE["corrupt_download"] -= 1
                 STATE["corrupted"] += 1
                 flip = True
+            stall = 0.0
+            if (status == 0 and STATE["stall_download"] > 0 and self.command == "GET"
+                    and "alt=media" in self.path):
+                stall = STATE["stall_download"]
+                STATE["stall_download"] = 0.0
+                STATE["stalled"] += 1
             need_auth = STATE["require_auth"]
             issued = list(STATE["issued"])
         if status:
@@ -199,7 +213,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         extra = {k: v for k, v in resp.getheaders()
                  if k.lower() in ("x-goog-hash", "x-goog-generation", "etag")}
         self.reply(resp.status, data, resp.getheader("Content-Type") or "application/octet-stream",
-                   extra)
+                   extra, stall)
         conn.close()
 
     def control(self, url):
@@ -217,6 +231,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 STATE["corrupt"] = int(q["corrupt"][0])
             if "corrupt_download" in q:
                 STATE["corrupt_download"] = int(q["corrupt_download"][0])
+            if "stall_download" in q:
+                STATE["stall_download"] = float(q["stall_download"][0])
             if "require_auth" in q:
                 STATE["require_auth"] = q["require_auth"][0] == "1"
         self.reply(200, {"ok": True})

@@ -37,6 +37,8 @@ static const struct {
     {"request", FSIM_WIRE_REQUEST},       {"result", FSIM_WIRE_RESULT},
     {"job_status", FSIM_WIRE_JOB_STATUS}, {"job_message", FSIM_WIRE_JOB_MESSAGE},
     {"error_response", FSIM_WIRE_ERROR_RESPONSE},
+    {"submit_response", FSIM_WIRE_SUBMIT_RESPONSE},
+    {"simulation_page", FSIM_WIRE_SIMULATION_PAGE},
 };
 
 static fsim_wire_type type_by_name(const char *name)
@@ -117,6 +119,56 @@ static void test_round_trips(void)
            FSIM_WIRE_PRETTY);
     golden(FSIM_WIRE_RESULT, "result_full.json", "result_full.pretty.json", FSIM_WIRE_PRETTY);
     golden(FSIM_WIRE_JOB_MESSAGE, "job_message.json", "job_message.compact.json", 0);
+    /* the API's 202 and list page: the bytes clients saw before these were wire types */
+    round_trip(FSIM_WIRE_SUBMIT_RESPONSE, "submit_response.json");
+    round_trip(FSIM_WIRE_SIMULATION_PAGE, "simulation_page.json");
+    round_trip(FSIM_WIRE_SIMULATION_PAGE, "simulation_page_last.json");
+    golden(FSIM_WIRE_SUBMIT_RESPONSE, "submit_response.json", "submit_response.compact.json",
+           0);
+    golden(FSIM_WIRE_SIMULATION_PAGE, "simulation_page.json", "simulation_page.compact.json",
+           0);
+    golden(FSIM_WIRE_SIMULATION_PAGE, "simulation_page_last.json",
+           "simulation_page_last.compact.json", 0);
+    /* a log line as Cloud Logging reads it (the key with dots and a slash included) */
+    round_trip(FSIM_WIRE_LOG_ENTRY, "log_entry.json");
+    golden(FSIM_WIRE_LOG_ENTRY, "log_entry.json", "log_entry.compact.json", 0);
+}
+
+/* nextCursor is null on the last page, never missing: a TypeScript client tests
+ * `page.nextCursor === null`, and undefined would not match. */
+static void test_page_cursor_null(void)
+{
+    fsim_arena *arena = fsim_arena_new();
+    fsim_error err;
+    fsim_simulation_page page = {0};
+    char *text = fsim_simulation_page_encode(&page, 0, NULL);
+    CHECK_STR(text, "{\"items\":[],\"nextCursor\":null}",
+              "a page built in C without a cursor encodes \"nextCursor\": null");
+    CHECK(fsim_wire_validate(FSIM_WIRE_SIMULATION_PAGE, &page, "built", &err) == FSIM_OK,
+          "and validates (null is a value, not a missing key)");
+    void *obj = NULL;
+    fsim_status st = fsim_wire_decode(FSIM_WIRE_SIMULATION_PAGE, text, strlen(text), "page", 0,
+                                      arena, &obj, &err);
+    const fsim_simulation_page *back = obj;
+    CHECK(st == FSIM_OK && back && back->next_cursor == NULL && back->items &&
+              back->n_items == 0,
+          "null decodes as a NULL cursor, the empty items as a non-NULL empty array");
+    free(text);
+    fsim_job_status job = {.id = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                           .fleet_id = "3b0c8d6e-5f0a-4c1e-9d43-2f6a1b7c9e10",
+                           .status = FSIM_RUN_RUNNING, .progress = 0.5,
+                           .created_at = 1767564000, .updated_at = 1767564060};
+    page = (fsim_simulation_page){.items = &job, .n_items = 1, .next_cursor = "abc"};
+    text = fsim_simulation_page_encode(&page, 0, NULL);
+    CHECK(text && strstr(text, "\"progress\":0.5,") && strstr(text, "],\"nextCursor\":\"abc\"}"),
+          "a page's items are JobStatus objects, the cursor a string");
+    free(text);
+    fsim_submit_response sub = {.id = job.id, .status = FSIM_RUN_QUEUED,
+                                .links = {.self = "/v1/simulations/x"}};
+    CHECK(fsim_wire_validate(FSIM_WIRE_SUBMIT_RESPONSE, &sub, "built", &err) == FSIM_INVALID &&
+              strcmp(err.path, "links.result") == 0,
+          "a submit response without links.result does not validate");
+    fsim_arena_free(arena);
 }
 
 /* What a consumer reads out of the demo scenario: the values, the defaults' absence, enums. */
@@ -577,6 +629,24 @@ static void test_schema(void)
     free(text);
     free(enc);
     fsim_arena_free(arena);
+
+    text = fsim_wire_schema(FSIM_WIRE_SIMULATION_PAGE, "#/components/schemas/", 0, NULL);
+    s = text ? cJSON_Parse(text) : NULL;
+    const cJSON *cursor = get(get(s, "properties"), "nextCursor");
+    bool cursor_required = false;
+    for (const cJSON *c = get(s, "required") ? get(s, "required")->child : NULL; c; c = c->next)
+        cursor_required |= strcmp(c->valuestring, "nextCursor") == 0;
+    CHECK(cursor_required && cJSON_GetArraySize(get(cursor, "type")) == 2 &&
+              strcmp(cJSON_GetStringValue(cJSON_GetArrayItem(get(cursor, "type"), 1)), "null") ==
+                  0,
+          "SimulationPage: nextCursor required, string or null");
+    CHECK_STR(cJSON_GetStringValue(get(get(get(s, "properties"), "items"), "items") ?
+                                       get(get(get(get(s, "properties"), "items"), "items"),
+                                           "$ref")
+                                                                                     : NULL),
+              "#/components/schemas/JobStatus", "SimulationPage: items are JobStatus");
+    cJSON_Delete(s);
+    free(text);
 }
 
 static void test_enums_and_helpers(void)
@@ -604,6 +674,7 @@ int main(void)
     const char *d = getenv("FSIM_TEST_DATA");
     snprintf(data_dir, sizeof data_dir, "%s", d ? d : "tests/data");
     test_round_trips();
+    test_page_cursor_null();
     test_demo_values();
     test_bad_cases();
     test_generated_bad();

@@ -29,6 +29,9 @@
  *             NULL. A JSON `null` for an optional key counts as absent (the schema says so).
  *             A required array may be NULL with count 0: it encodes as []. Decoded arrays
  *             are never NULL (an empty one gets a non-NULL pointer).
+ *             NUL (STR only): the key is always there, its value a string or null — for a
+ *             client that tests `=== null` (SimulationPage.nextCursor); NULL encodes as
+ *             null, a missing key is an error like REQ's.
  *   lo, hi    ranges as above (for NUMS: item count; the items' range comes from aux)
  *   aux       STR/STRS: a format — none, uuid, hhmm ("HH:MM" 00:00..23:59), ident (1..64
  *             bytes), text (0..4096 bytes); NUM: none or positive (> lo, not >= lo);
@@ -294,6 +297,46 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
 #define FSIM_WIRE_ERROR_RESPONSE_FIELDS(X)                                                  \
     X(OBJ, REQ, error, "error", 0, 0, api_error, "what went wrong")
 
+/* The 202 of POST /v1/simulations (a replay with the same Idempotency-Key repeats it). */
+#define FSIM_WIRE_SUBMIT_LINKS_FIELDS(X)                                                    \
+    X(STR, REQ, self, "self", 1, 256, none, "the job's status: poll it")                    \
+    X(STR, REQ, result, "result", 1, 256, none, "the job's result, once it succeeded")
+
+#define FSIM_WIRE_SUBMIT_RESPONSE_FIELDS(X)                                                 \
+    X(STR, REQ, id, "id", 36, 36, uuid, "simulation id")                                    \
+    X(ENUM, REQ, status, "status", 0, 0, run_status,                                        \
+      "queued: the status when it was submitted")                                          \
+    X(OBJ, REQ, links, "links", 0, 0, submit_links, "where to poll and fetch")
+
+/* One page of GET /v1/simulations. */
+#define FSIM_WIRE_SIMULATION_PAGE_FIELDS(X)                                                 \
+    X(ARR, REQ, items, "items", 0, 1000, job_status, "newest first")                        \
+    X(STR, NUL, next_cursor, "nextCursor", 1, 256, none,                                    \
+      "pass it back as cursor for the next page; null on the last page")
+
+/* A log line on stdout in Cloud Logging's structured shape (Cloud Run turns each into a log
+ * entry); httpRequest is Cloud Logging's own HttpRequest, int64s as decimal strings. Not
+ * part of the HTTP API (its OpenAPI document leaves these two out). */
+#define FSIM_WIRE_HTTP_REQUEST_LOG_FIELDS(X)                                                \
+    X(STR, REQ, request_method, "requestMethod", 1, 16, none, "GET, POST, ...")             \
+    X(STR, REQ, request_url, "requestUrl", 1, 65536, none, "the path, without the query")  \
+    X(INT, REQ, status, "status", 0, 999, none, "HTTP status (499: the client went away)") \
+    X(STR, REQ, response_size, "responseSize", 1, 20, none, "body bytes, decimal")          \
+    X(STR, REQ, latency, "latency", 2, 32, none, "seconds with a trailing s: \"0.000812s\"") \
+    X(STR, OPT, user_agent, "userAgent", 0, 65536, none, "the User-Agent header")          \
+    X(STR, REQ, protocol, "protocol", 1, 16, none, "HTTP/1.1")
+
+#define FSIM_WIRE_LOG_ENTRY_FIELDS(X)                                                       \
+    X(STR, REQ, severity, "severity", 1, 16, none, "DEBUG, INFO, WARNING or ERROR")         \
+    X(STR, REQ, time, "time", 1, 40, none, "RFC 3339 UTC with milliseconds")                \
+    X(STR, REQ, message, "message", 0, 65536, none, "for people")                           \
+    X(OBJ, OPT, http_request, "httpRequest", 0, 0, http_request_log, "an access line's")    \
+    X(STR, OPT, trace, "logging.googleapis.com/trace", 1, 512, none,                        \
+      "projects/PROJECT/traces/TRACE_ID: links the line to its trace")                     \
+    X(STR, OPT, request_id, "requestId", 1, 256, none, "the request's x-request-id")        \
+    X(STR, OPT, message_id, "messageId", 1, 256, none, "the Pub/Sub message")               \
+    X(STR, OPT, simulation_id, "simulationId", 36, 36, uuid, "the simulation")
+
 /* Every type: X(ENUM_SUFFIX, c_suffix, "SchemaName"), dependencies first. */
 #define FSIM_WIRE_TYPES(X)                                                                  \
     X(LONLAT, lonlat, "LonLat")                                                             \
@@ -312,12 +355,18 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(API_ERROR, api_error, "ApiError")                                                     \
     X(JOB_STATUS, job_status, "JobStatus")                                                  \
     X(JOB_MESSAGE, job_message, "JobMessage")                                               \
-    X(ERROR_RESPONSE, error_response, "ErrorResponse")
+    X(ERROR_RESPONSE, error_response, "ErrorResponse")                                      \
+    X(SUBMIT_LINKS, submit_links, "SubmitLinks")                                            \
+    X(SUBMIT_RESPONSE, submit_response, "SubmitResponse")                                   \
+    X(SIMULATION_PAGE, simulation_page, "SimulationPage")                                   \
+    X(HTTP_REQUEST_LOG, http_request_log, "HttpRequestLog")                                 \
+    X(LOG_ENTRY, log_entry, "LogEntry")
 
 /* ---- The structs, derived from the lists ----------------------------------------------- */
 
 #define FSIM__WM_STR_REQ(m, aux) const char *m;
 #define FSIM__WM_STR_OPT(m, aux) const char *m;
+#define FSIM__WM_STR_NUL(m, aux) const char *m;
 #define FSIM__WM_INT_REQ(m, aux) int m;
 #define FSIM__WM_INT_OPT(m, aux) bool has_##m; int m;
 #define FSIM__WM_NUM_REQ(m, aux) double m;
@@ -370,6 +419,11 @@ FSIM__WIRE_STRUCT(api_error, FSIM_WIRE_API_ERROR_FIELDS)
 FSIM__WIRE_STRUCT(job_status, FSIM_WIRE_JOB_STATUS_FIELDS)
 FSIM__WIRE_STRUCT(job_message, FSIM_WIRE_JOB_MESSAGE_FIELDS)
 FSIM__WIRE_STRUCT(error_response, FSIM_WIRE_ERROR_RESPONSE_FIELDS)
+FSIM__WIRE_STRUCT(submit_links, FSIM_WIRE_SUBMIT_LINKS_FIELDS)
+FSIM__WIRE_STRUCT(submit_response, FSIM_WIRE_SUBMIT_RESPONSE_FIELDS)
+FSIM__WIRE_STRUCT(simulation_page, FSIM_WIRE_SIMULATION_PAGE_FIELDS)
+FSIM__WIRE_STRUCT(http_request_log, FSIM_WIRE_HTTP_REQUEST_LOG_FIELDS)
+FSIM__WIRE_STRUCT(log_entry, FSIM_WIRE_LOG_ENTRY_FIELDS)
 
 /* The type tag of the generic entry points: FSIM_WIRE_REQUEST ⇔ fsim_request, … */
 typedef enum fsim_wire_type {
@@ -503,6 +557,37 @@ static inline char *fsim_job_message_encode(const fsim_job_message *msg, unsigne
                                             size_t *len)
 {
     return fsim_wire_encode(FSIM_WIRE_JOB_MESSAGE, msg, flags, len);
+}
+
+static inline char *fsim_submit_response_encode(const fsim_submit_response *resp,
+                                                unsigned flags, size_t *len)
+{
+    return fsim_wire_encode(FSIM_WIRE_SUBMIT_RESPONSE, resp, flags, len);
+}
+
+static inline fsim_status fsim_submit_response_decode(const char *json, size_t len,
+                                                      const char *source, unsigned flags,
+                                                      fsim_arena *arena,
+                                                      fsim_submit_response **out,
+                                                      fsim_error *err)
+{
+    void *p = NULL;
+    fsim_status s = fsim_wire_decode(FSIM_WIRE_SUBMIT_RESPONSE, json, len, source, flags,
+                                     arena, &p, err);
+    *out = (fsim_submit_response *)p;
+    return s;
+}
+
+static inline char *fsim_simulation_page_encode(const fsim_simulation_page *page,
+                                                unsigned flags, size_t *len)
+{
+    return fsim_wire_encode(FSIM_WIRE_SIMULATION_PAGE, page, flags, len);
+}
+
+static inline char *fsim_log_entry_encode(const fsim_log_entry *entry, unsigned flags,
+                                          size_t *len)
+{
+    return fsim_wire_encode(FSIM_WIRE_LOG_ENTRY, entry, flags, len);
 }
 
 static inline char *fsim_error_response_encode(const fsim_error_response *resp, unsigned flags,
