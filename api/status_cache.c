@@ -186,7 +186,7 @@ bool api_status_cache_get(api_status_cache *c, const char *id, char **body, size
         if (!serve && age >= 2 * c->ttl_ms) {
             old = remove_at(c, link, i); /* too old even to bridge a refresh */
         } else if (!serve && (e->refresh_ms == 0 || now - e->refresh_ms >= c->ttl_ms)) {
-            e->refresh_ms = now; /* this caller asks the database; the others wait on it */
+            e->refresh_ms = now; /* this caller asks the database; the others get the old body */
         } else if ((copy = malloc(e->len + 1)) != NULL) {
             memcpy(copy, e->body, e->len + 1);
             *len = e->len;

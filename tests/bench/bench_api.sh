@@ -33,10 +33,14 @@ env PORT=0 FLEETSIM_API_LISTEN=127.0.0.1 FLEETSIM_API_KEYS=bench ${FSIM_BENCH_AP
   "$api" >"$tmp/log" 2>&1 &
 api_pid=$!
 mkdir -p "$tmp/www" && echo '{"ok":true}' >"$tmp/www/healthz"
+# A like-for-like ceiling: as many nginx workers as fleetsim-api has HTTP threads (two per
+# CPU), and keepalive_requests — nginx closes a keep-alive connection after 1000 requests by
+# default, fleetsim-api never does; without it nginx would pay reconnections the API does not.
 cat >"$tmp/nginx.conf" <<CONF
-worker_processes 2; pid $tmp/nginx.pid; error_log $tmp/nginx.err; daemon off;
+worker_processes $((2 * $(nproc))); pid $tmp/nginx.pid; error_log $tmp/nginx.err; daemon off;
 events { worker_connections 1024; }
-http { access_log off; server { listen 127.0.0.1:18089; root $tmp/www; } }
+http { access_log off; keepalive_requests 1000000;
+       server { listen 127.0.0.1:18089; root $tmp/www; } }
 CONF
 nginx -c "$tmp/nginx.conf" -p "$tmp" &
 nginx_pid=$!

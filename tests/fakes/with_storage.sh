@@ -58,6 +58,10 @@ trap 'exit 130' INT TERM
 # must not find them missing (exit 2 under set -e)
 : >"$dir/emulator.out"; : >"$dir/emulator.err"
 # TMPDIR: the emulator's blob folder goes under our scratch folder, removed at the end.
+# The output files exist before the emulator starts: the wait loop below may read them
+# before the background shell has opened them (awk on a missing file ended the script).
+: >"$dir/emulator.out"
+: >"$dir/emulator.err"
 FSIM_STORAGE_EMULATOR_MODULES=$cache/node_modules TMPDIR=$dir \
   node "$pkg/launch.js" --host 127.0.0.1 --port 0 >"$dir/emulator.out" 2>"$dir/emulator.err" &
 pid=$!
