@@ -15,6 +15,7 @@ api_pid='' base='' api_log='' api_rc=''
 api_start() {
   local name=$1; shift
   api_log=$tmp/$name.log
+  : >"$api_log" # exists before the background job opens it: the wait loop reads it at once
   env PORT=0 FLEETSIM_API_LISTEN=127.0.0.1 "$@" "$api" >"$api_log" 2>&1 &
   api_pid=$!
   local port='' i

@@ -54,9 +54,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# created before the start: the background job opens them only when it runs, and awk
-# must not find them missing (exit 2 under set -e)
-: >"$dir/emulator.out"; : >"$dir/emulator.err"
 # TMPDIR: the emulator's blob folder goes under our scratch folder, removed at the end.
 # The output files exist before the emulator starts: the wait loop below may read them
 # before the background shell has opened them (awk on a missing file ended the script).
