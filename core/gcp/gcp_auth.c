@@ -27,7 +27,6 @@
 #define DEFAULT_TOKEN_URI "https://oauth2.googleapis.com/token"
 #define JWT_LIFETIME_S 3600
 #define REFRESH_MARGIN_S 300.0
-#define MAX_RESPONSE (1u << 20)
 
 struct fsim_gcp_auth {
     fsim_gcp_auth_kind kind;
@@ -97,41 +96,11 @@ static char *http_base(const char *hostish)
 
 /* ---- HTTP (a small blocking request that collects the body) -------------------------- */
 
-typedef struct body_buf {
-    char *data;
-    size_t len, cap;
-    bool too_big;
-} body_buf;
-
-static size_t body_write(char *ptr, size_t size, size_t nmemb, void *user)
-{
-    body_buf *b = user;
-    size_t n = size * nmemb;
-    if (b->len + n + 1 > MAX_RESPONSE) {
-        b->too_big = true;
-        return 0;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->data, cap);
-        if (!p)
-            return 0;
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
-}
-
 /* One request: POST `form` (or GET when NULL) to `url` with optional extra header. Fills
  * the status and body (malloc'd, NUL-terminated). Transport failures → FSIM_IO naming the
  * URL (never the form: it holds the assertion). */
 static fsim_status http_fetch(const fsim_gcp_auth *auth, const char *url, const char *form,
-                              const char *header, long *status, body_buf *body, fsim_error *err)
+                              const char *header, long *status, fsim__body_buf *body, fsim_error *err)
 {
     pthread_once(&curl_once, curl_init_once);
     fsim_status st = FSIM_OK;
@@ -151,7 +120,7 @@ static fsim_status http_fetch(const fsim_gcp_auth *auth, const char *url, const 
     curl_easy_setopt(h, CURLOPT_TIMEOUT, auth->timeout_s);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, auth->timeout_s < 10 ? auth->timeout_s : 10L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_write);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fsim__body_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     if (form) {
@@ -438,7 +407,7 @@ out:
 /* The token endpoint's own words for an error ({"error": "...", "error_description": ...}
  * from OAuth2, or anything short), so a user sees "invalid_grant: Invalid JWT Signature."
  * rather than only a status. Never contains what we sent. */
-static void endpoint_error_text(const body_buf *body, char *buf, size_t size)
+static void endpoint_error_text(const fsim__body_buf *body, char *buf, size_t size)
 {
     buf[0] = '\0';
     if (!body->data)
@@ -462,7 +431,7 @@ static void endpoint_error_text(const body_buf *body, char *buf, size_t size)
 static fsim_status refresh_token(fsim_gcp_auth *auth, fsim_error *err)
 {
     fsim_status st = FSIM_OK;
-    body_buf body = {0};
+    fsim__body_buf body = {0};
     char *assertion = NULL, *form = NULL;
     const char *url;
     long status = 0;

@@ -1,4 +1,5 @@
-/* core/gcp internals shared by its files (not a public header): the JWT encoding. */
+/* core/gcp internals shared by its files (not a public header): the JWT encoding, and the
+ * collector of small HTTP bodies (token, metadata and key responses). */
 #ifndef FLEETSIM_GCP_INTERNAL_H
 #define FLEETSIM_GCP_INTERNAL_H
 
@@ -14,5 +15,17 @@ char *fsim__base64url_encode(const unsigned char *data, size_t len);
  * outside the alphabet, an impossible length, or out of memory. */
 bool fsim__base64url_decode(const char *text, size_t len, unsigned char **out,
                             size_t *out_len);
+
+/* What a small request collected: NUL-terminated `data` (malloc'd, free() it), `too_big`
+ * when the server sent more than FSIM__MAX_BODY bytes (the transfer was stopped). */
+#define FSIM__MAX_BODY (1u << 20)
+typedef struct fsim__body_buf {
+    char *data;
+    size_t len, cap;
+    bool too_big;
+} fsim__body_buf;
+
+/* libcurl's CURLOPT_WRITEFUNCTION for a fsim__body_buf (CURLOPT_WRITEDATA). */
+size_t fsim__body_write(char *ptr, size_t size, size_t nmemb, void *user);
 
 #endif

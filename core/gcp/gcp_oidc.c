@@ -31,7 +31,6 @@
 #define DEFAULT_MAX_AGE_S 300   /* a key set served without max-age */
 #define MAX_MAX_AGE_S 86400     /* never trust a key set longer than a day */
 #define MAX_TOKEN 16384         /* Google's ID tokens are about 1 KiB */
-#define MAX_JWKS (1u << 20)
 #define MIN_RSA_BITS 2048
 #define SOURCE "Authorization"
 
@@ -218,38 +217,9 @@ static double lifetime(const char *cache_control, const char *age)
     return life > MAX_MAX_AGE_S ? MAX_MAX_AGE_S : life;
 }
 
-typedef struct body_buf {
-    char *data;
-    size_t len, cap;
-    bool too_big;
-} body_buf;
-
-static size_t body_write(char *ptr, size_t size, size_t nmemb, void *user)
-{
-    body_buf *b = user;
-    size_t n = size * nmemb;
-    if (b->len + n + 1 > MAX_JWKS) {
-        b->too_big = true;
-        return 0;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->data, cap);
-        if (!p)
-            return 0;
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
-}
 
 /* GETs the JWKS at keys_url; *life_s from its caching headers. */
-static fsim_status fetch_url(const fsim_oidc *o, body_buf *body, double *life_s,
+static fsim_status fetch_url(const fsim_oidc *o, fsim__body_buf *body, double *life_s,
                              fsim_error *err)
 {
     pthread_once(&curl_once, curl_init_once);
@@ -263,7 +233,7 @@ static fsim_status fetch_url(const fsim_oidc *o, body_buf *body, double *life_s,
     curl_easy_setopt(h, CURLOPT_TIMEOUT, o->timeout_s);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, o->timeout_s);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_write);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fsim__body_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
@@ -304,7 +274,7 @@ static fsim_status load_keys(fsim_oidc *o, fsim_error *err)
 {
     atomic_fetch_add(&o->fetches, 1);
     fsim_status st;
-    body_buf body = {0};
+    fsim__body_buf body = {0};
     double life = INFINITY;
     oidc_key *keys = NULL;
     size_t n = 0;

@@ -21,6 +21,7 @@ psql -X -qtA -c "INSERT INTO fleets (id, name) VALUES ('$(jq -r .fleetId "$scena
 # The log lines go into a pipe that is drained, as on Cloud Run (a file on a busy disk
 # would measure the disk); only the first lines, up to "listening", are kept.
 mkfifo "$tmp/log"
+: >"$tmp/api.log" # read by the wait loop below before the first line arrives
 {
   while IFS= read -r l; do
     printf '%s\n' "$l" >>"$tmp/api.log"
