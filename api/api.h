@@ -265,13 +265,9 @@ fsim_request *api_decode_request(api_request *req);
 /* Runner options for this server, with the request id as trace id. */
 fsim_runner_options api_runner_options(const api_request *req);
 
-/* Builds GET /v1/config/routes: every route as a GeoJSON Feature (its path, properties from
- * routes.yaml). */
-char *api_routes_geojson(const fsim_config *config, fsim_error *err);
 
 /* ---- OpenAPI (openapi.c) -------------------------------------------------------------- */
 
-char *api_openapi_build(size_t *len);
 extern const char api_docs_html[];
 
 /* ---- Idempotency (idempotency.c) ------------------------------------------------------- */

@@ -1,13 +1,8 @@
 /* GET /v1/config/{vehicles,chargers,routes}: the effective configuration (YAML with
  * FLEETSIM_CONFIG_OVERRIDES merged), loaded once at start-up. Vehicles and chargers are the
- * core's canonical JSON (the shape a request's `overrides` takes); routes are a GeoJSON
- * FeatureCollection a map can draw, one Feature per route with its settings as properties. */
-#include <stdlib.h>
+ * core's canonical JSON (the shape a request's `overrides` takes); routes are the GeoJSON
+ * FeatureCollection of fsim_runner_routes_geojson. */
 #include <string.h>
-
-#include <cjson/cJSON.h>
-
-#include <fleetsim/geo.h>
 
 #include "api.h"
 
@@ -19,73 +14,4 @@ bool api_handle_config(api_request *req)
     if (strcmp(req->path, "/v1/config/chargers") == 0)
         return api_respond_copy(req, 200, "application/json", srv->chargers_json);
     return api_respond_copy(req, 200, "application/geo+json", srv->routes_geojson);
-}
-
-/* One route as a Feature: LineString of its path (with elevation), properties = its
- * routes.yaml entry plus id and lengthKm. */
-static cJSON *route_feature(const fsim_route_def *route, const cJSON *props_src,
-                            fsim_arena *arena, fsim_error *err)
-{
-    fsim_route_path path;
-    if (fsim_geo_load_file(route->geojson_path, arena, &path, err) != FSIM_OK)
-        return NULL;
-    cJSON *f = cJSON_CreateObject();
-    if (f) {
-        cJSON_AddStringToObject(f, "type", "Feature");
-        cJSON_AddStringToObject(f, "id", route->id);
-    }
-    cJSON *geom = cJSON_AddObjectToObject(f, "geometry");
-    cJSON *coords = cJSON_CreateArray();
-    cJSON *props = props_src ? cJSON_Duplicate(props_src, true) : cJSON_CreateObject();
-    if (!f || !geom || !coords || !props) {
-        cJSON_Delete(coords);
-        cJSON_Delete(props);
-        cJSON_Delete(f);
-        fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-        return NULL;
-    }
-    cJSON_AddStringToObject(geom, "type", "LineString");
-    for (size_t i = 0; i < path.n; i++) {
-        double xyz[3] = {path.lon[i], path.lat[i], path.elevation_m[i]};
-        cJSON_AddItemToArray(coords, cJSON_CreateDoubleArray(xyz, 3));
-    }
-    cJSON_AddItemToObject(geom, "coordinates", coords);
-    cJSON_DeleteItemFromObject(props, "geojson"); /* a server path, of no use to a client */
-    cJSON_AddStringToObject(props, "id", route->id);
-    cJSON_AddNumberToObject(props, "lengthKm", path.length_m / 1000.0);
-    cJSON_AddItemToObject(f, "properties", props);
-    return f;
-}
-
-char *api_routes_geojson(const fsim_config *config, fsim_error *err)
-{
-    char *out = NULL;
-    fsim_arena *arena = fsim_arena_new();
-    const char *section = fsim_config_section_json(config, "routes");
-    cJSON *parsed = section ? cJSON_Parse(section) : NULL;
-    cJSON *fc = cJSON_CreateObject();
-    cJSON *features = cJSON_CreateArray();
-    if (!arena || !parsed || !fc || !features) {
-        cJSON_Delete(features);
-        fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-        goto out;
-    }
-    cJSON_AddStringToObject(fc, "type", "FeatureCollection");
-    cJSON_AddItemToObject(fc, "features", features);
-    const cJSON *all = cJSON_GetObjectItemCaseSensitive(parsed, "routes");
-    for (size_t i = 0; i < config->n_routes; i++) {
-        const fsim_route_def *r = &config->routes[i];
-        cJSON *f = route_feature(r, cJSON_GetObjectItemCaseSensitive(all, r->id), arena, err);
-        if (!f)
-            goto out;
-        cJSON_AddItemToArray(features, f);
-    }
-    out = cJSON_PrintUnformatted(fc);
-    if (!out)
-        fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-out:
-    cJSON_Delete(fc);
-    cJSON_Delete(parsed);
-    fsim_arena_free(arena);
-    return out;
 }

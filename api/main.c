@@ -164,7 +164,7 @@ static bool load_config(api_server *srv, fsim_error *err)
         return fail(err, "could not load the configuration");
     srv->vehicles_json = fsim_config_section_json(srv->config, "vehicles");
     srv->chargers_json = fsim_config_section_json(srv->config, "chargers");
-    srv->routes_geojson = api_routes_geojson(srv->config, err);
+    srv->routes_geojson = fsim_runner_routes_geojson(srv->config, err);
     if (!srv->vehicles_json || !srv->chargers_json || !srv->routes_geojson)
         return fail(err, "could not prepare the configuration endpoints");
     return true;
@@ -219,7 +219,7 @@ static bool start(api_server *srv, fsim_error *err)
     if (!srv->status_cache && srv->cfg.status_cache_entries > 0)
         return fail(err, "out of memory for the status cache");
     if (srv->cfg.docs) {
-        srv->openapi_json = api_openapi_build(NULL);
+        srv->openapi_json = fsim_wire_openapi(FSIM_VERSION, NULL);
         if (!srv->openapi_json) {
             fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
             return fail(err, "could not build the OpenAPI document");

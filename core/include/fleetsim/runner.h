@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include <fleetsim/arena.h>
+#include <fleetsim/config.h>
 #include <fleetsim/error.h>
 #include <fleetsim/sim.h>
 #include <fleetsim/wire.h>
@@ -47,5 +48,11 @@ fsim_status fsim_runner_run(const fsim_request *request, const fsim_runner_optio
  * renamed into place once all four are complete, so a failure leaves none of them. */
 fsim_status fsim_runner_write_files(const fsim_result *result, const char *dir,
                                     fsim_error *err);
+
+/* Every route of `config` as a GeoJSON FeatureCollection: one LineString Feature per route
+ * (coordinates with elevation), properties = its routes.yaml settings (but the server-side
+ * file path) plus id and lengthKm. malloc'd JSON; NULL with *err when a route file does not
+ * load or memory runs out. */
+char *fsim_runner_routes_geojson(const fsim_config *config, fsim_error *err);
 
 #endif

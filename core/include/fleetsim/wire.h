@@ -498,6 +498,11 @@ bool fsim_wire_equal(fsim_wire_type type, const void *a, const void *b);
 char *fsim_wire_schema(fsim_wire_type type, const char *ref_prefix, unsigned flags,
                        size_t *len);
 
+/* The OpenAPI 3.1 document of fleetsim-api, `version` as info.version: the paths, and every
+ * wire type's schema (but the log line's) under components.schemas. malloc'd JSON, *len (may
+ * be NULL) its length; NULL when out of memory. */
+char *fsim_wire_openapi(const char *version, size_t *len);
+
 /* Minutes after midnight of a valid "HH:MM" (00:00..23:59), else -1. */
 int fsim_wire_hhmm_minutes(const char *hhmm);
 
