@@ -10,27 +10,9 @@
 
 #include <microhttpd.h>
 
-#include "api.h"
+#include <fleetsim/util.h>
 
-/* The time as RFC 3339 with milliseconds, for people reading the lines locally. The date
- * and time of day are formatted once per second per thread: gmtime and strftime were a
- * visible share of a logged request. */
-static void now_text(char buf[40])
-{
-    static _Thread_local time_t cached_sec = -1;
-    static _Thread_local char cached[32];
-    static _Thread_local size_t cached_len;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    if (ts.tv_sec != cached_sec) {
-        struct tm tm;
-        gmtime_r(&ts.tv_sec, &tm);
-        cached_len = strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
-        cached_sec = ts.tv_sec;
-    }
-    memcpy(buf, cached, cached_len);
-    snprintf(buf + cached_len, 40 - cached_len, ".%03ldZ", ts.tv_nsec / 1000000);
-}
+#include "api.h"
 
 /* One line to the log writer: `now` for events, which must not wait for the next batch. */
 static void emit(const fsim_log_entry *entry, bool now)
@@ -50,7 +32,7 @@ void api_log(const char *severity, const char *request_id, const char *fmt, ...)
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
     char t[40];
-    now_text(t);
+    fsim_time_now_ms(t);
     fsim_log_entry entry = {.severity = severity, .time = t, .message = message,
                             .request_id = request_id};
     emit(&entry, true);
@@ -66,7 +48,7 @@ void api_access_log(const api_request *req)
     snprintf(latency, sizeof latency, "%lld.%06llds", ns / 1000000000LL,
              ns % 1000000000LL / 1000);
     snprintf(size, sizeof size, "%zu", req->response_size);
-    now_text(t);
+    fsim_time_now_ms(t);
     char *msg = fsim_arena_sprintf(req->arena, "%s %s %d", req->method, req->path, req->status);
     fsim_http_request_log http = {.request_method = req->method,
                                   .request_url = req->path,

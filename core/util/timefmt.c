@@ -131,3 +131,21 @@ struct timespec fsim_deadline_in(double seconds)
     }
     return t;
 }
+
+char *fsim_time_now_ms(char buf[40])
+{
+    static _Thread_local time_t cached_sec = -1;
+    static _Thread_local char cached[32];
+    static _Thread_local size_t cached_len;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (ts.tv_sec != cached_sec) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        cached_len = strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+        cached_sec = ts.tv_sec;
+    }
+    memcpy(buf, cached, cached_len);
+    snprintf(buf + cached_len, 40 - cached_len, ".%03ldZ", ts.tv_nsec / 1000000);
+    return buf;
+}

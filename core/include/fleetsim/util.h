@@ -29,6 +29,10 @@ bool fsim_time_parse(const char *text, double *unix_seconds);
 /* Formats Unix seconds as RFC 3339 UTC with a `Z` ("2026-01-05T07:00:00Z"); whole seconds
  * only (fractions are rounded to the nearest second). `buf` holds at least 32 bytes. */
 char *fsim_time_format(double unix_seconds, char buf[32]);
+/* The time now as RFC 3339 UTC with milliseconds ("2026-01-05T07:00:00.123Z"), the `time`
+ * of a log line; `buf` holds at least 40 bytes. The date and time of day are formatted once
+ * a second per thread (gmtime and strftime were a visible share of a logged request). */
+char *fsim_time_now_ms(char buf[40]);
 /* CLOCK_REALTIME now + `seconds` (>= 0): the absolute deadline pthread_cond_timedwait takes. */
 struct timespec fsim_deadline_in(double seconds);
 
