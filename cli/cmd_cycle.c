@@ -2,13 +2,14 @@
  * cycle): the check of the energy model against published references. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
 
 #include <fleetsim/geo.h>
 #include <fleetsim/model.h>
 #include <fleetsim/util.h>
+#include <fleetsim/wire.h>
 
 #include "cli.h"
 
@@ -75,29 +76,21 @@ static void print_table(const struct cycle_options *o, const char *cycle_name,
            t->regen_kwh, t->aux_kwh);
 }
 
-/* One JSON object, built with cJSON so names (a cycle's file path) are escaped properly. */
+/* One CycleReport (wire.h), encoded by the codec. */
 static int print_json(const struct cycle_options *o, const char *cycle_name,
                       const fsim_energy_totals *t)
 {
-    cJSON *obj = cJSON_CreateObject();
-    if (!obj)
-        return 0;
-    cJSON_AddStringToObject(obj, "vehicle", o->vehicle);
-    cJSON_AddStringToObject(obj, "cycle", cycle_name);
-    cJSON_AddNumberToObject(obj, "temperatureC", o->temperature_c);
-    cJSON_AddNumberToObject(obj, "durationSeconds", t->duration_s);
-    cJSON_AddNumberToObject(obj, "distanceKm", t->distance_km);
-    cJSON_AddNumberToObject(obj, "energyKwh", t->energy_kwh);
-    cJSON_AddNumberToObject(obj, "kwhPerKm", t->kwh_per_km);
-    cJSON_AddNumberToObject(obj, "tractionKwh", t->traction_kwh);
-    cJSON_AddNumberToObject(obj, "regenKwh", t->regen_kwh);
-    cJSON_AddNumberToObject(obj, "auxKwh", t->aux_kwh);
-    char *text = cJSON_PrintUnformatted(obj);
-    cJSON_Delete(obj);
+    fsim_cycle_report r = {.vehicle = o->vehicle, .cycle = cycle_name,
+                           .temperature_c = o->temperature_c, .duration_seconds = t->duration_s,
+                           .distance_km = t->distance_km, .energy_kwh = t->energy_kwh,
+                           .kwh_per_km = t->kwh_per_km, .traction_kwh = t->traction_kwh,
+                           .regen_kwh = t->regen_kwh, .aux_kwh = t->aux_kwh};
+    size_t len = 0;
+    char *text = fsim_wire_encode(FSIM_WIRE_CYCLE_REPORT, &r, 0, &len);
     if (!text)
         return 0;
     puts(text);
-    cJSON_free(text);
+    free(text);
     return 1;
 }
 

@@ -199,6 +199,9 @@ static const fsim__field fields_http_request_log[] = {FSIM_WIRE_HTTP_REQUEST_LOG
 #define CUR fsim_log_entry
 static const fsim__field fields_log_entry[] = {FSIM_WIRE_LOG_ENTRY_FIELDS(FIELD)};
 #undef CUR
+#define CUR fsim_cycle_report
+static const fsim__field fields_cycle_report[] = {FSIM_WIRE_CYCLE_REPORT_FIELDS(FIELD)};
+#undef CUR
 
 /* ---- Cross-field rules ------------------------------------------------------------------ */
 

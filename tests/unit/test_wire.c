@@ -132,6 +132,8 @@ static void test_round_trips(void)
     /* a log line as Cloud Logging reads it (the key with dots and a slash included) */
     round_trip(FSIM_WIRE_LOG_ENTRY, "log_entry.json");
     golden(FSIM_WIRE_LOG_ENTRY, "log_entry.json", "log_entry.compact.json", 0);
+    round_trip(FSIM_WIRE_CYCLE_REPORT, "cycle_report.json");
+    golden(FSIM_WIRE_CYCLE_REPORT, "cycle_report.json", "cycle_report.compact.json", 0);
 }
 
 /* nextCursor is null on the last page, never missing: a TypeScript client tests

@@ -337,6 +337,20 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(STR, OPT, message_id, "messageId", 1, 256, none, "the Pub/Sub message")               \
     X(STR, OPT, simulation_id, "simulationId", 36, 36, uuid, "the simulation")
 
+/* `fleetsim cycle --json`: one drive cycle driven by one vehicle type (the energy model on
+ * its own). Not part of the HTTP API (its OpenAPI document leaves it out). */
+#define FSIM_WIRE_CYCLE_REPORT_FIELDS(X)                                                    \
+    X(STR, REQ, vehicle, "vehicle", 1, 256, none, "vehicle type id")                        \
+    X(STR, REQ, cycle, "cycle", 1, 4096, none, "the cycle's name or CSV path")              \
+    X(NUM, REQ, temperature_c, "temperatureC", -60, 60, none, "ambient temperature, °C")     \
+    X(NUM, REQ, duration_seconds, "durationSeconds", 0, 1e9, none, "cycle length, s")       \
+    X(NUM, REQ, distance_km, "distanceKm", 0, 1e9, none, "distance driven, km")             \
+    X(NUM, REQ, energy_kwh, "energyKwh", -1e9, 1e9, none, "net battery energy, kWh")        \
+    X(NUM, REQ, kwh_per_km, "kwhPerKm", -1e9, 1e9, none, "energyKwh / distanceKm")          \
+    X(NUM, REQ, traction_kwh, "tractionKwh", 0, 1e9, none, "drawn for traction, kWh")       \
+    X(NUM, REQ, regen_kwh, "regenKwh", 0, 1e9, none, "recovered by regenerative braking")   \
+    X(NUM, REQ, aux_kwh, "auxKwh", 0, 1e9, none, "auxiliaries and HVAC, kWh")
+
 /* Every type: X(ENUM_SUFFIX, c_suffix, "SchemaName"), dependencies first. */
 #define FSIM_WIRE_TYPES(X)                                                                  \
     X(LONLAT, lonlat, "LonLat")                                                             \
@@ -360,7 +374,8 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(SUBMIT_RESPONSE, submit_response, "SubmitResponse")                                   \
     X(SIMULATION_PAGE, simulation_page, "SimulationPage")                                   \
     X(HTTP_REQUEST_LOG, http_request_log, "HttpRequestLog")                                 \
-    X(LOG_ENTRY, log_entry, "LogEntry")
+    X(LOG_ENTRY, log_entry, "LogEntry")                                                     \
+    X(CYCLE_REPORT, cycle_report, "CycleReport")
 
 /* ---- The structs, derived from the lists ----------------------------------------------- */
 
@@ -424,6 +439,7 @@ FSIM__WIRE_STRUCT(submit_response, FSIM_WIRE_SUBMIT_RESPONSE_FIELDS)
 FSIM__WIRE_STRUCT(simulation_page, FSIM_WIRE_SIMULATION_PAGE_FIELDS)
 FSIM__WIRE_STRUCT(http_request_log, FSIM_WIRE_HTTP_REQUEST_LOG_FIELDS)
 FSIM__WIRE_STRUCT(log_entry, FSIM_WIRE_LOG_ENTRY_FIELDS)
+FSIM__WIRE_STRUCT(cycle_report, FSIM_WIRE_CYCLE_REPORT_FIELDS)
 
 /* The type tag of the generic entry points: FSIM_WIRE_REQUEST ⇔ fsim_request, … */
 typedef enum fsim_wire_type {
@@ -499,7 +515,7 @@ char *fsim_wire_schema(fsim_wire_type type, const char *ref_prefix, unsigned fla
                        size_t *len);
 
 /* The OpenAPI 3.1 document of fleetsim-api, `version` as info.version: the paths, and every
- * wire type's schema (but the log line's) under components.schemas. malloc'd JSON, *len (may
+ * wire type's schema (but the log line's and the cycle report's) under components.schemas. malloc'd JSON, *len (may
  * be NULL) its length; NULL when out of memory. */
 char *fsim_wire_openapi(const char *version, size_t *len);
 
