@@ -731,16 +731,3 @@ out:
     cJSON_Delete(root);
     return st;
 }
-
-fsim_status fsim_geo_load_file(const char *path, fsim_arena *arena, fsim_route_path *out,
-                               fsim_error *err)
-{
-    char *data = NULL;
-    size_t len = 0;
-    if (out)
-        memset(out, 0, sizeof *out);
-    fsim_status st = fsim_read_file(path, arena, &data, &len, err);
-    if (st != FSIM_OK)
-        return st;
-    return fsim_geo_parse(data, len, path, arena, out, err);
-}

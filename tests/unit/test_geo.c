@@ -6,6 +6,7 @@
 #include <fleetsim/geo.h>
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,6 +336,53 @@ static void test_bad(fsim_arena *a)
     }
 }
 
+static bool same_route(const fsim_route_path *x, const fsim_route_path *y)
+{
+    size_t n = x->n, m = x->n - 1;
+    return x->n == y->n && x->length_m == y->length_m &&
+           memcmp(x->lon, y->lon, n * sizeof(double)) == 0 &&
+           memcmp(x->lat, y->lat, n * sizeof(double)) == 0 &&
+           memcmp(x->elevation_m, y->elevation_m, n * sizeof(double)) == 0 &&
+           memcmp(x->grade, y->grade, m * sizeof(double)) == 0 &&
+           memcmp(x->segment_m, y->segment_m, m * sizeof(double)) == 0;
+}
+
+/* The process-wide cache of parsed files: a second load is the same route in the caller's
+ * own arena (freeing the first arena does not touch it), and a file rewritten in place is
+ * parsed again, never served stale. */
+static void test_cache(void)
+{
+    char path[] = "/tmp/fsim-geo-cache-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        CHECK(0, "temp file");
+        return;
+    }
+    fputs("{\"type\":\"LineString\",\"coordinates\":[[0,0,0],[0,0.01,10]]}", f);
+    fclose(f);
+    fsim_arena *a1 = fsim_arena_new(), *a2 = fsim_arena_new(), *a3 = fsim_arena_new();
+    fsim_route_path p1, p2, p3;
+    fsim_error err;
+    CHECK(fsim_geo_load_file(path, a1, &p1, &err) == FSIM_OK, "first load parses");
+    CHECK(fsim_geo_load_file(path, a2, &p2, &err) == FSIM_OK && same_route(&p1, &p2) &&
+              p1.lon != p2.lon,
+          "second load: the same route, in the caller's own arena");
+    fsim_arena_free(a1);
+    CHECK(p2.lat[1] == 0.01 && p2.elevation_m[1] == 10, "it outlives the first caller's arena");
+    f = fopen(path, "w");
+    if (f) {
+        fputs("{\"type\":\"LineString\",\"coordinates\":[[0,0,0],[0,0.02,0],[0,0.03,5]]}", f);
+        fclose(f);
+    }
+    fsim_status st = fsim_geo_load_file(path, a3, &p3, &err);
+    CHECK(st == FSIM_OK && p3.n == 3 && p3.lat[2] == 0.03,
+          "a rewritten file is parsed again (%zu points)", st == FSIM_OK ? p3.n : 0);
+    remove(path);
+    fsim_arena_free(a2);
+    fsim_arena_free(a3);
+}
+
 int main(void)
 {
     const char *d = getenv("FSIM_TEST_DATA");
@@ -354,6 +402,7 @@ int main(void)
     test_parse_text(a);
     test_bundled(a);
     test_bad(a);
+    test_cache();
     fsim_arena_free(a);
     return check_done();
 }

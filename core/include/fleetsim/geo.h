@@ -70,7 +70,9 @@ typedef struct fsim_route_path {
 fsim_status fsim_geo_parse(const char *geojson, size_t len, const char *source, fsim_arena *arena,
                            fsim_route_path *out, fsim_error *err);
 
-/* Reads and parses a GeoJSON file; errors name `path` as their source. */
+/* Reads and parses a GeoJSON file; errors name `path` as their source. Parsed routes are
+ * kept process-wide per (path, inode, size, mtime), so a long-lived process parses each
+ * file once; thread-safe. */
 fsim_status fsim_geo_load_file(const char *path, fsim_arena *arena, fsim_route_path *out,
                                fsim_error *err);
 
