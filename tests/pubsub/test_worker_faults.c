@@ -10,7 +10,8 @@
  *    worker claims the row once its lease ran out and completes it; one result, attempts 2.
  * 3. A job that keeps failing transiently (a trigger makes storing its result fail with
  *    SQLSTATE 40001) is marked failed after FLEETSIM_PUBSUB_MAX_ATTEMPTS, with the reason.
- * 4. Two workers on one subscription split the load; each job runs once.
+ * 4. Two workers on one subscription split the load; each job runs once; one job published
+ *    5 times while both pull runs once, every delivery settled.
  * (A 10 MB payload — failed, logged with the message id, acked, worker keeps going — is in
  * test_worker.c.) Waits are bounded polling loops, never thresholds. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -304,6 +305,25 @@ static void two_workers(const char *exe, const char *request)
     for (int i = 0; i < N; i++)
         single += ids[i] && attempts_of(ids[i]) == 1;
     CHECK(single == N, "split: every row claimed once (%d)", single);
+
+    /* one job published 5 times while both workers pull: deliveries race to the two
+     * processes; one run, and every delivery settles (run, or acked as already done) */
+    const char *dup = new_row(request);
+    for (int i = 0; i < 5; i++)
+        publish_to(topic, job_message(request, "db", dup), "split-dup", NULL);
+    CHECK(dup && wait_final(dup) == FSIM_RUN_SUCCEEDED, "duplicates: the job succeeded");
+    int settled = 0;
+    for (int i = 0; i < 1200 && settled < 5; i++, usleep(100 * 1000))
+        settled = count_lines(log_a, dup, "job succeeded", NULL) +
+                  count_lines(log_b, dup, "job succeeded", NULL) +
+                  count_lines(log_a, dup, "already succeeded", NULL) +
+                  count_lines(log_b, dup, "already succeeded", NULL);
+    int runs = count_lines(log_a, dup, "job started", NULL) +
+               count_lines(log_b, dup, "job started", NULL);
+    CHECK(settled == 5 && runs == 1 && attempts_of(dup) == 1,
+          "duplicates: 5 deliveries to 2 workers ⇒ one run, all settled (%d settled, %d runs, "
+          "workers a %d / b %d lines)",
+          settled, runs, count_lines(log_a, dup, NULL, NULL), count_lines(log_b, dup, NULL, NULL));
     CHECK(stop_worker(a) == 0 && stop_worker(b) == 0, "split: both exit 0 on SIGTERM");
 }
 
