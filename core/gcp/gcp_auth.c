@@ -50,30 +50,6 @@ struct fsim_gcp_auth {
 
 /* ---- small helpers ------------------------------------------------------------------- */
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static double monotonic_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static char *xstrdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 
 static bool is_set(const char *s)
 {
@@ -100,9 +76,10 @@ static char *http_base(const char *hostish)
  * the status and body (malloc'd, NUL-terminated). Transport failures → FSIM_IO naming the
  * URL (never the form: it holds the assertion). */
 static fsim_status http_fetch(const fsim_gcp_auth *auth, const char *url, const char *form,
-                              const char *header, long *status, fsim__body_buf *body, fsim_error *err)
+                              const char *header, long *status, fsim__body_buf *body,
+                              fsim_error *err)
 {
-    pthread_once(&curl_once, curl_init_once);
+    fsim__curl_init();
     fsim_status st = FSIM_OK;
     char curl_err[CURL_ERROR_SIZE] = "";
     struct curl_slist *headers = NULL;
@@ -158,7 +135,7 @@ static fsim_status key_string(const cJSON *root, const char *name, bool required
     if (!cJSON_IsString(item) || !item->valuestring[0])
         return fsim_error_set(err, FSIM_INVALID, label, 0, 0, name,
                               "must be a non-empty string");
-    *out = xstrdup(item->valuestring);
+    *out = fsim__strdup(item->valuestring);
     return *out ? FSIM_OK : fsim_error_set(err, FSIM_NOMEM, label, 0, 0, name, "out of memory");
 }
 
@@ -200,7 +177,7 @@ static fsim_status load_key(fsim_gcp_auth *auth, const char *text, size_t len, f
                          err)) ||
         (st = key_string(root, "token_uri", false, auth->label, &auth->token_uri, err)))
         goto out;
-    if (!auth->token_uri && !(auth->token_uri = xstrdup(DEFAULT_TOKEN_URI))) {
+    if (!auth->token_uri && !(auth->token_uri = fsim__strdup(DEFAULT_TOKEN_URI))) {
         st = fsim_error_set(err, FSIM_NOMEM, auth->label, 0, 0, NULL, "out of memory");
         goto out;
     }
@@ -250,11 +227,11 @@ fsim_status fsim_gcp_auth_new(const fsim_gcp_auth_options *opts, fsim_gcp_auth *
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
     pthread_mutex_init(&auth->lock, NULL);
     auth->timeout_s = opts->timeout_seconds > 0 ? opts->timeout_seconds : 30;
-    auth->scope = xstrdup(is_set(opts->scope) ? opts->scope : FSIM_GCP_SCOPE_CLOUD_PLATFORM);
+    auth->scope = fsim__strdup(is_set(opts->scope) ? opts->scope : FSIM_GCP_SCOPE_CLOUD_PLATFORM);
 
     if (is_set(opts->credentials_json)) {
         auth->kind = FSIM_GCP_AUTH_KEY_JSON;
-        auth->label = xstrdup("FLEETSIM_GCP_CREDENTIALS_JSON");
+        auth->label = fsim__strdup("FLEETSIM_GCP_CREDENTIALS_JSON");
         if (!auth->label || !auth->scope) {
             st = fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
             goto out;
@@ -287,7 +264,7 @@ fsim_status fsim_gcp_auth_new(const fsim_gcp_auth_options *opts, fsim_gcp_auth *
                                                            : DEFAULT_METADATA_HOST);
         auth->metadata_url = base ? fsim_printf_alloc("%s%s", base, METADATA_TOKEN_PATH) : NULL;
         free(base);
-        auth->label = xstrdup("metadata server");
+        auth->label = fsim__strdup("metadata server");
         if (!auth->metadata_url || !auth->label || !auth->scope) {
             st = fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
             goto out;
@@ -481,7 +458,7 @@ static fsim_status refresh_token(fsim_gcp_auth *auth, fsim_error *err)
     auth->have_token = true;
     double life = exp->valuedouble;
     double margin = life > 2 * REFRESH_MARGIN_S ? REFRESH_MARGIN_S : life / 2;
-    auth->refresh_at = monotonic_now() + life - margin;
+    auth->refresh_at = fsim__monotonic_now() + life - margin;
 out:
     if (root) {
         /* the token text lives on in our cache only */
@@ -509,7 +486,7 @@ fsim_status fsim_gcp_auth_token(fsim_gcp_auth *auth, char *token, size_t size, f
 {
     fsim_status st = FSIM_OK;
     pthread_mutex_lock(&auth->lock);
-    if (!auth->have_token || monotonic_now() >= auth->refresh_at) {
+    if (!auth->have_token || fsim__monotonic_now() >= auth->refresh_at) {
         auth->have_token = false;
         if ((st = refresh_token(auth, err)) != FSIM_OK)
             goto out;
@@ -529,7 +506,7 @@ bool fsim_gcp_auth_cached_token(fsim_gcp_auth *auth, char *token, size_t size)
 {
     if (pthread_mutex_trylock(&auth->lock) != 0) /* a refresh holds it: that would block */
         return false;
-    bool ok = auth->have_token && monotonic_now() < auth->refresh_at &&
+    bool ok = auth->have_token && fsim__monotonic_now() < auth->refresh_at &&
               strlen(auth->token) < size;
     if (ok)
         strcpy(token, auth->token);

@@ -1,5 +1,6 @@
-/* core/gcp internals shared by its files (not a public header): the JWT encoding, and the
- * collector of small HTTP bodies (token, metadata and key responses). */
+/* core/gcp internals shared by its files (not a public header): the JWT encoding, libcurl's
+ * set-up, a clock, and the collector of small HTTP bodies (token, metadata and key
+ * responses). */
 #ifndef FLEETSIM_GCP_INTERNAL_H
 #define FLEETSIM_GCP_INTERNAL_H
 
@@ -15,6 +16,13 @@ char *fsim__base64url_encode(const unsigned char *data, size_t len);
  * outside the alphabet, an impossible length, or out of memory. */
 bool fsim__base64url_decode(const char *text, size_t len, unsigned char **out,
                             size_t *out_len);
+
+/* curl_global_init, once per process (thread-safe). */
+void fsim__curl_init(void);
+/* CLOCK_MONOTONIC in seconds. */
+double fsim__monotonic_now(void);
+/* strdup that passes NULL through; NULL also when out of memory. */
+char *fsim__strdup(const char *s);
 
 /* What a small request collected: NUL-terminated `data` (malloc'd, free() it), `too_big`
  * when the server sent more than FSIM__MAX_BODY bytes (the transfer was stopped). */

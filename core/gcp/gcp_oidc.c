@@ -60,30 +60,6 @@ struct fsim_oidc {
 
 /* ---- small helpers ------------------------------------------------------------------- */
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static double monotonic_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static char *xstrdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 static void free_keys(oidc_key *keys, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -174,7 +150,7 @@ static fsim_status parse_jwks(const char *text, size_t len, const char *label, o
         EVP_PKEY *pkey = rsa_from_jwk(nn, ee);
         if (!pkey)
             continue;
-        if (!(keys[n].kid = xstrdup(kid))) {
+        if (!(keys[n].kid = fsim__strdup(kid))) {
             EVP_PKEY_free(pkey);
             break;
         }
@@ -222,7 +198,7 @@ static double lifetime(const char *cache_control, const char *age)
 static fsim_status fetch_url(const fsim_oidc *o, fsim__body_buf *body, double *life_s,
                              fsim_error *err)
 {
-    pthread_once(&curl_once, curl_init_once);
+    fsim__curl_init();
     char curl_err[CURL_ERROR_SIZE] = "";
     CURL *h = curl_easy_init();
     if (!h)
@@ -305,7 +281,7 @@ static fsim_status load_keys(fsim_oidc *o, fsim_error *err)
     o->keys = keys;
     o->n_keys = n;
     o->have_keys = true;
-    o->expires_at = monotonic_now() + life;
+    o->expires_at = fsim__monotonic_now() + life;
     return FSIM_OK;
 }
 
@@ -339,7 +315,7 @@ static EVP_PKEY *key_for(fsim_oidc *o, const char *kid, fsim_oidc_verdict *verdi
                          fsim_error *why)
 {
     pthread_mutex_lock(&o->lock);
-    double now = monotonic_now();
+    double now = fsim__monotonic_now();
     bool fetched = false, failed = false;
     if ((!o->have_keys || now >= o->expires_at) && now >= o->retry_at) {
         fetched = true;
@@ -391,12 +367,12 @@ fsim_status fsim_oidc_new(const fsim_oidc_options *opts, fsim_oidc **out, fsim_e
     o->retry_at = -INFINITY;
     const char *keys = opts->keys && *opts->keys ? opts->keys : FSIM_OIDC_GOOGLE_CERTS;
     bool url = strncmp(keys, "https://", 8) == 0 || strncmp(keys, "http://", 7) == 0;
-    o->audience = xstrdup(opts->audience);
-    o->email = xstrdup(opts->email);
+    o->audience = fsim__strdup(opts->audience);
+    o->email = fsim__strdup(opts->email);
     if (url)
-        o->keys_url = xstrdup(keys);
+        o->keys_url = fsim__strdup(keys);
     else
-        o->keys_file = xstrdup(keys);
+        o->keys_file = fsim__strdup(keys);
     o->describe = fsim_printf_alloc("audience %s, service account %s, keys %s%s",
                                     opts->audience, opts->email, url ? "" : "file ", keys);
     fsim_status st = FSIM_OK;
