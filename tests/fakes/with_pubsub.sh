@@ -33,6 +33,7 @@ if [ $# -eq 0 ]; then
 fi
 
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../lib/peer.sh"
 src=$here/pstest
 gopath=/usr/share/gocode
 pstest_src=$gopath/src/cloud.google.com/go/pubsub/pstest/fake.go
@@ -71,13 +72,7 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/fsim-pubsub.XXXXXX")
 pid=
 cleanup() {
   local rc=$?
-  if [ -n "$pid" ]; then
-    kill -CONT "$pid" 2>/dev/null || true   # a test may have left it stopped
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
+  peer_stop "$pid"
   if [ -n "${FSIM_PUBSUB_FAKE_LOG:-}" ] && [ -f "$dir/fake.err" ]; then
     cp "$dir/fake.err" "$FSIM_PUBSUB_FAKE_LOG" || true
   fi
@@ -94,29 +89,11 @@ if [ "${FSIM_PUBSUB_FAKE_TLS:-0}" = 1 ]; then
   tls_args=(-tls-cert "$dir/tls.crt" -tls-key "$dir/tls.key" -require-bearer tok-,meta-)
 fi
 
-# created before the start: the background job opens them only when it runs, and awk
-# must not find them missing (exit 2 under set -e)
-: >"$dir/fake.out"; : >"$dir/fake.err"
-"$bin" -port 0 -min-ack-deadline 1 "${tls_args[@]}" >"$dir/fake.out" 2>"$dir/fake.err" &
-pid=$!
-
-addr=
-for _ in $(seq 300); do
-  addr=$(awk '/^pstest ready on /{print $4; exit}' "$dir/fake.out")
-  [ -n "$addr" ] && break
-  if ! kill -0 "$pid" 2>/dev/null; then
-    echo "with_pubsub.sh: the Pub/Sub fake exited before it was ready:" >&2
-    cat "$dir/fake.err" >&2
-    pid=
-    exit 1
-  fi
-  sleep 0.05
-done
-if [ -z "$addr" ]; then
-  echo "with_pubsub.sh: the Pub/Sub fake was not ready within 15 s" >&2
-  cat "$dir/fake.err" >&2
-  exit 1
-fi
+peer_start "$dir/fake.out" "$dir/fake.err" \
+  "$bin" -port 0 -min-ack-deadline 1 "${tls_args[@]}"
+pid=$peer_pid
+addr=$(peer_wait_ready "with_pubsub.sh: the Pub/Sub fake" "$dir/fake.out" "$dir/fake.err" "$pid" \
+  '/^pstest ready on /{print $4; exit}' 15) || exit 1
 
 export FSIM_PUBSUB_FAKE_PID=$pid
 if [ "${FSIM_PUBSUB_FAKE_TLS:-0}" = 1 ]; then

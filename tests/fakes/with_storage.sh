@@ -29,6 +29,7 @@ if [ $# -eq 0 ]; then
 fi
 
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../lib/peer.sh"
 source "$here/../lib/npm_pinned.sh"
 rc=0
 npm_pinned "$here/storage" "${FSIM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/fleetsim}" \
@@ -41,13 +42,7 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/fsim-storage.XXXXXX")
 pid=
 cleanup() {
   local rc=$?
-  if [ -n "$pid" ]; then
-    kill -CONT "$pid" 2>/dev/null || true   # a test may have left it stopped
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
+  peer_stop "$pid"
   rm -rf "$dir"
   exit $rc
 }
@@ -55,31 +50,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # TMPDIR: the emulator's blob folder goes under our scratch folder, removed at the end.
-# The output files exist before the emulator starts: the wait loop below may read them
-# before the background shell has opened them (awk on a missing file ended the script).
-: >"$dir/emulator.out"
-: >"$dir/emulator.err"
-FSIM_STORAGE_EMULATOR_MODULES=$cache/node_modules TMPDIR=$dir \
-  node "$pkg/launch.js" --host 127.0.0.1 --port 0 >"$dir/emulator.out" 2>"$dir/emulator.err" &
-pid=$!
-
-url=
-for _ in $(seq 600); do
-  url=$(awk '/^STORAGE_EMULATOR_READY /{print $2; exit}' "$dir/emulator.out")
-  [ -n "$url" ] && break
-  if ! kill -0 "$pid" 2>/dev/null; then
-    echo "with_storage.sh: the Storage emulator exited before it was ready:" >&2
-    cat "$dir/emulator.err" >&2
-    pid=
-    exit 1
-  fi
-  sleep 0.1
-done
-if [ -z "$url" ]; then
-  echo "with_storage.sh: the Storage emulator was not ready within 60 s" >&2
-  cat "$dir/emulator.err" >&2
-  exit 1
-fi
+peer_start "$dir/emulator.out" "$dir/emulator.err" \
+  env FSIM_STORAGE_EMULATOR_MODULES="$cache/node_modules" TMPDIR="$dir" \
+  node "$pkg/launch.js" --host 127.0.0.1 --port 0
+pid=$peer_pid
+url=$(peer_wait_ready "with_storage.sh: the Storage emulator" "$dir/emulator.out" \
+  "$dir/emulator.err" "$pid" '/^STORAGE_EMULATOR_READY /{print $2; exit}' 60) || exit 1
 
 export STORAGE_EMULATOR_HOST=${url#http://}
 export FSIM_STORAGE_EMULATOR_URL=$url FSIM_STORAGE_EMULATOR_PID=$pid

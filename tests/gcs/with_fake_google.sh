@@ -16,11 +16,12 @@
 set -euo pipefail
 [ $# -gt 0 ] || { echo "usage: with_fake_google.sh CMD [ARGS…]" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../lib/peer.sh"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/fsim-google.XXXXXX")
 pid=
 cleanup() {
   local rc=$?
-  [ -n "$pid" ] && { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+  peer_stop "$pid"
   rm -rf "$dir"
   exit $rc
 }
@@ -33,20 +34,11 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$dir/other.pe
 
 email=fleetsim-test@fleetsim-test.iam.gserviceaccount.com
 kid=0123456789abcdef0123456789abcdef01234567
-# created before the start: the background job opens them only when it runs, and awk
-# must not find them missing (exit 2 under set -e)
-: >"$dir/fake.out"; : >"$dir/fake.err"
-python3 "$here/fake_google.py" --pubkey "$dir/pub.pem" --email "$email" --kid "$kid" \
-  >"$dir/fake.out" 2>"$dir/fake.err" &
-pid=$!
-url=
-for _ in $(seq 300); do
-  url=$(awk '/^FAKE_GOOGLE_READY /{print $2; exit}' "$dir/fake.out")
-  [ -n "$url" ] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$dir/fake.err" >&2; pid=; exit 1; }
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "with_fake_google.sh: fake_google.py not ready" >&2; exit 1; }
+peer_start "$dir/fake.out" "$dir/fake.err" \
+  python3 "$here/fake_google.py" --pubkey "$dir/pub.pem" --email "$email" --kid "$kid"
+pid=$peer_pid
+url=$(peer_wait_ready "with_fake_google.sh: fake_google.py" "$dir/fake.out" "$dir/fake.err" \
+  "$pid" '/^FAKE_GOOGLE_READY /{print $2; exit}' 30) || exit 1
 
 export FSIM_FAKE_GOOGLE=$url FSIM_TEST_KEY_PEM=$dir/key.pem FSIM_TEST_PUB_PEM=$dir/pub.pem \
   FSIM_TEST_OTHER_KEY_PEM=$dir/other.pem FSIM_TEST_SA_EMAIL=$email FSIM_TEST_SA_KID=$kid
