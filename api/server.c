@@ -21,6 +21,8 @@
 
 #include <microhttpd.h>
 
+#include <fleetsim/util.h>
+
 #include "api.h"
 
 /* ---- Accessors ------------------------------------------------------------------------- */
@@ -215,23 +217,8 @@ static void take_body(api_request *req, const char *data, size_t size)
         req->body_len = req->body_cap = 0;
         return;
     }
-    if (req->body_len + size + 1 > req->body_cap) {
-        size_t cap = req->body_cap ? req->body_cap : 4096;
-        while (cap < req->body_len + size + 1)
-            cap *= 2;
-        if (cap > limit + 1)
-            cap = limit + 1;
-        char *p = realloc(req->body, cap);
-        if (!p) {
-            req->body_too_large = true; /* answered as 413: nothing better to say */
-            return;
-        }
-        req->body = p;
-        req->body_cap = cap;
-    }
-    memcpy(req->body + req->body_len, data, size);
-    req->body_len += size;
-    req->body[req->body_len] = '\0';
+    if (!fsim_buf_append(&req->body, &req->body_len, &req->body_cap, data, size))
+        req->body_too_large = true; /* out of memory: answered as 413, nothing better to say */
 }
 
 static api_request *request_new(api_server *srv, struct MHD_Connection *conn, const char *url,

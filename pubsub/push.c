@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include <fleetsim/gcp_oidc.h>
+#include <fleetsim/util.h>
 #include <fleetsim/wire.h>
 
 #include "worker.h"
@@ -108,20 +109,7 @@ static bool append(body *b, const char *data, size_t len)
         b->too_large = true;
         return true;
     }
-    if (b->len + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 16384;
-        while (cap < b->len + len + 1)
-            cap *= 2;
-        char *p = realloc(b->data, cap);
-        if (!p)
-            return false;
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-    return true;
+    return fsim_buf_append(&b->data, &b->len, &b->cap, data, len);
 }
 
 /* Decodes the envelope and runs the job; the outcome becomes the HTTP status. */

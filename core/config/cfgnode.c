@@ -133,23 +133,8 @@ typedef struct strbuf {
 
 static void sb_put(strbuf *sb, const char *s, size_t n)
 {
-    if (sb->failed)
-        return;
-    if (sb->len + n + 1 > sb->cap) {
-        size_t ncap = sb->cap ? sb->cap : 256;
-        while (sb->len + n + 1 > ncap)
-            ncap *= 2;
-        char *bigger = realloc(sb->data, ncap);
-        if (!bigger) {
-            sb->failed = true;
-            return;
-        }
-        sb->data = bigger;
-        sb->cap = ncap;
-    }
-    memcpy(sb->data + sb->len, s, n);
-    sb->len += n;
-    sb->data[sb->len] = '\0';
+    if (!sb->failed && !fsim_buf_append(&sb->data, &sb->len, &sb->cap, s, n))
+        sb->failed = true;
 }
 
 static void sb_puts(strbuf *sb, const char *s)

@@ -7,6 +7,8 @@
 
 #include <curl/curl.h>
 
+#include <fleetsim/util.h>
+
 #include "gcp_internal.h"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -47,18 +49,5 @@ size_t fsim__body_write(char *ptr, size_t size, size_t nmemb, void *user)
         b->too_big = true;
         return 0;
     }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->data, cap);
-        if (!p)
-            return 0;
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
+    return fsim_buf_append(&b->data, &b->len, &b->cap, ptr, n) ? n : 0;
 }

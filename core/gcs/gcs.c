@@ -262,20 +262,7 @@ static bool buffer_append(attempt *a, const char *data, size_t n)
 {
     if (a->body_len + n + 1 > a->body_limit)
         n = a->body_len + 1 < a->body_limit ? a->body_limit - a->body_len - 1 : 0;
-    if (a->body_len + n + 1 > a->body_cap) {
-        size_t cap = a->body_cap ? a->body_cap : 4096;
-        while (cap < a->body_len + n + 1)
-            cap *= 2;
-        char *p = realloc(a->body, cap);
-        if (!p)
-            return false;
-        a->body = p;
-        a->body_cap = cap;
-    }
-    memcpy(a->body + a->body_len, data, n);
-    a->body_len += n;
-    a->body[a->body_len] = '\0';
-    return true;
+    return fsim_buf_append(&a->body, &a->body_len, &a->body_cap, data, n);
 }
 
 /* Copies a header value (trimmed) into dst. */

@@ -35,3 +35,22 @@ bool fsim_uuid_valid(const char *s)
     }
     return true;
 }
+
+bool fsim_buf_append(char **data, size_t *len, size_t *cap, const void *src, size_t n)
+{
+    if (*len + n + 1 > *cap) {
+        size_t c = *cap ? *cap : 4096;
+        while (c < *len + n + 1)
+            c *= 2;
+        char *p = realloc(*data, c);
+        if (!p)
+            return false;
+        *data = p;
+        *cap = c;
+    }
+    if (n)
+        memcpy(*data + *len, src, n);
+    *len += n;
+    (*data)[*len] = '\0';
+    return true;
+}

@@ -1,10 +1,13 @@
-/* Unit tests for core/util: arena, shortest number formatting, RFC 3339 times, errors. */
+/* Unit tests for core/util: arena, shortest number formatting, RFC 3339 times, errors, the
+ * growable byte buffer. */
 #include <fleetsim/arena.h>
 #include <fleetsim/error.h>
 #include <fleetsim/util.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 
@@ -116,6 +119,24 @@ static void test_errors(void)
           "exit codes: 2 bad input, 1 runtime failure");
 }
 
+/* The buffer every HTTP body collector uses: bytes in order across growth, always
+ * NUL-terminated, an empty append still terminates. */
+static void test_buf(void)
+{
+    char *data = NULL;
+    size_t len = 0, cap = 0;
+    CHECK(fsim_buf_append(&data, &len, &cap, "", 0) && data && len == 0 && data[0] == '\0',
+          "an empty append gives an empty string");
+    bool ok = true;
+    for (int i = 0; i < 3000 && ok; i++)
+        ok = fsim_buf_append(&data, &len, &cap, "abc", 3);
+    CHECK(ok && len == 9000 && cap > len && data[len] == '\0', "9000 bytes over 4096: grown (%zu)",
+          cap);
+    CHECK(data && memcmp(data + 8997, "abc", 3) == 0 && strlen(data) == 9000,
+          "the bytes are in order, terminated");
+    free(data);
+}
+
 int main(void)
 {
     test_arena();
@@ -123,5 +144,6 @@ int main(void)
     test_numbers_match_reference();
     test_times();
     test_errors();
+    test_buf();
     return check_done();
 }

@@ -36,6 +36,11 @@ char *fsim_time_now_ms(char buf[40]);
 /* CLOCK_REALTIME now + `seconds` (>= 0): the absolute deadline pthread_cond_timedwait takes. */
 struct timespec fsim_deadline_in(double seconds);
 
+/* Appends `n` bytes to a growable malloc'd buffer (*data, *len bytes used, *cap allocated;
+ * all zero to start), keeping it NUL-terminated; the capacity doubles from 4 KiB. False
+ * when out of memory, the buffer unchanged. Limits on the total are the caller's. */
+bool fsim_buf_append(char **data, size_t *len, size_t *cap, const void *src, size_t n);
+
 /* printf into a new malloc'd string (free() it); NULL when out of memory. */
 char *fsim_printf_alloc(const char *fmt, ...)
 #if defined(__GNUC__)
