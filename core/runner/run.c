@@ -3,7 +3,8 @@
 
 _Static_assert((int)FSIM_STRAT_IMMEDIATE == (int)FSIM_STRATEGY_IMMEDIATE &&
                    (int)FSIM_STRAT_BALANCED == (int)FSIM_STRATEGY_BALANCED &&
-                   (int)FSIM_STRAT_PEAK_SHAVING == (int)FSIM_STRATEGY_PEAK_SHAVING,
+                   (int)FSIM_STRAT_PEAK_SHAVING == (int)FSIM_STRATEGY_PEAK_SHAVING &&
+                   (int)FSIM_STRAT_COST == (int)FSIM_STRATEGY_COST,
                "wire strategies and engine strategies must share their order");
 
 fsim_status fsim_runner_run(const fsim_request *request, const fsim_runner_options *opts,

@@ -104,6 +104,10 @@ fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
                              fsim_sim_progress_fn progress, void *progress_user,
                              struct fsim__output *out, fsim_error *err);
 
+/* SimulationResult.vehicles from the engine's output: one VehicleSummary per vehicle. */
+fsim_status fsim__convert_vehicles(const fsim_sim_input *in, const struct fsim__output *o,
+                                   fsim_arena *arena, fsim_result *out, fsim_error *err);
+
 /* Max charging power (kW, grid side) of a vehicle on a charger at a SoC: the lowest of the
  * charger, the vehicle's AC or DC limit and its charge curve at that SoC. */
 double fsim__charge_limit_kw(const fsim_vehicle_params *vehicle, const fsim_sim_charger *charger,

@@ -38,6 +38,7 @@ static fsim_status convert_trips(const fsim_sim_input *in, const struct fsim__ou
         const fsim_sim_vehicle *v = &in->vehicles[t->vehicle];
         fsim_trip_result *r = &out->trips[i];
         *r = (fsim_trip_result){.vehicle_id = v->id, .route_id = v->route->route_id,
+                                .depot = in->depots[v->depot].id,
                                 .depart = t->depart, .distance_km = q6(t->distance_km),
                                 .energy_kwh = q6(t->energy_kwh),
                                 .kwh_per_km = q6(ratio(t->energy_kwh, t->distance_km)),
@@ -154,7 +155,8 @@ fsim_status fsim_sim_run(const fsim_sim_input *in, fsim_arena *arena,
     sum->trips = (int)o.n_trips;
     if ((st = convert_trips(in, &o, arena, out, sum, err)) != FSIM_OK ||
         (st = convert_events(in, &o, arena, out, sum, err)) != FSIM_OK ||
-        (st = convert_series(in, &o, arena, out, err)) != FSIM_OK)
+        (st = convert_series(in, &o, arena, out, err)) != FSIM_OK ||
+        (st = fsim__convert_vehicles(in, &o, arena, out, err)) != FSIM_OK)
         return st;
     sum->min_soc = in->n_vehicles ? 1 : 0;
     for (size_t v = 0; v < in->n_vehicles; v++) {

@@ -150,6 +150,13 @@ static const fsim__field fields_request_outputs[] = {FSIM_WIRE_REQUEST_OUTPUTS_F
 #define CUR fsim_request
 static const fsim__field fields_request[] = {FSIM_WIRE_REQUEST_FIELDS(FIELD)};
 #undef CUR
+#define CUR fsim_charger_type_summary
+static const fsim__field fields_charger_type_summary[] = {
+    FSIM_WIRE_CHARGER_TYPE_SUMMARY_FIELDS(FIELD)};
+#undef CUR
+#define CUR fsim_depot_summary
+static const fsim__field fields_depot_summary[] = {FSIM_WIRE_DEPOT_SUMMARY_FIELDS(FIELD)};
+#undef CUR
 #define CUR fsim_summary
 static const fsim__field fields_summary[] = {FSIM_WIRE_SUMMARY_FIELDS(FIELD)};
 #undef CUR
@@ -166,11 +173,20 @@ static const fsim__field fields_trip_result[] = {FSIM_WIRE_TRIP_RESULT_FIELDS(FI
 #define CUR fsim_vehicle_series
 static const fsim__field fields_vehicle_series[] = {FSIM_WIRE_VEHICLE_SERIES_FIELDS(FIELD)};
 #undef CUR
+#define CUR fsim_vehicle_summary
+static const fsim__field fields_vehicle_summary[] = {FSIM_WIRE_VEHICLE_SUMMARY_FIELDS(FIELD)};
+#undef CUR
 #define CUR fsim_result_metadata
 static const fsim__field fields_result_metadata[] = {FSIM_WIRE_RESULT_METADATA_FIELDS(FIELD)};
 #undef CUR
 #define CUR fsim_result
 static const fsim__field fields_result[] = {FSIM_WIRE_RESULT_FIELDS(FIELD)};
+#undef CUR
+#define CUR fsim_strategy_outcome
+static const fsim__field fields_strategy_outcome[] = {FSIM_WIRE_STRATEGY_OUTCOME_FIELDS(FIELD)};
+#undef CUR
+#define CUR fsim_comparison
+static const fsim__field fields_comparison[] = {FSIM_WIRE_COMPARISON_FIELDS(FIELD)};
 #undef CUR
 #define CUR fsim_api_error
 static const fsim__field fields_api_error[] = {FSIM_WIRE_API_ERROR_FIELDS(FIELD)};

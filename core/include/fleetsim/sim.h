@@ -23,6 +23,7 @@ typedef enum fsim_strategy_kind {
     FSIM_STRATEGY_IMMEDIATE,
     FSIM_STRATEGY_BALANCED,
     FSIM_STRATEGY_PEAK_SHAVING,
+    FSIM_STRATEGY_COST,
 } fsim_strategy_kind;
 
 /* One physical charger at a depot. */

@@ -57,7 +57,8 @@ struct cJSON; /* <cjson/cJSON.h>; only fsim_wire_decode_json takes one */
 #define FSIM_STRATEGY_MAP(X)                                                                \
     X(IMMEDIATE, "immediate")                                                               \
     X(BALANCED, "balanced")                                                                 \
-    X(PEAK_SHAVING, "peak_shaving")
+    X(PEAK_SHAVING, "peak_shaving")                                                         \
+    X(COST, "cost")
 
 #define FSIM_RUN_STATUS_MAP(X)                                                              \
     X(QUEUED, "queued")                                                                     \
@@ -131,7 +132,9 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
       "local time = UTC + this many minutes; departures are local times")                   \
     X(NUM, OPT, grid_limit_kw, "gridLimitKw", 0, 1e6, positive,                             \
       "site grid connection limit, kW; peak_shaving never exceeds it")                      \
-    X(ARR, REQ, chargers, "chargers", 0, 1000, charger_spec, "chargers installed here")
+    X(ARR, REQ, chargers, "chargers", 0, 1000, charger_spec, "chargers installed here")     \
+    X(STR, OPT, tariff, "tariff", 1, 64, none,                                              \
+      "electricity tariff, a key of tariffs.yaml; default: its default tariff")
 
 #define FSIM_WIRE_VEHICLE_GROUP_FIELDS(X)                                                   \
     X(STR, REQ, type, "type", 1, 64, none, "vehicle type, a key of vehicles.yaml")          \
@@ -169,6 +172,44 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
       "deep-merged over the YAML config, same keys (vehicles, chargers, routes)")           \
     X(OBJ, OPT, outputs, "outputs", 0, 0, request_outputs, "optional outputs")
 
+/* One charger type at one depot (utilization per type). */
+#define FSIM_WIRE_CHARGER_TYPE_SUMMARY_FIELDS(X)                                            \
+    X(STR, REQ, type, "type", 1, 64, none, "charger type")                                  \
+    X(INT, REQ, count, "count", 0, 2000000000, none, "chargers of this type")               \
+    X(NUM, REQ, power_kw, "powerKw", 0, 1e6, none, "rated power of one charger")            \
+    X(INT, REQ, sessions, "sessions", 0, 2000000000, none, "charging sessions")             \
+    X(NUM, REQ, energy_kwh, "energyKwh", 0, 1e12, none, "grid energy delivered")            \
+    X(NUM, REQ, time_utilization, "timeUtilization", 0, 1, none, "share of time occupied")  \
+    X(NUM, REQ, energy_utilization, "energyUtilization", 0, 1, none,                        \
+      "energyKwh / (count x powerKw x horizon)")
+
+/* One depot's load against its grid connection, its costs and its chargers. */
+#define FSIM_WIRE_DEPOT_SUMMARY_FIELDS(X)                                                   \
+    X(STR, REQ, id, "id", 1, 64, none, "depot id")                                          \
+    X(INT, REQ, utc_offset_minutes, "utcOffsetMinutes", -840, 840, none,                    \
+      "its local time = UTC + this (the CSV files' local times)")                           \
+    X(NUM, REQ, peak_kw, "peakKw", 0, 1e9, none, "highest load (mean over a step)")         \
+    X(TIME, OPT, peak_at, "peakAt", 0, 0, none, "when peakKw happened")                     \
+    X(NUM, OPT, grid_limit_kw, "gridLimitKw", 0, 1e6, none, "its grid connection limit")    \
+    X(NUM, REQ, grid_exceeded_kwh, "gridExceededKwh", 0, 1e15, none, "energy above the limit") \
+    X(NUM, REQ, grid_exceeded_minutes, "gridExceededMinutes", 0, 1e15, none,                \
+      "time above the limit")                                                               \
+    X(NUM, REQ, grid_peak_over_kw, "gridPeakOverKw", 0, 1e9, none, "worst excess")          \
+    X(NUM, REQ, grid_energy_kwh, "gridEnergyKwh", 0, 1e12, none, "energy drawn")            \
+    X(STR, REQ, tariff, "tariff", 1, 64, none, "the tariff priced")                         \
+    X(NUM, REQ, peak_15min_kw, "peak15MinKw", 0, 1e9, none,                                 \
+      "highest 15-minute mean load (what the demand charge bills)")                         \
+    X(NUM, REQ, energy_cost, "energyCost", 0, 1e15, none, "energy charges")                 \
+    X(NUM, REQ, demand_cost, "demandCost", 0, 1e15, none, "demand charges, prorated")       \
+    X(NUM, REQ, fixed_cost, "fixedCost", 0, 1e15, none, "fixed charges, prorated")          \
+    X(NUM, REQ, total_cost, "totalCost", 0, 1e15, none, "energy + demand + fixed")          \
+    X(NUM, REQ, co2_kg, "co2Kg", 0, 1e15, none, "grid CO2")                                 \
+    X(NUM, REQ, charger_time_utilization, "chargerTimeUtilization", 0, 1, none,             \
+      "share of charger time occupied")                                                     \
+    X(NUM, REQ, charger_energy_utilization, "chargerEnergyUtilization", 0, 1, none,         \
+      "energy delivered / (rated power x horizon)")                                         \
+    X(ARR, REQ, chargers, "chargers", 0, 1000, charger_type_summary, "per charger type")
+
 #define FSIM_WIRE_SUMMARY_FIELDS(X)                                                         \
     X(INT, REQ, vehicles, "vehicles", 0, 2000000000, none, "vehicles simulated")            \
     X(INT, REQ, trips, "trips", 0, 2000000000, none, "trips scheduled")                     \
@@ -201,8 +242,38 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(NUM, REQ, waiting_seconds_max, "waitingSecondsMax", 0, 1e15, none,                    \
       "longest single wait for a charger")                                                  \
     X(NUM, OPT, energy_cost, "energyCost", 0, 1e15, none,                                   \
-      "gridEnergyKwh times the state's electricity price, when known")                      \
-    X(NUM, OPT, co2_kg, "co2Kg", 0, 1e15, none, "grid CO2 for gridEnergyKwh, when known")
+      "grid energy priced by each depot's tariff (time of use), in currency")               \
+    X(NUM, OPT, co2_kg, "co2Kg", 0, 1e15, none, "grid CO2 of gridEnergyKwh by hour, kg")    \
+    X(BOOL, OPT, trips_ok, "tripsOk", 0, 0, none, "verdict part 1: no trip missed or stranded") \
+    X(BOOL, OPT, grid_ok, "gridOk", 0, 0, none,                                             \
+      "verdict part 2: no depot above its gridLimitKw in any step")                         \
+    X(BOOL, OPT, energy_ok, "energyOk", 0, 0, none,                                         \
+      "verdict part 3: no vehicle ends the horizon below min(initialSoc, targetSoc)")       \
+    X(STR, OPT, verdict, "verdict", 1, 4096, none,                                          \
+      "the verdict for people: feasible, or the first failing part and where")              \
+    X(NUM, OPT, grid_exceeded_kwh, "gridExceededKwh", 0, 1e15, none,                        \
+      "energy drawn above the depots' grid limits")                                         \
+    X(NUM, OPT, grid_exceeded_minutes, "gridExceededMinutes", 0, 1e15, none,                \
+      "time any depot was above its grid limit (summed over depots)")                       \
+    X(NUM, OPT, grid_peak_over_kw, "gridPeakOverKw", 0, 1e9, none,                          \
+      "worst excess of a depot's load over its grid limit")                                 \
+    X(INT, OPT, sessions_waited, "sessionsWaited", 0, 2000000000, none,                     \
+      "charging sessions that queued for a charger")                                        \
+    X(NUM, OPT, wait_seconds_p50, "waitSecondsP50", 0, 1e15, none,                          \
+      "median wait of the sessions that waited")                                            \
+    X(NUM, OPT, wait_seconds_p95, "waitSecondsP95", 0, 1e15, none,                          \
+      "95th percentile wait of the sessions that waited")                                   \
+    X(NUM, OPT, charger_time_utilization, "chargerTimeUtilization", 0, 1, none,             \
+      "share of charger time occupied by a vehicle")                                        \
+    X(NUM, OPT, charger_energy_utilization, "chargerEnergyUtilization", 0, 1, none,         \
+      "grid energy delivered / (rated power x horizon)")                                    \
+    X(NUM, OPT, demand_cost, "demandCost", 0, 1e15, none,                                   \
+      "demand charges on each billing month's highest 15-minute load, prorated")            \
+    X(NUM, OPT, fixed_cost, "fixedCost", 0, 1e15, none, "fixed monthly charges, prorated")   \
+    X(NUM, OPT, total_cost, "totalCost", 0, 1e15, none, "energy + demand + fixed cost")      \
+    X(NUM, OPT, cost_per_km, "costPerKm", 0, 1e15, none, "totalCost / distanceKm")           \
+    X(STR, OPT, currency, "currency", 1, 16, none, "ISO 4217 code of every cost")            \
+    X(ARR, OPT, depots, "depots", 0, 100, depot_summary, "per depot")
 
 #define FSIM_WIRE_TIME_SERIES_POINT_FIELDS(X)                                               \
     X(TIME, REQ, t, "t", 0, 0, none, "start of the output interval")                        \
@@ -241,7 +312,8 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(NUM, REQ, end_soc, "endSoc", 0, 1, none, "SoC at arrival or stranding")               \
     X(ENUM, REQ, status, "status", 0, 0, trip_status, "outcome")                            \
     X(OBJ, OPT, stranded_at, "strandedAt", 0, 0, lonlat,                                    \
-      "where the vehicle ran out of energy; only when stranded")
+      "where the vehicle ran out of energy; only when stranded")                            \
+    X(STR, OPT, depot, "depot", 1, 64, none, "the vehicle's home depot")
 
 #define FSIM_WIRE_VEHICLE_SERIES_FIELDS(X)                                                  \
     X(STR, REQ, vehicle_id, "vehicleId", 1, 128, none, "VIN or generated id")               \
@@ -249,6 +321,22 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(TIME, REQ, start, "start", 0, 0, none, "time of soc[0]")                              \
     X(INT, REQ, interval_seconds, "intervalSeconds", 1, 86400, none, "spacing of samples") \
     X(NUMS, REQ, soc, "soc", 0, 100000000, soc, "SoC samples, 0..1")
+
+/* One vehicle's horizon: what a planner checks per vehicle (vehicles.csv). */
+#define FSIM_WIRE_VEHICLE_SUMMARY_FIELDS(X)                                                 \
+    X(STR, REQ, vehicle_id, "vehicleId", 1, 128, none, "VIN or generated id")               \
+    X(STR, REQ, type, "type", 1, 64, none, "vehicle type")                                  \
+    X(STR, REQ, depot, "depot", 1, 64, none, "home depot")                                  \
+    X(INT, REQ, trips_completed, "tripsCompleted", 0, 2000000000, none, "trips completed")  \
+    X(INT, REQ, trips_missed, "tripsMissed", 0, 2000000000, none, "trips missed")           \
+    X(INT, REQ, trips_stranded, "tripsStranded", 0, 2000000000, none, "trips stranded")     \
+    X(NUM, REQ, min_soc, "minSoc", 0, 1, none, "lowest SoC")                                \
+    X(NUM, REQ, end_soc, "endSoc", 0, 1, none, "SoC at the end of the horizon")             \
+    X(NUM, REQ, distance_km, "distanceKm", 0, 1e12, none, "distance driven")                \
+    X(NUM, REQ, energy_used_kwh, "energyUsedKwh", -1e12, 1e12, none, "battery energy driven") \
+    X(NUM, REQ, charged_energy_kwh, "chargedEnergyKwh", 0, 1e12, none, "energy into the battery") \
+    X(INT, REQ, sessions, "sessions", 0, 2000000000, none, "charging sessions")             \
+    X(NUM, REQ, wait_seconds, "waitSeconds", 0, 1e15, none, "time queued for a charger, summed")
 
 #define FSIM_WIRE_RESULT_METADATA_FIELDS(X)                                                 \
     X(STR, REQ, engine_version, "engineVersion", 1, 64, none, "fleetsim version")           \
@@ -268,7 +356,17 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(ARR, REQ, trips, "trips", 0, 100000000, trip_result, "every scheduled trip")           \
     X(OBJ, REQ, metadata, "metadata", 0, 0, result_metadata, "provenance")                  \
     X(ARR, OPT, vehicle_series, "vehicleSeries", 0, 100000000, vehicle_series,              \
-      "per-vehicle SoC, when outputs.perVehicleSeries")
+      "per-vehicle SoC, when outputs.perVehicleSeries")                                     \
+    X(ARR, OPT, vehicles, "vehicles", 0, 100000000, vehicle_summary, "per vehicle totals")
+
+/* `fleetsim compare` and POST /v1/simulations:compare: one scenario under each strategy. */
+#define FSIM_WIRE_STRATEGY_OUTCOME_FIELDS(X)                                                \
+    X(ENUM, REQ, strategy, "strategy", 0, 0, strategy, "the strategy run")                  \
+    X(OBJ, REQ, summary, "summary", 0, 0, summary, "its summary")
+
+#define FSIM_WIRE_COMPARISON_FIELDS(X)                                                      \
+    X(STR, OPT, name, "name", 1, 200, none, "the scenario's name")                          \
+    X(ARR, REQ, results, "results", 1, 16, strategy_outcome, "one per strategy, in order")
 
 #define FSIM_WIRE_API_ERROR_FIELDS(X)                                                       \
     X(STR, REQ, code, "code", 1, 64, none, "machine-readable, e.g. invalid_request")        \
@@ -359,13 +457,18 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(VEHICLE_GROUP, vehicle_group, "VehicleGroup")                                         \
     X(REQUEST_OUTPUTS, request_outputs, "RequestOutputs")                                   \
     X(REQUEST, request, "SimulationRequest")                                                \
+    X(CHARGER_TYPE_SUMMARY, charger_type_summary, "ChargerTypeSummary")                     \
+    X(DEPOT_SUMMARY, depot_summary, "DepotSummary")                                         \
     X(SUMMARY, summary, "Summary")                                                          \
     X(TIME_SERIES_POINT, time_series_point, "TimeSeriesPoint")                              \
     X(CHARGING_EVENT, charging_event, "ChargingEvent")                                      \
     X(TRIP_RESULT, trip_result, "TripResult")                                               \
     X(VEHICLE_SERIES, vehicle_series, "VehicleSeries")                                      \
+    X(VEHICLE_SUMMARY, vehicle_summary, "VehicleSummary")                                   \
     X(RESULT_METADATA, result_metadata, "ResultMetadata")                                   \
     X(RESULT, result, "SimulationResult")                                                   \
+    X(STRATEGY_OUTCOME, strategy_outcome, "StrategyOutcome")                                \
+    X(COMPARISON, comparison, "StrategyComparison")                                         \
     X(API_ERROR, api_error, "ApiError")                                                     \
     X(JOB_STATUS, job_status, "JobStatus")                                                  \
     X(JOB_MESSAGE, job_message, "JobMessage")                                               \
@@ -423,13 +526,18 @@ FSIM__WIRE_STRUCT(depot_spec, FSIM_WIRE_DEPOT_SPEC_FIELDS)
 FSIM__WIRE_STRUCT(vehicle_group, FSIM_WIRE_VEHICLE_GROUP_FIELDS)
 FSIM__WIRE_STRUCT(request_outputs, FSIM_WIRE_REQUEST_OUTPUTS_FIELDS)
 FSIM__WIRE_STRUCT(request, FSIM_WIRE_REQUEST_FIELDS)
+FSIM__WIRE_STRUCT(charger_type_summary, FSIM_WIRE_CHARGER_TYPE_SUMMARY_FIELDS)
+FSIM__WIRE_STRUCT(depot_summary, FSIM_WIRE_DEPOT_SUMMARY_FIELDS)
 FSIM__WIRE_STRUCT(summary, FSIM_WIRE_SUMMARY_FIELDS)
 FSIM__WIRE_STRUCT(time_series_point, FSIM_WIRE_TIME_SERIES_POINT_FIELDS)
 FSIM__WIRE_STRUCT(charging_event, FSIM_WIRE_CHARGING_EVENT_FIELDS)
 FSIM__WIRE_STRUCT(trip_result, FSIM_WIRE_TRIP_RESULT_FIELDS)
 FSIM__WIRE_STRUCT(vehicle_series, FSIM_WIRE_VEHICLE_SERIES_FIELDS)
+FSIM__WIRE_STRUCT(vehicle_summary, FSIM_WIRE_VEHICLE_SUMMARY_FIELDS)
 FSIM__WIRE_STRUCT(result_metadata, FSIM_WIRE_RESULT_METADATA_FIELDS)
 FSIM__WIRE_STRUCT(result, FSIM_WIRE_RESULT_FIELDS)
+FSIM__WIRE_STRUCT(strategy_outcome, FSIM_WIRE_STRATEGY_OUTCOME_FIELDS)
+FSIM__WIRE_STRUCT(comparison, FSIM_WIRE_COMPARISON_FIELDS)
 FSIM__WIRE_STRUCT(api_error, FSIM_WIRE_API_ERROR_FIELDS)
 FSIM__WIRE_STRUCT(job_status, FSIM_WIRE_JOB_STATUS_FIELDS)
 FSIM__WIRE_STRUCT(job_message, FSIM_WIRE_JOB_MESSAGE_FIELDS)
