@@ -18,13 +18,15 @@
 #include <openssl/evp.h>
 
 #include <fleetsim/util.h>
+#include <fleetsim/wire.h>
 
 #include "cfgnode.h"
 
 /* ---- sections ----------------------------------------------------------------------- */
 
-enum { SEC_VEHICLES, SEC_CHARGERS, SEC_ROUTES, SEC_COUNT };
-static const char *const section_names[SEC_COUNT] = {"vehicles", "chargers", "routes"};
+enum { SEC_VEHICLES, SEC_CHARGERS, SEC_ROUTES, SEC_TARIFFS, SEC_COUNT };
+static const char *const section_names[SEC_COUNT] = {"vehicles", "chargers", "routes",
+                                                     "tariffs"};
 
 /* The public struct plus what only this file needs; `pub` first so the pointers convert. */
 typedef struct config_impl {
@@ -302,6 +304,119 @@ static const field route_fields[] = {
 };
 #undef RNUM
 
+/* ---- tariffs ------------------------------------------------------------------------ */
+
+static fsim_status field_currency(const vctx *v, const field *f, const fsim__cfg_node *n,
+                                  const char *path, void *base)
+{
+    const char *c = NULL;
+    fsim_status st = read_string(v, n, path, &c);
+    if (st != FSIM_OK)
+        return st;
+    if (strlen(c) != 3 || strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 3)
+        return fail(v, n, path, "must be a three-letter ISO 4217 code such as \"USD\"");
+    ((fsim_tariff *)base)->currency = c;
+    return FSIM_OK;
+}
+
+/* [{from: "HH:MM", price: P}, ...]: the first from 00:00, each later one later, so every
+ * minute of the day has exactly one price. */
+static fsim_status read_windows(const vctx *v, const fsim__cfg_node *n, const char *path,
+                                fsim_tariff_window *w, size_t *count)
+{
+    if (n->kind != FSIM__CFG_SEQ || n->len == 0)
+        return fail(v, n, path, "must be a list of {from: \"HH:MM\", price: number} windows");
+    if (n->len > FSIM_TARIFF_WINDOWS_MAX)
+        return fail(v, n, path, "must have at most %d windows (has %zu)",
+                    FSIM_TARIFF_WINDOWS_MAX, n->len);
+    for (size_t i = 0; i < n->len; i++) {
+        const fsim__cfg_node *item = n->items[i];
+        char ipath[300], kpath[320];
+        snprintf(ipath, sizeof ipath, "%s[%zu]", path, i);
+        if (item->kind != FSIM__CFG_MAP)
+            return fail(v, item, ipath, "must be a mapping {from, price}");
+        for (size_t k = 0; k < item->len; k++)
+            if (strcmp(item->entries[k].key, "from") && strcmp(item->entries[k].key, "price")) {
+                snprintf(kpath, sizeof kpath, "%s.%s", ipath, item->entries[k].key);
+                return fail_key(v, &item->entries[k], kpath, "unknown key (expected from, price)");
+            }
+        const fsim__cfg_entry *from = fsim__cfg_map_find(item, "from");
+        const fsim__cfg_entry *price = fsim__cfg_map_find(item, "price");
+        if (!from || !price)
+            return fail(v, item, ipath, "needs both \"from\" and \"price\"");
+        snprintf(kpath, sizeof kpath, "%s.from", ipath);
+        int m = from->value->kind == FSIM__CFG_STRING ? fsim_wire_hhmm_minutes(from->value->text) : -1;
+        if (m < 0)
+            return fail(v, from->value, kpath, "must be a time \"HH:MM\" (00:00..23:59)");
+        if (i == 0 && m != 0)
+            return fail(v, from->value, kpath, "must be \"00:00\" (the first window starts the day)");
+        if (i > 0 && m <= w[i - 1].from_minute)
+            return fail(v, from->value, kpath, "must be later than the previous window's");
+        snprintf(kpath, sizeof kpath, "%s.price", ipath);
+        double p = 0;
+        fsim_status st = read_number(v, price->value, kpath, &p);
+        if (st == FSIM_OK)
+            st = check_range(v, price->value, kpath, p, R_NONNEG);
+        if (st != FSIM_OK)
+            return st;
+        w[i] = (fsim_tariff_window){m, p};
+    }
+    *count = n->len;
+    return FSIM_OK;
+}
+
+static fsim_status field_weekday(const vctx *v, const field *f, const fsim__cfg_node *n,
+                                 const char *path, void *base)
+{
+    fsim_tariff *t = base;
+    return read_windows(v, n, path, t->weekday, &t->n_weekday);
+}
+
+static fsim_status field_weekend(const vctx *v, const field *f, const fsim__cfg_node *n,
+                                 const char *path, void *base)
+{
+    fsim_tariff *t = base;
+    return read_windows(v, n, path, t->weekend, &t->n_weekend);
+}
+
+/* One number for every hour, or 24 numbers from 00:00 local time. */
+static fsim_status field_co2(const vctx *v, const field *f, const fsim__cfg_node *n,
+                             const char *path, void *base)
+{
+    fsim_tariff *t = base;
+    if (n->kind == FSIM__CFG_NUMBER) {
+        double g = 0;
+        fsim_status st = read_number(v, n, path, &g);
+        if (st == FSIM_OK)
+            st = check_range(v, n, path, g, R_NONNEG);
+        for (int h = 0; h < 24 && st == FSIM_OK; h++)
+            t->co2_g_per_kwh[h] = g;
+        return st;
+    }
+    if (n->kind != FSIM__CFG_SEQ || n->len != 24)
+        return fail(v, n, path, "must be one number or a list of 24 (g/kWh by local hour)");
+    for (size_t h = 0; h < 24; h++) {
+        char ipath[300];
+        snprintf(ipath, sizeof ipath, "%s[%zu]", path, h);
+        fsim_status st = read_number(v, n->items[h], ipath, &t->co2_g_per_kwh[h]);
+        if (st == FSIM_OK)
+            st = check_range(v, n->items[h], ipath, t->co2_g_per_kwh[h], R_NONNEG);
+        if (st != FSIM_OK)
+            return st;
+    }
+    return FSIM_OK;
+}
+
+static const field tariff_fields[] = {
+    {"currency", field_currency, 0, R_POS},
+    {"weekday", field_weekday, 0, R_POS},
+    {"weekend", field_weekend, 0, R_POS},
+    {"demandChargePerKw", field_number, offsetof(fsim_tariff, demand_charge_per_kw), R_NONNEG},
+    {"fixedChargePerMonth", field_number, offsetof(fsim_tariff, fixed_charge_per_month),
+     R_NONNEG},
+    {"co2GramsPerKwh", field_co2, 0, R_POS},
+};
+
 /* ---- entries and sections ----------------------------------------------------------- */
 
 /* Names end up in key paths, CSV columns and URLs: keep them to one plain token. */
@@ -417,6 +532,14 @@ static fsim_status load_yaml_section(const vctx *v, int section, fsim__cfg_node 
     if (!file)
         return nomem(v);
     fsim_status st = fsim_read_file(file, v->arena, &text, &len, v->err);
+    if (st == FSIM_NOT_FOUND && section == SEC_TARIFFS) {
+        /* optional: a config without prices prices nothing */
+        fsim_error_clear(v->err);
+        fsim__cfg_node *empty = fsim__cfg_node_new(v->arena, FSIM__CFG_MAP, file, 0, 0);
+        if (!empty || !fsim__cfg_map_add(v->arena, root, name, 0, 0, empty))
+            return nomem(v);
+        return FSIM_OK;
+    }
     if (st != FSIM_OK)
         return st;
     st = fsim__cfg_parse_yaml(v->arena, file, text, len, &doc, v->err);
@@ -468,7 +591,8 @@ static fsim_status apply_overrides(const vctx *v, const char *label, const char 
             known = known || strcmp(e->key, section_names[s]) == 0;
         if (!known)
             return fail_key(v, e, e->key,
-                            "unknown key (expected \"vehicles\", \"chargers\" or \"routes\")");
+                            "unknown key (expected \"vehicles\", \"chargers\", \"routes\" or "
+                            "\"tariffs\")");
     }
     fsim__cfg_node *merged = fsim__cfg_merge(v->arena, *tree, over);
     if (!merged)
@@ -523,6 +647,12 @@ static fsim_status build(const vctx *v, config_impl *impl, const char *env_json,
     if (st != FSIM_OK)
         return st;
     cfg->routes = arr;
+    st = validate_section(v, fsim__cfg_map_find(tree, "tariffs"), tariff_fields,
+                          sizeof tariff_fields / sizeof *tariff_fields, sizeof(fsim_tariff),
+                          &arr, &cfg->n_tariffs);
+    if (st != FSIM_OK)
+        return st;
+    cfg->tariffs = arr;
 
     for (int s = 0; s < SEC_COUNT; s++) {
         fsim__cfg_node *one = fsim__cfg_node_new(v->arena, FSIM__CFG_MAP, "", 0, 0);
@@ -605,6 +735,13 @@ const fsim_route_def *fsim_config_route(const fsim_config *config, const char *i
     if (!config || !id || !config->n_routes)
         return NULL;
     return bsearch(id, config->routes, config->n_routes, sizeof *config->routes, name_cmp);
+}
+
+const fsim_tariff *fsim_config_tariff(const fsim_config *config, const char *name)
+{
+    if (!config || !name || !config->n_tariffs)
+        return NULL;
+    return bsearch(name, config->tariffs, config->n_tariffs, sizeof *config->tariffs, name_cmp);
 }
 
 const char *fsim_config_section_json(const fsim_config *config, const char *section)

@@ -80,6 +80,7 @@ static const char *known_names(fsim_arena *arena, size_t n, const char *(*name_a
 static const char *vehicle_name_at(const fsim_config *c, size_t i) { return c->vehicles[i].name; }
 static const char *charger_name_at(const fsim_config *c, size_t i) { return c->chargers[i].name; }
 static const char *route_name_at(const fsim_config *c, size_t i) { return c->routes[i].id; }
+static const char *tariff_name_at(const fsim_config *c, size_t i) { return c->tariffs[i].name; }
 
 /* Fastest first, then by id: the order in which an arriving vehicle is offered chargers. */
 static int charger_order(const void *a, const void *b)
@@ -122,6 +123,19 @@ static fsim_status build_depots(struct prep *p)
         *dep = (fsim_sim_depot){.id = spec->id, .utc_offset_minutes = spec->utc_offset_minutes,
                                 .has_grid_limit = spec->has_grid_limit_kw,
                                 .grid_limit_kw = spec->grid_limit_kw, .n_chargers = n};
+        if (spec->tariff) {
+            dep->tariff = fsim_config_tariff(p->config, spec->tariff);
+            if (!dep->tariff) {
+                char path[64];
+                snprintf(path, sizeof path, "depots[%zu].tariff", d);
+                return fsim_error_set(p->err, FSIM_INVALID, source_of(p), 0, 0, path,
+                                      "unknown tariff \"%s\" (known: %s)", spec->tariff,
+                                      known_names(p->arena, p->config->n_tariffs,
+                                                  tariff_name_at, p->config));
+            }
+        } else {
+            dep->tariff = fsim_config_tariff(p->config, "default");
+        }
         dep->chargers = fsim_arena_calloc(p->arena, n + 1, sizeof *dep->chargers);
         if (!dep->chargers)
             return nomem(p);
@@ -132,7 +146,8 @@ static fsim_status build_depots(struct prep *p)
                 const char *id = fsim_arena_sprintf(p->arena, "%s/%s/%d", spec->id, ct->name, c);
                 if (!id)
                     return nomem(p);
-                dep->chargers[k++] = (fsim_sim_charger){.id = id, .power_kw = ct->power_kw,
+                dep->chargers[k++] = (fsim_sim_charger){.id = id, .type = ct->name,
+                                                        .power_kw = ct->power_kw,
                                                         .dc = ct->current == FSIM_CURRENT_DC,
                                                         .efficiency = ct->efficiency};
             }

@@ -1,4 +1,5 @@
-/* fleetsim — the YAML configuration (vehicles.yaml, chargers.yaml, routes.yaml), with
+/* fleetsim — the YAML configuration (vehicles.yaml, chargers.yaml, routes.yaml and the
+ * optional tariffs.yaml), with
  * JSON overrides deep-merged over it, every value validated with file:line:column.
  *
  * Load order: YAML files from the config directory, then the JSON object from
@@ -36,6 +37,28 @@ typedef struct fsim_route_def {
     fsim_route_params params;
 } fsim_route_def;
 
+/* One time-of-use window: from this minute after local midnight until the next window's. */
+typedef struct fsim_tariff_window {
+    int from_minute;
+    double price;      /* per kWh drawn from the grid, in the tariff's currency */
+} fsim_tariff_window;
+
+#define FSIM_TARIFF_WINDOWS_MAX 48
+
+/* An electricity tariff (tariffs.yaml): energy prices by depot-local time of use, weekday
+ * and weekend; a demand charge on each billing month's highest 15-minute mean load; a fixed
+ * monthly charge; and the grid's CO2 intensity by local hour. */
+typedef struct fsim_tariff {
+    const char *name;
+    const char *currency;           /* ISO 4217, e.g. "USD" */
+    size_t n_weekday, n_weekend;
+    fsim_tariff_window weekday[FSIM_TARIFF_WINDOWS_MAX]; /* from 00:00, ascending */
+    fsim_tariff_window weekend[FSIM_TARIFF_WINDOWS_MAX];
+    double demand_charge_per_kw;    /* per kW per billing month */
+    double fixed_charge_per_month;
+    double co2_g_per_kwh[24];       /* by local hour of day */
+} fsim_tariff;
+
 /* Everything loaded; all memory belongs to `arena` (freed by fsim_config_free). Entries are
  * sorted by name so iteration order never depends on the YAML's order of keys. */
 typedef struct fsim_config {
@@ -46,6 +69,8 @@ typedef struct fsim_config {
     fsim_charger_type *chargers;
     size_t n_routes;
     fsim_route_def *routes;
+    size_t n_tariffs;                /* tariffs.yaml is optional: 0 without it */
+    fsim_tariff *tariffs;
     char hash[65]; /* hex SHA-256 of the merged configuration in canonical JSON */
 } fsim_config;
 
@@ -72,6 +97,8 @@ void fsim_config_free(fsim_config *config);
 const fsim_vehicle_type *fsim_config_vehicle(const fsim_config *config, const char *name);
 const fsim_charger_type *fsim_config_charger(const fsim_config *config, const char *name);
 const fsim_route_def *fsim_config_route(const fsim_config *config, const char *id);
+/* A depot without a `tariff` is priced by the one named "default", when there is one. */
+const fsim_tariff *fsim_config_tariff(const fsim_config *config, const char *name);
 
 /* The merged configuration as canonical JSON (sorted keys, shortest round-trip numbers),
  * e.g. for GET /v1/config/vehicles. `section` is "vehicles", "chargers" or "routes"; the

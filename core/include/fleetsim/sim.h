@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include <fleetsim/arena.h>
+#include <fleetsim/config.h>
 #include <fleetsim/error.h>
 #include <fleetsim/geo.h>
 #include <fleetsim/model.h>
@@ -32,6 +33,7 @@ typedef struct fsim_sim_charger {
     double power_kw;
     bool dc;
     double efficiency;
+    const char *type; /* "dc-150kw" */
 } fsim_sim_charger;
 
 typedef struct fsim_sim_depot {
@@ -39,6 +41,7 @@ typedef struct fsim_sim_depot {
     int utc_offset_minutes;
     bool has_grid_limit;
     double grid_limit_kw;
+    const fsim_tariff *tariff;        /* NULL: not priced (no tariffs.yaml) */
     size_t n_chargers;
     fsim_sim_charger *chargers; /* sorted fastest first, then by id */
 } fsim_sim_depot;
