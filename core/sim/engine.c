@@ -43,6 +43,11 @@ struct vehicle_state {
     size_t hold_until;
     /* schedule cursor: its next departure id */
     size_t next_dep;
+    unsigned seg_gen;      /* CHARGING: counts segments, so calendar records can go stale */
+    /* CHARGING under `cost`: the plan made at cost_plan_t, valid until cost_until: the
+     * highest price it charges at, and the time at that price or less to departure */
+    double cost_thr, cost_until, cost_plan_t, cost_allowed_s;
+    bool raised;           /* CHARGING: at full power because a vehicle waits (rush_check) */
 };
 
 struct queue_entry {
@@ -70,12 +75,18 @@ struct depot_state {
     size_t n_plugged;      /* vehicles CHARGING here now */
     double load_kw;        /* Σ p_hold of the open segments: the depot's grid load now */
     size_t n_drawing;      /* open segments with p_hold > 0 */
+    /* The load is integrated exactly: it changes at instants inside a step (plug-ins at
+     * arrival, unplugs at the target), so the step's energy is Σ load × time held. */
+    double load_t;         /* load_kw has held since */
+    double step_kwh;       /* grid energy of the current step up to load_t */
+    double draw_s;         /* Σ drawing chargers × time, this step, up to load_t */
+    size_t n_waiting;      /* vehicles in the queue */
+    size_t n_raised;       /* plugged vehicles raised to full power for the queue */
     struct queue_entry *queue;
     size_t q_head, q_tail, q_cap;
     int driving;
     double interval_kwh;   /* grid energy in the current output interval */
     double total_kwh;
-    double step_kw;
     /* snapshot at the start of the current output interval */
     int snap_charging, snap_driving, snap_waiting;
     double snap_mean_soc, snap_min_soc;
@@ -94,6 +105,20 @@ struct hold_rec {
     size_t vehicle;
     size_t event;
     size_t next;           /* next record in the same step, or NONE */
+    double t;              /* TARGET: the instant the target is reached */
+    unsigned gen;          /* the segment it belongs to (vehicle_state.seg_gen) */
+    bool target;           /* the target is reached at t; else the strategy runs again */
+};
+
+/* Something that happens at an instant inside the current step: a vehicle arrives at its
+ * depot, or a charging vehicle reaches its target and frees its charger. */
+enum sweep_kind { SW_TARGET, SW_ARRIVAL };
+struct sweep_ev {
+    double t;
+    enum sweep_kind kind;
+    size_t vehicle;
+    size_t event;          /* SW_TARGET: the session */
+    unsigned gen;          /* SW_TARGET: the segment */
 };
 
 struct engine {
@@ -113,6 +138,15 @@ struct engine {
     struct fsim__output *out;
     double start;
     double step_h;
+    /* the current step [t_step, t_step_end) and its instants, a min-heap by time */
+    size_t step;
+    double t_step, t_step_end;
+    struct sweep_ev *sweep;
+    size_t n_sweep, cap_sweep;
+    bool in_sweep;         /* plug-ins are decided at once (not in the step's walk) */
+    bool per_step;         /* peak_shaving / cost: every plugged vehicle decided each step */
+    struct fsim__price_window *windows; /* cost: scratch for fsim__cost_threshold */
+    size_t cap_windows;
 };
 
 #define NONE ((size_t)-1)
@@ -156,6 +190,7 @@ static void enqueue(struct engine *eng, size_t v, double t)
     vs->state = WAITING;
     vs->arrived_t = t;
     vs->queue_gen++;
+    d->n_waiting++;
     if (d->q_tail == d->q_cap) {
         /* Compact: drop popped and stale entries (vehicles that left while waiting). At most
          * one live entry per vehicle remains, so there is room: q_cap = vehicles + 1. */
@@ -223,7 +258,72 @@ static void charging_insert(struct engine *eng, struct depot_state *d, size_t v)
 {
     d->pending[d->n_pending++] =
         (struct charge_entry){next_departure_t(eng, v), v, eng->vs[v].event};
-    d->n_plugged++;
+}
+
+/* ---- The depot's load, integrated exactly ------------------------------------------- */
+
+/* Brings the depot's step energy up to time t at the load held since load_t; call before
+ * the load changes at t. Instants are visited in time order within a step. */
+static void load_advance(struct depot_state *d, double t)
+{
+    double dt = t - d->load_t;
+    if (dt > 0) {
+        d->step_kwh += d->load_kw * dt / 3600.0;
+        d->draw_s += (double)d->n_drawing * dt;
+        d->load_t = t;
+    }
+}
+
+/* ---- Instants inside a step: a binary min-heap by (time, kind, vehicle) -------------- */
+
+static bool sweep_before(const struct sweep_ev *a, const struct sweep_ev *b)
+{
+    if (a->t != b->t)
+        return a->t < b->t;
+    if (a->kind != b->kind)
+        return a->kind < b->kind;
+    return a->vehicle < b->vehicle;
+}
+
+static fsim_status sweep_push(struct engine *eng, struct sweep_ev ev, fsim_error *err)
+{
+    if (eng->n_sweep == eng->cap_sweep) {
+        size_t cap = eng->cap_sweep ? 2 * eng->cap_sweep : 256;
+        struct sweep_ev *bigger = fsim_arena_alloc(eng->arena, cap * sizeof *bigger);
+        if (!bigger)
+            return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        if (eng->n_sweep)
+            memcpy(bigger, eng->sweep, eng->n_sweep * sizeof *bigger);
+        eng->sweep = bigger;
+        eng->cap_sweep = cap;
+    }
+    size_t i = eng->n_sweep++;
+    while (i > 0 && sweep_before(&ev, &eng->sweep[(i - 1) / 2])) {
+        eng->sweep[i] = eng->sweep[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    eng->sweep[i] = ev;
+    return FSIM_OK;
+}
+
+static struct sweep_ev sweep_pop(struct engine *eng)
+{
+    struct sweep_ev top = eng->sweep[0], last = eng->sweep[--eng->n_sweep];
+    size_t i = 0;
+    for (;;) {
+        size_t k = 2 * i + 1;
+        if (k >= eng->n_sweep)
+            break;
+        if (k + 1 < eng->n_sweep && sweep_before(&eng->sweep[k + 1], &eng->sweep[k]))
+            k++;
+        if (!sweep_before(&eng->sweep[k], &last))
+            break;
+        eng->sweep[i] = eng->sweep[k];
+        i = k;
+    }
+    if (eng->n_sweep)
+        eng->sweep[i] = last;
+    return top;
 }
 
 static void merge_pending(struct depot_state *d)
@@ -253,6 +353,7 @@ static void segment_close(struct engine *eng, size_t v, double t)
     struct vehicle_state *vs = &eng->vs[v];
     struct depot_state *d = &eng->ds[eng->in->vehicles[v].depot];
     if (vs->p_hold > 0) {
+        load_advance(d, t);
         double h = (t - vs->seg_t0) / 3600.0;
         double batt = vs->batt_kw * h;
         vs->e_kwh += batt;
@@ -282,18 +383,29 @@ static void unplug(struct engine *eng, size_t v, double t)
     ev->start = vs->sess_drew ? vs->sess_start : ev->plugged;
     eng->out->accounts[v].charged_kwh += vs->sess_kwh;
     eng->out->plugged_seconds += t - ev->plugged;
+    struct fsim__depot_out *dout = &eng->out->depots[eng->in->vehicles[v].depot];
+    dout->charger_plugged_s[vs->charger] += t - ev->plugged;
+    dout->charger_grid_kwh[vs->charger] += vs->sess_grid_kwh;
+    dout->charger_sessions[vs->charger]++;
+    if (vs->raised) {
+        vs->raised = false;
+        d->n_raised--;
+    }
     d->occupant[vs->charger] = NONE;
     free_push(d, vs->charger);
     d->n_plugged--;
     vs->state = PARKED; /* its list entry is now stale */
 }
 
-/* Gives free chargers to waiting vehicles, first come first served; each takes the fastest
- * free charger (chargers are sorted fastest first). */
+static fsim_status decide(struct engine *eng, size_t v, double t, fsim_error *err);
+
+/* Gives free chargers to waiting vehicles at time t, first come first served; each takes
+ * the fastest free charger (chargers are sorted fastest first). At a step boundary the new
+ * sessions are decided by the step's walk (peak_shaving and cost share the headroom in
+ * order of departure); inside a step, at once. */
 static fsim_status assign_chargers(struct engine *eng, size_t di, double t, fsim_error *err)
 {
     struct depot_state *d = &eng->ds[di];
-    const fsim_sim_depot *dep = &eng->in->depots[di];
     while (d->n_free > 0 && d->q_head < d->q_tail) {
         struct queue_entry qe = d->queue[d->q_head++];
         struct vehicle_state *vs = &eng->vs[qe.vehicle];
@@ -302,6 +414,7 @@ static fsim_status assign_chargers(struct engine *eng, size_t di, double t, fsim
         if (eng->out->n_events == eng->out->cap_events) /* sized for the most there can be */
             return fsim_error_set(err, FSIM_INTERNAL, NULL, 0, 0, NULL,
                                   "more charging events than plug-ins possible");
+        d->n_waiting--;
         size_t c = free_pop(d);
         d->occupant[c] = qe.vehicle;
         vs->state = CHARGING;
@@ -311,13 +424,21 @@ static fsim_status assign_chargers(struct engine *eng, size_t di, double t, fsim
         vs->sess_drew = false;
         vs->seg_t0 = t;
         vs->p_hold = vs->batt_kw = 0;
-        vs->hold_until = NONE; /* no segment yet: the strategy runs in this step's charging */
+        vs->hold_until = NONE; /* no segment yet */
+        vs->cost_until = -INFINITY;
+        vs->raised = false;
         eng->out->events[vs->event] = (struct fsim__event){
             .vehicle = qe.vehicle, .depot = di, .charger = c, .arrived = vs->arrived_t,
             .plugged = t, .start = t, .end = t,
             .start_soc = vehicle_soc_of_energy(vs, vs->e_kwh)};
-        charging_insert(eng, d, qe.vehicle);
-        (void)dep;
+        d->n_plugged++;
+        if (!eng->in_sweep || eng->per_step)
+            charging_insert(eng, d, qe.vehicle);
+        if (eng->in_sweep) {
+            fsim_status st = decide(eng, qe.vehicle, t, err);
+            if (st != FSIM_OK)
+                return st;
+        }
     }
     return FSIM_OK;
 }
@@ -326,20 +447,19 @@ static fsim_status assign_chargers(struct engine *eng, size_t di, double t, fsim
  * give again, so the loop can reuse it: the cost of a step then stays a few loads and adds
  * per plugged vehicle, and the rules run only where something changes.
  * Why it is exact: p is the least of the charger/inlet limit (constant), the charge curve
- * (constant on a flat stretch), balanced's even rate need ÷ time left (constant while it
- * binds: both shrink in step) and the rest to the target (only in the last step). So p
- * holds until the SoC reaches the point where the curve falls below p, until the step
- * before the target would be overshot, and (balanced) until the step before departure.
- * peak_shaving shares the depot's headroom between vehicles: always 1 step. Conservative
- * by a step at each bound; 1 when nothing can be said. */
+ * (constant on a flat stretch) and balanced's even rate need ÷ time left (constant while it
+ * binds: both shrink in step); reaching the target is an instant of its own (segment_open).
+ * So p holds until the SoC reaches the point where the curve falls below p and (balanced)
+ * until the step before departure. peak_shaving and cost share the depot's headroom
+ * between vehicles: always 1 step. Conservative by a step at each bound. */
 static size_t hold_steps(const struct engine *eng, const struct vehicle_state *vs,
                          const fsim_vehicle_params *params, double efficiency, double p,
                          double key, double t)
 {
-    if (eng->in->strategy == FSIM_STRATEGY_PEAK_SHAVING || p <= 0)
+    if (eng->per_step || p <= 0)
         return 1;
     const double batt_per_step = p * efficiency * eng->step_h;
-    double room_kwh = vs->target_kwh - vs->e_kwh; /* energy before p must change */
+    double room_kwh = INFINITY; /* energy before p must change */
     const double soc = vs->e_kwh / vs->cap_kwh;
     const size_t n = params->charge_curve_len;
     for (size_t i = 0; i < n; i++) {
@@ -352,12 +472,12 @@ static size_t hold_steps(const struct engine *eng, const struct vehicle_state *v
             double s1 = params->charge_curve_soc[i], k1 = params->charge_curve_kw[i];
             s_cross = s0 + (p - k0) * (s1 - s0) / (k1 - k0);
         }
-        double to_cross = (s_cross - soc) * vs->cap_kwh;
-        if (to_cross < room_kwh)
-            room_kwh = to_cross;
+        room_kwh = (s_cross - soc) * vs->cap_kwh;
         break;
     }
-    double steps = floor(room_kwh / batt_per_step) - 1;
+    double steps = (double)eng->sched.n_steps;
+    if (room_kwh < INFINITY)
+        steps = fmin(steps, floor(room_kwh / batt_per_step) - 1);
     if (eng->in->strategy == FSIM_STRATEGY_BALANCED) {
         double to_departure = floor((key - t) / eng->in->step_s) - 1;
         if (to_departure < steps)
@@ -366,57 +486,74 @@ static size_t hold_steps(const struct engine *eng, const struct vehicle_state *v
     return steps >= 1 ? (size_t)steps : 1;
 }
 
-/* The strategy's power for a plugged vehicle now (grid kW), before peak_shaving's share of
- * the headroom: the least of the charger, the vehicle's inlet and charge curve, what is
- * left to the target within this step and (balanced) the even rate to the next departure
- * at `key`. Uses the vehicle's energy as of its last closed segment. */
-static double strategy_power(const struct engine *eng, size_t v, double key, double t)
+/* The `cost` strategy: charge only while the price now is one of the cheapest that still
+ * bring the vehicle to its target by its next departure, and then at the even rate over
+ * those cheap windows (as balanced does over the whole stay), so the cheap hours do not
+ * become the month's demand peak. The plan is made again when the price changes, at
+ * plug-in, and after the grid limit held the vehicle back. */
+static double cost_power(struct engine *eng, size_t v, double p, double key, double t)
+{
+    struct vehicle_state *vs = &eng->vs[v];
+    const fsim_sim_depot *dep = &eng->in->depots[vs->depot];
+    if (!dep->tariff || p <= 0)
+        return p;
+    const fsim_sim_charger *ch = &dep->chargers[vs->charger];
+    /* 10 % to spare: re-planned at every price change, a shortfall is caught up early */
+    double need_grid = (vs->target_kwh - vs->e_kwh) / ch->efficiency * 1.1;
+    struct fsim__rate now;
+    fsim__tariff_rate_at(dep->tariff, dep->utc_offset_minutes, t, &now);
+    if (t >= vs->cost_until) {
+        /* plan with the mean of the power now and at the target: the curve tapers */
+        const fsim_vehicle_params *params = eng->in->vehicles[v].params;
+        double at_target = fsim__charge_limit_kw(params, ch, vs->target_kwh / vs->cap_kwh);
+        vs->cost_thr = fsim__cost_threshold(dep->tariff, dep->utc_offset_minutes, t, key,
+                                            need_grid, 0.5 * (p + at_target), &eng->windows,
+                                            &eng->cap_windows, &vs->cost_allowed_s);
+        vs->cost_plan_t = t;
+        vs->cost_until = now.price_until;
+    }
+    if (now.price > vs->cost_thr)
+        return 0;
+    double left_h = (vs->cost_allowed_s - (t - vs->cost_plan_t)) / 3600.0;
+    if (left_h < eng->step_h)
+        left_h = eng->step_h;
+    double even = need_grid / left_h;
+    return even < p ? even : p;
+}
+
+/* The strategy's power for a plugged vehicle at t (grid kW), before the grid limit's share
+ * of the headroom (peak_shaving, cost): the least of the charger, the vehicle's inlet and
+ * charge curve, and (balanced, while nobody waits for a charger) the even rate to the next
+ * departure at `key`; cost: that or nothing by the price. Uses the vehicle's energy as of
+ * its last closed segment. */
+static double strategy_power(struct engine *eng, size_t v, double key, double t)
 {
     const fsim_sim_input *in = eng->in;
     const struct vehicle_state *vs = &eng->vs[v];
-    const fsim_sim_charger *ch = &in->depots[in->vehicles[v].depot].chargers[vs->charger];
-    const double dt_h = eng->step_h;
+    const fsim_sim_charger *ch = &in->depots[vs->depot].chargers[vs->charger];
     double need_batt = vs->target_kwh - vs->e_kwh;
+    if (need_batt <= 0)
+        return 0;
     double p = fsim__charge_limit_kw(in->vehicles[v].params, ch, vs->e_kwh / vs->cap_kwh);
-    double p_to_target = need_batt / (ch->efficiency * dt_h);
-    if (p_to_target < p)
-        p = p_to_target;
+    if (vs->raised)
+        return p > 0 ? p : 0; /* a vehicle waits for a charger: see rush_check */
     if (in->strategy == FSIM_STRATEGY_BALANCED) {
         double hours_left = (key - t) / 3600.0;
-        if (hours_left < dt_h)
-            hours_left = dt_h;
+        if (hours_left < eng->step_h)
+            hours_left = eng->step_h;
         double even = need_batt / ch->efficiency / hours_left;
         if (even < p)
             p = even;
     }
+    if (in->strategy == FSIM_STRATEGY_COST)
+        p = cost_power(eng, v, p, key, t);
     return p > 0 ? p : 0;
 }
 
-/* Starts a segment of power p for k steps: the depot's load takes it, the session's peak
- * and first-power time follow, and (immediate / balanced) the calendar wakes the strategy
- * for this vehicle again at step + k. */
-static fsim_status segment_open(struct engine *eng, size_t v, size_t step, double t, double p,
-                                size_t k, fsim_error *err)
+/* A calendar record: the vehicle's segment is looked at again at the start of `step`. */
+static fsim_status calendar_add(struct engine *eng, size_t step, struct hold_rec rec,
+                                fsim_error *err)
 {
-    struct vehicle_state *vs = &eng->vs[v];
-    struct depot_state *d = &eng->ds[eng->in->vehicles[v].depot];
-    const fsim_sim_charger *ch = &eng->in->depots[eng->in->vehicles[v].depot].chargers[vs->charger];
-    vs->seg_t0 = t;
-    vs->p_hold = p;
-    vs->batt_kw = p * ch->efficiency;
-    vs->hold_until = step + k;
-    if (p > 0) {
-        d->load_kw += p;
-        d->n_drawing++;
-        if (!vs->sess_drew) {
-            vs->sess_drew = true;
-            vs->sess_start = t;
-        }
-        if (p > vs->sess_peak_kw)
-            vs->sess_peak_kw = p;
-    }
-    if (eng->in->strategy == FSIM_STRATEGY_PEAK_SHAVING || step + k >= eng->sched.n_steps)
-        return FSIM_OK; /* walked every step anyway / closed by the end of the run */
     if (eng->free_holds == NONE && eng->n_holds == eng->cap_holds) {
         size_t cap = eng->cap_holds ? 2 * eng->cap_holds : 1024;
         struct hold_rec *bigger = fsim_arena_calloc(eng->arena, cap, sizeof *bigger);
@@ -434,8 +571,124 @@ static fsim_status segment_open(struct engine *eng, size_t v, size_t step, doubl
     } else {
         r = eng->n_holds++;
     }
-    eng->holds[r] = (struct hold_rec){v, vs->event, eng->hold_head[step + k]};
-    eng->hold_head[step + k] = r;
+    rec.next = eng->hold_head[step];
+    eng->holds[r] = rec;
+    eng->hold_head[step] = r;
+    return FSIM_OK;
+}
+
+/* Starts a segment of power p at t: the depot's load takes it, the session's peak and
+ * first-power time follow. It ends at the exact instant the target is reached — an instant
+ * of this step's sweep, or a calendar record for a later step — or, if that comes later,
+ * when the strategy runs again: step + k (immediate / balanced), the next step (peak_shaving,
+ * cost). */
+static fsim_status segment_open(struct engine *eng, size_t v, size_t step, double t, double p,
+                                size_t k, fsim_error *err)
+{
+    struct vehicle_state *vs = &eng->vs[v];
+    struct depot_state *d = &eng->ds[vs->depot];
+    const fsim_sim_charger *ch = &eng->in->depots[vs->depot].chargers[vs->charger];
+    load_advance(d, t);
+    vs->seg_gen++;
+    vs->seg_t0 = t;
+    vs->p_hold = p;
+    vs->batt_kw = p * ch->efficiency;
+    vs->hold_until = step + k;
+    if (p > 0) {
+        d->load_kw += p;
+        d->n_drawing++;
+        if (!vs->sess_drew) {
+            vs->sess_drew = true;
+            vs->sess_start = t;
+        }
+        if (p > vs->sess_peak_kw)
+            vs->sess_peak_kw = p;
+    }
+    const double step_s = eng->in->step_s;
+    double hold_end = eng->per_step ? eng->t_step_end : eng->start + (double)(step + k) * step_s;
+    double t_target = INFINITY;
+    if (vs->batt_kw > 0)
+        t_target = t + (vs->target_kwh - vs->e_kwh) / vs->batt_kw * 3600.0;
+    if (t_target < hold_end) {
+        if (t_target < eng->t_step_end)
+            return sweep_push(eng, (struct sweep_ev){t_target, SW_TARGET, v, vs->event,
+                                                     vs->seg_gen}, err);
+        size_t s_target = (size_t)floor((t_target - eng->start) / step_s);
+        if (s_target >= eng->sched.n_steps)
+            return FSIM_OK; /* beyond the horizon: closed by the end of the run */
+        return calendar_add(eng, s_target,
+                            (struct hold_rec){v, vs->event, NONE, t_target, vs->seg_gen, true},
+                            err);
+    }
+    if (eng->per_step || step + k >= eng->sched.n_steps)
+        return FSIM_OK; /* walked every step anyway / closed by the end of the run */
+    return calendar_add(eng, step + k,
+                        (struct hold_rec){v, vs->event, NONE, 0, vs->seg_gen, false}, err);
+}
+
+/* A plugged vehicle without an open segment gets one now, at t (inside a step: plug-ins
+ * and balanced's rush). peak_shaving and cost take at most the headroom left under the
+ * grid limit at this instant; the load can only fall until the step ends. */
+static fsim_status decide(struct engine *eng, size_t v, double t, fsim_error *err)
+{
+    const fsim_sim_input *in = eng->in;
+    struct vehicle_state *vs = &eng->vs[v];
+    const fsim_sim_depot *dep = &in->depots[vs->depot];
+    struct depot_state *d = &eng->ds[vs->depot];
+    double key = next_departure_t(eng, v);
+    double p = strategy_power(eng, v, key, t);
+    size_t k = 1;
+    if (eng->per_step) {
+        if (dep->has_grid_limit && p > dep->grid_limit_kw - d->load_kw) {
+            double room = dep->grid_limit_kw - d->load_kw;
+            p = room > 0 ? room : 0;
+            vs->cost_until = -INFINITY; /* held back: plan again next step */
+        }
+    } else {
+        k = hold_steps(eng, vs, in->vehicles[v].params, dep->chargers[vs->charger].efficiency,
+                       p, key, t);
+    }
+    return segment_open(eng, v, eng->step, t, p, k, err);
+}
+
+/* balanced and cost never hold a charger below full power while a vehicle waits for one:
+ * for each waiting vehicle, the plugged vehicle that can finish soonest at full power is
+ * raised to it (and stays raised until it unplugs), so a charger frees up as early as under
+ * immediate, while the others keep their even rate or cheap windows (raising them all at
+ * once would stack their full powers into a peak above immediate's). */
+static fsim_status rush_check(struct engine *eng, size_t di, double t, fsim_error *err)
+{
+    const fsim_sim_input *in = eng->in;
+    struct depot_state *d = &eng->ds[di];
+    if (in->strategy != FSIM_STRATEGY_BALANCED && in->strategy != FSIM_STRATEGY_COST)
+        return FSIM_OK;
+    const fsim_sim_depot *dep = &in->depots[di];
+    while (d->n_raised < d->n_waiting) {
+        size_t best = NONE;
+        double best_h = INFINITY;
+        for (size_t c = 0; c < dep->n_chargers; c++) {
+            size_t v = d->occupant[c];
+            if (v == NONE || eng->vs[v].state != CHARGING || eng->vs[v].raised)
+                continue;
+            const struct vehicle_state *vs = &eng->vs[v];
+            double e = energy_now(vs, t);
+            double full = fsim__charge_limit_kw(in->vehicles[v].params, &dep->chargers[c],
+                                                e / vs->cap_kwh) * dep->chargers[c].efficiency;
+            double h = full > 0 ? (vs->target_kwh - e) / full : INFINITY;
+            if (h < best_h || best == NONE) {
+                best_h = h;
+                best = v;
+            }
+        }
+        if (best == NONE)
+            break;
+        eng->vs[best].raised = true;
+        d->n_raised++;
+        segment_close(eng, best, t);
+        fsim_status st = decide(eng, best, t, err);
+        if (st != FSIM_OK)
+            return st;
+    }
     return FSIM_OK;
 }
 
@@ -450,12 +703,13 @@ static bool settle(struct engine *eng, size_t v, double t)
     return false;
 }
 
-/* Start of a step, before the queue is served: the segments that end now are closed.
- * peak_shaving: every plugged vehicle's (segments of one step); otherwise the calendar's. */
-static void expire_segments(struct engine *eng, size_t step, double t)
+/* Start of a step, before the queue is served: the segments whose strategy runs again now
+ * are closed (peak_shaving, cost: every plugged vehicle's; otherwise the calendar's), and
+ * the targets reached inside this step join its sweep. */
+static fsim_status expire_segments(struct engine *eng, size_t step, double t, fsim_error *err)
 {
     const fsim_sim_input *in = eng->in;
-    if (in->strategy == FSIM_STRATEGY_PEAK_SHAVING) {
+    if (eng->per_step) {
         for (size_t di = 0; di < in->n_depots; di++) {
             struct depot_state *d = &eng->ds[di];
             merge_pending(d);
@@ -468,7 +722,7 @@ static void expire_segments(struct engine *eng, size_t step, double t)
                 settle(eng, e->vehicle, t);
             }
         }
-        return;
+        return FSIM_OK;
     }
     size_t r = eng->hold_head[step];
     eng->hold_head[step] = NONE;
@@ -478,40 +732,51 @@ static void expire_segments(struct engine *eng, size_t step, double t)
         eng->holds[r].next = eng->free_holds;
         eng->free_holds = r;
         r = rec.next;
-        if (vs->state != CHARGING || vs->event != rec.event || vs->hold_until != step)
-            continue; /* stale: unplugged, or a newer session */
+        if (vs->state != CHARGING || vs->event != rec.event || vs->seg_gen != rec.gen)
+            continue; /* stale: unplugged, a newer session or a newer segment */
+        if (rec.target) {
+            fsim_status st = sweep_push(
+                eng, (struct sweep_ev){rec.t, SW_TARGET, rec.vehicle, rec.event, rec.gen}, err);
+            if (st != FSIM_OK)
+                return st;
+            continue;
+        }
         segment_close(eng, rec.vehicle, t);
         if (settle(eng, rec.vehicle, t)) {
-            struct depot_state *d = &eng->ds[in->vehicles[rec.vehicle].depot];
+            struct depot_state *d = &eng->ds[vs->depot];
             d->pending[d->n_pending++] = (struct charge_entry){
                 next_departure_t(eng, rec.vehicle), rec.vehicle, vs->event};
         }
     }
+    return FSIM_OK;
 }
 
-/* One step of charging at a depot, after the queue was served: the strategy runs for the
- * vehicles without an open segment (just plugged, or theirs ended) — for peak_shaving, for
- * every plugged vehicle in order of departure, each taking what the headroom leaves — and
- * the depot's load for the step is the sum of the open segments. */
-static fsim_status charge_step(struct engine *eng, size_t di, size_t step, double t,
-                               fsim_error *err)
+/* The step boundary's decisions at a depot, after the queue was served: the strategy runs
+ * for the vehicles without an open segment (just plugged, or theirs ended) — for
+ * peak_shaving and cost, for every plugged vehicle in order of departure, each taking what
+ * the headroom under the grid limit leaves. */
+static fsim_status boundary_decide(struct engine *eng, size_t di, size_t step, double t,
+                                   fsim_error *err)
 {
     const fsim_sim_input *in = eng->in;
     const fsim_sim_depot *dep = &in->depots[di];
     struct depot_state *d = &eng->ds[di];
     fsim_status st = FSIM_OK;
-    if (in->strategy == FSIM_STRATEGY_PEAK_SHAVING) {
+    if (eng->per_step) {
         double headroom = dep->has_grid_limit ? dep->grid_limit_kw : INFINITY;
         merge_pending(d);
         size_t kept = 0;
         for (size_t i = 0; i < d->n_charging && st == FSIM_OK; i++) {
             const struct charge_entry entry = d->charging[i];
-            const struct vehicle_state *vs = &eng->vs[entry.vehicle];
+            struct vehicle_state *vs = &eng->vs[entry.vehicle];
             if (vs->state != CHARGING || vs->event != entry.event)
                 continue; /* left since: drop the stale entry */
-            double p = strategy_power(eng, entry.vehicle, entry.key, t);
+            double want = strategy_power(eng, entry.vehicle, entry.key, t);
+            double p = want;
             if (p > headroom)
                 p = headroom > 0 ? headroom : 0;
+            if (p < want - 1e-9)
+                vs->cost_until = -INFINITY; /* held back: plan again next step */
             headroom -= p;
             st = segment_open(eng, entry.vehicle, step, t, p, 1, err);
             d->charging[kept++] = entry;
@@ -531,11 +796,67 @@ static fsim_status charge_step(struct engine *eng, size_t di, size_t step, doubl
         }
         d->n_pending = 0;
     }
-    d->step_kw = d->load_kw;
-    d->interval_kwh += d->load_kw * eng->step_h;
-    d->total_kwh += d->load_kw * eng->step_h;
-    eng->out->delivering_seconds += (double)d->n_drawing * in->step_s;
+    if (st != FSIM_OK)
+        return st;
+    return rush_check(eng, di, t, err);
+}
+
+static void end_drive(struct engine *eng, size_t v);
+
+/* The instants inside the step, in time order: arrivals queue (and take a free charger at
+ * once), targets reached free their charger for the queue. */
+static fsim_status run_sweep(struct engine *eng, fsim_error *err)
+{
+    fsim_status st = FSIM_OK;
+    eng->in_sweep = true;
+    while (eng->n_sweep && st == FSIM_OK) {
+        struct sweep_ev ev = sweep_pop(eng);
+        struct vehicle_state *vs = &eng->vs[ev.vehicle];
+        if (ev.kind == SW_ARRIVAL) {
+            end_drive(eng, ev.vehicle);
+        } else {
+            if (vs->state != CHARGING || vs->event != ev.event || vs->seg_gen != ev.gen)
+                continue; /* stale: a newer segment, or it left */
+            segment_close(eng, ev.vehicle, ev.t);
+            unplug(eng, ev.vehicle, ev.t);
+        }
+        st = assign_chargers(eng, vs->depot, ev.t, err);
+        if (st == FSIM_OK)
+            st = rush_check(eng, vs->depot, ev.t, err);
+    }
+    eng->in_sweep = false;
     return st;
+}
+
+/* The end of a step at a depot: its energy (the load integrated over the step), its mean
+ * load against the grid limit, the bill. Returns the step's mean load. */
+static double close_step(struct engine *eng, size_t di, double t0, double t1)
+{
+    struct depot_state *d = &eng->ds[di];
+    struct fsim__depot_out *o = &eng->out->depots[di];
+    const fsim_sim_depot *dep = &eng->in->depots[di];
+    load_advance(d, t1);
+    double kwh = d->step_kwh;
+    d->step_kwh = 0;
+    eng->out->delivering_seconds += d->draw_s;
+    d->draw_s = 0;
+    d->interval_kwh += kwh;
+    d->total_kwh += kwh;
+    double kw = kwh / eng->step_h;
+    if (kw > o->peak_kw) {
+        o->peak_kw = kw;
+        o->peak_t = t0;
+    }
+    /* 1 W of slack: peak_shaving's sums of shares may round a hair above the limit */
+    if (dep->has_grid_limit && kw > dep->grid_limit_kw + 1e-3) {
+        double over = kw - dep->grid_limit_kw;
+        o->exceed_kwh += over * eng->step_h;
+        o->exceed_s += t1 - t0;
+        if (over > o->peak_over_kw)
+            o->peak_over_kw = over;
+    }
+    fsim__bill_add(&o->bill, t0, t1, kwh);
+    return kw;
 }
 
 /* A departure: the trip is missed (below reserve, still out, stranded) or starts, and its
@@ -570,6 +891,8 @@ static void depart(struct engine *eng, size_t dep_id, double t)
     if (vs->state == CHARGING)
         unplug(eng, v, t);
     /* A WAITING vehicle simply leaves: its queue entry goes stale (generation check). */
+    if (vs->state == WAITING)
+        d->n_waiting--;
 
     const fsim_sim_route_profile *r = veh->route;
     const size_t n = r->energy.n;
@@ -619,10 +942,10 @@ static void depart(struct engine *eng, size_t dep_id, double t)
     if (min_soc < acc->min_soc)
         acc->min_soc = min_soc < 0 ? 0 : min_soc;
 
-    /* The drive ends at the first step boundary at or after the arrival; beyond the horizon
-     * it simply never ends inside the run (the trip record already says how it ends). */
+    /* The drive ends in the step that holds the arrival, at the arrival's instant; beyond
+     * the horizon it simply never ends inside the run (the trip record says how it ends). */
     double rel = (trip->arrive - eng->start) / in->step_s;
-    size_t end_step = (size_t)ceil(rel - 1e-9);
+    size_t end_step = (size_t)floor(rel + 1e-9);
     if (end_step < eng->sched.n_steps) {
         vs->end_next = eng->end_head[end_step];
         eng->end_head[end_step] = v;
@@ -660,18 +983,28 @@ static int arrival_order(const void *a, const void *b)
     return (x->vehicle > y->vehicle) - (x->vehicle < y->vehicle);
 }
 
-static void end_drives(struct engine *eng, size_t step)
+static fsim_status end_drives(struct engine *eng, size_t step, double t, fsim_error *err)
 {
     /* A whole fleet on one timetable arrives in the same step: sort, never insertion-sort. */
     size_t n = 0;
     for (size_t v = eng->end_head[step]; v != NONE; v = eng->vs[v].end_next)
         eng->arrivals[n++] = (struct arrival){eng->vs[v].arrive_t, v};
+    eng->end_head[step] = NONE;
     if (n > 1)
         qsort(eng->arrivals, n, sizeof *eng->arrivals, arrival_order);
     for (size_t i = 0; i < n; i++) {
-        eng->vs[eng->arrivals[i].vehicle].end_next = NONE;
-        end_drive(eng, eng->arrivals[i].vehicle);
+        size_t v = eng->arrivals[i].vehicle;
+        eng->vs[v].end_next = NONE;
+        if (eng->arrivals[i].t <= t) {
+            end_drive(eng, v); /* at the boundary: before this step's departures */
+            continue;
+        }
+        fsim_status st = sweep_push(
+            eng, (struct sweep_ev){eng->arrivals[i].t, SW_ARRIVAL, v, 0, 0}, err);
+        if (st != FSIM_OK)
+            return st;
     }
+    return FSIM_OK;
 }
 
 /* SoC of a vehicle at time t (driving vehicles are evaluated from their trip profile). */
@@ -697,12 +1030,7 @@ static void snapshot(struct engine *eng, double t, double *per_vehicle)
         struct depot_state *d = &eng->ds[di];
         d->snap_charging = (int)d->n_plugged;
         d->snap_driving = d->driving;
-        int waiting = 0;
-        for (size_t q = d->q_head; q < d->q_tail; q++) {
-            const struct vehicle_state *vs = &eng->vs[d->queue[q].vehicle];
-            waiting += vs->state == WAITING && vs->queue_gen == d->queue[q].gen;
-        }
-        d->snap_waiting = waiting;
+        d->snap_waiting = (int)d->n_waiting;
         d->snap_mean_soc = 0;
         d->snap_min_soc = d->n_vehicles ? 1 : 0;
     }
@@ -730,6 +1058,8 @@ static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsi
     eng->out = out;
     eng->start = in->start;
     eng->step_h = in->step_s / 3600.0;
+    eng->per_step = in->strategy == FSIM_STRATEGY_PEAK_SHAVING ||
+                    in->strategy == FSIM_STRATEGY_COST;
     fsim_status st = fsim__schedule_build(in, arena, &eng->sched, err);
     if (st != FSIM_OK)
         return st;
@@ -745,7 +1075,7 @@ static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsi
      * (fresh pages come zeroed from the kernel already; a second pass costs as much). */
     out->trips = fsim_arena_alloc(arena, (eng->sched.n_departures + 1) * sizeof *out->trips);
     out->accounts = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *out->accounts);
-    out->depot_peak_kw = fsim_arena_calloc(arena, nd ? nd : 1, sizeof *out->depot_peak_kw);
+    out->depots = fsim_arena_calloc(arena, nd ? nd : 1, sizeof *out->depots);
     size_t per_interval = (size_t)(in->output_interval_s / in->step_s);
     size_t n_intervals = (eng->sched.n_steps + per_interval - 1) / per_interval;
     out->points = fsim_arena_alloc(arena, (n_intervals * nd + 1) * sizeof *out->points);
@@ -753,7 +1083,7 @@ static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsi
     out->cap_events = eng->sched.n_departures + nv + 1;
     out->events = fsim_arena_alloc(arena, out->cap_events * sizeof *out->events);
     if (!eng->vs || !eng->ds || !eng->end_head || !eng->arrivals || !eng->hold_head ||
-        !eng->dep_time || !out->trips || !out->events || !out->accounts || !out->depot_peak_kw ||
+        !eng->dep_time || !out->trips || !out->events || !out->accounts || !out->depots ||
         !out->points)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
     out->n_trips = eng->sched.n_departures;
@@ -782,6 +1112,14 @@ static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsi
             d->free_heap[c] = c; /* ascending: already a heap */
         }
         d->n_free = nc;
+        d->load_t = in->start;
+        struct fsim__depot_out *o = &out->depots[di];
+        o->charger_plugged_s = fsim_arena_calloc(arena, nc + 1, sizeof *o->charger_plugged_s);
+        o->charger_grid_kwh = fsim_arena_calloc(arena, nc + 1, sizeof *o->charger_grid_kwh);
+        o->charger_sessions = fsim_arena_calloc(arena, nc + 1, sizeof *o->charger_sessions);
+        if (!o->charger_plugged_s || !o->charger_grid_kwh || !o->charger_sessions)
+            return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        fsim__bill_init(&o->bill, dep->tariff, dep->utc_offset_minutes, in->start);
     }
     for (size_t v = 0; v < nv; v++)
         eng->ds[in->vehicles[v].depot].n_vehicles++;
@@ -822,44 +1160,52 @@ fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
     const size_t steps_per_day = (size_t)(86400 / in->step_s);
     double *per_vehicle = NULL;
 
-    for (size_t step = 0; step < eng.sched.n_steps; step++) {
+    for (size_t step = 0; step < eng.sched.n_steps && st == FSIM_OK; step++) {
         const double t = in->start + (double)step * in->step_s;
-        /* 1. drives that end now; 2. departures; 3. queue → free chargers */
-        end_drives(&eng, step);
-        for (size_t i = eng.sched.bucket_start[step]; i < eng.sched.bucket_start[step + 1]; i++)
+        eng.step = step;
+        eng.t_step = t;
+        eng.t_step_end = t + in->step_s;
+        /* 1. drives that end at the boundary (the later ones join the sweep); 2. departures;
+         * 3. segments whose strategy runs again; 4. queue → free chargers */
+        st = end_drives(&eng, step, t, err);
+        for (size_t i = eng.sched.bucket_start[step];
+             st == FSIM_OK && i < eng.sched.bucket_start[step + 1]; i++)
             depart(&eng, eng.sched.by_step[i], t);
-        expire_segments(&eng, step, t);
+        if (st == FSIM_OK)
+            st = expire_segments(&eng, step, t, err);
         for (size_t v = 0; step == 0 && v < in->n_vehicles; v++)
             if (eng.vs[v].state == PARKED && eng.vs[v].e_kwh < eng.vs[v].target_kwh - 1e-9)
                 enqueue(&eng, v, t);
-        for (size_t di = 0; di < in->n_depots; di++) {
+        for (size_t di = 0; di < in->n_depots && st == FSIM_OK; di++)
             st = assign_chargers(&eng, di, t, err);
-            if (st != FSIM_OK)
-                return st;
-        }
+        if (st != FSIM_OK)
+            break;
         if (step % per_interval == 0) {
             if (in->per_vehicle_series) {
                 per_vehicle = fsim_arena_calloc(arena, in->n_vehicles + 1, sizeof *per_vehicle);
-                if (!per_vehicle)
-                    return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+                if (!per_vehicle) {
+                    st = fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+                    break;
+                }
             }
             snapshot(&eng, t, per_vehicle);
         }
-        /* 4. charging */
+        /* 5. the strategy at the boundary; 6. the instants inside the step */
+        for (size_t di = 0; di < in->n_depots && st == FSIM_OK; di++)
+            st = boundary_decide(&eng, di, step, t, err);
+        if (st == FSIM_OK)
+            st = run_sweep(&eng, err);
+        if (st != FSIM_OK)
+            break;
+        /* 7. the step's energy, load and bill */
         double site_kw = 0;
-        for (size_t di = 0; di < in->n_depots; di++) {
-            st = charge_step(&eng, di, step, t, err);
-            if (st != FSIM_OK)
-                return st;
-            site_kw += eng.ds[di].step_kw;
-            if (eng.ds[di].step_kw > out->depot_peak_kw[di])
-                out->depot_peak_kw[di] = eng.ds[di].step_kw;
-        }
+        for (size_t di = 0; di < in->n_depots; di++)
+            site_kw += close_step(&eng, di, t, eng.t_step_end);
         if (site_kw > out->peak_kw) {
             out->peak_kw = site_kw;
             out->peak_t = t;
         }
-        /* 5. close the output interval */
+        /* 8. close the output interval */
         if ((step + 1) % per_interval == 0 || step + 1 == eng.sched.n_steps) {
             size_t steps_in = step % per_interval + 1;
             double t0 = in->start + (double)(step + 1 - steps_in) * in->step_s;
@@ -877,8 +1223,11 @@ fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
         }
         if (progress && (step + 1) % steps_per_day == 0 &&
             !progress(progress_user, (int)((step + 1) / steps_per_day), in->days))
-            return fsim_error_set(err, FSIM_CANCELLED, NULL, 0, 0, NULL, "run cancelled");
+            st = fsim_error_set(err, FSIM_CANCELLED, NULL, 0, 0, NULL, "run cancelled");
     }
+    free(eng.windows);
+    if (st != FSIM_OK)
+        return st;
 
     /* Close what is still open at the end of the horizon. */
     const double end_t = in->start + (double)eng.sched.n_steps * in->step_s;
@@ -903,12 +1252,17 @@ fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
             acc->driven_kwh += vs->e_kwh - e - aux;
         }
         acc->final_kwh = e;
+        /* on the road at the end: judged by what it left with (see the energy verdict) */
+        acc->end_check_kwh = vs->state == DRIVING ? vs->e_kwh : e;
         double soc = e / vs->cap_kwh;
         if (soc < acc->min_soc)
             acc->min_soc = soc;
         out->charged_kwh += acc->charged_kwh;
     }
-    for (size_t di = 0; di < in->n_depots; di++)
+    for (size_t di = 0; di < in->n_depots; di++) {
         out->grid_kwh += eng.ds[di].total_kwh;
+        out->depots[di].grid_kwh = eng.ds[di].total_kwh;
+        fsim__bill_finish(&out->depots[di].bill);
+    }
     return FSIM_OK;
 }

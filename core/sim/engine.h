@@ -45,6 +45,56 @@ struct fsim__trip {
     double stranded_lon, stranded_lat;
 };
 
+/* The rate in force at a time: price and CO2 until `until` (the next window or hour);
+ * the price alone holds until `price_until`. */
+struct fsim__rate {
+    double price, co2_g;
+    double until, price_until;
+};
+
+/* A depot's running bill (see tariff.c). */
+struct fsim__bill {
+    const fsim_tariff *tariff; /* NULL: nothing is priced */
+    double offset_s;
+    struct fsim__rate rate;
+    double energy_cost, co2_g, demand_cost, fixed_cost;
+    double q_start, q_kwh;     /* the current 15-minute window */
+    double peak15_kw;          /* highest 15-minute mean over the horizon */
+    int month;                 /* the current billing month, year·12 + month − 1 */
+    double month_len_s, month_seconds, month_peak15_kw;
+};
+
+struct fsim__price_window {
+    double start, end, price;
+};
+
+void fsim__tariff_rate_at(const fsim_tariff *tariff, int offset_min, double t,
+                          struct fsim__rate *rate);
+void fsim__bill_init(struct fsim__bill *b, const fsim_tariff *tariff, int offset_min, double t0);
+/* `kwh` drawn evenly over [a, e): priced, CO2 counted, into the 15-minute windows. */
+void fsim__bill_add(struct fsim__bill *b, double a, double e, double kwh);
+/* The horizon is over: the last 15-minute window and billing month are closed. */
+void fsim__bill_finish(struct fsim__bill *b);
+/* The `cost` strategy's plan for one vehicle: the highest price it must accept to draw
+ * `need_kwh` at `kw` between t and `until`, taking the cheapest windows first (earlier
+ * first at one price), and in *allowed_s the time of all windows at that price or less.
+ * INFINITY (and the whole time) when even every window is not enough. `scratch`/`cap`: a
+ * reusable malloc'd buffer. */
+double fsim__cost_threshold(const fsim_tariff *tariff, int offset_min, double t, double until,
+                            double need_kwh, double kw, struct fsim__price_window **scratch,
+                            size_t *cap, double *allowed_s);
+
+/* One depot's horizon: load against its grid limit, its bill, its chargers' use. */
+struct fsim__depot_out {
+    double peak_kw, peak_t;    /* highest step-mean load, and when (valid when > 0) */
+    double grid_kwh;
+    double exceed_kwh, exceed_s, peak_over_kw;
+    struct fsim__bill bill;
+    double *charger_plugged_s; /* per charger (the depot's order) */
+    double *charger_grid_kwh;
+    int *charger_sessions;
+};
+
 struct fsim__event {
     size_t vehicle;
     size_t depot;
@@ -78,6 +128,7 @@ struct fsim__vehicle_account {
     double aux_kwh;          /* aux + HVAC while driving */
     double final_kwh;
     double min_soc;
+    double end_check_kwh;    /* stored energy at the end, or when it left on the trip it is on */
     bool stranded;
 };
 
@@ -89,9 +140,9 @@ struct fsim__output {
     size_t n_points;
     struct fsim__point *points;
     struct fsim__vehicle_account *accounts; /* n_vehicles */
-    double peak_kw;          /* max over steps of the summed load of all depots */
+    double peak_kw;          /* max over steps of the summed mean load of all depots */
     double peak_t;           /* start of the first step at peak_kw (valid when peak_kw > 0) */
-    double *depot_peak_kw;   /* per depot, max over steps */
+    struct fsim__depot_out *depots; /* n_depots */
     double grid_kwh, charged_kwh;
     double plugged_seconds;  /* Σ over chargers of time occupied */
     double delivering_seconds; /* Σ over chargers of time drawing power */

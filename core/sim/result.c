@@ -1,7 +1,11 @@
 /* The engine's output as the wire contract's SimulationResult: per-trip and per-event
  * records with names instead of indexes, and the summary a fleet operator reads first. */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <fleetsim/util.h>
 
 #include "engine.h"
 
@@ -12,6 +16,17 @@
 static double q6(double v)
 {
     return nearbyint(v * 1e6) / 1e6;
+}
+
+/* Money to the cent, CO2 to the gram. */
+static double q2(double v)
+{
+    return nearbyint(v * 100) / 100;
+}
+
+static double q3(double v)
+{
+    return nearbyint(v * 1000) / 1000;
 }
 
 static double ratio(double num, double den)
@@ -73,6 +88,33 @@ static fsim_status convert_trips(const fsim_sim_input *in, const struct fsim__ou
     return FSIM_OK;
 }
 
+static int double_order(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Waits of the sessions that waited at all (arrival to plug-in, exact to the second):
+ * how many, and their median and 95th percentile (nearest rank). */
+static fsim_status wait_percentiles(const struct fsim__output *o, fsim_summary *sum,
+                                    fsim_error *err)
+{
+    size_t n = 0;
+    double *w = malloc((o->n_events + 1) * sizeof *w);
+    if (!w)
+        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    for (size_t i = 0; i < o->n_events; i++)
+        if (o->events[i].plugged > o->events[i].arrived)
+            w[n++] = o->events[i].plugged - o->events[i].arrived;
+    qsort(w, n, sizeof *w, double_order);
+    sum->has_sessions_waited = sum->has_wait_seconds_p50 = sum->has_wait_seconds_p95 = true;
+    sum->sessions_waited = (int)n;
+    sum->wait_seconds_p50 = n ? q6(w[(size_t)ceil(0.50 * (double)n) - 1]) : 0;
+    sum->wait_seconds_p95 = n ? q6(w[(size_t)ceil(0.95 * (double)n) - 1]) : 0;
+    free(w);
+    return FSIM_OK;
+}
+
 static fsim_status convert_events(const fsim_sim_input *in, const struct fsim__output *o,
                                   fsim_arena *arena, fsim_result *out, fsim_summary *sum,
                                   fsim_error *err)
@@ -97,7 +139,7 @@ static fsim_status convert_events(const fsim_sim_input *in, const struct fsim__o
             sum->waiting_seconds_max = wait;
     }
     sum->charging_events = (int)o->n_events;
-    return FSIM_OK;
+    return wait_percentiles(o, sum, err);
 }
 
 static fsim_status convert_series(const fsim_sim_input *in, const struct fsim__output *o,
@@ -140,6 +182,197 @@ static fsim_status convert_series(const fsim_sim_input *in, const struct fsim__o
     return FSIM_OK;
 }
 
+/* Per depot: load against the grid limit, the bill, the chargers by type; and the site's
+ * totals of each. Costs are summed over depots only when they share one currency. */
+static fsim_status convert_depots(const fsim_sim_input *in, const struct fsim__output *o,
+                                  fsim_arena *arena, fsim_summary *sum, fsim_error *err)
+{
+    sum->depots = fsim_arena_calloc(arena, in->n_depots + 1, sizeof *sum->depots);
+    if (!sum->depots)
+        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    sum->n_depots = in->n_depots;
+    double rated_kwh = 0, occupied_s = 0, energy = 0, demand = 0, fixed = 0, co2_g = 0;
+    const char *currency = NULL;
+    bool priced = false, one_currency = true;
+    for (size_t di = 0; di < in->n_depots; di++) {
+        const fsim_sim_depot *dep = &in->depots[di];
+        const struct fsim__depot_out *d = &o->depots[di];
+        fsim_depot_summary *ds = &sum->depots[di];
+        /* chargers by type: sorted fastest first, so one type's chargers sit together */
+        size_t n_types = 0;
+        ds->chargers = fsim_arena_calloc(arena, dep->n_chargers + 1, sizeof *ds->chargers);
+        if (!ds->chargers)
+            return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        double dep_rated_kwh = 0, dep_occupied_s = 0;
+        for (size_t c = 0; c < dep->n_chargers; c++) {
+            const fsim_sim_charger *ch = &dep->chargers[c];
+            fsim_charger_type_summary *ts = NULL;
+            for (size_t k = 0; k < n_types && !ts; k++)
+                if (strcmp(ds->chargers[k].type, ch->type) == 0)
+                    ts = &ds->chargers[k];
+            if (!ts) {
+                ts = &ds->chargers[n_types++];
+                *ts = (fsim_charger_type_summary){.type = ch->type, .power_kw = ch->power_kw};
+            }
+            ts->count++;
+            ts->sessions += d->charger_sessions[c];
+            ts->energy_kwh += d->charger_grid_kwh[c];
+            ts->time_utilization += d->charger_plugged_s[c];
+            dep_rated_kwh += ch->power_kw * o->horizon_s / 3600.0;
+            dep_occupied_s += d->charger_plugged_s[c];
+        }
+        for (size_t k = 0; k < n_types; k++) {
+            fsim_charger_type_summary *ts = &ds->chargers[k];
+            double rated = ts->count * ts->power_kw * o->horizon_s / 3600.0;
+            ts->energy_utilization = q6(fmin(1, ratio(ts->energy_kwh, rated)));
+            ts->time_utilization = q6(fmin(1, ratio(ts->time_utilization,
+                                                    ts->count * o->horizon_s)));
+            ts->energy_kwh = q6(ts->energy_kwh);
+        }
+        ds->n_chargers = n_types;
+        const struct fsim__bill *b = &d->bill;
+        *ds = (fsim_depot_summary){
+            .id = dep->id, .utc_offset_minutes = dep->utc_offset_minutes,
+            .peak_kw = q6(d->peak_kw), .has_peak_at = d->peak_kw > 0, .peak_at = d->peak_t,
+            .has_grid_limit_kw = dep->has_grid_limit, .grid_limit_kw = dep->grid_limit_kw,
+            .grid_exceeded_kwh = q6(d->exceed_kwh), .grid_exceeded_minutes = q6(d->exceed_s / 60),
+            .grid_peak_over_kw = q6(d->peak_over_kw), .grid_energy_kwh = q6(d->grid_kwh),
+            .tariff = b->tariff ? b->tariff->name : "none", .peak_15min_kw = q6(b->peak15_kw),
+            .energy_cost = q2(b->energy_cost), .demand_cost = q2(b->demand_cost),
+            .fixed_cost = q2(b->fixed_cost),
+            .total_cost = q2(b->energy_cost + b->demand_cost + b->fixed_cost),
+            .co2_kg = q3(b->co2_g / 1000),
+            .charger_time_utilization = q6(fmin(1, ratio(dep_occupied_s,
+                                                         dep->n_chargers * o->horizon_s))),
+            .charger_energy_utilization = q6(fmin(1, ratio(d->grid_kwh, dep_rated_kwh))),
+            .chargers = ds->chargers, .n_chargers = n_types};
+        sum->grid_exceeded_kwh += d->exceed_kwh;
+        sum->grid_exceeded_minutes += d->exceed_s / 60;
+        sum->grid_peak_over_kw = fmax(sum->grid_peak_over_kw, d->peak_over_kw);
+        rated_kwh += dep_rated_kwh;
+        occupied_s += dep_occupied_s;
+        if (b->tariff) {
+            if (currency && strcmp(currency, b->tariff->currency) != 0)
+                one_currency = false;
+            currency = b->tariff->currency;
+            priced = true;
+            energy += b->energy_cost;
+            demand += b->demand_cost;
+            fixed += b->fixed_cost;
+            co2_g += b->co2_g;
+        }
+    }
+    sum->has_grid_exceeded_kwh = sum->has_grid_exceeded_minutes = true;
+    sum->has_grid_peak_over_kw = true;
+    sum->grid_exceeded_kwh = q6(sum->grid_exceeded_kwh);
+    sum->grid_exceeded_minutes = q6(sum->grid_exceeded_minutes);
+    sum->grid_peak_over_kw = q6(sum->grid_peak_over_kw);
+    sum->has_charger_time_utilization = sum->has_charger_energy_utilization = true;
+    sum->charger_time_utilization = q6(fmin(1, ratio(occupied_s, o->n_chargers * o->horizon_s)));
+    sum->charger_energy_utilization = q6(fmin(1, ratio(o->grid_kwh, rated_kwh)));
+    if (priced) {
+        sum->has_co2_kg = true;
+        sum->co2_kg = q3(co2_g / 1000);
+    }
+    if (priced && one_currency) {
+        sum->has_energy_cost = sum->has_demand_cost = sum->has_fixed_cost = true;
+        sum->has_total_cost = sum->has_cost_per_km = true;
+        sum->currency = currency;
+        sum->energy_cost = q2(energy);
+        sum->demand_cost = q2(demand);
+        sum->fixed_cost = q2(fixed);
+        sum->total_cost = q2(energy + demand + fixed);
+        sum->cost_per_km = q6(ratio(energy + demand + fixed, sum->distance_km));
+    }
+    return FSIM_OK;
+}
+
+static const char *miss_reason(fsim__miss_reason r)
+{
+    switch (r) {
+    case FSIM__MISS_LOW_SOC:
+        return "below its reserve SoC";
+    case FSIM__MISS_STILL_DRIVING:
+        return "still out on its previous trip";
+    case FSIM__MISS_STRANDED:
+        return "stranded earlier";
+    default:
+        return "ran out of energy";
+    }
+}
+
+/* The verdict in three parts, and a sentence that names the first part that fails and
+ * where. Energy: no vehicle ends the horizon (or leaves on its last trip) below the lower
+ * of its initial and target SoC; requiring every departure at targetSoc would be stricter
+ * than the job: a midday turnaround need not refill a bus, and each trip's own needs are
+ * the trips part already. What the trips part cannot see is a fleet that completes this
+ * horizon by running its batteries down, and so could not repeat it. */
+static fsim_status verdict(const fsim_sim_input *in, const struct fsim__output *o,
+                           fsim_arena *arena, fsim_summary *sum, fsim_error *err)
+{
+    char first[512] = "", also[64] = "", when[32];
+    sum->has_trips_ok = sum->has_grid_ok = sum->has_energy_ok = true;
+    sum->trips_ok = sum->trips_missed == 0 && sum->trips_stranded == 0;
+    sum->grid_ok = sum->grid_exceeded_kwh == 0;
+    size_t worst_v = SIZE_MAX;
+    double worst_gap = 0;
+    for (size_t v = 0; v < in->n_vehicles; v++) {
+        const fsim_sim_vehicle *veh = &in->vehicles[v];
+        double floor_soc = fmin(veh->initial_soc, veh->target_soc) - 0.005;
+        double end_soc = o->accounts[v].end_check_kwh / veh->params->battery_kwh;
+        if (end_soc < floor_soc && floor_soc - end_soc > worst_gap) {
+            worst_gap = floor_soc - end_soc;
+            worst_v = v;
+        }
+    }
+    sum->energy_ok = worst_v == SIZE_MAX;
+    sum->feasible = sum->trips_ok && sum->grid_ok && sum->energy_ok;
+    if (!sum->trips_ok) {
+        const struct fsim__trip *t = NULL;
+        for (size_t i = 0; i < o->n_trips && !t; i++)
+            if (o->trips[i].status != FSIM__TRIP_COMPLETED)
+                t = &o->trips[i];
+        snprintf(first, sizeof first, "%d of %d trips missed and %d stranded (first: %s at %s, %s)",
+                 sum->trips_missed, sum->trips, sum->trips_stranded, in->vehicles[t->vehicle].id,
+                 fsim_time_format(t->depart, when),
+                 t->status == FSIM__TRIP_STRANDED ? "ran out of energy" : miss_reason(t->reason));
+    }
+    if (!sum->grid_ok) {
+        size_t w = 0;
+        for (size_t di = 1; di < in->n_depots; di++)
+            if (o->depots[di].exceed_kwh > o->depots[w].exceed_kwh)
+                w = di;
+        char msg[256];
+        snprintf(msg, sizeof msg, "depot %s above its %.0f kW limit for %.1f h (worst +%.0f kW, %.0f kWh over)",
+                 in->depots[w].id, in->depots[w].grid_limit_kw, o->depots[w].exceed_s / 3600,
+                 o->depots[w].peak_over_kw, o->depots[w].exceed_kwh);
+        if (first[0])
+            strcat(also, also[0] ? ", grid" : "grid");
+        else
+            snprintf(first, sizeof first, "%s", msg);
+    }
+    if (!sum->energy_ok) {
+        const fsim_sim_vehicle *veh = &in->vehicles[worst_v];
+        if (first[0])
+            strcat(also, also[0] ? ", energy" : "energy");
+        else
+            snprintf(first, sizeof first,
+                     "vehicle %s ends at %.1f %% SoC, below the %.1f %% it started with: the "
+                     "schedule runs its battery down",
+                     veh->id, 100 * o->accounts[worst_v].end_check_kwh / veh->params->battery_kwh,
+                     100 * fmin(veh->initial_soc, veh->target_soc));
+    }
+    const char *text = sum->feasible
+                           ? "every trip completed, every depot within its grid limit, no battery "
+                             "run down"
+                           : also[0] ? fsim_arena_sprintf(arena, "%s (also fails: %s)", first, also)
+                                     : fsim_arena_strdup(arena, first);
+    if (!text)
+        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    sum->verdict = text;
+    return FSIM_OK;
+}
+
 fsim_status fsim_sim_run(const fsim_sim_input *in, fsim_arena *arena,
                          fsim_sim_progress_fn progress, void *progress_user, fsim_result *out,
                          fsim_error *err)
@@ -163,7 +396,6 @@ fsim_status fsim_sim_run(const fsim_sim_input *in, fsim_arena *arena,
         sum->vehicles_stranded += o.accounts[v].stranded;
         sum->min_soc = fmin(sum->min_soc, clamp_soc(o.accounts[v].min_soc));
     }
-    sum->feasible = sum->trips_missed == 0 && sum->trips_stranded == 0;
     sum->kwh_per_km = q6(ratio(sum->energy_used_kwh, sum->distance_km));
     sum->distance_km = q6(sum->distance_km);
     sum->energy_used_kwh = q6(sum->energy_used_kwh);
@@ -175,5 +407,7 @@ fsim_status fsim_sim_run(const fsim_sim_input *in, fsim_arena *arena,
     sum->peak_at = o.peak_kw > 0 ? o.peak_t : 0;
     sum->charger_utilization =
         q6(fmin(1, ratio(o.delivering_seconds, (double)o.n_chargers * o.horizon_s)));
-    return FSIM_OK;
+    if ((st = convert_depots(in, &o, arena, sum, err)) != FSIM_OK)
+        return st;
+    return verdict(in, &o, arena, sum, err);
 }
