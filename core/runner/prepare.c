@@ -136,17 +136,31 @@ static fsim_status build_depots(struct prep *p)
         } else {
             dep->tariff = fsim_config_tariff(p->config, "default");
         }
+        if (dep->tariff) { /* the config is freed after prepare: copy it, name included */
+            fsim_tariff *copy = fsim_arena_alloc(p->arena, sizeof *copy);
+            if (!copy)
+                return nomem(p);
+            *copy = *dep->tariff;
+            copy->name = fsim_arena_strdup(p->arena, dep->tariff->name);
+            copy->currency = fsim_arena_strdup(p->arena, dep->tariff->currency);
+            if (!copy->name || !copy->currency)
+                return nomem(p);
+            dep->tariff = copy;
+        }
         dep->chargers = fsim_arena_calloc(p->arena, n + 1, sizeof *dep->chargers);
         if (!dep->chargers)
             return nomem(p);
         size_t k = 0;
         for (size_t j = 0; j < spec->n_chargers; j++) {
             const fsim_charger_type *ct = fsim_config_charger(p->config, spec->chargers[j].type);
+            const char *type = fsim_arena_strdup(p->arena, ct->name); /* outlives the config */
+            if (!type)
+                return nomem(p);
             for (int c = 1; c <= spec->chargers[j].count; c++) {
                 const char *id = fsim_arena_sprintf(p->arena, "%s/%s/%d", spec->id, ct->name, c);
                 if (!id)
                     return nomem(p);
-                dep->chargers[k++] = (fsim_sim_charger){.id = id, .type = ct->name,
+                dep->chargers[k++] = (fsim_sim_charger){.id = id, .type = type,
                                                         .power_kw = ct->power_kw,
                                                         .dc = ct->current == FSIM_CURRENT_DC,
                                                         .efficiency = ct->efficiency};

@@ -103,9 +103,11 @@ static fsim_status wait_percentiles(const struct fsim__output *o, fsim_summary *
     double *w = malloc((o->n_events + 1) * sizeof *w);
     if (!w)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    for (size_t i = 0; i < o->n_events; i++)
-        if (o->events[i].plugged > o->events[i].arrived)
-            w[n++] = o->events[i].plugged - o->events[i].arrived;
+    for (size_t i = 0; i < o->n_events; i++) {
+        double wait = nearbyint(o->events[i].plugged) - nearbyint(o->events[i].arrived);
+        if (wait > 0)
+            w[n++] = wait;
+    }
     qsort(w, n, sizeof *w, double_order);
     sum->has_sessions_waited = sum->has_wait_seconds_p50 = sum->has_wait_seconds_p95 = true;
     sum->sessions_waited = (int)n;
@@ -127,11 +129,13 @@ static fsim_status convert_events(const fsim_sim_input *in, const struct fsim__o
     for (size_t i = 0; i < o->n_events; i++) {
         const struct fsim__event *e = &o->events[i];
         const fsim_sim_depot *d = &in->depots[e->depot];
-        double wait = e->plugged - e->arrived;
+        /* The engine keeps instants exact (a target is reached mid-second); the result
+         * reports whole seconds, and waits that agree with the times it reports. */
+        double wait = nearbyint(e->plugged) - nearbyint(e->arrived);
         out->charging_events[i] = (fsim_charging_event){
             .vehicle_id = in->vehicles[e->vehicle].id, .depot = d->id,
-            .charger_id = d->chargers[e->charger].id, .plugged_at = e->arrived,
-            .start = e->start, .end = e->end, .energy_kwh = q6(e->energy_kwh),
+            .charger_id = d->chargers[e->charger].id, .plugged_at = nearbyint(e->arrived),
+            .start = nearbyint(e->start), .end = nearbyint(e->end), .energy_kwh = q6(e->energy_kwh),
             .grid_energy_kwh = q6(e->grid_kwh), .start_soc = clamp_soc(e->start_soc),
             .end_soc = clamp_soc(e->end_soc), .peak_kw = q6(e->peak_kw), .wait_seconds = wait};
         sum->waiting_seconds_total += wait;

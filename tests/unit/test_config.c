@@ -347,7 +347,7 @@ static const bad_case bad_cases[] = {
     {"good", "[1, 2]", NULL, FSIM_INVALID,
      "FLEETSIM_CONFIG_OVERRIDES:1:1: must be a json object (found a list)"},
     {"good", NULL, "{\"vehicle\": {}}", FSIM_INVALID,
-     "overrides:1:2: vehicle: unknown key (expected \"vehicles\", \"chargers\" or \"routes\")"},
+     "overrides:1:2: vehicle: unknown key (expected \"vehicles\", \"chargers\", \"routes\" or \"tariffs\")"},
     {"good", NULL, "{\"chargers\": {\"l2\": {\"powerKw\": 7, \"powerKw\": 11}}}", FSIM_INVALID,
      "overrides:1:36: chargers.l2.powerKw: duplicate key (first defined at 1:22)"},
     {"good", "{\"chargers\": {\"fast\": {\"current\": \"xx\"}}}", NULL, FSIM_INVALID,
