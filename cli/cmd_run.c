@@ -33,7 +33,6 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         {"mode", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
-    o->out_dir = "out";
     optind = 1;
     opterr = 0;
     int c;
@@ -56,6 +55,9 @@ static int parse_options(int argc, char **argv, struct run_options *o)
     if (argc - optind > 1)
         return cli_usage("run", usage, "unexpected argument \"%s\"", argv[optind + 1]);
     o->scenario = optind < argc ? argv[optind] : NULL;
+    /* --json is for a program reading stdout: it writes files only when asked to */
+    if (!o->out_dir && !o->json)
+        o->out_dir = "out";
     return 0;
 }
 
@@ -148,7 +150,7 @@ int cmd_run(int argc, char **argv)
         goto fail;
     char id[37] = "";
     if (o.db ? fsim_store_save_result(store, req, res, NULL, id, &err) != FSIM_OK
-             : fsim_runner_write_files(res, o.out_dir, &err) != FSIM_OK)
+             : o.out_dir && fsim_runner_write_files(res, o.out_dir, &err) != FSIM_OK)
         goto fail;
     if (o.json) {
         if (fsim_wire_encode_to(FSIM_WIRE_RESULT, res, 0, write_stdout, stdout, &err) != FSIM_OK)
@@ -159,8 +161,8 @@ int cmd_run(int argc, char **argv)
         if (o.db)
             printf("  %-12s simulation %s\n", "stored", id);
         else
-            printf("  %-12s %s/{result.json, timeseries.csv, charging_events.csv, trips.csv}\n",
-                   "written", o.out_dir);
+            printf("  %-12s %s/{result.json, timeseries.csv, charging_events.csv, trips.csv, "
+                   "vehicles.csv}\n", "written", o.out_dir);
     }
     rc = fflush(stdout) == 0 ? 0 : 1;
     goto out;

@@ -11,7 +11,7 @@ static const struct cli_command commands[] = {
     {"cycle", cmd_cycle, "one vehicle over one speed trace or route: energy and kWh/km"},
     {"submit", cmd_submit, "send a scenario to fleetsim-api (--wait: until it is done)"},
     {"status", cmd_status, "a job's status from fleetsim-api"},
-    {"fetch", cmd_fetch, "a job's result from fleetsim-api (--out DIR: the four files)"},
+    {"fetch", cmd_fetch, "a job's result from fleetsim-api (--out DIR: the five files)"},
     {"migrate", cmd_migrate, "apply the SQL migrations to $DATABASE_URL"},
     {"import", cmd_import, "import vins, state-data or a simulation series from CSV"},
     {"help", cmd_help, "show this help"},

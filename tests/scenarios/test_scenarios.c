@@ -70,6 +70,30 @@ static size_t count_lines(const char *text)
     return n;
 }
 
+/* The sum of one named column of a CSV text without quoted cells (vehicles.csv of the
+ * demo): what a planner's spreadsheet would total. */
+static double column_sum(const char *csv, const char *name)
+{
+    int col = -1, k = 0;
+    size_t n = strlen(name);
+    for (const char *p = csv; *p && *p != '\n'; k++) {
+        size_t w = strcspn(p, ",\n");
+        if (w == n && strncmp(p, name, n) == 0)
+            col = k;
+        p += w + (p[w] == ',');
+    }
+    double sum = 0;
+    const char *line = strchr(csv, '\n');
+    while (col >= 0 && line && line[1]) {
+        const char *p = line + 1;
+        for (int i = 0; i < col; i++)
+            p += strcspn(p, ",\n") + 1;
+        sum += strtod(p, NULL);
+        line = strchr(p, '\n');
+    }
+    return col >= 0 ? sum : -1;
+}
+
 static void test_demo_files(fsim_arena *arena, const char *tmp)
 {
     fsim_request *req = load(arena, "demo.json");
@@ -84,7 +108,7 @@ static void test_demo_files(fsim_arena *arena, const char *tmp)
     char dir1[1100], dir2[1100];
     snprintf(dir1, sizeof dir1, "%s/one", tmp);
     snprintf(dir2, sizeof dir2, "%s/two/nested", tmp);
-    CHECK(fsim_runner_write_files(res, dir1, &err) == FSIM_OK, "the four files are written");
+    CHECK(fsim_runner_write_files(res, dir1, &err) == FSIM_OK, "the five files are written");
     size_t len = 0, len_csv;
     char *json = slurp(arena, dir1, "result.json", &len);
     CHECK(json != NULL && len > 1000, "result.json exists (%zu bytes)", len);
@@ -111,13 +135,32 @@ static void test_demo_files(fsim_arena *arena, const char *tmp)
     CHECK(csv && count_lines(csv) == res->n_time_series_data + 1,
           "timeseries.csv: a header and one row per depot and interval");
     CHECK(res->n_time_series_data == (size_t)(7 * 96), "a week of 15-minute points for one depot");
+    csv = slurp(arena, dir1, "vehicles.csv", &len_csv);
+    CHECK(csv && count_lines(csv) == (size_t)res->summary.vehicles + 1,
+          "vehicles.csv: a header and one row per vehicle (%d)", res->summary.vehicles);
+    CHECK(csv && strncmp(csv, "vehicle_id,type,depot,trips_completed,", 38) == 0,
+          "vehicles.csv: named columns, the vehicle first");
+    if (csv) {
+        const fsim_summary *s = &res->summary;
+        CHECK(column_sum(csv, "trips_completed") == s->trips_completed &&
+                  column_sum(csv, "trips_missed") == s->trips_missed &&
+                  column_sum(csv, "trips_stranded") == s->trips_stranded,
+              "vehicles.csv: trips per vehicle sum to the summary's");
+        CHECK(column_sum(csv, "sessions") == s->charging_events,
+              "vehicles.csv: sessions sum to the summary's %d", s->charging_events);
+        CHECK_NEAR(column_sum(csv, "distance_km"), s->distance_km, 1e-3,
+                   "vehicles.csv: km sum to the summary's");
+        CHECK_NEAR(column_sum(csv, "charged_energy_kwh"), s->charged_energy_kwh, 1e-3,
+                   "vehicles.csv: kWh charged sum to the summary's");
+    }
 
     /* Determinism: a second, independent run writes the same bytes. */
     fsim_request *req2 = load(arena, "demo.json");
     fsim_result *res2 = req2 ? run(arena, req2, req2->strategy) : NULL;
     CHECK(res2 && fsim_runner_write_files(res2, dir2, &err) == FSIM_OK, "second run written");
-    const char *names[] = {"result.json", "timeseries.csv", "charging_events.csv", "trips.csv"};
-    for (size_t i = 0; i < 4; i++) {
+    const char *names[] = {"result.json", "timeseries.csv", "charging_events.csv", "trips.csv",
+                           "vehicles.csv"};
+    for (size_t i = 0; i < 5; i++) {
         size_t a_len, b_len;
         char *a = slurp(arena, dir1, names[i], &a_len), *b = slurp(arena, dir2, names[i], &b_len);
         CHECK(a && b && a_len == b_len && memcmp(a, b, a_len) == 0,

@@ -43,9 +43,12 @@ fsim_status fsim_runner_prepare(const fsim_request *request, const fsim_runner_o
 fsim_status fsim_runner_run(const fsim_request *request, const fsim_runner_options *opts,
                             fsim_arena *arena, fsim_result **out, fsim_error *err);
 
-/* The local sink: writes result.json, timeseries.csv, charging_events.csv and trips.csv
- * into `dir` (created if missing). Each file is written under a temporary name and only
- * renamed into place once all four are complete, so a failure leaves none of them. */
+/* The local sink: writes result.json, timeseries.csv, charging_events.csv, trips.csv and
+ * vehicles.csv into `dir` (created if missing). The CSV columns are the wire types' fields
+ * (fsim_wire_csv_write), times in UTC and in the depot's local time (from
+ * summary.depots[].utcOffsetMinutes; empty without it). Each file is written under a
+ * temporary name and only renamed into place once all five are complete, so a failure
+ * leaves none of them. */
 fsim_status fsim_runner_write_files(const fsim_result *result, const char *dir,
                                     fsim_error *err);
 
