@@ -24,6 +24,7 @@ int cmd_status(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 /* Prints "fleetsim <cmd>: <file:line:col: path: message>" on stderr and returns the exit
  * code for the error's status (2 bad input, 1 runtime failure). */
@@ -71,6 +72,12 @@ fsim_status cli_api_request(const char *method, const char *url, const char *bod
 
 /* The human summary of a run (cli/summary.c). */
 void cli_print_summary(FILE *f, const fsim_request *req, const fsim_result *res);
+/* Why a run is not feasible, for people: summary.verdict, else the missed and stranded
+ * trips written into `buf`. */
+const char *cli_verdict_reason(const fsim_summary *s, char *buf, size_t size);
+
+/* Exit code of `run --strict` when the run is not feasible (summary.feasible false). */
+#define CLI_EXIT_INFEASIBLE 3
 
 /* Parses a finite number; false on junk, trailing text, or overflow. */
 int cli_parse_double(const char *text, double *out);

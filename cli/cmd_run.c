@@ -14,7 +14,20 @@
 
 static const char usage[] =
     "fleetsim run [SCENARIO.json] [--config DIR] [--out DIR] [--strategy NAME] [--json] "
-    "[--mode local|db]";
+    "[--mode local|db] [--strict]";
+
+static const char help[] =
+    "  SCENARIO.json    a SimulationRequest (default: <config>/scenarios/demo.json)\n"
+    "  --config DIR     the YAML config (default: $FLEETSIM_CONFIG_DIR, else config)\n"
+    "  --out DIR        where result.json, timeseries.csv, charging_events.csv, trips.csv\n"
+    "                   and vehicles.csv go (default out; with --json: none unless given)\n"
+    "  --strategy NAME  immediate, balanced, peak_shaving or cost (default: the scenario's)\n"
+    "  --json           print the SimulationResult instead of the summary\n"
+    "  --mode local|db  local: files; db: a simulations row in $DATABASE_URL\n"
+    "  --strict         exit 3 when the run is not feasible (a trip missed or stranded,\n"
+    "                   a depot above its grid limit, or a vehicle ending too low)\n"
+    "exit codes: 0 done (feasible or not, without --strict), 1 runtime failure, 2 bad\n"
+    "input or usage, 3 not feasible with --strict\n";
 
 struct run_options {
     const char *scenario;
@@ -23,6 +36,7 @@ struct run_options {
     const char *strategy;
     int json;
     int db; /* --mode db: store the result in $DATABASE_URL instead of files */
+    int strict; /* exit CLI_EXIT_INFEASIBLE when the run is not feasible */
 };
 
 static int parse_options(int argc, char **argv, struct run_options *o)
@@ -30,7 +44,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'C'}, {"out", required_argument, NULL, 'o'},
         {"strategy", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
-        {"mode", required_argument, NULL, 'm'},
+        {"mode", required_argument, NULL, 'm'},   {"strict", no_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     optind = 1;
@@ -47,7 +61,8 @@ static int parse_options(int argc, char **argv, struct run_options *o)
                 return cli_usage("run", usage, "--mode: \"%s\" is not local or db", optarg);
             o->db = strcmp(optarg, "db") == 0;
             break;
-        case 'h': printf("usage: %s\n", usage); return -1;
+        case 'S': o->strict = 1; break;
+        case 'h': printf("usage: %s\n%s", usage, help); return -1;
         default:
             return cli_option_error("run", usage, c, argv);
         }
@@ -137,7 +152,7 @@ int cmd_run(int argc, char **argv)
         goto fail;
     if (o.strategy && !fsim_strategy_parse(o.strategy, &req->strategy)) {
         rc = cli_usage("run", usage, "--strategy: \"%s\" is not one of immediate, balanced, "
-                       "peak_shaving", o.strategy);
+                       "peak_shaving, cost", o.strategy);
         goto out;
     }
     /* db mode: the fleet must exist before minutes of simulation are spent */
@@ -164,7 +179,7 @@ int cmd_run(int argc, char **argv)
             printf("  %-12s %s/{result.json, timeseries.csv, charging_events.csv, trips.csv, "
                    "vehicles.csv}\n", "written", o.out_dir);
     }
-    rc = fflush(stdout) == 0 ? 0 : 1;
+    rc = fflush(stdout) != 0 ? 1 : o.strict && !res->summary.feasible ? CLI_EXIT_INFEASIBLE : 0;
     goto out;
 fail:
     rc = cli_fail("run", &err);

@@ -7,6 +7,7 @@
 
 static const struct cli_command commands[] = {
     {"run", cmd_run, "run a scenario (default: the bundled demo) and write its results"},
+    {"compare", cmd_compare, "a scenario under every strategy, side by side (--json: as JSON)"},
     {"validate", cmd_validate, "check a scenario against the config; runs nothing"},
     {"cycle", cmd_cycle, "one vehicle over one speed trace or route: energy and kWh/km"},
     {"submit", cmd_submit, "send a scenario to fleetsim-api (--wait: until it is done)"},
@@ -24,6 +25,8 @@ int cmd_help(int argc, char **argv)
     printf("usage: fleetsim <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+    printf("\nexit codes: 0 done, 1 runtime failure, 2 bad input or usage, 3 not feasible "
+           "(run --strict)\n");
     return 0;
 }
 

@@ -339,6 +339,47 @@ static void test_vehicle_series(fsim_arena *arena)
     free(json);
 }
 
+/* fsim_runner_compare: every strategy's summary equals a separate run's (the threads share
+ * the prepared input and nothing else), and the comparison survives the codec. */
+static void test_compare(fsim_arena *arena)
+{
+    fsim_request *req = load(arena, "tight.json");
+    CHECK(req != NULL, "compare: tight.json decodes");
+    if (!req)
+        return;
+    fsim_runner_options opts = {.config_dir = config_dir, .source = "test"};
+    fsim_comparison *cmp = NULL;
+    fsim_error err;
+    CHECK(fsim_runner_compare(req, NULL, 0, &opts, arena, &cmp, &err) == FSIM_OK && cmp,
+          "compare: tight.json under every strategy");
+    if (!cmp)
+        return;
+    CHECK(cmp->n_results == 4 && cmp->name && strcmp(cmp->name, req->name) == 0,
+          "compare: four outcomes, named after the scenario");
+    for (size_t i = 0; i < cmp->n_results; i++) {
+        const fsim_strategy_outcome *oc = &cmp->results[i];
+        CHECK(oc->strategy == (fsim_strategy)i, "compare: outcome %zu is %s", i,
+              fsim_strategy_name((fsim_strategy)i));
+        fsim_request *alone = load(arena, "tight.json");
+        fsim_result *res = alone ? run(arena, alone, oc->strategy) : NULL;
+        CHECK(res && fsim_wire_equal(FSIM_WIRE_SUMMARY, &res->summary, &oc->summary),
+              "compare: %s's summary equals a separate run's", fsim_strategy_name(oc->strategy));
+    }
+    size_t len;
+    char *json = fsim_wire_encode(FSIM_WIRE_COMPARISON, cmp, 0, &len);
+    void *back = NULL;
+    CHECK(json && fsim_wire_decode(FSIM_WIRE_COMPARISON, json, len, "comparison", 0, arena,
+                                   &back, &err) == FSIM_OK &&
+              fsim_wire_equal(FSIM_WIRE_COMPARISON, cmp, back),
+          "compare: the StrategyComparison decodes back to itself");
+    free(json);
+    const fsim_strategy two[] = {FSIM_STRAT_PEAK_SHAVING, FSIM_STRAT_IMMEDIATE};
+    CHECK(fsim_runner_compare(req, two, 2, &opts, arena, &cmp, &err) == FSIM_OK &&
+              cmp->n_results == 2 && cmp->results[0].strategy == FSIM_STRAT_PEAK_SHAVING &&
+              cmp->results[1].strategy == FSIM_STRAT_IMMEDIATE,
+          "compare: the strategies asked for, in that order");
+}
+
 int main(void)
 {
     const char *root = getenv("FSIM_SOURCE_ROOT");
@@ -350,6 +391,7 @@ int main(void)
     test_demo_files(arena, tmp);
     test_strategies(arena);
     test_vehicle_series(arena);
+    test_compare(arena);
     fsim_arena_free(arena);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
