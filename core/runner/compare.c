@@ -48,6 +48,21 @@ fsim_status fsim_runner_compare(const fsim_request *request, const fsim_strategy
                                 size_t n_strategies, const fsim_runner_options *opts,
                                 fsim_arena *arena, fsim_comparison **out, fsim_error *err)
 {
+    *out = NULL;
+    fsim_prepared *prep;
+    fsim_status st = fsim_runner_prepare(request, opts, arena, &prep, err);
+    if (st != FSIM_OK)
+        return st;
+    return fsim_runner_compare_prepared(request, prep, strategies, n_strategies, opts, arena,
+                                        out, err);
+}
+
+fsim_status fsim_runner_compare_prepared(const fsim_request *request,
+                                         const fsim_prepared *prep,
+                                         const fsim_strategy *strategies, size_t n_strategies,
+                                         const fsim_runner_options *opts, fsim_arena *arena,
+                                         fsim_comparison **out, fsim_error *err)
+{
     static const fsim_strategy all[] = {FSIM_STRAT_IMMEDIATE, FSIM_STRAT_BALANCED,
                                         FSIM_STRAT_PEAK_SHAVING, FSIM_STRAT_COST};
     *out = NULL;
@@ -58,10 +73,7 @@ fsim_status fsim_runner_compare(const fsim_request *request, const fsim_strategy
     if (n_strategies > FSIM_RUNNER_COMPARE_MAX)
         return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, "strategies",
                               "at most %d strategies", FSIM_RUNNER_COMPARE_MAX);
-    fsim_prepared *prep;
-    fsim_status st = fsim_runner_prepare(request, opts, arena, &prep, err);
-    if (st != FSIM_OK)
-        return st;
+    fsim_status st = FSIM_OK;
     fsim_comparison *cmp = fsim_arena_calloc(arena, 1, sizeof *cmp);
     struct strategy_run *runs = calloc(n_strategies, sizeof *runs);
     pthread_t *threads = calloc(n_strategies, sizeof *threads);

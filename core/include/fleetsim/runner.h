@@ -55,6 +55,13 @@ fsim_status fsim_runner_run(const fsim_request *request, const fsim_runner_optio
 fsim_status fsim_runner_compare(const fsim_request *request, const fsim_strategy *strategies,
                                 size_t n_strategies, const fsim_runner_options *opts,
                                 fsim_arena *arena, fsim_comparison **out, fsim_error *err);
+/* The same for a request already prepared (borrowed, not modified) by fsim_runner_prepare
+ * from `request`: for a caller that checks the job's size before running it. */
+fsim_status fsim_runner_compare_prepared(const fsim_request *request,
+                                         const fsim_prepared *prep,
+                                         const fsim_strategy *strategies, size_t n_strategies,
+                                         const fsim_runner_options *opts, fsim_arena *arena,
+                                         fsim_comparison **out, fsim_error *err);
 
 /* The local sink: writes result.json, timeseries.csv, charging_events.csv, trips.csv and
  * vehicles.csv into `dir` (created if missing). The CSV columns are the wire types' fields
