@@ -1,6 +1,6 @@
 /* The bundled scenarios end to end through the runner (config → routes → engine → files),
  * checked from the outside, on the result a user gets:
- *   - demo.json: the four files are written, result.json survives decode ∘ encode byte for
+ *   - demo.json: the five files are written, result.json survives decode ∘ encode byte for
  *     byte, the CSVs have one row per record, two runs give identical bytes;
  *   - invariants on the result of every strategy: SoC in [0, 1], grid kWh × efficiency =
  *     battery kWh per event, never more chargers in use than installed, peak_shaving never
