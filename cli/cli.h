@@ -60,6 +60,20 @@ fsim_runner_options cli_runner_options(const char *config_dir, const char *scena
 /* The default scenario: <config dir>/scenarios/demo.json. Returned in `arena`. */
 const char *cli_default_scenario(const char *config_dir, fsim_arena *arena);
 
+/* What `run` and `compare` start from: their arena, the config directory, the scenario
+ * file (default: the demo) decoded, and runner options for it. */
+struct cli_scenario {
+    fsim_arena *arena;               /* the caller frees it */
+    const char *config_dir;
+    const char *path;
+    fsim_request *req;
+    fsim_runner_options opts;
+};
+/* Opens a scenario for `cmd`: 0, or the exit code after printing the error (then nothing is
+ * left to free). */
+int cli_scenario_open(const char *cmd, const char *scenario, const char *config_option,
+                      struct cli_scenario *s);
+
 /* The API's base URL: --api, else $FLEETSIM_API_URL, else http://127.0.0.1:8080. */
 const char *cli_api_base(const char *option);
 

@@ -129,22 +129,15 @@ int cmd_compare(int argc, char **argv)
     int rc = parse_options(argc, argv, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
+    struct cli_scenario sc;
+    if ((rc = cli_scenario_open("compare", o.scenario, o.config_dir, &sc)) != 0)
+        return rc;
     fsim_error err;
     fsim_error_clear(&err);
-    fsim_arena *arena = fsim_arena_new();
-    if (!arena) {
-        fsim_error_set(&err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-        return cli_fail("compare", &err);
-    }
-    const char *config_dir = cli_config_dir(o.config_dir);
-    const char *scenario = o.scenario ? o.scenario : cli_default_scenario(config_dir, arena);
-    fsim_runner_options opts = cli_runner_options(config_dir, scenario);
-    fsim_request *req;
     fsim_comparison *cmp;
     char *text = NULL;
-    if (cli_load_request(scenario, arena, &req, &err) != FSIM_OK ||
-        fsim_runner_compare(req, o.strategies, o.n_strategies, &opts, arena, &cmp, &err) !=
-            FSIM_OK) {
+    if (fsim_runner_compare(sc.req, o.strategies, o.n_strategies, &sc.opts, sc.arena, &cmp,
+                            &err) != FSIM_OK) {
         rc = cli_fail("compare", &err);
         goto out;
     }
@@ -156,11 +149,11 @@ int cmd_compare(int argc, char **argv)
         }
         puts(text);
     } else {
-        print_table(stdout, req, cmp);
+        print_table(stdout, sc.req, cmp);
     }
     rc = fflush(stdout) == 0 ? 0 : 1;
 out:
     free(text);
-    fsim_arena_free(arena);
+    fsim_arena_free(sc.arena);
     return rc;
 }

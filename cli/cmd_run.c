@@ -129,27 +129,22 @@ int cmd_run(int argc, char **argv)
     int rc = parse_options(argc, argv, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
+    struct cli_scenario sc;
+    if ((rc = cli_scenario_open("run", o.scenario, o.config_dir, &sc)) != 0)
+        return rc;
     fsim_error err;
     fsim_error_clear(&err);
-    fsim_arena *arena = fsim_arena_new();
-    if (!arena) {
-        fsim_error_set(&err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-        return cli_fail("run", &err);
-    }
-    const char *config_dir = cli_config_dir(o.config_dir);
-    const char *scenario = o.scenario ? o.scenario : cli_default_scenario(config_dir, arena);
-    fsim_request *req;
+    fsim_arena *arena = sc.arena;
+    fsim_request *req = sc.req;
     fsim_result *res;
     fsim_store *store = NULL;
     struct progress progress = {0};
     clock_gettime(CLOCK_MONOTONIC, &progress.started);
-    fsim_runner_options opts = cli_runner_options(config_dir, scenario);
+    fsim_runner_options opts = sc.opts;
     if (!o.json && isatty(STDERR_FILENO)) {
         opts.progress = show_progress;
         opts.progress_user = &progress;
     }
-    if (cli_load_request(scenario, arena, &req, &err) != FSIM_OK)
-        goto fail;
     if (o.strategy && !fsim_strategy_parse(o.strategy, &req->strategy)) {
         rc = cli_usage("run", usage, "--strategy: \"%s\" is not one of immediate, balanced, "
                        "peak_shaving, cost", o.strategy);
