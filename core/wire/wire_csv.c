@@ -181,11 +181,14 @@ static void put_cells(csv_writer *w, const fsim__type *t, const void *obj)
         case FSIM__K_TIME:
             if (present) {
                 double tv = *(const double *)at;
-                w->len += strlen(fsim_time_format(tv, cell(w)));
-                if (w->local_known)
-                    w->len += strlen(fsim_time_format_local(tv, w->local_offset, cell(w)));
-                else
+                char *p = cell(w); /* before adding: cell() may flush and move w->len */
+                w->len += strlen(fsim_time_format(tv, p));
+                if (w->local_known) {
+                    p = cell(w);
+                    w->len += strlen(fsim_time_format_local(tv, w->local_offset, p));
+                } else {
                     put_empty(w);
+                }
             } else {
                 put_empty(w);
                 put_empty(w);
