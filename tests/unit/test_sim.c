@@ -300,20 +300,6 @@ static void test_stranded_and_missed(void)
     fsim_arena_free(f.arena);
 }
 
-static void test_regen_never_overfills(void)
-{
-    struct fixture f;
-    fixture_init(&f, FSIM_STRATEGY_IMMEDIATE, 1, 1, 0, 60, 1.0);
-    /* A full battery, and a downhill that regenerates more than the climb before it used:
-     * what regen cannot store is curtailed, never stored above capacity. */
-    make_route(f.arena, &f.route, &f.path, "hill", 3600, -1, 5, 20);
-    struct fsim__output o;
-    fsim_error err;
-    CHECK(fsim__engine_run(&f.in, f.arena, NULL, NULL, &o, &err) == FSIM_OK, "regen: run");
-    check_invariants(&f, &o, "downhill on a full battery");
-    fsim_arena_free(f.arena);
-}
-
 /* SimulationResult.vehicles: one row per vehicle whose figures add up to the summary's, on
  * a depot where vans queue for too few chargers and some trips are missed. */
 static void test_vehicle_totals(void)
@@ -362,13 +348,28 @@ static void test_vehicle_totals(void)
     fsim_arena_free(f.arena);
 }
 
+
+static void test_regen_never_overfills(void)
+{
+    struct fixture f;
+    fixture_init(&f, FSIM_STRATEGY_IMMEDIATE, 1, 1, 0, 60, 1.0);
+    /* A full battery, and a downhill that regenerates more than the climb before it used:
+     * what regen cannot store is curtailed, never stored above capacity. */
+    make_route(f.arena, &f.route, &f.path, "hill", 3600, -1, 5, 20);
+    struct fsim__output o;
+    fsim_error err;
+    CHECK(fsim__engine_run(&f.in, f.arena, NULL, NULL, &o, &err) == FSIM_OK, "regen: run");
+    check_invariants(&f, &o, "downhill on a full battery");
+    fsim_arena_free(f.arena);
+}
+
 int main(void)
 {
     test_invariants_and_strategies();
     test_balanced_holds_chargers();
     test_queueing();
     test_stranded_and_missed();
-    test_regen_never_overfills();
     test_vehicle_totals();
+    test_regen_never_overfills();
     return check_done();
 }
