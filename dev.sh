@@ -71,7 +71,7 @@ build_release() {
 
 cmd_demo() {
   build_release
-  # The bundled demo depot week (config/scenarios/demo.json): summary on stdout, the four
+  # The bundled demo depot week (config/scenarios/demo.json): summary on stdout, the five
   # result files in out/.
   ./build/cli/fleetsim run --config config --out out "$@"
 }

@@ -252,6 +252,7 @@ bool api_handle_config(api_request *req);
 bool api_handle_openapi(api_request *req);
 bool api_handle_docs(api_request *req);
 bool api_handle_run(api_request *req);
+bool api_handle_compare(api_request *req);
 bool api_handle_submit(api_request *req);
 bool api_handle_status(api_request *req);
 bool api_handle_status_cached(api_request *req);

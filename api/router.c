@@ -15,6 +15,7 @@ static const api_route routes[] = {
     {"GET", "/v1/config/chargers", api_handle_config, API_ROUTE_INLINE, NULL},
     {"GET", "/v1/config/routes", api_handle_config, API_ROUTE_INLINE, NULL},
     {"POST", "/v1/simulations:run", api_handle_run, API_ROUTE_JSON_BODY, NULL},
+    {"POST", "/v1/simulations:compare", api_handle_compare, API_ROUTE_JSON_BODY, NULL},
     {"POST", "/v1/simulations", api_handle_submit, API_ROUTE_JSON_BODY, NULL},
     {"GET", "/v1/simulations", api_handle_list, 0, NULL},
     {"GET", "/v1/simulations/{id}", api_handle_status, 0, api_handle_status_cached},

@@ -24,6 +24,7 @@ int cmd_status(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 /* Prints "fleetsim <cmd>: <file:line:col: path: message>" on stderr and returns the exit
  * code for the error's status (2 bad input, 1 runtime failure). */
@@ -59,6 +60,20 @@ fsim_runner_options cli_runner_options(const char *config_dir, const char *scena
 /* The default scenario: <config dir>/scenarios/demo.json. Returned in `arena`. */
 const char *cli_default_scenario(const char *config_dir, fsim_arena *arena);
 
+/* What `run` and `compare` start from: their arena, the config directory, the scenario
+ * file (default: the demo) decoded, and runner options for it. */
+struct cli_scenario {
+    fsim_arena *arena;               /* the caller frees it */
+    const char *config_dir;
+    const char *path;
+    fsim_request *req;
+    fsim_runner_options opts;
+};
+/* Opens a scenario for `cmd`: 0, or the exit code after printing the error (then nothing is
+ * left to free). */
+int cli_scenario_open(const char *cmd, const char *scenario, const char *config_option,
+                      struct cli_scenario *s);
+
 /* The API's base URL: --api, else $FLEETSIM_API_URL, else http://127.0.0.1:8080. */
 const char *cli_api_base(const char *option);
 
@@ -71,6 +86,12 @@ fsim_status cli_api_request(const char *method, const char *url, const char *bod
 
 /* The human summary of a run (cli/summary.c). */
 void cli_print_summary(FILE *f, const fsim_request *req, const fsim_result *res);
+/* Why a run is not feasible, for people: summary.verdict, else the missed and stranded
+ * trips written into `buf`. */
+const char *cli_verdict_reason(const fsim_summary *s, char *buf, size_t size);
+
+/* Exit code of `run --strict` when the run is not feasible (summary.feasible false). */
+#define CLI_EXIT_INFEASIBLE 3
 
 /* Parses a finite number; false on junk, trailing text, or overflow. */
 int cli_parse_double(const char *text, double *out);

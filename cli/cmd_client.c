@@ -1,6 +1,6 @@
 /* fleetsim submit | status | fetch — the CLI as a client of fleetsim-api: submit a scenario
  * (optionally waiting for it with backoff), read a job's status, fetch its result (JSON on
- * stdout, or the four files with --out). The API address: --api, $FLEETSIM_API_URL, else
+ * stdout, or the five files with --out). The API address: --api, $FLEETSIM_API_URL, else
  * http://127.0.0.1:8080; its key: $FLEETSIM_API_KEY. */
 #include <getopt.h>
 #include <stdio.h>

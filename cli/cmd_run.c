@@ -14,7 +14,20 @@
 
 static const char usage[] =
     "fleetsim run [SCENARIO.json] [--config DIR] [--out DIR] [--strategy NAME] [--json] "
-    "[--mode local|db]";
+    "[--mode local|db] [--strict]";
+
+static const char help[] =
+    "  SCENARIO.json    a SimulationRequest (default: <config>/scenarios/demo.json)\n"
+    "  --config DIR     the YAML config (default: $FLEETSIM_CONFIG_DIR, else config)\n"
+    "  --out DIR        where result.json, timeseries.csv, charging_events.csv, trips.csv\n"
+    "                   and vehicles.csv go (default out; with --json: none unless given)\n"
+    "  --strategy NAME  immediate, balanced, peak_shaving or cost (default: the scenario's)\n"
+    "  --json           print the SimulationResult instead of the summary\n"
+    "  --mode local|db  local: files; db: a simulations row in $DATABASE_URL\n"
+    "  --strict         exit 3 when the run is not feasible (a trip missed or stranded,\n"
+    "                   a depot above its grid limit, or a vehicle ending too low)\n"
+    "exit codes: 0 done (feasible or not, without --strict), 1 runtime failure, 2 bad\n"
+    "input or usage, 3 not feasible with --strict\n";
 
 struct run_options {
     const char *scenario;
@@ -23,6 +36,7 @@ struct run_options {
     const char *strategy;
     int json;
     int db; /* --mode db: store the result in $DATABASE_URL instead of files */
+    int strict; /* exit CLI_EXIT_INFEASIBLE when the run is not feasible */
 };
 
 static int parse_options(int argc, char **argv, struct run_options *o)
@@ -30,10 +44,9 @@ static int parse_options(int argc, char **argv, struct run_options *o)
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'C'}, {"out", required_argument, NULL, 'o'},
         {"strategy", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
-        {"mode", required_argument, NULL, 'm'},
+        {"mode", required_argument, NULL, 'm'},   {"strict", no_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
-    o->out_dir = "out";
     optind = 1;
     opterr = 0;
     int c;
@@ -48,7 +61,8 @@ static int parse_options(int argc, char **argv, struct run_options *o)
                 return cli_usage("run", usage, "--mode: \"%s\" is not local or db", optarg);
             o->db = strcmp(optarg, "db") == 0;
             break;
-        case 'h': printf("usage: %s\n", usage); return -1;
+        case 'S': o->strict = 1; break;
+        case 'h': printf("usage: %s\n%s", usage, help); return -1;
         default:
             return cli_option_error("run", usage, c, argv);
         }
@@ -56,6 +70,9 @@ static int parse_options(int argc, char **argv, struct run_options *o)
     if (argc - optind > 1)
         return cli_usage("run", usage, "unexpected argument \"%s\"", argv[optind + 1]);
     o->scenario = optind < argc ? argv[optind] : NULL;
+    /* --json is for a program reading stdout: it writes files only when asked to */
+    if (!o->out_dir && !o->json)
+        o->out_dir = "out";
     return 0;
 }
 
@@ -112,30 +129,25 @@ int cmd_run(int argc, char **argv)
     int rc = parse_options(argc, argv, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
+    struct cli_scenario sc;
+    if ((rc = cli_scenario_open("run", o.scenario, o.config_dir, &sc)) != 0)
+        return rc;
     fsim_error err;
     fsim_error_clear(&err);
-    fsim_arena *arena = fsim_arena_new();
-    if (!arena) {
-        fsim_error_set(&err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-        return cli_fail("run", &err);
-    }
-    const char *config_dir = cli_config_dir(o.config_dir);
-    const char *scenario = o.scenario ? o.scenario : cli_default_scenario(config_dir, arena);
-    fsim_request *req;
+    fsim_arena *arena = sc.arena;
+    fsim_request *req = sc.req;
     fsim_result *res;
     fsim_store *store = NULL;
     struct progress progress = {0};
     clock_gettime(CLOCK_MONOTONIC, &progress.started);
-    fsim_runner_options opts = cli_runner_options(config_dir, scenario);
+    fsim_runner_options opts = sc.opts;
     if (!o.json && isatty(STDERR_FILENO)) {
         opts.progress = show_progress;
         opts.progress_user = &progress;
     }
-    if (cli_load_request(scenario, arena, &req, &err) != FSIM_OK)
-        goto fail;
     if (o.strategy && !fsim_strategy_parse(o.strategy, &req->strategy)) {
         rc = cli_usage("run", usage, "--strategy: \"%s\" is not one of immediate, balanced, "
-                       "peak_shaving", o.strategy);
+                       "peak_shaving, cost", o.strategy);
         goto out;
     }
     /* db mode: the fleet must exist before minutes of simulation are spent */
@@ -148,7 +160,7 @@ int cmd_run(int argc, char **argv)
         goto fail;
     char id[37] = "";
     if (o.db ? fsim_store_save_result(store, req, res, NULL, id, &err) != FSIM_OK
-             : fsim_runner_write_files(res, o.out_dir, &err) != FSIM_OK)
+             : o.out_dir && fsim_runner_write_files(res, o.out_dir, &err) != FSIM_OK)
         goto fail;
     if (o.json) {
         if (fsim_wire_encode_to(FSIM_WIRE_RESULT, res, 0, write_stdout, stdout, &err) != FSIM_OK)
@@ -159,10 +171,10 @@ int cmd_run(int argc, char **argv)
         if (o.db)
             printf("  %-12s simulation %s\n", "stored", id);
         else
-            printf("  %-12s %s/{result.json, timeseries.csv, charging_events.csv, trips.csv}\n",
-                   "written", o.out_dir);
+            printf("  %-12s %s/{result.json, timeseries.csv, charging_events.csv, trips.csv, "
+                   "vehicles.csv}\n", "written", o.out_dir);
     }
-    rc = fflush(stdout) == 0 ? 0 : 1;
+    rc = fflush(stdout) != 0 ? 1 : o.strict && !res->summary.feasible ? CLI_EXIT_INFEASIBLE : 0;
     goto out;
 fail:
     rc = cli_fail("run", &err);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <fleetsim/util.h>
 
@@ -73,6 +74,27 @@ fsim_runner_options cli_runner_options(const char *config_dir, const char *scena
 const char *cli_default_scenario(const char *config_dir, fsim_arena *arena)
 {
     return fsim_arena_sprintf(arena, "%s/scenarios/demo.json", config_dir);
+}
+
+int cli_scenario_open(const char *cmd, const char *scenario, const char *config_option,
+                      struct cli_scenario *s)
+{
+    fsim_error err;
+    fsim_error_clear(&err);
+    memset(s, 0, sizeof *s);
+    if (!(s->arena = fsim_arena_new())) {
+        fsim_error_set(&err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        return cli_fail(cmd, &err);
+    }
+    s->config_dir = cli_config_dir(config_option);
+    s->path = scenario ? scenario : cli_default_scenario(s->config_dir, s->arena);
+    s->opts = cli_runner_options(s->config_dir, s->path);
+    if (cli_load_request(s->path, s->arena, &s->req, &err) != FSIM_OK) {
+        fsim_arena_free(s->arena);
+        s->arena = NULL;
+        return cli_fail(cmd, &err);
+    }
+    return 0;
 }
 
 int cli_parse_double(const char *text, double *out)

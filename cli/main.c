@@ -7,11 +7,12 @@
 
 static const struct cli_command commands[] = {
     {"run", cmd_run, "run a scenario (default: the bundled demo) and write its results"},
+    {"compare", cmd_compare, "a scenario under every strategy, side by side (--json: as JSON)"},
     {"validate", cmd_validate, "check a scenario against the config; runs nothing"},
     {"cycle", cmd_cycle, "one vehicle over one speed trace or route: energy and kWh/km"},
     {"submit", cmd_submit, "send a scenario to fleetsim-api (--wait: until it is done)"},
     {"status", cmd_status, "a job's status from fleetsim-api"},
-    {"fetch", cmd_fetch, "a job's result from fleetsim-api (--out DIR: the four files)"},
+    {"fetch", cmd_fetch, "a job's result from fleetsim-api (--out DIR: the five files)"},
     {"migrate", cmd_migrate, "apply the SQL migrations to $DATABASE_URL"},
     {"import", cmd_import, "import vins, state-data or a simulation series from CSV"},
     {"help", cmd_help, "show this help"},
@@ -24,6 +25,8 @@ int cmd_help(int argc, char **argv)
     printf("usage: fleetsim <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+    printf("\nexit codes: 0 done, 1 runtime failure, 2 bad input or usage, 3 not feasible "
+           "(run --strict)\n");
     return 0;
 }
 

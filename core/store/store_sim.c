@@ -29,7 +29,9 @@
 #define RESULT_METADATA                                                                      \
     "(r.j->'metadata') || jsonb_build_object('summary', r.j->'summary', 'trips', r.j->'trips')" \
     " || CASE WHEN r.j ? 'vehicleSeries'"                                                   \
-    " THEN jsonb_build_object('vehicleSeries', r.j->'vehicleSeries') ELSE '{}' END"
+    " THEN jsonb_build_object('vehicleSeries', r.j->'vehicleSeries') ELSE '{}' END"         \
+    " || CASE WHEN r.j ? 'vehicles'"                                                        \
+    " THEN jsonb_build_object('vehicles', r.j->'vehicles') ELSE '{}' END"
 
 #define CLAIM_SET                                                                            \
     "SET status = 'running', attempts = s.attempts + 1, progress = 0,"                      \
@@ -152,7 +154,8 @@ static const fsim__stmt stmts[] = {
                   " 'configHash', metadata->'configHash',"
                   " 'warnings', coalesce(metadata->'warnings', '[]'),"
                   " 'traceId', metadata->'traceId'),"
-                  " 'vehicleSeries', metadata->'vehicleSeries')::text"
+                  " 'vehicleSeries', metadata->'vehicleSeries',"
+                  " 'vehicles', metadata->'vehicles')::text"
                   " FROM simulations WHERE id = $1::uuid AND deleted_at IS NULL", 1},
     [S_LIST] = {"SELECT " STATUS_JSON ", (extract(epoch FROM created_at) * 1000000)::bigint, id"
                 " FROM simulations WHERE fleet_id = $1::uuid AND deleted_at IS NULL"
@@ -165,7 +168,7 @@ static const fsim__stmt stmts[] = {
     [S_FINISH_URI] = {"UPDATE simulations s SET status = $2, progress = 1, finished_at = now(),"
                       " lease_expires_at = NULL, started_at = coalesce(s.started_at, now()),"
                       " time_series_data = '[]', charging_events = '[]',"
-                      " metadata = (s.metadata - 'trips' - 'vehicleSeries') || $4::jsonb"
+                      " metadata = (s.metadata - 'trips' - 'vehicleSeries' - 'vehicles') || $4::jsonb"
                       " || jsonb_build_object('summary', $3::jsonb, 'resultUri', $5::text)"
                       " WHERE s.id = $1::uuid AND s.deleted_at IS NULL"
                       " AND s.status IN ('queued', 'running') RETURNING s.id", 5},

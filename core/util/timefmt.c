@@ -118,6 +118,23 @@ char *fsim_time_format(double unix_seconds, char buf[32])
     return buf;
 }
 
+/* Local time beside UTC in the CSV files: the same digits as fsim_time_format for the
+ * shifted instant, the offset written instead of the Z. */
+char *fsim_time_format_local(double unix_seconds, int offset_minutes, char buf[40])
+{
+    fsim_time_format(unix_seconds + offset_minutes * 60.0, buf);
+    char *z = strchr(buf, 'Z');
+    int a = offset_minutes < 0 ? -offset_minutes : offset_minutes;
+    z[0] = offset_minutes < 0 ? '-' : '+';
+    z[1] = (char)('0' + a / 600 % 10);
+    z[2] = (char)('0' + a / 60 % 10);
+    z[3] = ':';
+    z[4] = (char)('0' + a % 60 / 10);
+    z[5] = (char)('0' + a % 10);
+    z[6] = '\0';
+    return buf;
+}
+
 struct timespec fsim_deadline_in(double seconds)
 {
     struct timespec t;

@@ -54,6 +54,15 @@ static const char *const paths_and_more[] = {
     ERR("400") ", " ERR("401") ", " ERR("403") ", " ERR("413") ", " ERR("415") ", " ERR("422")
     ", " ERR("431") ", " ERR("503") "}}},"
     ,
+    " \"/v1/simulations:compare\": {\"post\": {\"operationId\": \"compareStrategies\", "
+    "\"summary\": \"run a small simulation under every charging strategy (the request's own "
+    "strategy is ignored) and return their summaries side by side; same size limit as "
+    "simulations:run, per strategy\", \"requestBody\": {\"required\": true, \"content\": "
+    JSON_CONTENT(REF("SimulationRequest")) "}, \"responses\": {\"200\": {\"description\": "
+    "\"one outcome per strategy: immediate, balanced, peak_shaving, cost\", \"content\": "
+    JSON_CONTENT(REF("StrategyComparison")) "}, " ERR("400") ", " ERR("401") ", " ERR("403")
+    ", " ERR("413") ", " ERR("415") ", " ERR("422") ", " ERR("431") ", " ERR("503") "}}},"
+    ,
     " \"/v1/simulations\": {"
     "  \"post\": {\"operationId\": \"submitSimulation\", \"summary\": \"queue a simulation\", "
     "   \"parameters\": [{\"name\": \"Idempotency-Key\", \"in\": \"header\", \"required\": false, "

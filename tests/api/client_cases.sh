@@ -22,7 +22,7 @@ check "the printed status is a JobStatus with the job id" test ${#id} = 36
 expect "status ID" 0 "\"id\": \"$id\"" "" -- status "$id"
 expect "fetch ID --out DIR" 0 "" "" -- fetch "$id" --out "$tmp/fetched"
 "$fleetsim" run "$scenario" --out "$tmp/local" >/dev/null
-for f in timeseries.csv charging_events.csv trips.csv; do
+for f in timeseries.csv charging_events.csv trips.csv vehicles.csv; do
   check "fetched $f equals fleetsim run's" cmp -s "$tmp/fetched/$f" "$tmp/local/$f"
 done
 expect "submit without waiting prints the id" 0 "-" "" -- submit "$scenario"

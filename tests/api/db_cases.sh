@@ -120,11 +120,23 @@ note SimulationResult
 check "fetch: 200, simulationId is the job" eval '[ "$status" = 200 ] && jq -e ".simulationId == \"$id\"" "$tmp/body" >/dev/null'
 cp "$tmp/body" "$tmp/fetched.json"
 "$fleetsim" run "$small" --json --out "$tmp/files" >"$tmp/local.json"
-for part in summary timeSeriesData chargingEvents trips; do
+for part in summary timeSeriesData chargingEvents trips vehicles; do
   check "fetched $part equals fleetsim run's" eval "[ \"\$(jq -S .$part \"\$tmp/fetched.json\")\" = \"\$(jq -S .$part \"\$tmp/local.json\")\" ]"
 done
 check "the request id travelled into the result's metadata.traceId" eval \
   'jq -e ".metadata.traceId == \"e2e-trace-1\"" "$tmp/fetched.json" >/dev/null'
+
+# compare: the same answer as `fleetsim compare --json`, one outcome per strategy
+req POST /v1/simulations:compare "${J[@]}" --data-binary "@$small"
+note StrategyComparison
+cp "$tmp/body" "$tmp/compared.json"
+"$fleetsim" compare "$small" --json >"$tmp/local-compare.json"
+check "compare: 200 with one outcome per strategy, in order" eval '[ "$status" = 200 ] &&
+  jq -e "[.results[].strategy] == [\"immediate\", \"balanced\", \"peak_shaving\", \"cost\"]" "$tmp/compared.json" >/dev/null'
+check "compare: the API's answer equals fleetsim compare --json's" eval \
+  '[ "$(jq -S . "$tmp/compared.json")" = "$(jq -S . "$tmp/local-compare.json")" ]'
+check "compare: its balanced summary equals the sync run's" eval \
+  '[ "$(jq -S ".results[1].summary" "$tmp/compared.json")" = "$(jq -S .summary "$tmp/local.json")" ]'
 
 # list: keyset pages
 for k in 1 2; do req POST /v1/simulations "${J[@]}" --data-binary "@$small"; done

@@ -100,6 +100,17 @@ req POST /v1/simulations:run -H "X-API-Key: $key" -H 'Content-Type: application/
   --data-binary "@$root/config/scenarios/large.json"
 check "413 for a big job points at POST /v1/simulations" eval \
   'jq -e ".error.code == \"job_too_large\" and (.error.message | contains(\"POST /v1/simulations\"))" "$tmp/body" >/dev/null'
+req POST /v1/simulations:compare -H "X-API-Key: $key" -H 'Content-Type: application/json' \
+  --data-binary "@$root/config/scenarios/large.json"
+check "compare: 413 for a job over the synchronous limit" eval \
+  'jq -e ".error.code == \"job_too_large\"" "$tmp/body" >/dev/null && [ "$status" = 413 ]'
+req POST /v1/simulations:compare -H "X-API-Key: $key" -H 'Content-Type: application/json' \
+  --data-binary "@$small"
+cp "$tmp/body" "$tmp/compared.json"
+"${FSIM_FLEETSIM:?}" compare "$small" --config "$root/config" --json >"$tmp/local-compare.json"
+check "compare: four outcomes, equal to fleetsim compare --json's" eval \
+  'jq -e ".results | length == 4" "$tmp/compared.json" >/dev/null &&
+   [ "$(jq -S . "$tmp/compared.json")" = "$(jq -S . "$tmp/local-compare.json")" ]'
 req GET /v1/config/routes -H "X-API-Key: $key"
 check "routes are a GeoJSON FeatureCollection of LineStrings with ids" eval \
   'jq -e ".type == \"FeatureCollection\" and (.features | length > 0) and all(.features[]; .type == \"Feature\" and .geometry.type == \"LineString\" and (.properties.id | type == \"string\"))" "$tmp/body" >/dev/null && [ "$(hdr Content-Type)" = application/geo+json ]'

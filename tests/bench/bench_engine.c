@@ -1,4 +1,4 @@
-/* Benchmark of a whole run (figures, no thresholds): config → routes → engine → the four
+/* Benchmark of a whole run (figures, no thresholds): config → routes → engine → the five
  * result files, on config/scenarios/large.json scaled to N vehicles and D days.
  *
  *   bench_engine VEHICLES DAYS [OUT_DIR|-] [STRATEGY]

@@ -1,6 +1,6 @@
 /* The bundled scenarios end to end through the runner (config → routes → engine → files),
  * checked from the outside, on the result a user gets:
- *   - demo.json: the four files are written, result.json survives decode ∘ encode byte for
+ *   - demo.json: the five files are written, result.json survives decode ∘ encode byte for
  *     byte, the CSVs have one row per record, two runs give identical bytes;
  *   - invariants on the result of every strategy: SoC in [0, 1], grid kWh × efficiency =
  *     battery kWh per event, never more chargers in use than installed, peak_shaving never
@@ -70,6 +70,30 @@ static size_t count_lines(const char *text)
     return n;
 }
 
+/* The sum of one named column of a CSV text without quoted cells (vehicles.csv of the
+ * demo): what a planner's spreadsheet would total. */
+static double column_sum(const char *csv, const char *name)
+{
+    int col = -1, k = 0;
+    size_t n = strlen(name);
+    for (const char *p = csv; *p && *p != '\n'; k++) {
+        size_t w = strcspn(p, ",\n");
+        if (w == n && strncmp(p, name, n) == 0)
+            col = k;
+        p += w + (p[w] == ',');
+    }
+    double sum = 0;
+    const char *line = strchr(csv, '\n');
+    while (col >= 0 && line && line[1]) {
+        const char *p = line + 1;
+        for (int i = 0; i < col; i++)
+            p += strcspn(p, ",\n") + 1;
+        sum += strtod(p, NULL);
+        line = strchr(p, '\n');
+    }
+    return col >= 0 ? sum : -1;
+}
+
 static void test_demo_files(fsim_arena *arena, const char *tmp)
 {
     fsim_request *req = load(arena, "demo.json");
@@ -84,7 +108,7 @@ static void test_demo_files(fsim_arena *arena, const char *tmp)
     char dir1[1100], dir2[1100];
     snprintf(dir1, sizeof dir1, "%s/one", tmp);
     snprintf(dir2, sizeof dir2, "%s/two/nested", tmp);
-    CHECK(fsim_runner_write_files(res, dir1, &err) == FSIM_OK, "the four files are written");
+    CHECK(fsim_runner_write_files(res, dir1, &err) == FSIM_OK, "the five files are written");
     size_t len = 0, len_csv;
     char *json = slurp(arena, dir1, "result.json", &len);
     CHECK(json != NULL && len > 1000, "result.json exists (%zu bytes)", len);
@@ -111,13 +135,32 @@ static void test_demo_files(fsim_arena *arena, const char *tmp)
     CHECK(csv && count_lines(csv) == res->n_time_series_data + 1,
           "timeseries.csv: a header and one row per depot and interval");
     CHECK(res->n_time_series_data == (size_t)(7 * 96), "a week of 15-minute points for one depot");
+    csv = slurp(arena, dir1, "vehicles.csv", &len_csv);
+    CHECK(csv && count_lines(csv) == (size_t)res->summary.vehicles + 1,
+          "vehicles.csv: a header and one row per vehicle (%d)", res->summary.vehicles);
+    CHECK(csv && strncmp(csv, "vehicle_id,type,depot,trips_completed,", 38) == 0,
+          "vehicles.csv: named columns, the vehicle first");
+    if (csv) {
+        const fsim_summary *s = &res->summary;
+        CHECK(column_sum(csv, "trips_completed") == s->trips_completed &&
+                  column_sum(csv, "trips_missed") == s->trips_missed &&
+                  column_sum(csv, "trips_stranded") == s->trips_stranded,
+              "vehicles.csv: trips per vehicle sum to the summary's");
+        CHECK(column_sum(csv, "sessions") == s->charging_events,
+              "vehicles.csv: sessions sum to the summary's %d", s->charging_events);
+        CHECK_NEAR(column_sum(csv, "distance_km"), s->distance_km, 1e-3,
+                   "vehicles.csv: km sum to the summary's");
+        CHECK_NEAR(column_sum(csv, "charged_energy_kwh"), s->charged_energy_kwh, 1e-3,
+                   "vehicles.csv: kWh charged sum to the summary's");
+    }
 
     /* Determinism: a second, independent run writes the same bytes. */
     fsim_request *req2 = load(arena, "demo.json");
     fsim_result *res2 = req2 ? run(arena, req2, req2->strategy) : NULL;
     CHECK(res2 && fsim_runner_write_files(res2, dir2, &err) == FSIM_OK, "second run written");
-    const char *names[] = {"result.json", "timeseries.csv", "charging_events.csv", "trips.csv"};
-    for (size_t i = 0; i < 4; i++) {
+    const char *names[] = {"result.json", "timeseries.csv", "charging_events.csv", "trips.csv",
+                           "vehicles.csv"};
+    for (size_t i = 0; i < 5; i++) {
         size_t a_len, b_len;
         char *a = slurp(arena, dir1, names[i], &a_len), *b = slurp(arena, dir2, names[i], &b_len);
         CHECK(a && b && a_len == b_len && memcmp(a, b, a_len) == 0,
@@ -328,6 +371,47 @@ static void test_vehicle_series(fsim_arena *arena)
     free(json);
 }
 
+/* fsim_runner_compare: every strategy's summary equals a separate run's (the threads share
+ * the prepared input and nothing else), and the comparison survives the codec. */
+static void test_compare(fsim_arena *arena)
+{
+    fsim_request *req = load(arena, "tight.json");
+    CHECK(req != NULL, "compare: tight.json decodes");
+    if (!req)
+        return;
+    fsim_runner_options opts = {.config_dir = config_dir, .source = "test"};
+    fsim_comparison *cmp = NULL;
+    fsim_error err;
+    CHECK(fsim_runner_compare(req, NULL, 0, &opts, arena, &cmp, &err) == FSIM_OK && cmp,
+          "compare: tight.json under every strategy");
+    if (!cmp)
+        return;
+    CHECK(cmp->n_results == 4 && cmp->name && strcmp(cmp->name, req->name) == 0,
+          "compare: four outcomes, named after the scenario");
+    for (size_t i = 0; i < cmp->n_results; i++) {
+        const fsim_strategy_outcome *oc = &cmp->results[i];
+        CHECK(oc->strategy == (fsim_strategy)i, "compare: outcome %zu is %s", i,
+              fsim_strategy_name((fsim_strategy)i));
+        fsim_request *alone = load(arena, "tight.json");
+        fsim_result *res = alone ? run(arena, alone, oc->strategy) : NULL;
+        CHECK(res && fsim_wire_equal(FSIM_WIRE_SUMMARY, &res->summary, &oc->summary),
+              "compare: %s's summary equals a separate run's", fsim_strategy_name(oc->strategy));
+    }
+    size_t len;
+    char *json = fsim_wire_encode(FSIM_WIRE_COMPARISON, cmp, 0, &len);
+    void *back = NULL;
+    CHECK(json && fsim_wire_decode(FSIM_WIRE_COMPARISON, json, len, "comparison", 0, arena,
+                                   &back, &err) == FSIM_OK &&
+              fsim_wire_equal(FSIM_WIRE_COMPARISON, cmp, back),
+          "compare: the StrategyComparison decodes back to itself");
+    free(json);
+    const fsim_strategy two[] = {FSIM_STRAT_PEAK_SHAVING, FSIM_STRAT_IMMEDIATE};
+    CHECK(fsim_runner_compare(req, two, 2, &opts, arena, &cmp, &err) == FSIM_OK &&
+              cmp->n_results == 2 && cmp->results[0].strategy == FSIM_STRAT_PEAK_SHAVING &&
+              cmp->results[1].strategy == FSIM_STRAT_IMMEDIATE,
+          "compare: the strategies asked for, in that order");
+}
+
 int main(void)
 {
     const char *root = getenv("FSIM_SOURCE_ROOT");
@@ -339,6 +423,7 @@ int main(void)
     test_demo_files(arena, tmp);
     test_strategies(arena);
     test_vehicle_series(arena);
+    test_compare(arena);
     fsim_arena_free(arena);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);

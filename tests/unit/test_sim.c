@@ -308,6 +308,55 @@ static void test_stranded_and_missed(void)
     fsim_arena_free(f.arena);
 }
 
+/* SimulationResult.vehicles: one row per vehicle whose figures add up to the summary's, on
+ * a depot where vans queue for too few chargers and some trips are missed. */
+static void test_vehicle_totals(void)
+{
+    struct fixture f;
+    fixture_init(&f, FSIM_STRATEGY_IMMEDIATE, 6, 1, 0, 30, 0.9);
+    fsim_result res;
+    fsim_error err;
+    CHECK(fsim_sim_run(&f.in, f.arena, NULL, NULL, &res, &err) == FSIM_OK, "vehicles: run");
+    const fsim_summary *s = &res.summary;
+    CHECK(res.n_vehicles == 6 && res.vehicles, "one VehicleSummary per vehicle (%zu)",
+          res.n_vehicles);
+    int completed = 0, missed = 0, stranded = 0, sessions = 0;
+    double km = 0, driven = 0, charged = 0, wait = 0, min_soc = 1;
+    bool named = true, soc_ok = true;
+    for (size_t v = 0; v < res.n_vehicles; v++) {
+        const fsim_vehicle_summary *vs = &res.vehicles[v];
+        named &= strcmp(vs->vehicle_id, f.vehicles[v].id) == 0 &&
+                 strcmp(vs->type, "van") == 0 && strcmp(vs->depot, "d") == 0;
+        soc_ok &= vs->min_soc >= 0 && vs->min_soc <= vs->end_soc && vs->end_soc <= 1;
+        completed += vs->trips_completed;
+        missed += vs->trips_missed;
+        stranded += vs->trips_stranded;
+        sessions += vs->sessions;
+        km += vs->distance_km;
+        driven += vs->energy_used_kwh;
+        charged += vs->charged_energy_kwh;
+        wait += vs->wait_seconds;
+        min_soc = fmin(min_soc, vs->min_soc);
+    }
+    CHECK(named, "each row names its vehicle, type and depot, in vehicle order");
+    CHECK(soc_ok, "per vehicle: 0 <= minSoc <= endSoc <= 1");
+    CHECK(s->trips_missed + s->trips_stranded > 0 && s->waiting_seconds_total > 0,
+          "the fixture has failed trips (%d) and queues (%.0f s)", s->trips_missed + s->trips_stranded,
+          s->waiting_seconds_total);
+    CHECK(completed == s->trips_completed && missed == s->trips_missed &&
+              stranded == s->trips_stranded,
+          "trips completed / missed / stranded sum to the summary's (%d/%d/%d)", completed,
+          missed, stranded);
+    CHECK(sessions == s->charging_events, "sessions sum to the summary's %d", sessions);
+    CHECK_NEAR(km, s->distance_km, 1e-5, "km sum to the summary's");
+    CHECK_NEAR(driven, s->energy_used_kwh, 1e-5, "kWh driven sum to the summary's");
+    CHECK_NEAR(charged, s->charged_energy_kwh, 1e-5, "kWh charged sum to the summary's");
+    CHECK_NEAR(wait, s->waiting_seconds_total, 1e-5, "waits sum to the summary's");
+    CHECK(min_soc == s->min_soc, "the lowest minSoc is the summary's (%g)", min_soc);
+    fsim_arena_free(f.arena);
+}
+
+
 static void test_regen_never_overfills(void)
 {
     struct fixture f;
@@ -455,6 +504,7 @@ int main(void)
     test_balanced_hands_chargers_over();
     test_queueing();
     test_stranded_and_missed();
+    test_vehicle_totals();
     test_regen_never_overfills();
     test_plug_in_at_arrival();
     test_exact_sessions();

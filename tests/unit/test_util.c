@@ -99,6 +99,19 @@ static void test_times(void)
     CHECK(!fsim_time_parse("2026-01-05T00:00:00Zjunk", &t), "trailing text refused");
     CHECK_STR(fsim_time_format(1767571200.0, buf), "2026-01-05T00:00:00Z", "format");
     CHECK_STR(fsim_time_format(-1, buf), "1969-12-31T23:59:59Z", "format before the epoch");
+    char local[40];
+    CHECK_STR(fsim_time_format_local(1767600000.0, -300, local), "2026-01-05T03:00:00-05:00",
+              "local time west of UTC: the day's clock and the offset");
+    CHECK_STR(fsim_time_format_local(1767571200.0, 330, local), "2026-01-05T05:30:00+05:30",
+              "local time east of UTC, half-hour offset");
+    CHECK_STR(fsim_time_format_local(1767571200.0, -60, local), "2026-01-04T23:00:00-01:00",
+              "local time on the previous day");
+    CHECK_STR(fsim_time_format_local(1767571200.0, 0, local), "2026-01-05T00:00:00+00:00",
+              "offset zero is written, not Z");
+    double back = 0;
+    CHECK(fsim_time_parse(fsim_time_format_local(1767600000.0, -840, local), &back) &&
+              back == 1767600000.0,
+          "the local text parses back to the same instant");
 }
 
 static void test_errors(void)

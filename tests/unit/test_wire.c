@@ -671,6 +671,84 @@ static void test_enums_and_helpers(void)
     CHECK(fsim_wire_type_size(FSIM_WIRE_REQUEST) == sizeof(fsim_request), "type sizes");
 }
 
+struct csv_text {
+    char text[4096];
+    size_t len;
+    int chunks;
+};
+
+static bool csv_collect(void *user, const char *data, size_t len)
+{
+    struct csv_text *c = user;
+    if (c->len + len >= sizeof c->text)
+        return false;
+    memcpy(c->text + c->len, data, len);
+    c->len += len;
+    c->text[c->len] = '\0';
+    c->chunks++;
+    return true;
+}
+
+static bool csv_refuse(void *user, const char *data, size_t len)
+{
+    (void)user, (void)data, (void)len;
+    return false;
+}
+
+/* The CSV view: columns named after the contract's keys, times in UTC and in the depot's
+ * local time, nested objects flattened, quoting and absent values. */
+static void test_csv(void)
+{
+    fsim_lonlat where = {.lon = -79.95, .lat = 40.44};
+    fsim_trip_result trips[3] = {
+        {.vehicle_id = "van-1", .route_id = "loop", .depart = 1767618000, .has_arrive = true,
+         .arrive = 1767625200, .distance_km = 60, .energy_kwh = 20.5, .kwh_per_km = 0.341667,
+         .start_soc = 0.9, .end_soc = 0.55, .status = FSIM_TRIP_COMPLETED, .depot = "north"},
+        {.vehicle_id = "van, \"2\"", .route_id = "loop", .depart = 1767618000,
+         .distance_km = 3.25, .energy_kwh = 7, .kwh_per_km = 2.153846, .start_soc = 0.1,
+         .end_soc = 0, .status = FSIM_TRIP_STRANDED, .stranded_at = &where, .depot = "east"},
+        {.vehicle_id = "van-3", .route_id = "loop", .depart = 1767618000,
+         .status = FSIM_TRIP_MISSED, .depot = "nowhere"},
+    };
+    fsim_depot_summary depots[2] = {{.id = "north", .utc_offset_minutes = -300},
+                                    {.id = "east", .utc_offset_minutes = 60}};
+    struct csv_text c = {0};
+    fsim_error err;
+    CHECK(fsim_wire_csv_write(FSIM_WIRE_TRIP_RESULT, trips, 3, depots, 2, csv_collect, &c,
+                              &err) == FSIM_OK, "csv: trips written");
+    const char *expected =
+        "vehicle_id,route_id,depart,depart_local,arrive,arrive_local,distance_km,energy_kwh,"
+        "kwh_per_km,start_soc,end_soc,status,stranded_at_lon,stranded_at_lat,depot\n"
+        "van-1,loop,2026-01-05T13:00:00Z,2026-01-05T08:00:00-05:00,2026-01-05T15:00:00Z,"
+        "2026-01-05T10:00:00-05:00,60,20.5,0.341667,0.9,0.55,completed,,,north\n"
+        "\"van, \"\"2\"\"\",loop,2026-01-05T13:00:00Z,2026-01-05T14:00:00+01:00,,,3.25,7,"
+        "2.153846,0.1,0,stranded,-79.95,40.44,east\n"
+        "van-3,loop,2026-01-05T13:00:00Z,,,,0,0,0,0,0,missed,,,nowhere\n";
+    CHECK_STR(c.text, expected, "csv: header from the contract's keys; each time in UTC and "
+                                "its depot's local time; a quoted id; an unknown depot leaves "
+                                "the local time empty");
+    struct csv_text none = {0};
+    CHECK(fsim_wire_csv_write(FSIM_WIRE_TRIP_RESULT, trips, 1, NULL, 0, csv_collect, &none,
+                              &err) == FSIM_OK &&
+              strstr(none.text, "2026-01-05T13:00:00Z,,2026-01-05T15:00:00Z,,") != NULL,
+          "csv: without depots the local columns are empty");
+    fsim_vehicle_summary v = {.vehicle_id = "van-1", .type = "cargo-van", .depot = "north",
+                              .trips_completed = 14, .min_soc = 0.25, .end_soc = 0.8,
+                              .distance_km = 840, .energy_used_kwh = 250.5,
+                              .charged_energy_kwh = 240, .sessions = 7, .wait_seconds = 90};
+    struct csv_text vc = {0};
+    CHECK(fsim_wire_csv_write(FSIM_WIRE_VEHICLE_SUMMARY, &v, 1, depots, 2, csv_collect, &vc,
+                              &err) == FSIM_OK, "csv: vehicles written");
+    CHECK_STR(vc.text,
+              "vehicle_id,type,depot,trips_completed,trips_missed,trips_stranded,min_soc,"
+              "end_soc,distance_km,energy_used_kwh,charged_energy_kwh,sessions,wait_seconds\n"
+              "van-1,cargo-van,north,14,0,0,0.25,0.8,840,250.5,240,7,90\n",
+              "csv: vehicles.csv's columns are VehicleSummary's");
+    struct csv_text refused = {0};
+    CHECK(fsim_wire_csv_write(FSIM_WIRE_TRIP_RESULT, trips, 3, NULL, 0, csv_refuse, &refused,
+                              &err) == FSIM_IO, "csv: a refusing writer is FSIM_IO");
+}
+
 int main(void)
 {
     const char *d = getenv("FSIM_TEST_DATA");
@@ -687,5 +765,6 @@ int main(void)
     test_large_stream();
     test_schema();
     test_enums_and_helpers();
+    test_csv();
     return check_done();
 }

@@ -43,9 +43,32 @@ fsim_status fsim_runner_prepare(const fsim_request *request, const fsim_runner_o
 fsim_status fsim_runner_run(const fsim_request *request, const fsim_runner_options *opts,
                             fsim_arena *arena, fsim_result **out, fsim_error *err);
 
-/* The local sink: writes result.json, timeseries.csv, charging_events.csv and trips.csv
- * into `dir` (created if missing). Each file is written under a temporary name and only
- * renamed into place once all four are complete, so a failure leaves none of them. */
+/* At most this many strategies in one comparison (StrategyComparison.results). */
+#define FSIM_RUNNER_COMPARE_MAX 16
+
+/* Runs `request` under each of `strategies` (n_strategies of them, in that order; NULL or 0:
+ * every strategy, in the enum's order) and returns their summaries side by side, named
+ * after the request (its own `strategy` is ignored). The request is prepared once; the
+ * engines run in parallel, one thread and one arena each, so opts->progress may be called
+ * from several threads at once. The comparison lives in `arena`. Errors: the preparation's
+ * (as fsim_runner_prepare), else the first failing strategy's in the given order. */
+fsim_status fsim_runner_compare(const fsim_request *request, const fsim_strategy *strategies,
+                                size_t n_strategies, const fsim_runner_options *opts,
+                                fsim_arena *arena, fsim_comparison **out, fsim_error *err);
+/* The same for a request already prepared (borrowed, not modified) by fsim_runner_prepare
+ * from `request`: for a caller that checks the job's size before running it. */
+fsim_status fsim_runner_compare_prepared(const fsim_request *request,
+                                         const fsim_prepared *prep,
+                                         const fsim_strategy *strategies, size_t n_strategies,
+                                         const fsim_runner_options *opts, fsim_arena *arena,
+                                         fsim_comparison **out, fsim_error *err);
+
+/* The local sink: writes result.json, timeseries.csv, charging_events.csv, trips.csv and
+ * vehicles.csv into `dir` (created if missing). The CSV columns are the wire types' fields
+ * (fsim_wire_csv_write), times in UTC and in the depot's local time (from
+ * summary.depots[].utcOffsetMinutes; empty without it). Each file is written under a
+ * temporary name and only renamed into place once all five are complete, so a failure
+ * leaves none of them. */
 fsim_status fsim_runner_write_files(const fsim_result *result, const char *dir,
                                     fsim_error *err);
 

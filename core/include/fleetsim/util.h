@@ -29,6 +29,9 @@ bool fsim_time_parse(const char *text, double *unix_seconds);
 /* Formats Unix seconds as RFC 3339 UTC with a `Z` ("2026-01-05T07:00:00Z"); whole seconds
  * only (fractions are rounded to the nearest second). `buf` holds at least 32 bytes. */
 char *fsim_time_format(double unix_seconds, char buf[32]);
+/* The same instant as local time at `offset_minutes` from UTC (-840..840), with the offset
+ * ("2026-01-05T02:00:00-05:00" for 07:00Z at -300). `buf` holds at least 40 bytes. */
+char *fsim_time_format_local(double unix_seconds, int offset_minutes, char buf[40]);
 /* The time now as RFC 3339 UTC with milliseconds ("2026-01-05T07:00:00.123Z"), the `time`
  * of a log line; `buf` holds at least 40 bytes. The date and time of day are formatted once
  * a second per thread (gmtime and strftime were a visible share of a logged request). */

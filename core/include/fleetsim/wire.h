@@ -609,6 +609,19 @@ typedef bool (*fsim_wire_write_fn)(void *user, const char *data, size_t len);
 fsim_status fsim_wire_encode_to(fsim_wire_type type, const void *obj, unsigned flags,
                                 fsim_wire_write_fn write, void *user, fsim_error *err);
 
+/* The CSV table (RFC 4180) of `n_rows` objects of `type`, laid out as a C array (e.g. a
+ * result's trips), derived from the same field list as the JSON: one column per scalar
+ * field, named by its JSON key in snake_case (pluggedAt → plugged_at); a nested object's
+ * fields prefixed with its name (strandedAt.lon → stranded_at_lon); arrays left out; absent
+ * values empty. Each time is UTC (RFC 3339, Z) followed by `<name>_local`: the same instant
+ * in the local time of the row's depot (its "depot" field looked up by id in `depots`,
+ * borrowed), with the offset ("2026-01-05T06:00:00-05:00"); empty when `depots` is NULL or
+ * lacks the row's depot. Header line first, "\n" line ends; the text goes to `write` in
+ * chunks of about 64 KiB (false aborts: FSIM_IO). */
+fsim_status fsim_wire_csv_write(fsim_wire_type type, const void *rows, size_t n_rows,
+                                const fsim_depot_summary *depots, size_t n_depots,
+                                fsim_wire_write_fn write, void *user, fsim_error *err);
+
 /* Deep equality of two objects of `type`: same presence, same values (numbers compared
  * exactly), same strings, same array lengths and elements. */
 bool fsim_wire_equal(fsim_wire_type type, const void *a, const void *b);
