@@ -2,6 +2,8 @@
 #ifndef FLEETSIM_SIM_ENGINE_H
 #define FLEETSIM_SIM_ENGINE_H
 
+#include <math.h>
+
 #include <fleetsim/sim.h>
 
 /* Every departure in the horizon, in two orders: by vehicle (vehicle_first[v] ..
@@ -154,6 +156,13 @@ struct fsim__output {
 fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
                              fsim_sim_progress_fn progress, void *progress_user,
                              struct fsim__output *out, fsim_error *err);
+
+/* A session's wait as reported: the engine keeps instants exact (a target is reached
+ * mid-second), the result reports whole seconds and waits that agree with them. */
+static inline double fsim__event_wait_s(const struct fsim__event *e)
+{
+    return nearbyint(e->plugged) - nearbyint(e->arrived);
+}
 
 /* SimulationResult.vehicles from the engine's output: one VehicleSummary per vehicle. */
 fsim_status fsim__convert_vehicles(const fsim_sim_input *in, const struct fsim__output *o,

@@ -104,7 +104,7 @@ static fsim_status wait_percentiles(const struct fsim__output *o, fsim_summary *
     if (!w)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
     for (size_t i = 0; i < o->n_events; i++) {
-        double wait = nearbyint(o->events[i].plugged) - nearbyint(o->events[i].arrived);
+        double wait = fsim__event_wait_s(&o->events[i]);
         if (wait > 0)
             w[n++] = wait;
     }
@@ -129,9 +129,7 @@ static fsim_status convert_events(const fsim_sim_input *in, const struct fsim__o
     for (size_t i = 0; i < o->n_events; i++) {
         const struct fsim__event *e = &o->events[i];
         const fsim_sim_depot *d = &in->depots[e->depot];
-        /* The engine keeps instants exact (a target is reached mid-second); the result
-         * reports whole seconds, and waits that agree with the times it reports. */
-        double wait = nearbyint(e->plugged) - nearbyint(e->arrived);
+        double wait = fsim__event_wait_s(e);
         out->charging_events[i] = (fsim_charging_event){
             .vehicle_id = in->vehicles[e->vehicle].id, .depot = d->id,
             .charger_id = d->chargers[e->charger].id, .plugged_at = nearbyint(e->arrived),
