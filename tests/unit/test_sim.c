@@ -163,10 +163,10 @@ static void check_invariants(const struct fixture *f, const struct fsim__output 
 static void test_invariants_and_strategies(void)
 {
     fsim_strategy_kind all[] = {FSIM_STRATEGY_IMMEDIATE, FSIM_STRATEGY_BALANCED,
-                                FSIM_STRATEGY_PEAK_SHAVING};
-    double peak[3] = {0};
-    size_t busy_steps[3] = {0};
-    for (int s = 0; s < 3; s++) {
+                                FSIM_STRATEGY_PEAK_SHAVING, FSIM_STRATEGY_COST};
+    double peak[4] = {0};
+    size_t busy_steps[4] = {0};
+    for (int s = 0; s < 4; s++) {
         struct fixture f;
         fixture_init(&f, all[s], 6, 4, 2, 60, 0.5);
         struct fsim__output o;
@@ -181,13 +181,15 @@ static void test_invariants_and_strategies(void)
         peak[s] = o.peak_kw;
         for (size_t i = 0; i < o.n_points; i++)
             busy_steps[s] += o.points[i].load_kw > 1e-9;
-        if (all[s] == FSIM_STRATEGY_PEAK_SHAVING) {
+        if (all[s] == FSIM_STRATEGY_PEAK_SHAVING || all[s] == FSIM_STRATEGY_COST) {
             double worst = 0;
             for (size_t i = 0; i < o.n_points; i++)
                 worst = fmax(worst, o.points[i].load_kw);
             CHECK(worst <= f.depot.grid_limit_kw + 1e-9,
-                  "peak_shaving: load never exceeds gridLimitKw at any step (max %.3f kW)",
-                  worst);
+                  "%s: load never exceeds gridLimitKw at any step (max %.3f kW)",
+                  strategy_name(all[s]), worst);
+            CHECK(o.depots[0].exceed_kwh == 0, "%s: 0 kWh above the grid limit",
+                  strategy_name(all[s]));
         }
         size_t completed = 0;
         for (size_t i = 0; i < o.n_trips; i++)
