@@ -737,6 +737,16 @@ const fsim_route_def *fsim_config_route(const fsim_config *config, const char *i
     return bsearch(id, config->routes, config->n_routes, sizeof *config->routes, name_cmp);
 }
 
+fsim_tariff fsim_tariff_flat(const char *name, const char *currency, double price,
+                             double co2_g_per_kwh)
+{
+    fsim_tariff t = {.name = name, .currency = currency, .n_weekday = 1, .n_weekend = 1,
+                     .weekday = {{0, price}}, .weekend = {{0, price}}};
+    for (int h = 0; h < 24; h++)
+        t.co2_g_per_kwh[h] = co2_g_per_kwh;
+    return t;
+}
+
 const fsim_tariff *fsim_config_tariff(const fsim_config *config, const char *name)
 {
     if (!config || !name || !config->n_tariffs)

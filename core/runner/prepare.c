@@ -133,6 +133,8 @@ static fsim_status build_depots(struct prep *p)
                                       known_names(p->arena, p->config->n_tariffs,
                                                   tariff_name_at, p->config));
             }
+        } else if (p->opts->fallback_tariff) {
+            dep->tariff = p->opts->fallback_tariff;
         } else {
             dep->tariff = fsim_config_tariff(p->config, "default");
         }

@@ -97,6 +97,12 @@ void fsim_config_free(fsim_config *config);
 const fsim_vehicle_type *fsim_config_vehicle(const fsim_config *config, const char *name);
 const fsim_charger_type *fsim_config_charger(const fsim_config *config, const char *name);
 const fsim_route_def *fsim_config_route(const fsim_config *config, const char *id);
+/* One price at every hour, CO2 likewise, no demand or fixed charge: what a state's
+ * electricity price and grid intensity amount to (`fleetsim import state-data`). The name
+ * and currency are borrowed. */
+fsim_tariff fsim_tariff_flat(const char *name, const char *currency, double price,
+                             double co2_g_per_kwh);
+
 /* A depot without a `tariff` is priced by the one named "default", when there is one. */
 const fsim_tariff *fsim_config_tariff(const fsim_config *config, const char *name);
 

@@ -19,6 +19,9 @@ typedef struct fsim_runner_options {
     const char *trace_id;            /* optional: copied into metadata.traceId */
     fsim_sim_progress_fn progress;   /* optional, between simulated days */
     void *progress_user;
+    /* optional: prices a depot that names no tariff instead of tariffs.yaml's "default" —
+     * the fleet's state data in the database, as a flat tariff (fsim_tariff_flat) */
+    const fsim_tariff *fallback_tariff;
 } fsim_runner_options;
 
 /* A request checked against the config and turned into the engine's input. */
