@@ -37,10 +37,9 @@ struct vehicle_state {
     bool sess_drew;
     /* CHARGING: the session is a chain of segments of constant power. The open one started
      * at seg_t0 with e_kwh stored (e_kwh is brought up to date only when the segment
-     * closes); it draws p_hold kW from the grid (batt_kw into the battery) until step
-     * hold_until, when the strategy's rules run again (see hold_steps) */
+     * closes); it draws p_hold kW from the grid (batt_kw into the battery) until the target
+     * is reached or the strategy's rules run again (see segment_open, hold_steps) */
     double p_hold;
-    size_t hold_until;
     /* schedule cursor: its next departure id */
     size_t next_dep;
     unsigned seg_gen;      /* CHARGING: counts segments, so calendar records can go stale */
@@ -138,9 +137,9 @@ struct engine {
     struct fsim__output *out;
     double start;
     double step_h;
-    /* the current step [t_step, t_step_end) and its instants, a min-heap by time */
+    /* the current step, ending at t_step_end, and its instants: a min-heap by time */
     size_t step;
-    double t_step, t_step_end;
+    double t_step_end;
     struct sweep_ev *sweep;
     size_t n_sweep, cap_sweep;
     bool in_sweep;         /* plug-ins are decided at once (not in the step's walk) */
@@ -424,7 +423,6 @@ static fsim_status assign_chargers(struct engine *eng, size_t di, double t, fsim
         vs->sess_drew = false;
         vs->seg_t0 = t;
         vs->p_hold = vs->batt_kw = 0;
-        vs->hold_until = NONE; /* no segment yet */
         vs->cost_until = -INFINITY;
         vs->raised = false;
         eng->out->events[vs->event] = (struct fsim__event){
@@ -593,7 +591,6 @@ static fsim_status segment_open(struct engine *eng, size_t v, size_t step, doubl
     vs->seg_t0 = t;
     vs->p_hold = p;
     vs->batt_kw = p * ch->efficiency;
-    vs->hold_until = step + k;
     if (p > 0) {
         d->load_kw += p;
         d->n_drawing++;
@@ -1163,7 +1160,6 @@ fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
     for (size_t step = 0; step < eng.sched.n_steps && st == FSIM_OK; step++) {
         const double t = in->start + (double)step * in->step_s;
         eng.step = step;
-        eng.t_step = t;
         eng.t_step_end = t + in->step_s;
         /* 1. drives that end at the boundary (the later ones join the sweep); 2. departures;
          * 3. segments whose strategy runs again; 4. queue → free chargers */
