@@ -4,8 +4,23 @@
 
 #include <stddef.h>
 
+#include <fleetsim/model.h>
+
 /* distance_m[0] = 0, distance_m[i] = distance_m[i−1] + (v[i−1] + v[i]) / 2 (trapezoidal,
  * Δt = 1 s): the one definition of a cycle's distance, used by every cycle builder. */
 void fsim__cycle_fill_distance(size_t n, const double *speed_mps, double *distance_m);
+
+/* The powertrain path's per-vehicle constants (model/powertrain.c), hoisted out of the loop. */
+struct fsim__powertrain {
+    const fsim_vehicle_params *vehicle; /* borrowed */
+    double gear, inv_gear, motor_kw, fade_mps, regen_cap_kw, parasitic_kw;
+};
+
+void fsim__powertrain_init(struct fsim__powertrain *pt, const fsim_vehicle_params *v);
+
+/* Power at the motor's inverter terminals (kW, negative while regenerating) for one step's
+ * wheel power at average speed v_avg_mps; the charge curve at `soc` caps regen. */
+double fsim__powertrain_elec_kw(const struct fsim__powertrain *pt, double p_wheel_kw,
+                                double v_avg_mps, double soc);
 
 #endif
