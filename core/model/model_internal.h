@@ -10,6 +10,24 @@
  * Δt = 1 s): the one definition of a cycle's distance, used by every cycle builder. */
 void fsim__cycle_fill_distance(size_t n, const double *speed_mps, double *distance_m);
 
+/* Where a CSV reader is: the physical line being fed to libcsv and the line its current
+ * row began on (a quoted field may span lines). Start with {.line = 1, .at_row_start = true};
+ * a row callback sets at_row_start again. */
+struct fsim__csv_lines {
+    int line;
+    int row_start;
+    bool at_row_start;
+};
+
+struct csv_parser;
+
+/* Feeds text to an initialised libcsv parser line by line, then finishes it; stops early
+ * once *st (the reader's own status, set by its callbacks) is not FSIM_OK. Returns NULL,
+ * or what was malformed (the caller names file, line and column). */
+const char *fsim__csv_feed(struct csv_parser *parser, const char *p, size_t len,
+                           struct fsim__csv_lines *pos, void (*on_field)(void *, size_t, void *),
+                           void (*on_row)(int, void *), void *ctx, const fsim_status *st);
+
 /* The powertrain path's per-vehicle constants (model/powertrain.c), hoisted out of the loop. */
 struct fsim__powertrain {
     const fsim_vehicle_params *vehicle; /* borrowed */

@@ -21,11 +21,11 @@
 
 /* Defaults of the optional powertrain keys (used only when motorKw > 0); the config loader
  * fills them in for absent keys. Sources in docs/energy-model.md. */
-#define FSIM_DEFAULT_GEARBOX_EFFICIENCY 0.97 /* single-speed reduction gear, two meshes */
+#define FSIM_DEFAULT_GEARBOX_EFFICIENCY 0.98 /* single-speed reduction gear, two meshes */
 #define FSIM_DEFAULT_PACK_VOLTAGE 350.0      /* V, nominal: 96 NMC cells in series */
 #define FSIM_DEFAULT_INTERNAL_RESISTANCE 0.1 /* Ω, whole pack */
-#define FSIM_DEFAULT_REGEN_FADE_KPH 16.0     /* regen fully available above ~10 mph (FASTSim) */
-#define FSIM_DEFAULT_PARASITIC_KW 0.0        /* powertrain draw while moving */
+#define FSIM_DEFAULT_REGEN_FADE_KPH 30.0     /* regen fade + friction blending (fitted) */
+#define FSIM_DEFAULT_PARASITIC_KW 0.2       /* pumps, inverter, BMS while moving */
 /* The state of charge at which fsim_energy_integrate() starts (charge acceptance caps regen). */
 #define FSIM_ENERGY_DEFAULT_SOC 0.5
 
