@@ -89,7 +89,7 @@ static fsim_status nomem(const vctx *v)
 
 /* ---- scalar readers ----------------------------------------------------------------- */
 
-typedef enum range { R_POS, R_NONNEG, R_EFF, R_UNIT } range;
+typedef enum range { R_POS, R_NONNEG, R_EFF, R_UNIT, R_ANY, R_COP } range;
 
 static fsim_status read_number(const vctx *v, const fsim__cfg_node *n, const char *path,
                                double *out)
@@ -121,6 +121,12 @@ static fsim_status check_range(const vctx *v, const fsim__cfg_node *n, const cha
     case R_UNIT:
         if (!(x >= 0 && x <= 1))
             return fail(v, n, path, "must be between 0 and 1");
+        break;
+    case R_ANY:
+        break;
+    case R_COP:
+        if (!(x >= 1))
+            return fail(v, n, path, "must be >= 1 (1 is a resistive heater)");
         break;
     }
     return FSIM_OK;
@@ -337,6 +343,12 @@ static const field vehicle_fields[] = {
          FSIM_DEFAULT_INTERNAL_RESISTANCE),
     VOPT("regenFadeKph", regen_fade_kph, R_NONNEG, FSIM_DEFAULT_REGEN_FADE_KPH),
     VOPT("parasiticKw", parasitic_kw, R_NONNEG, FSIM_DEFAULT_PARASITIC_KW),
+    /* the optional cabin HVAC model */
+    VOPT("cabinUaKwPerDegC", cabin_ua_kw_per_degc, R_NONNEG, 0),
+    VOPT("cabinSetPointC", cabin_set_point_c, R_ANY, FSIM_DEFAULT_CABIN_SET_POINT_C),
+    VOPT("heatPumpCop", heat_pump_cop, R_COP, FSIM_DEFAULT_HEAT_PUMP_COP),
+    VOPT("acCop", ac_cop, R_POS, FSIM_DEFAULT_AC_COP),
+    VOPT("batteryHeatKwPerDegC", battery_heat_kw_per_degc, R_NONNEG, 0),
 };
 #undef VNUM
 #undef VOPT

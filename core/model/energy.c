@@ -90,13 +90,6 @@ double fsim_air_density(double temperature_c)
     return SEA_LEVEL_PA / (R_DRY_AIR * (temperature_c + KELVIN));
 }
 
-double fsim_aux_power_kw(const fsim_vehicle_params *vehicle, double ambient_c)
-{
-    double below = ambient_c < vehicle->comfort_low_c ? vehicle->comfort_low_c - ambient_c : 0.0;
-    double above = ambient_c > vehicle->comfort_high_c ? ambient_c - vehicle->comfort_high_c : 0.0;
-    return vehicle->aux_kw + vehicle->hvac_kw_per_degc * (below + above);
-}
-
 double fsim_step_battery_kw(const fsim_vehicle_params *vehicle, double air_density, double v0_mps,
                             double v1_mps, double grade)
 {
@@ -151,6 +144,7 @@ static fsim_status check_vehicle(const fsim_vehicle_params *v, fsim_error *err)
 {
     const struct rule rules[] = {
         {"motorKw", v->motor_kw, 0, INFINITY},
+        {"cabinUaKwPerDegC", v->cabin_ua_kw_per_degc, 0, INFINITY},
         {"massKg", v->mass_kg, 1e-9, INFINITY},
         {"payloadKg", v->payload_kg, 0, INFINITY},
         {"dragCoefficient", v->drag_coefficient, 0, INFINITY},
@@ -173,7 +167,15 @@ static fsim_status check_vehicle(const fsim_vehicle_params *v, fsim_error *err)
         {"parasiticKw", v->parasitic_kw, 0, INFINITY},
         {"batteryKwh", v->battery_kwh, 1e-9, INFINITY},
     };
+    const struct rule hvac[] = {
+        {"cabinSetPointC", v->cabin_set_point_c, -INFINITY, INFINITY},
+        {"heatPumpCop", v->heat_pump_cop, 1, INFINITY},
+        {"acCop", v->ac_cop, 1e-9, INFINITY},
+        {"batteryHeatKwPerDegC", v->battery_heat_kw_per_degc, 0, INFINITY},
+    };
     fsim_status st = check_rules(rules, sizeof rules / sizeof *rules, err);
+    if (st == FSIM_OK && v->cabin_ua_kw_per_degc > 0)
+        st = check_rules(hvac, sizeof hvac / sizeof *hvac, err);
     if (st != FSIM_OK || !(v->motor_kw > 0))
         return st;
     st = check_rules(powertrain, sizeof powertrain / sizeof *powertrain, err);

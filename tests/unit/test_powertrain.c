@@ -1,5 +1,5 @@
-/* Unit tests for the operating-point powertrain of core/model (model/powertrain.c): each
- * loss term against its closed form, worked out in the comment above the check
+/* Unit tests for the operating-point powertrain of core/model (model/powertrain.c) and the
+ * cabin HVAC model (model/hvac.c): each loss term against its closed form, worked out in the comment above the check
  * (g = 9.80665 m/s², ρ = 1.2 kg/m³ where a step is evaluated directly). */
 #include <fleetsim/model.h>
 
@@ -189,6 +189,35 @@ static void test_pack_resistance(void)
     free_cycle(&c);
 }
 
+/* The cabin HVAC model: heat flow UA·(set point − ambient) through the heater's COP. */
+static void test_cabin_hvac(void)
+{
+    fsim_vehicle_params v = test_vehicle();
+    v.aux_kw = 0.3;
+    v.cabin_ua_kw_per_degc = 0.15;
+    v.cabin_set_point_c = 21;
+    v.heat_pump_cop = 1;
+    v.ac_cop = 2.5;
+    /* resistive at −6.7 °C: 0.3 + 0.15·27.7 = 4.455 kW */
+    CHECK_NEAR(fsim_aux_power_kw(&v, -6.7), 4.455, 1e-12, "a resistive heater at -6.7 °C");
+    /* cooling at 35 °C: 0.3 + 0.15·14 / 2.5 = 1.14 kW */
+    CHECK_NEAR(fsim_aux_power_kw(&v, 35), 1.14, 1e-12, "air conditioning at 35 °C");
+    CHECK_NEAR(fsim_aux_power_kw(&v, 21), 0.3, 0, "nothing at the set point");
+    /* a heat pump of COP 3 at 7 °C: 0.3 + 0.15·14 / 3 = 1.0 kW; at −6.7 °C its COP is
+     * 1 + 2·13.3/27 = 1.985185, so 0.3 + 4.155/1.985185 = 2.393004 kW; at −25 °C it is
+     * resistive: 0.3 + 0.15·46 = 7.2 kW */
+    v.heat_pump_cop = 3;
+    CHECK_NEAR(fsim_aux_power_kw(&v, 7), 1.0, 1e-12, "a heat pump at its rated 7 °C");
+    CHECK_NEAR(fsim_aux_power_kw(&v, -6.7), 0.3 + 4.155 / (1 + 2 * 13.3 / 27), 1e-12,
+               "a heat pump at -6.7 °C, its COP fallen linearly toward -20 °C");
+    CHECK_NEAR(fsim_aux_power_kw(&v, -25), 7.2, 1e-12, "below -20 °C a heat pump is resistive");
+    /* the pack kept warm: 0.05 kW/°C × (10 − (−6.7)) = 0.835 kW more */
+    v.battery_heat_kw_per_degc = 0.05;
+    CHECK_NEAR(fsim_aux_power_kw(&v, -6.7), 0.3 + 4.155 / (1 + 2 * 13.3 / 27) + 0.835, 1e-12,
+               "battery heating below 10 °C");
+    CHECK_NEAR(fsim_aux_power_kw(&v, 12), 0.3 + 0.15 * 9 / 3, 1e-12, "no battery heating at 12 °C");
+}
+
 /* A vehicle without motorKw is the constant-efficiency model whatever the new keys say. */
 static void test_constant_path_unchanged(void)
 {
@@ -208,5 +237,6 @@ int main(void)
     test_regen_fade_and_caps();
     test_pack_resistance();
     test_constant_path_unchanged();
+    test_cabin_hvac();
     return check_done();
 }

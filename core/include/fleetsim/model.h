@@ -26,6 +26,9 @@
 #define FSIM_DEFAULT_INTERNAL_RESISTANCE 0.1 /* Ω, whole pack */
 #define FSIM_DEFAULT_REGEN_FADE_KPH 30.0     /* regen fade + friction blending (fitted) */
 #define FSIM_DEFAULT_PARASITIC_KW 0.2       /* pumps, inverter, BMS while moving */
+#define FSIM_DEFAULT_CABIN_SET_POINT_C 21.0 /* °C */
+#define FSIM_DEFAULT_HEAT_PUMP_COP 1.0      /* 1 = resistive heater */
+#define FSIM_DEFAULT_AC_COP 2.5             /* cooling: heat removed per electric kW */
 /* The state of charge at which fsim_energy_integrate() starts (charge acceptance caps regen). */
 #define FSIM_ENERGY_DEFAULT_SOC 0.5
 
@@ -64,6 +67,14 @@ typedef struct fsim_vehicle_params {
     double internal_resistance_ohm;   /* internalResistanceOhm: pack, Ω */
     double regen_fade_kph;            /* regenFadeKph: regen fades linearly to 0 below this */
     double parasitic_kw;              /* parasiticKw: constant powertrain draw while moving */
+    /* The cabin HVAC model (all optional keys). cabinUaKwPerDegC == 0 keeps the linear
+     * hvacKwPerDegC × (°C outside comfortBandC); > 0 heats or cools the cabin to its set
+     * point through a heater of the given COP (model/hvac.c). */
+    double cabin_ua_kw_per_degc;      /* cabinUaKwPerDegC: cabin heat loss per °C, kW */
+    double cabin_set_point_c;         /* cabinSetPointC */
+    double heat_pump_cop;             /* heatPumpCop: COP at 7 °C (1 = resistive) */
+    double ac_cop;                    /* acCop */
+    double battery_heat_kw_per_degc;  /* batteryHeatKwPerDegC: pack heating below 10 °C */
 } fsim_vehicle_params;
 
 /* How a route is driven, as routes.yaml gives it. */
@@ -115,7 +126,9 @@ typedef struct fsim_energy_profile {
 double fsim_air_density(double temperature_c);
 
 /* HVAC + auxiliary power (kW) at an ambient temperature: auxKw + hvacKwPerDegC × the
- * distance in °C outside the comfort band. */
+ * distance in °C outside the comfort band; or, with cabinUaKwPerDegC > 0, auxKw + the
+ * cabin's heat flow to its set point through the heater's or the air conditioner's COP +
+ * battery heating below 10 °C (model/hvac.c). */
 double fsim_aux_power_kw(const fsim_vehicle_params *vehicle, double ambient_c);
 
 /* Battery power (kW, negative while regenerating) for one 1 s step from speed v0 to v1
