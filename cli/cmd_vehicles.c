@@ -10,10 +10,32 @@
 
 static const char usage[] = "fleetsim vehicles from-epa FILE.csv [--make M] [--model TEXT]";
 
+/* One "key: value" line, its comment aligned, so the entries read like config/vehicles.yaml. */
+static void key(const char *name, const char *value, const char *comment)
+{
+    char line[160];
+    snprintf(line, sizeof line, "    %s: %s", name, value);
+    if (comment)
+        printf("%-40s # %s\n", line, comment);
+    else
+        printf("%s\n", line);
+}
+
+/* x with `decimals` digits after the point, or as %g when decimals < 0. */
+static const char *num(char *buf, size_t size, int decimals, double x)
+{
+    if (decimals < 0)
+        snprintf(buf, size, "%g", x);
+    else
+        snprintf(buf, size, "%.*f", decimals, x);
+    return buf;
+}
+
 /* One entry: a provenance comment, then every key with where its value comes from. */
 static void print_entry(const char *file, const fsim_epa_vehicle *t)
 {
     fsim_vehicle_params p;
+    char b[128], curve[160] = "[";
     fsim_epa_vehicle_params(t, &p);
     printf("\n  # %s %s, %s line %d: ETW %.0f lb, road load A %g lbf, B %g lbf/mph, "
            "C %g lbf/mph2;\n",
@@ -24,37 +46,40 @@ static void print_entry(const char *file, const fsim_epa_vehicle *t)
            100 * t->city_kwh_per_mi, 100 * t->highway_kwh_per_mi, t->n_city, t->n_highway,
            t->filed_kwh_per_100mi ? "kWh/100 mi" : "MPGe");
     printf("  %s:\n", t->id);
-    printf("    batteryKwh: %g                  # not in the test data: generic, set the car's "
-           "usable capacity\n", p.battery_kwh);
-    printf("    massKg: %.1f                # ETW (curb + 300 lb, the dynamometer's inertia)\n",
-           p.mass_kg);
-    printf("    payloadKg: 0\n");
-    printf("    dragCoefficient: %.4f         # Cd = Cd*A / frontalAreaM2, Cd*A = 2*C'/rho(20 C), "
-           "C' = C + 15/16*B/60 mph\n", p.drag_coefficient);
-    printf("    frontalAreaM2: %g               # nominal: the C term gives only Cd*A\n",
-           p.frontal_area_m2);
-    printf("    rollingResistance: %.5f     # A'/(m*g), A' = A + 3/16*B*60 mph (B folded over "
-           "0-60 mph)\n", p.rolling_resistance);
-    printf("    rotationalInertiaFactor: %g  # generic: driven wheels and motor beyond ETW\n",
-           p.rotational_inertia_factor);
-    printf("    drivetrainEfficiency: %g        # unused while motorKw is set\n",
-           p.drivetrain_efficiency);
-    printf("    regenEfficiency: %g             # unused while motorKw is set\n",
-           p.regen_efficiency);
-    printf("    maxRegenKw: %.0f                 # = motorKw\n", p.max_regen_kw);
-    printf("    auxKw: %g                     # generic: 12 V loads, HVAC off as on the test\n",
-           p.aux_kw);
-    printf("    hvacKwPerDegC: %g             # generic\n", p.hvac_kw_per_degc);
-    printf("    comfortBandC: [%g, %g]\n", p.comfort_low_c, p.comfort_high_c);
-    printf("    maxAcKw: %g                    # generic\n", p.max_ac_kw);
-    printf("    maxDcKw: %g                   # generic\n", p.max_dc_kw);
-    printf("    chargeCurve: [");
-    for (size_t i = 0; i < p.charge_curve_len; i++)
-        printf("%s[%g, %g]", i ? ", " : "", p.charge_curve_soc[i], p.charge_curve_kw[i]);
-    printf("]   # generic\n");
-    printf("    reserveSoc: %g\n", p.reserve_soc);
-    printf("    motorKw: %.0f                    # generic: %g kW per tonne of ETW\n", p.motor_kw,
-           FSIM_EPA_MOTOR_KW_PER_TONNE);
+    key("batteryKwh", num(b, sizeof b, -1, p.battery_kwh),
+        "not in the test data: generic, set the car's usable capacity");
+    key("massKg", num(b, sizeof b, 1, p.mass_kg), "ETW: curb + 300 lb, the dyno's inertia");
+    key("payloadKg", "0", NULL);
+    key("dragCoefficient", num(b, sizeof b, 4, p.drag_coefficient),
+        "Cd*A / frontalAreaM2; Cd*A = 2*C'/rho(20 C), C' = C + 15/16*B/(60 mph)");
+    key("frontalAreaM2", num(b, sizeof b, -1, p.frontal_area_m2),
+        "nominal: the C term gives only Cd*A");
+    key("rollingResistance", num(b, sizeof b, 5, p.rolling_resistance),
+        "A'/(m*g); A' = A + 3/16*B*(60 mph): B folded over 0-60 mph");
+    key("rotationalInertiaFactor", num(b, sizeof b, -1, p.rotational_inertia_factor),
+        "generic: driven wheels and motor beyond ETW");
+    key("drivetrainEfficiency", num(b, sizeof b, -1, p.drivetrain_efficiency),
+        "unused while motorKw is set");
+    key("regenEfficiency", num(b, sizeof b, -1, p.regen_efficiency),
+        "unused while motorKw is set");
+    key("maxRegenKw", num(b, sizeof b, 0, p.max_regen_kw), "= motorKw");
+    key("auxKw", num(b, sizeof b, -1, p.aux_kw), "generic: 12 V loads, climate off as tested");
+    key("hvacKwPerDegC", num(b, sizeof b, -1, p.hvac_kw_per_degc), "generic");
+    snprintf(b, sizeof b, "[%g, %g]", p.comfort_low_c, p.comfort_high_c);
+    key("comfortBandC", b, "generic");
+    key("maxAcKw", num(b, sizeof b, -1, p.max_ac_kw), "generic");
+    key("maxDcKw", num(b, sizeof b, -1, p.max_dc_kw), "generic");
+    for (size_t i = 0; i < p.charge_curve_len; i++) {
+        size_t len = strlen(curve);
+        snprintf(curve + len, sizeof curve - len, "%s[%g, %g]", i ? ", " : "",
+                 p.charge_curve_soc[i], p.charge_curve_kw[i]);
+    }
+    strncat(curve, "]", sizeof curve - strlen(curve) - 1);
+    key("chargeCurve", curve, "generic");
+    key("reserveSoc", num(b, sizeof b, -1, p.reserve_soc), NULL);
+    snprintf(b, sizeof b, "generic: %g kW per tonne of ETW", FSIM_EPA_MOTOR_KW_PER_TONNE);
+    char v[32];
+    key("motorKw", num(v, sizeof v, 0, p.motor_kw), b);
     printf("    # motorEfficiency, gearboxEfficiency, packVoltage, internalResistanceOhm,\n"
            "    # regenFadeKph, parasiticKw: the defaults (docs/energy-model.md)\n");
 }
