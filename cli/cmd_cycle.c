@@ -108,11 +108,20 @@ static int print_json(const struct cycle_options *o, const char *cycle_name,
     return 1;
 }
 
-/* Builds "a, b, c" for "unknown …" messages, so they say what would work. */
-static void append_name(char *list, size_t size, const char *name)
+/* "unknown <what> "x" (known: a, b, c)" for an option naming a config entry, so the message
+ * says what would work. `items` is a config array whose entries begin with their name (as
+ * every fsim_config array does), `stride` apart. */
+static void unknown_name(fsim_error *err, const char *option, const char *what, const char *name,
+                         const void *items, size_t n, size_t stride)
 {
-    size_t len = strlen(list);
-    snprintf(list + len, size - len, "%s%s", len ? ", " : "", name);
+    char known[512] = "";
+    for (size_t i = 0; i < n; i++) {
+        const char *entry = *(const char *const *)((const char *)items + i * stride);
+        size_t len = strlen(known);
+        snprintf(known + len, sizeof known - len, "%s%s", len ? ", " : "", entry);
+    }
+    fsim_error_set(err, FSIM_NOT_FOUND, NULL, 0, 0, option, "unknown %s \"%s\" (known: %s)",
+                   what, name, known);
 }
 
 int cmd_cycle(int argc, char **argv)
@@ -137,21 +146,15 @@ int cmd_cycle(int argc, char **argv)
     }
     const fsim_vehicle_type *vehicle = fsim_config_vehicle(config, o.vehicle);
     if (!vehicle) {
-        char known[512] = "";
-        for (size_t i = 0; i < config->n_vehicles; i++)
-            append_name(known, sizeof known, config->vehicles[i].name);
-        fsim_error_set(&err, FSIM_NOT_FOUND, NULL, 0, 0, "--vehicle",
-                       "unknown vehicle type \"%s\" (known: %s)", o.vehicle, known);
+        unknown_name(&err, "--vehicle", "vehicle type", o.vehicle, config->vehicles,
+                     config->n_vehicles, sizeof *config->vehicles);
         rc = cli_fail("cycle", &err);
         goto out;
     }
     const fsim_charger_type *charger = NULL;
     if (o.charger && !(charger = fsim_config_charger(config, o.charger))) {
-        char known[512] = "";
-        for (size_t i = 0; i < config->n_chargers; i++)
-            append_name(known, sizeof known, config->chargers[i].name);
-        fsim_error_set(&err, FSIM_NOT_FOUND, NULL, 0, 0, "--charger",
-                       "unknown charger type \"%s\" (known: %s)", o.charger, known);
+        unknown_name(&err, "--charger", "charger type", o.charger, config->chargers,
+                     config->n_chargers, sizeof *config->chargers);
         rc = cli_fail("cycle", &err);
         goto out;
     }
@@ -166,11 +169,8 @@ int cmd_cycle(int argc, char **argv)
         const fsim_route_def *route = fsim_config_route(config, o.route);
         fsim_route_path path;
         if (!route) {
-            char known[512] = "";
-            for (size_t i = 0; i < config->n_routes; i++)
-                append_name(known, sizeof known, config->routes[i].id);
-            fsim_error_set(&err, FSIM_NOT_FOUND, NULL, 0, 0, "--route",
-                           "unknown route \"%s\" (known: %s)", o.route, known);
+            unknown_name(&err, "--route", "route", o.route, config->routes, config->n_routes,
+                         sizeof *config->routes);
             rc = cli_fail("cycle", &err);
             goto out;
         }

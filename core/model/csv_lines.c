@@ -2,6 +2,7 @@
  * (speed traces, EPA test cars): libcsv itself does not count lines, and every error a
  * reader reports must name the line. */
 #include <csv.h>
+#include <stdio.h>
 
 #include "model_internal.h"
 
@@ -41,4 +42,14 @@ const char *fsim__csv_feed(struct csv_parser *parser, const char *p, size_t len,
     if (csv_fini(parser, on_field, on_row, ctx) != 0)
         return "unterminated quote";
     return NULL;
+}
+
+void fsim__csv_vfail(fsim_status *st, fsim_error *err, const char *path, int line, int column,
+                     const char *name, const char *fmt, va_list ap)
+{
+    if (*st != FSIM_OK)
+        return;
+    char msg[400];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    *st = fsim_error_set(err, FSIM_INVALID, path, line, column, name, "%s", msg);
 }

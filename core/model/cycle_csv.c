@@ -80,16 +80,11 @@ static void fail(struct reader *r, size_t column, const char *fmt, ...)
 
 static void fail(struct reader *r, size_t column, const char *fmt, ...)
 {
-    if (r->st != FSIM_OK)
-        return;
-    char msg[256];
+    const char *name = column < MAX_COLUMNS && r->names[column][0] ? r->names[column] : NULL;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    fsim__csv_vfail(&r->st, r->err, r->path, r->row_line, (int)column + 1, name, fmt, ap);
     va_end(ap);
-    const char *name = column < MAX_COLUMNS && r->names[column][0] ? r->names[column] : NULL;
-    r->st = fsim_error_set(r->err, FSIM_INVALID, r->path, r->row_line, (int)column + 1, name,
-                           "%s", msg);
 }
 
 /* A whole field as a number: strtod must consume every byte (no trailing junk, no NUL). */

@@ -13,7 +13,8 @@
  *   P_wheel   = P_inertia + P_aero + P_roll + P_grade
  *   P_batt    = P_wheel / η_drive                 when P_wheel >= 0
  *             = max(P_wheel·η_regen, −maxRegenKw)  otherwise (the cap is at the battery)
- *   P_total   = P_batt + auxKw + hvacKwPerDegC·(°C outside the comfort band)
+ *   P_total   = P_batt + fsim_aux_power_kw(T): auxKw + hvacKwPerDegC·(°C outside the
+ *               comfort band), or the cabin model of model/hvac.c
  *   E        += P_total·Δt
  *
  * With motorKw > 0 the line P_batt above is replaced by the operating-point powertrain of
@@ -120,8 +121,7 @@ void fsim__cycle_fill_distance(size_t n, const double *speed_mps, double *distan
         distance_m[i] = distance_m[i - 1] + 0.5 * (speed_mps[i - 1] + speed_mps[i]);
 }
 
-/* A parameter set the formula cannot use (a division by zero, a NaN that would poison every
- * total) is refused once, before the loop; the config loader validates ranges in detail. */
+/* One range check of check_vehicle(): the key a message names, the value, its bounds. */
 struct rule {
     const char *key;
     double value;
@@ -140,6 +140,9 @@ static fsim_status check_rules(const struct rule *rules, size_t n, fsim_error *e
     return FSIM_OK;
 }
 
+/* A parameter set the formula cannot use (a division by zero, a NaN that would poison every
+ * total) is refused once, before the loop; the config loader validates ranges in detail.
+ * The powertrain and cabin keys are checked only when their model is switched on. */
 static fsim_status check_vehicle(const fsim_vehicle_params *v, fsim_error *err)
 {
     const struct rule rules[] = {

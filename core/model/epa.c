@@ -70,17 +70,13 @@ static void fail(struct reader *r, int col, const char *fmt, ...)
  * −1 for none), naming the column. */
 static void fail(struct reader *r, int col, const char *fmt, ...)
 {
-    if (r->st != FSIM_OK)
-        return;
-    char msg[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     const char *name = NULL;
     if (col >= 0 && (size_t)col < sizeof r->role / sizeof *r->role && r->role[col] != C_COUNT)
         name = col_names[r->role[col]];
-    r->st = fsim_error_set(r->err, FSIM_INVALID, r->path, r->row_line, col + 1, name, "%s", msg);
+    va_list ap;
+    va_start(ap, fmt);
+    fsim__csv_vfail(&r->st, r->err, r->path, r->row_line, col + 1, name, fmt, ap);
+    va_end(ap);
 }
 
 static void on_field(void *data, size_t len, void *ctx)

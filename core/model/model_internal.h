@@ -2,6 +2,7 @@
 #ifndef FLEETSIM_MODEL_INTERNAL_H
 #define FLEETSIM_MODEL_INTERNAL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include <fleetsim/model.h>
@@ -27,6 +28,11 @@ struct csv_parser;
 const char *fsim__csv_feed(struct csv_parser *parser, const char *p, size_t len,
                            struct fsim__csv_lines *pos, void (*on_field)(void *, size_t, void *),
                            void (*on_row)(int, void *), void *ctx, const fsim_status *st);
+
+/* A CSV reader's error: the first one only (once *st is not FSIM_OK later calls do
+ * nothing), FSIM_INVALID at path:line:column with the column's name. */
+void fsim__csv_vfail(fsim_status *st, fsim_error *err, const char *path, int line, int column,
+                     const char *name, const char *fmt, va_list ap);
 
 /* The powertrain path's per-vehicle constants (model/powertrain.c), hoisted out of the loop. */
 struct fsim__powertrain {
