@@ -3,6 +3,7 @@
  * reader reports must name the line. */
 #include <csv.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "model_internal.h"
 
@@ -24,6 +25,9 @@ const char *fsim__csv_feed(struct csv_parser *parser, const char *p, size_t len,
                            void (*on_row)(int, void *), void *ctx, const fsim_status *st)
 {
     size_t at = 0;
+    if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+        at = 3; /* a UTF-8 byte order mark */
+    size_t start = at;
     while (at < len && *st == FSIM_OK) {
         size_t n = line_length(p + at, len - at);
         if (pos->at_row_start) {
@@ -37,7 +41,7 @@ const char *fsim__csv_feed(struct csv_parser *parser, const char *p, size_t len,
     }
     if (*st != FSIM_OK)
         return NULL;
-    if (at > 0)
+    if (at > start)
         pos->line--; /* a last row without a line end is flushed by csv_fini */
     if (csv_fini(parser, on_field, on_row, ctx) != 0)
         return "unterminated quote";

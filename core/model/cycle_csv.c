@@ -289,10 +289,6 @@ fsim_status fsim_cycle_read_csv(const char *path, fsim_arena *arena, fsim_cycle 
     if (st != FSIM_OK)
         goto out;
     const char *p = text;
-    if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
-        p += 3;
-        len -= 3;
-    }
 
     /* every row takes at least one line: the line count bounds the number of samples */
     size_t lines = 1;

@@ -309,10 +309,6 @@ fsim_status fsim_epa_read_csv(const char *path, const char *make, const char *mo
     if (st != FSIM_OK)
         goto out;
     const char *p = text;
-    if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
-        p += 3;
-        len -= 3;
-    }
     if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
         st = fsim_error_set(err, FSIM_NOMEM, path, 0, 0, NULL, "out of memory");
         goto out;

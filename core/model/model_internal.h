@@ -22,7 +22,8 @@ struct fsim__csv_lines {
 
 struct csv_parser;
 
-/* Feeds text to an initialised libcsv parser line by line, then finishes it; stops early
+/* Feeds text to an initialised libcsv parser line by line (a leading UTF-8 byte order mark
+ * skipped), then finishes it; stops early
  * once *st (the reader's own status, set by its callbacks) is not FSIM_OK. Returns NULL,
  * or what was malformed (the caller names file, line and column). */
 const char *fsim__csv_feed(struct csv_parser *parser, const char *p, size_t len,
