@@ -17,6 +17,7 @@ struct cli_command {
 
 int cmd_help(int argc, char **argv);
 int cmd_cycle(int argc, char **argv);
+int cmd_vehicles(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_submit(int argc, char **argv);

@@ -15,13 +15,14 @@
 
 static const char usage[] =
     "fleetsim cycle --vehicle TYPE (--cycle FILE.csv | --route ID) [--config DIR] "
-    "[--temperature C] [--json]";
+    "[--temperature C] [--charger TYPE] [--json]";
 
 struct cycle_options {
     const char *vehicle;
     const char *cycle_file;
     const char *route;
     const char *config_dir;
+    const char *charger; /* --charger: also report the wall-plug energy through it */
     double temperature_c;
     int json;
 };
@@ -32,6 +33,7 @@ static int parse_options(int argc, char **argv, struct cycle_options *o)
         {"vehicle", required_argument, NULL, 'v'}, {"cycle", required_argument, NULL, 'c'},
         {"route", required_argument, NULL, 'r'},   {"config", required_argument, NULL, 'C'},
         {"temperature", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
+        {"charger", required_argument, NULL, 'g'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->temperature_c = 20;
@@ -44,6 +46,7 @@ static int parse_options(int argc, char **argv, struct cycle_options *o)
         case 'c': o->cycle_file = optarg; break;
         case 'r': o->route = optarg; break;
         case 'C': o->config_dir = optarg; break;
+        case 'g': o->charger = optarg; break;
         case 'j': o->json = 1; break;
         case 't':
             if (!cli_parse_double(optarg, &o->temperature_c) || o->temperature_c < -60 ||
@@ -66,25 +69,36 @@ static int parse_options(int argc, char **argv, struct cycle_options *o)
     return 0;
 }
 
+/* The battery figures, then the powertrain's own losses and the wall-plug energy when
+ * they apply (columns are added, never reordered, so scripts reading a column keep working). */
 static void print_table(const struct cycle_options *o, const char *cycle_name,
-                        const fsim_energy_totals *t)
+                        const fsim_energy_totals *t, const fsim_charger_type *charger)
 {
-    printf("%-14s %-28s %8s %9s %9s %9s %9s %9s %9s\n", "vehicle", "cycle", "time s",
-           "dist km", "kWh", "kWh/km", "traction", "regen", "aux");
-    printf("%-14s %-28s %8.0f %9.3f %9.3f %9.4f %9.3f %9.3f %9.3f\n", o->vehicle, cycle_name,
-           t->duration_s, t->distance_km, t->energy_kwh, t->kwh_per_km, t->traction_kwh,
-           t->regen_kwh, t->aux_kwh);
+    printf("%-14s %-28s %8s %9s %9s %9s %9s %9s %9s %9s", "vehicle", "cycle", "time s",
+           "dist km", "kWh", "kWh/km", "traction", "regen", "aux", "loss");
+    if (charger)
+        printf(" %9s", "wall kWh");
+    printf("\n%-14s %-28s %8.0f %9.3f %9.3f %9.4f %9.3f %9.3f %9.3f %9.3f", o->vehicle,
+           cycle_name, t->duration_s, t->distance_km, t->energy_kwh, t->kwh_per_km,
+           t->traction_kwh, t->regen_kwh, t->aux_kwh, t->loss_kwh);
+    if (charger)
+        printf(" %9.3f", t->energy_kwh / charger->efficiency);
+    printf("\n");
 }
 
 /* One CycleReport (wire.h), encoded by the codec. */
 static int print_json(const struct cycle_options *o, const char *cycle_name,
-                      const fsim_energy_totals *t)
+                      const fsim_energy_totals *t, const fsim_charger_type *charger)
 {
     fsim_cycle_report r = {.vehicle = o->vehicle, .cycle = cycle_name,
                            .temperature_c = o->temperature_c, .duration_seconds = t->duration_s,
                            .distance_km = t->distance_km, .energy_kwh = t->energy_kwh,
                            .kwh_per_km = t->kwh_per_km, .traction_kwh = t->traction_kwh,
                            .regen_kwh = t->regen_kwh, .aux_kwh = t->aux_kwh};
+    if (charger) {
+        r.has_wall_energy_kwh = true;
+        r.wall_energy_kwh = t->energy_kwh / charger->efficiency;
+    }
     size_t len = 0;
     char *text = fsim_wire_encode(FSIM_WIRE_CYCLE_REPORT, &r, 0, &len);
     if (!text)
@@ -94,11 +108,20 @@ static int print_json(const struct cycle_options *o, const char *cycle_name,
     return 1;
 }
 
-/* Builds "a, b, c" for "unknown …" messages, so they say what would work. */
-static void append_name(char *list, size_t size, const char *name)
+/* "unknown <what> "x" (known: a, b, c)" for an option naming a config entry, so the message
+ * says what would work. `items` is a config array whose entries begin with their name (as
+ * every fsim_config array does), `stride` apart. */
+static void unknown_name(fsim_error *err, const char *option, const char *what, const char *name,
+                         const void *items, size_t n, size_t stride)
 {
-    size_t len = strlen(list);
-    snprintf(list + len, size - len, "%s%s", len ? ", " : "", name);
+    char known[512] = "";
+    for (size_t i = 0; i < n; i++) {
+        const char *entry = *(const char *const *)((const char *)items + i * stride);
+        size_t len = strlen(known);
+        snprintf(known + len, sizeof known - len, "%s%s", len ? ", " : "", entry);
+    }
+    fsim_error_set(err, FSIM_NOT_FOUND, NULL, 0, 0, option, "unknown %s \"%s\" (known: %s)",
+                   what, name, known);
 }
 
 int cmd_cycle(int argc, char **argv)
@@ -123,11 +146,15 @@ int cmd_cycle(int argc, char **argv)
     }
     const fsim_vehicle_type *vehicle = fsim_config_vehicle(config, o.vehicle);
     if (!vehicle) {
-        char known[512] = "";
-        for (size_t i = 0; i < config->n_vehicles; i++)
-            append_name(known, sizeof known, config->vehicles[i].name);
-        fsim_error_set(&err, FSIM_NOT_FOUND, NULL, 0, 0, "--vehicle",
-                       "unknown vehicle type \"%s\" (known: %s)", o.vehicle, known);
+        unknown_name(&err, "--vehicle", "vehicle type", o.vehicle, config->vehicles,
+                     config->n_vehicles, sizeof *config->vehicles);
+        rc = cli_fail("cycle", &err);
+        goto out;
+    }
+    const fsim_charger_type *charger = NULL;
+    if (o.charger && !(charger = fsim_config_charger(config, o.charger))) {
+        unknown_name(&err, "--charger", "charger type", o.charger, config->chargers,
+                     config->n_chargers, sizeof *config->chargers);
         rc = cli_fail("cycle", &err);
         goto out;
     }
@@ -142,11 +169,8 @@ int cmd_cycle(int argc, char **argv)
         const fsim_route_def *route = fsim_config_route(config, o.route);
         fsim_route_path path;
         if (!route) {
-            char known[512] = "";
-            for (size_t i = 0; i < config->n_routes; i++)
-                append_name(known, sizeof known, config->routes[i].id);
-            fsim_error_set(&err, FSIM_NOT_FOUND, NULL, 0, 0, "--route",
-                           "unknown route \"%s\" (known: %s)", o.route, known);
+            unknown_name(&err, "--route", "route", o.route, config->routes, config->n_routes,
+                         sizeof *config->routes);
             rc = cli_fail("cycle", &err);
             goto out;
         }
@@ -163,13 +187,13 @@ int cmd_cycle(int argc, char **argv)
         rc = cli_fail("cycle", &err);
         goto out;
     }
-    if (o.json && !print_json(&o, cycle_name, &totals)) {
+    if (o.json && !print_json(&o, cycle_name, &totals, charger)) {
         fsim_error_set(&err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
         rc = cli_fail("cycle", &err);
         goto out;
     }
     if (!o.json)
-        print_table(&o, cycle_name, &totals);
+        print_table(&o, cycle_name, &totals, charger);
     rc = 0;
 out:
     fsim_config_free(config);

@@ -10,6 +10,7 @@ static const struct cli_command commands[] = {
     {"compare", cmd_compare, "a scenario under every strategy, side by side (--json: as JSON)"},
     {"validate", cmd_validate, "check a scenario against the config; runs nothing"},
     {"cycle", cmd_cycle, "one vehicle over one speed trace or route: energy and kWh/km"},
+    {"vehicles", cmd_vehicles, "vehicles from-epa FILE.csv: vehicles.yaml entries from EPA tests"},
     {"submit", cmd_submit, "send a scenario to fleetsim-api (--wait: until it is done)"},
     {"status", cmd_status, "a job's status from fleetsim-api"},
     {"fetch", cmd_fetch, "a job's result from fleetsim-api (--out DIR: the five files)"},

@@ -91,7 +91,7 @@ static fsim_status nomem(const vctx *v)
 
 /* ---- scalar readers ----------------------------------------------------------------- */
 
-typedef enum range { R_POS, R_NONNEG, R_EFF, R_UNIT } range;
+typedef enum range { R_POS, R_NONNEG, R_EFF, R_UNIT, R_ANY, R_COP } range;
 
 static fsim_status read_number(const vctx *v, const fsim__cfg_node *n, const char *path,
                                double *out)
@@ -124,6 +124,12 @@ static fsim_status check_range(const vctx *v, const fsim__cfg_node *n, const cha
         if (!(x >= 0 && x <= 1))
             return fail(v, n, path, "must be between 0 and 1");
         break;
+    case R_ANY:
+        break;
+    case R_COP:
+        if (!(x >= 1))
+            return fail(v, n, path, "must be >= 1 (1 is a resistive heater)");
+        break;
     }
     return FSIM_OK;
 }
@@ -147,6 +153,8 @@ struct field {
     field_fn read;
     size_t offset; /* where the value goes inside the entry struct */
     range range;
+    bool optional; /* absent: a number field takes `dflt`, any other keeps its zero */
+    double dflt;
 };
 
 static fsim_status field_number(const vctx *v, const field *f, const fsim__cfg_node *n,
@@ -182,44 +190,84 @@ static fsim_status field_comfort_band(const vctx *v, const field *f, const fsim_
     return FSIM_OK;
 }
 
-/* [[soc, kW], ...]: 2..16 points, SoC strictly ascending from exactly 0 to exactly 1, kW
- * >= 0, so that interpolation is defined over the whole battery. */
+/* What one kind of curve is called in its messages and what its y must be. */
+struct curve_spec {
+    const char *pair;  /* "[soc, kW]" */
+    const char *x;     /* "soc" */
+    const char *at0;   /* "an empty battery" */
+    const char *at1;   /* "a full battery" */
+    size_t max;
+    bool (*ok_y)(double);
+    const char *y_rule; /* "must be >= 0" */
+};
+
+/* A list of 2..max [x, y] pairs with x strictly ascending from exactly 0 to exactly 1 and
+ * y passing the spec's check: the shape the charge curve and the motor efficiency curve
+ * share, so interpolation is defined over the whole range. */
+static fsim_status read_curve(const vctx *v, const fsim__cfg_node *n, const char *path,
+                              const struct curve_spec *c, double *xs, double *ys, size_t *len)
+{
+    const char *pair = c->pair;
+    size_t max = c->max;
+    if (n->kind != FSIM__CFG_SEQ)
+        return fail(v, n, path, "must be a list of %s points", pair);
+    if (n->len < 2 || n->len > max)
+        return fail(v, n, path, "must have 2 to %zu points (has %zu)", max, n->len);
+    for (size_t i = 0; i < n->len; i++) {
+        const fsim__cfg_node *pt = n->items[i];
+        char ppath[300], xpath[310], ypath[310];
+        double x = 0, y = 0;
+        snprintf(ppath, sizeof ppath, "%s[%zu]", path, i);
+        snprintf(xpath, sizeof xpath, "%s[0]", ppath);
+        snprintf(ypath, sizeof ypath, "%s[1]", ppath);
+        if (pt->kind != FSIM__CFG_SEQ || pt->len != 2)
+            return fail(v, pt, ppath, "must be a %s pair", pair);
+        fsim_status st = read_number(v, pt->items[0], xpath, &x);
+        if (st == FSIM_OK)
+            st = read_number(v, pt->items[1], ypath, &y);
+        if (st != FSIM_OK)
+            return st;
+        if (i == 0 && x != 0)
+            return fail(v, pt->items[0], xpath, "must be 0 (the curve starts at %s)", c->at0);
+        if (i > 0 && !(x > xs[i - 1]))
+            return fail(v, pt->items[0], xpath, "must be greater than the previous point's %s",
+                        c->x);
+        if (i == n->len - 1 && x != 1)
+            return fail(v, pt->items[0], xpath, "must be 1 (the curve ends at %s)", c->at1);
+        if (!c->ok_y(y))
+            return fail(v, pt->items[1], ypath, "%s", c->y_rule);
+        xs[i] = x;
+        ys[i] = y;
+    }
+    *len = n->len;
+    return FSIM_OK;
+}
+
+static bool nonneg(double x) { return x >= 0; }
+static bool efficiency(double x) { return x > 0 && x <= 1; }
+
+/* [[soc, kW], ...]: from an empty battery (0) to a full one (1), kW >= 0. */
 static fsim_status field_charge_curve(const vctx *v, const field *f, const fsim__cfg_node *n,
                                       const char *path, void *base)
 {
     fsim_vehicle_params *p = &((fsim_vehicle_type *)base)->params;
-    if (n->kind != FSIM__CFG_SEQ)
-        return fail(v, n, path, "must be a list of [soc, kW] points");
-    if (n->len < 2 || n->len > FSIM_CHARGE_CURVE_MAX)
-        return fail(v, n, path, "must have 2 to %d points (has %zu)", FSIM_CHARGE_CURVE_MAX,
-                    n->len);
-    for (size_t i = 0; i < n->len; i++) {
-        const fsim__cfg_node *pt = n->items[i];
-        char ppath[300], spath[310], kpath[310];
-        double soc = 0, kw = 0;
-        snprintf(ppath, sizeof ppath, "%s[%zu]", path, i);
-        snprintf(spath, sizeof spath, "%s[0]", ppath);
-        snprintf(kpath, sizeof kpath, "%s[1]", ppath);
-        if (pt->kind != FSIM__CFG_SEQ || pt->len != 2)
-            return fail(v, pt, ppath, "must be a [soc, kW] pair");
-        fsim_status st = read_number(v, pt->items[0], spath, &soc);
-        if (st == FSIM_OK)
-            st = read_number(v, pt->items[1], kpath, &kw);
-        if (st != FSIM_OK)
-            return st;
-        if (i == 0 && soc != 0)
-            return fail(v, pt->items[0], spath, "must be 0 (the curve starts at an empty battery)");
-        if (i > 0 && !(soc > p->charge_curve_soc[i - 1]))
-            return fail(v, pt->items[0], spath, "must be greater than the previous point's soc");
-        if (i == n->len - 1 && soc != 1)
-            return fail(v, pt->items[0], spath, "must be 1 (the curve ends at a full battery)");
-        if (!(kw >= 0))
-            return fail(v, pt->items[1], kpath, "must be >= 0");
-        p->charge_curve_soc[i] = soc;
-        p->charge_curve_kw[i] = kw;
-    }
-    p->charge_curve_len = n->len;
-    return FSIM_OK;
+    static const struct curve_spec spec = {"[soc, kW]", "soc", "an empty battery",
+                                           "a full battery", FSIM_CHARGE_CURVE_MAX, nonneg,
+                                           "must be >= 0"};
+    return read_curve(v, n, path, &spec, p->charge_curve_soc, p->charge_curve_kw,
+                      &p->charge_curve_len);
+}
+
+/* [[fraction of motorKw, efficiency], ...]: from no load (0) to rated power (1). */
+static fsim_status field_motor_curve(const vctx *v, const field *f, const fsim__cfg_node *n,
+                                     const char *path, void *base)
+{
+    fsim_vehicle_params *p = &((fsim_vehicle_type *)base)->params;
+    static const struct curve_spec spec = {"[fraction, efficiency]", "fraction", "no load",
+                                           "rated power", FSIM_MOTOR_CURVE_MAX, efficiency,
+                                           "must be > 0 and <= 1"};
+    return read_curve(v, n, path, &spec, p->motor_curve_frac, p->motor_curve_eff,
+                      &p->motor_curve_len);
 }
 
 static fsim_status field_current(const vctx *v, const field *f, const fsim__cfg_node *n,
@@ -264,7 +312,12 @@ static fsim_status field_depot(const vctx *v, const field *f, const fsim__cfg_no
     return read_string(v, n, path, &((fsim_route_def *)base)->depot);
 }
 
-#define VNUM(key, member, r) {key, field_number, offsetof(fsim_vehicle_type, params.member), r}
+#define VNUM(k, member, r)                                                                 \
+    {.key = k, .read = field_number, .offset = offsetof(fsim_vehicle_type, params.member),     \
+     .range = r}
+#define VOPT(k, member, r, d)                                                              \
+    {.key = k, .read = field_number, .offset = offsetof(fsim_vehicle_type, params.member),     \
+     .range = r, .optional = true, .dflt = d}
 static const field vehicle_fields[] = {
     VNUM("batteryKwh", battery_kwh, R_POS),
     VNUM("massKg", mass_kg, R_POS),
@@ -278,29 +331,48 @@ static const field vehicle_fields[] = {
     VNUM("maxRegenKw", max_regen_kw, R_NONNEG),
     VNUM("auxKw", aux_kw, R_NONNEG),
     VNUM("hvacKwPerDegC", hvac_kw_per_degc, R_NONNEG),
-    {"comfortBandC", field_comfort_band, 0, R_POS},
+    {.key = "comfortBandC", .read = field_comfort_band, .offset = 0, .range = R_POS},
     VNUM("maxAcKw", max_ac_kw, R_NONNEG),
     VNUM("maxDcKw", max_dc_kw, R_NONNEG),
-    {"chargeCurve", field_charge_curve, 0, R_POS},
+    {.key = "chargeCurve", .read = field_charge_curve, .offset = 0, .range = R_POS},
     VNUM("reserveSoc", reserve_soc, R_UNIT),
+    /* the optional operating-point powertrain (fleetsim/model.h, docs/energy-model.md) */
+    VOPT("motorKw", motor_kw, R_NONNEG, 0),
+    {.key = "motorEfficiency", .read = field_motor_curve, .range = R_POS, .optional = true},
+    VOPT("gearboxEfficiency", gearbox_efficiency, R_EFF, FSIM_DEFAULT_GEARBOX_EFFICIENCY),
+    VOPT("packVoltage", pack_voltage, R_POS, FSIM_DEFAULT_PACK_VOLTAGE),
+    VOPT("internalResistanceOhm", internal_resistance_ohm, R_NONNEG,
+         FSIM_DEFAULT_INTERNAL_RESISTANCE),
+    VOPT("regenFadeKph", regen_fade_kph, R_NONNEG, FSIM_DEFAULT_REGEN_FADE_KPH),
+    VOPT("parasiticKw", parasitic_kw, R_NONNEG, FSIM_DEFAULT_PARASITIC_KW),
+    /* the optional cabin HVAC model */
+    VOPT("cabinUaKwPerDegC", cabin_ua_kw_per_degc, R_NONNEG, 0),
+    VOPT("cabinSetPointC", cabin_set_point_c, R_ANY, FSIM_DEFAULT_CABIN_SET_POINT_C),
+    VOPT("heatPumpCop", heat_pump_cop, R_COP, FSIM_DEFAULT_HEAT_PUMP_COP),
+    VOPT("acCop", ac_cop, R_POS, FSIM_DEFAULT_AC_COP),
+    VOPT("batteryHeatKwPerDegC", battery_heat_kw_per_degc, R_NONNEG, 0),
 };
 #undef VNUM
+#undef VOPT
 
 static const field charger_fields[] = {
-    {"powerKw", field_number, offsetof(fsim_charger_type, power_kw), R_POS},
-    {"current", field_current, 0, R_POS},
-    {"efficiency", field_number, offsetof(fsim_charger_type, efficiency), R_EFF},
+    {.key = "powerKw", .read = field_number, .offset = offsetof(fsim_charger_type, power_kw),
+     .range = R_POS},
+    {.key = "current", .read = field_current, .offset = 0, .range = R_POS},
+    {.key = "efficiency", .read = field_number,
+     .offset = offsetof(fsim_charger_type, efficiency), .range = R_EFF},
 };
 
-#define RNUM(key, member, r) {key, field_number, offsetof(fsim_route_def, params.member), r}
+#define RNUM(k, member, r)                                                                 \
+    {.key = k, .read = field_number, .offset = offsetof(fsim_route_def, params.member), .range = r}
 static const field route_fields[] = {
-    {"geojson", field_geojson, 0, R_POS},
+    {.key = "geojson", .read = field_geojson, .offset = 0, .range = R_POS},
     RNUM("speedKph", speed_kph, R_POS),
     RNUM("stopsPerKm", stops_per_km, R_NONNEG),
     RNUM("dwellSeconds", dwell_seconds, R_NONNEG),
     RNUM("accelMps2", accel_mps2, R_POS),
     RNUM("brakeMps2", brake_mps2, R_POS),
-    {"depot", field_depot, 0, R_POS},
+    {.key = "depot", .read = field_depot, .offset = 0, .range = R_POS},
 };
 #undef RNUM
 
@@ -408,13 +480,14 @@ static fsim_status field_co2(const vctx *v, const field *f, const fsim__cfg_node
 }
 
 static const field tariff_fields[] = {
-    {"currency", field_currency, 0, R_POS},
-    {"weekday", field_weekday, 0, R_POS},
-    {"weekend", field_weekend, 0, R_POS},
-    {"demandChargePerKw", field_number, offsetof(fsim_tariff, demand_charge_per_kw), R_NONNEG},
-    {"fixedChargePerMonth", field_number, offsetof(fsim_tariff, fixed_charge_per_month),
-     R_NONNEG},
-    {"co2GramsPerKwh", field_co2, 0, R_POS},
+    {.key = "currency", .read = field_currency, .range = R_POS},
+    {.key = "weekday", .read = field_weekday, .range = R_POS},
+    {.key = "weekend", .read = field_weekend, .range = R_POS},
+    {.key = "demandChargePerKw", .read = field_number,
+     .offset = offsetof(fsim_tariff, demand_charge_per_kw), .range = R_NONNEG},
+    {.key = "fixedChargePerMonth", .read = field_number,
+     .offset = offsetof(fsim_tariff, fixed_charge_per_month), .range = R_NONNEG},
+    {.key = "co2GramsPerKwh", .read = field_co2, .range = R_POS},
 };
 
 /* ---- entries and sections ----------------------------------------------------------- */
@@ -461,6 +534,10 @@ static fsim_status validate_entry(const vctx *v, const field *fields, size_t n_f
     for (size_t k = 0; k < n_fields; k++) {
         const fsim__cfg_entry *e = fsim__cfg_map_find(map, fields[k].key);
         snprintf(kpath, sizeof kpath, "%s.%s", path, fields[k].key);
+        if (!e && fields[k].optional && fields[k].read == field_number)
+            *(double *)((char *)base + fields[k].offset) = fields[k].dflt;
+        if (!e && fields[k].optional)
+            continue;
         if (!e)
             return fail_key(v, entry, kpath, "missing required key");
         fsim_status st = fields[k].read(v, &fields[k], e->value, kpath, base);

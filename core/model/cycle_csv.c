@@ -41,10 +41,8 @@ struct reader {
     const char *path;
     fsim_error *err;
     fsim_status st;
-    int line;          /* physical line being fed to the parser */
+    struct fsim__csv_lines pos; /* physical line being fed, where the current row began */
     int row_line;      /* line on which the current row started */
-    int row_start;     /* line the parser started the current row on (for CSV syntax errors) */
-    bool at_row_start; /* the last line fed ended a row */
     int header_line;   /* 0 when the file has no header */
     bool decided;      /* header or not is known */
     size_t field;      /* index of the next field in the current row */
@@ -82,16 +80,11 @@ static void fail(struct reader *r, size_t column, const char *fmt, ...)
 
 static void fail(struct reader *r, size_t column, const char *fmt, ...)
 {
-    if (r->st != FSIM_OK)
-        return;
-    char msg[256];
+    const char *name = column < MAX_COLUMNS && r->names[column][0] ? r->names[column] : NULL;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    fsim__csv_vfail(&r->st, r->err, r->path, r->row_line, (int)column + 1, name, fmt, ap);
     va_end(ap);
-    const char *name = column < MAX_COLUMNS && r->names[column][0] ? r->names[column] : NULL;
-    r->st = fsim_error_set(r->err, FSIM_INVALID, r->path, r->row_line, (int)column + 1, name,
-                           "%s", msg);
 }
 
 /* A whole field as a number: strtod must consume every byte (no trailing junk, no NUL). */
@@ -101,7 +94,7 @@ static fsim_status syntax_error(struct reader *r, const char *what)
 {
     const char *name = r->field < MAX_COLUMNS && r->names[r->field][0] ? r->names[r->field]
                                                                        : NULL;
-    return fsim_error_set(r->err, FSIM_INVALID, r->path, r->row_start, (int)r->field + 1, name,
+    return fsim_error_set(r->err, FSIM_INVALID, r->path, r->pos.row_start, (int)r->field + 1, name,
                           "malformed CSV: %s", what);
 }
 
@@ -202,7 +195,7 @@ static void on_field(void *data, size_t len, void *ctx)
     if (!data)
         len = 0;
     if (r->field == 0) {
-        r->row_line = r->line;
+        r->row_line = r->pos.line;
         r->first_empty = len == 0;
         r->values[ROLE_GRADE] = 0.0;
     }
@@ -230,7 +223,7 @@ static void on_row(int c, void *ctx)
     struct reader *r = ctx;
     size_t fields = r->field;
     r->field = 0;
-    r->at_row_start = true;
+    r->pos.at_row_start = true;
     if (r->st != FSIM_OK || fields == 0)
         return;
     if (fields == 1 && r->first_empty) {
@@ -280,19 +273,6 @@ static void on_row(int c, void *ctx)
     r->n++;
 }
 
-/* Length of the physical line starting at s (its terminator included): ends after "\n",
- * "\r\n" or a lone "\r". */
-static size_t line_length(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '\n')
-            return i + 1;
-        if (s[i] == '\r')
-            return (i + 1 < len && s[i + 1] == '\n') ? i + 2 : i + 1;
-    }
-    return len;
-}
-
 fsim_status fsim_cycle_read_csv(const char *path, fsim_arena *arena, fsim_cycle *out,
                                 fsim_error *err)
 {
@@ -309,18 +289,14 @@ fsim_status fsim_cycle_read_csv(const char *path, fsim_arena *arena, fsim_cycle 
     if (st != FSIM_OK)
         goto out;
     const char *p = text;
-    if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
-        p += 3;
-        len -= 3;
-    }
 
     /* every row takes at least one line: the line count bounds the number of samples */
     size_t lines = 1;
     for (size_t i = 0; i < len; i++)
         lines += p[i] == '\n' || p[i] == '\r';
 
-    struct reader r = {.path = path, .err = err, .st = FSIM_OK, .line = 1, .cap = lines,
-                       .at_row_start = true};
+    struct reader r = {.path = path, .err = err, .st = FSIM_OK, .cap = lines,
+                       .pos = {.line = 1, .at_row_start = true}};
     r.speed = fsim_arena_calloc(arena, lines, sizeof *r.speed);
     r.grade = fsim_arena_calloc(arena, lines, sizeof *r.grade);
     if (!r.speed || !r.grade) {
@@ -333,29 +309,10 @@ fsim_status fsim_cycle_read_csv(const char *path, fsim_arena *arena, fsim_cycle 
     }
     parser_ready = true;
 
-    /* feed one physical line at a time so the callbacks know the line number */
-    size_t pos = 0;
-    while (pos < len && r.st == FSIM_OK) {
-        size_t n = line_length(p + pos, len - pos);
-        if (r.at_row_start) {
-            r.row_start = r.line;
-            r.at_row_start = false;
-        }
-        if (csv_parse(&parser, p + pos, n, on_field, on_row, &r) != n) {
-            st = syntax_error(&r, "a quote inside an unquoted field, or text after a "
-                                  "closing quote");
-            goto out;
-        }
-        pos += n;
-        r.line++;
-    }
-    if (r.st == FSIM_OK) {
-        if (pos > 0)
-            r.line--; /* a last row without a line end is flushed by csv_fini */
-        if (csv_fini(&parser, on_field, on_row, &r) != 0) {
-            st = syntax_error(&r, "unterminated quote");
-            goto out;
-        }
+    const char *bad = fsim__csv_feed(&parser, p, len, &r.pos, on_field, on_row, &r, &r.st);
+    if (bad) {
+        st = syntax_error(&r, bad);
+        goto out;
     }
     if (r.st != FSIM_OK) {
         st = r.st;

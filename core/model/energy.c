@@ -13,8 +13,13 @@
  *   P_wheel   = P_inertia + P_aero + P_roll + P_grade
  *   P_batt    = P_wheel / η_drive                 when P_wheel >= 0
  *             = max(P_wheel·η_regen, −maxRegenKw)  otherwise (the cap is at the battery)
- *   P_total   = P_batt + auxKw + hvacKwPerDegC·(°C outside the comfort band)
+ *   P_total   = P_batt + fsim_aux_power_kw(T): auxKw + hvacKwPerDegC·(°C outside the
+ *               comfort band), or the cabin model of model/hvac.c
  *   E        += P_total·Δt
+ *
+ * With motorKw > 0 the line P_batt above is replaced by the operating-point powertrain of
+ * model/powertrain.c (gearbox, motor at its load, regen fade and caps, pack I²R, parasitic
+ * draw), integrated by integrate_powertrain() below, which also tracks the state of charge.
  *
  * Aux and HVAC run for every step of the cycle, standstill included; a cycle of n samples
  * has n − 1 steps and lasts n − 1 seconds. ρ = 101325 / (287.058·(T + 273.15)).
@@ -86,20 +91,24 @@ double fsim_air_density(double temperature_c)
     return SEA_LEVEL_PA / (R_DRY_AIR * (temperature_c + KELVIN));
 }
 
-double fsim_aux_power_kw(const fsim_vehicle_params *vehicle, double ambient_c)
-{
-    double below = ambient_c < vehicle->comfort_low_c ? vehicle->comfort_low_c - ambient_c : 0.0;
-    double above = ambient_c > vehicle->comfort_high_c ? ambient_c - vehicle->comfort_high_c : 0.0;
-    return vehicle->aux_kw + vehicle->hvac_kw_per_degc * (below + above);
-}
-
 double fsim_step_battery_kw(const fsim_vehicle_params *vehicle, double air_density, double v0_mps,
                             double v1_mps, double grade)
 {
     struct coeffs c;
     coeffs_init(&c, vehicle, air_density);
+    double p_wheel = wheel_kw(&c, slope_force(&c, grade), v0_mps, v1_mps);
+    if (vehicle->motor_kw > 0) {
+        struct fsim__powertrain pt;
+        fsim__powertrain_init(&pt, vehicle);
+        double term = fsim__powertrain_elec_kw(&pt, p_wheel, 0.5 * (v0_mps + v1_mps),
+                                               FSIM_ENERGY_DEFAULT_SOC);
+        if (v0_mps > 0 || v1_mps > 0)
+            term += vehicle->parasitic_kw;
+        return fsim_battery_internal_kw(vehicle->pack_voltage, vehicle->internal_resistance_ohm,
+                                        term);
+    }
     double traction, regen;
-    battery_kw(&c, wheel_kw(&c, slope_force(&c, grade), v0_mps, v1_mps), &traction, &regen);
+    battery_kw(&c, p_wheel, &traction, &regen);
     return traction + regen;
 }
 
@@ -112,16 +121,33 @@ void fsim__cycle_fill_distance(size_t n, const double *speed_mps, double *distan
         distance_m[i] = distance_m[i - 1] + 0.5 * (speed_mps[i - 1] + speed_mps[i]);
 }
 
+/* One range check of check_vehicle(): the key a message names, the value, its bounds. */
+struct rule {
+    const char *key;
+    double value;
+    double min;
+    double max;
+};
+
+static fsim_status check_rules(const struct rule *rules, size_t n, fsim_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        double x = rules[i].value;
+        if (!isfinite(x) || x < rules[i].min || x > rules[i].max)
+            return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, rules[i].key,
+                                  "value %g is out of range for the energy model", x);
+    }
+    return FSIM_OK;
+}
+
 /* A parameter set the formula cannot use (a division by zero, a NaN that would poison every
- * total) is refused once, before the loop; the config loader validates ranges in detail. */
+ * total) is refused once, before the loop; the config loader validates ranges in detail.
+ * The powertrain and cabin keys are checked only when their model is switched on. */
 static fsim_status check_vehicle(const fsim_vehicle_params *v, fsim_error *err)
 {
-    const struct {
-        const char *key;
-        double value;
-        double min;
-        double max;
-    } rules[] = {
+    const struct rule rules[] = {
+        {"motorKw", v->motor_kw, 0, INFINITY},
+        {"cabinUaKwPerDegC", v->cabin_ua_kw_per_degc, 0, INFINITY},
         {"massKg", v->mass_kg, 1e-9, INFINITY},
         {"payloadKg", v->payload_kg, 0, INFINITY},
         {"dragCoefficient", v->drag_coefficient, 0, INFINITY},
@@ -136,13 +162,34 @@ static fsim_status check_vehicle(const fsim_vehicle_params *v, fsim_error *err)
         {"comfortBandC[0]", v->comfort_low_c, -INFINITY, INFINITY},
         {"comfortBandC[1]", v->comfort_high_c, v->comfort_low_c, INFINITY},
     };
-    for (size_t i = 0; i < sizeof rules / sizeof *rules; i++) {
-        double x = rules[i].value;
-        if (!isfinite(x) || x < rules[i].min || x > rules[i].max)
-            return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, rules[i].key,
-                                  "value %g is out of range for the energy model", x);
+    const struct rule powertrain[] = {
+        {"gearboxEfficiency", v->gearbox_efficiency, 1e-9, 1},
+        {"packVoltage", v->pack_voltage, 1e-9, INFINITY},
+        {"internalResistanceOhm", v->internal_resistance_ohm, 0, INFINITY},
+        {"regenFadeKph", v->regen_fade_kph, 0, INFINITY},
+        {"parasiticKw", v->parasitic_kw, 0, INFINITY},
+        {"batteryKwh", v->battery_kwh, 1e-9, INFINITY},
+    };
+    const struct rule hvac[] = {
+        {"cabinSetPointC", v->cabin_set_point_c, -INFINITY, INFINITY},
+        {"heatPumpCop", v->heat_pump_cop, 1, INFINITY},
+        {"acCop", v->ac_cop, 1e-9, INFINITY},
+        {"batteryHeatKwPerDegC", v->battery_heat_kw_per_degc, 0, INFINITY},
+    };
+    fsim_status st = check_rules(rules, sizeof rules / sizeof *rules, err);
+    if (st == FSIM_OK && v->cabin_ua_kw_per_degc > 0)
+        st = check_rules(hvac, sizeof hvac / sizeof *hvac, err);
+    if (st != FSIM_OK || !(v->motor_kw > 0))
+        return st;
+    st = check_rules(powertrain, sizeof powertrain / sizeof *powertrain, err);
+    for (size_t i = 0; st == FSIM_OK && i < v->motor_curve_len; i++) {
+        bool ascending = i == 0 || v->motor_curve_frac[i] > v->motor_curve_frac[i - 1];
+        double eff = v->motor_curve_eff[i];
+        if (!ascending || !isfinite(eff) || !(eff > 0 && eff <= 1))
+            st = fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, "motorEfficiency",
+                                "point %zu is out of range for the energy model", i);
     }
-    return FSIM_OK;
+    return st;
 }
 
 /* Running sums of one integration, in kW·s (kJ). */
@@ -151,6 +198,7 @@ struct sums {
     double regen;
     double total;
     double distance_m;
+    double loss;
 };
 
 /* The hot loop without a profile: no stores but the sums. */
@@ -173,7 +221,7 @@ static void integrate_totals(const struct coeffs *c, const double *restrict v,
         total += t + r + aux_kw;
         dist += 0.5 * (v0 + v1);
     }
-    *out = (struct sums){traction, regen, total, dist};
+    *out = (struct sums){traction, regen, total, dist, 0};
 }
 
 /* The same loop, also storing the cumulative kWh and km at every sample. */
@@ -202,12 +250,66 @@ static void integrate_profile(const struct coeffs *c, const double *restrict v,
         cum_kwh[i] = total * per_hour;
         cum_km[i] = dist * 1e-3;
     }
-    *out = (struct sums){traction, regen, total, dist};
+    *out = (struct sums){traction, regen, total, dist, 0};
+}
+
+/* The powertrain path: one loop for totals and profile (cum_kwh / cum_km may be NULL),
+ * since the state of charge it carries makes each step depend on the ones before. */
+static void integrate_powertrain(const struct coeffs *c, const fsim_vehicle_params *veh,
+                                 const double *v, const double *grade, size_t n,
+                                 double aux_kw, double soc, double *cum_kwh, double *cum_km,
+                                 struct sums *out)
+{
+    const double per_hour = 1.0 / 3600.0;
+    struct fsim__powertrain pt;
+    fsim__powertrain_init(&pt, veh);
+    double traction = 0, regen = 0, total = 0, dist = 0, loss = 0;
+    double cur_grade = grade[0], k_slope = slope_force(c, cur_grade);
+    double soc_per_kws = per_hour / veh->battery_kwh;
+    if (cum_kwh) {
+        cum_kwh[0] = 0.0;
+        cum_km[0] = 0.0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if (grade[i] != cur_grade) {
+            cur_grade = grade[i];
+            k_slope = slope_force(c, cur_grade);
+        }
+        double v0 = v[i - 1], v1 = v[i], v_avg = 0.5 * (v0 + v1);
+        double elec = fsim__powertrain_elec_kw(&pt, wheel_kw(c, k_slope, v0, v1), v_avg, soc);
+        double parasitic = v0 > 0 || v1 > 0 ? pt.parasitic_kw : 0.0;
+        double term = elec + parasitic + aux_kw;
+        double cell = fsim_battery_internal_kw(veh->pack_voltage, veh->internal_resistance_ohm,
+                                               term);
+        if (elec > 0)
+            traction += elec;
+        else
+            regen += elec;
+        loss += cell - term + parasitic;
+        total += cell;
+        dist += v_avg;
+        soc -= cell * soc_per_kws;
+        if (cum_kwh) {
+            cum_kwh[i] = total * per_hour;
+            cum_km[i] = dist * 1e-3;
+        }
+    }
+    *out = (struct sums){traction, regen, total, dist, loss};
 }
 
 fsim_status fsim_energy_integrate(const fsim_vehicle_params *vehicle, const fsim_cycle *cycle,
                                   double ambient_c, fsim_arena *arena, fsim_energy_profile *profile,
                                   fsim_energy_totals *totals, fsim_error *err)
+{
+    return fsim_energy_integrate_soc(vehicle, cycle, ambient_c, FSIM_ENERGY_DEFAULT_SOC, arena,
+                                     profile, totals, err);
+}
+
+fsim_status fsim_energy_integrate_soc(const fsim_vehicle_params *vehicle,
+                                      const fsim_cycle *cycle, double ambient_c,
+                                      double start_soc, fsim_arena *arena,
+                                      fsim_energy_profile *profile, fsim_energy_totals *totals,
+                                      fsim_error *err)
 {
     if (!vehicle || !cycle || !totals || (profile && !arena))
         return fsim_error_set(err, FSIM_INTERNAL, NULL, 0, 0, NULL,
@@ -217,6 +319,9 @@ fsim_status fsim_energy_integrate(const fsim_vehicle_params *vehicle, const fsim
     if (!isfinite(ambient_c) || ambient_c <= -KELVIN)
         return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, "ambientTemperatureC",
                               "temperature %g °C is not physical", ambient_c);
+    if (!isfinite(start_soc) || start_soc < 0 || start_soc > 1)
+        return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, "soc",
+                              "state of charge %g is not between 0 and 1", start_soc);
     fsim_status st = check_vehicle(vehicle, err);
     if (st != FSIM_OK)
         return st;
@@ -226,18 +331,23 @@ fsim_status fsim_energy_integrate(const fsim_vehicle_params *vehicle, const fsim
     double aux_kw = fsim_aux_power_kw(vehicle, ambient_c);
     size_t n = cycle->n;
     struct sums s;
+    double *cum_kwh = NULL, *cum_km = NULL;
     if (profile) {
-        double *cum_kwh = fsim_arena_calloc(arena, n, sizeof *cum_kwh);
-        double *cum_km = fsim_arena_calloc(arena, n, sizeof *cum_km);
+        cum_kwh = fsim_arena_calloc(arena, n, sizeof *cum_kwh);
+        cum_km = fsim_arena_calloc(arena, n, sizeof *cum_km);
         if (!cum_kwh || !cum_km)
             return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-        integrate_profile(&c, cycle->speed_mps, cycle->grade, n, aux_kw, cum_kwh, cum_km, &s);
         profile->n = n;
         profile->cum_kwh = cum_kwh;
         profile->cum_km = cum_km;
-    } else {
-        integrate_totals(&c, cycle->speed_mps, cycle->grade, n, aux_kw, &s);
     }
+    if (vehicle->motor_kw > 0)
+        integrate_powertrain(&c, vehicle, cycle->speed_mps, cycle->grade, n, aux_kw, start_soc,
+                             cum_kwh, cum_km, &s);
+    else if (profile)
+        integrate_profile(&c, cycle->speed_mps, cycle->grade, n, aux_kw, cum_kwh, cum_km, &s);
+    else
+        integrate_totals(&c, cycle->speed_mps, cycle->grade, n, aux_kw, &s);
 
     const double per_hour = 1.0 / 3600.0;
     fsim_energy_totals t = {0};
@@ -246,6 +356,7 @@ fsim_status fsim_energy_integrate(const fsim_vehicle_params *vehicle, const fsim
     t.regen_kwh = 0.0 - s.regen * per_hour; /* +0 rather than -0 when nothing is recovered */
     t.duration_s = (double)(n - 1);
     t.aux_kwh = aux_kw * t.duration_s * per_hour;
+    t.loss_kwh = s.loss * per_hour;
     t.distance_km = s.distance_m * 1e-3;
     t.kwh_per_km = t.distance_km > 0 ? t.energy_kwh / t.distance_km : 0.0;
     *totals = t;

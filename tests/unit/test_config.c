@@ -205,6 +205,28 @@ static void test_overrides(void)
     fsim_config_free(env);
     fsim_config_free(both);
 
+    /* the optional keys: absent, the defaults; given, their values */
+    const fsim_vehicle_params *bp = base ? &fsim_config_vehicle(base, "van")->params : NULL;
+    CHECK(bp && bp->motor_kw == 0 && bp->cabin_ua_kw_per_degc == 0,
+          "a vehicle without motorKw or cabinUaKwPerDegC keeps the constant-efficiency and "
+          "linear HVAC models");
+    CHECK(bp && bp->gearbox_efficiency == FSIM_DEFAULT_GEARBOX_EFFICIENCY &&
+              bp->pack_voltage == FSIM_DEFAULT_PACK_VOLTAGE &&
+              bp->regen_fade_kph == FSIM_DEFAULT_REGEN_FADE_KPH &&
+              bp->heat_pump_cop == FSIM_DEFAULT_HEAT_PUMP_COP && bp->motor_curve_len == 0,
+          "absent optional keys take their documented defaults");
+    fsim_config *pt = load("good", NULL,
+                           "{\"vehicles\": {\"van\": {\"motorKw\": 150, \"parasiticKw\": 0.3, "
+                           "\"motorEfficiency\": [[0, 0.8], [0.5, 0.95], [1, 0.93]], "
+                           "\"cabinUaKwPerDegC\": 0.2, \"heatPumpCop\": 2.5}}}",
+                           &err);
+    const fsim_vehicle_params *pp = pt ? &fsim_config_vehicle(pt, "van")->params : NULL;
+    CHECK(pp && pp->motor_kw == 150 && pp->parasitic_kw == 0.3 && pp->motor_curve_len == 3 &&
+              pp->motor_curve_eff[1] == 0.95 && pp->cabin_ua_kw_per_degc == 0.2 &&
+              pp->heat_pump_cop == 2.5,
+          "the optional keys read when given");
+    fsim_config_free(pt);
+
     fsim_config *fixed = load("good", "{\"vehicles\": {\"van\": {\"batteryKwh\": -1}}}",
                               "{\"vehicles\": {\"van\": {\"batteryKwh\": 89}}}", &err);
     CHECK(fixed && fsim_config_vehicle(fixed, "van")->params.battery_kwh == 89,
@@ -359,6 +381,16 @@ static const bad_case bad_cases[] = {
      "file or directory"},
     {"good", NULL, "{\"vehicles\": {\"van\": {\"comfortBandC\": [16, \"warm\"]}}}", FSIM_INVALID,
      "overrides:1:44: vehicles.van.comfortBandC[1]: must be a number (found a string)"},
+    /* the optional powertrain and HVAC keys are checked as the required ones are */
+    {"good", NULL, "{\"vehicles\": {\"van\": {\"motorEfficiency\": [[0, 0.8], [0.5, 1.2], [1, 0.9]]}}}",
+     FSIM_INVALID, "overrides:1:59: vehicles.van.motorEfficiency[1][1]: must be > 0 and <= 1"},
+    {"good", NULL, "{\"vehicles\": {\"van\": {\"motorEfficiency\": [[0, 0.8], [0.9, 0.9]]}}}",
+     FSIM_INVALID, "overrides:1:54: vehicles.van.motorEfficiency[1][0]: must be 1 (the curve ends "
+     "at rated power)"},
+    {"good", NULL, "{\"vehicles\": {\"van\": {\"gearboxEfficiency\": 0}}}", FSIM_INVALID,
+     "overrides:1:44: vehicles.van.gearboxEfficiency: must be > 0 and <= 1"},
+    {"good", NULL, "{\"vehicles\": {\"van\": {\"heatPumpCop\": 0.5}}}", FSIM_INVALID,
+     "overrides:1:38: vehicles.van.heatPumpCop: must be >= 1 (1 is a resistive heater)"},
 };
 
 /* An override text on one line for a TAP description (newlines would end the line). */

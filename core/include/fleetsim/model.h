@@ -16,7 +16,21 @@
 #include <fleetsim/error.h>
 
 #define FSIM_CHARGE_CURVE_MAX 16
+#define FSIM_MOTOR_CURVE_MAX 16
 #define FSIM_GRAVITY_MPS2 9.80665
+
+/* Defaults of the optional powertrain keys (used only when motorKw > 0); the config loader
+ * fills them in for absent keys. Sources in docs/energy-model.md. */
+#define FSIM_DEFAULT_GEARBOX_EFFICIENCY 0.98 /* single-speed reduction gear, two meshes */
+#define FSIM_DEFAULT_PACK_VOLTAGE 350.0      /* V, nominal: 96 NMC cells in series */
+#define FSIM_DEFAULT_INTERNAL_RESISTANCE 0.1 /* Ω, whole pack */
+#define FSIM_DEFAULT_REGEN_FADE_KPH 30.0     /* regen fade + friction blending (fitted) */
+#define FSIM_DEFAULT_PARASITIC_KW 0.2       /* pumps, inverter, BMS while moving */
+#define FSIM_DEFAULT_CABIN_SET_POINT_C 21.0 /* °C */
+#define FSIM_DEFAULT_HEAT_PUMP_COP 1.0      /* 1 = resistive heater */
+#define FSIM_DEFAULT_AC_COP 2.5             /* cooling: heat removed per electric kW */
+/* The state of charge at which fsim_energy_integrate() starts (charge acceptance caps regen). */
+#define FSIM_ENERGY_DEFAULT_SOC 0.5
 
 /* One vehicle type's parameters, as vehicles.yaml gives them (keys in comments). */
 typedef struct fsim_vehicle_params {
@@ -40,6 +54,27 @@ typedef struct fsim_vehicle_params {
     size_t charge_curve_len;          /* chargeCurve: [[soc, kW], ...], soc ascending */
     double charge_curve_soc[FSIM_CHARGE_CURVE_MAX];
     double charge_curve_kw[FSIM_CHARGE_CURVE_MAX];
+    /* The operating-point powertrain (all optional keys). motorKw == 0 keeps the constant-
+     * efficiency path above (drivetrainEfficiency / regenEfficiency); motorKw > 0 replaces
+     * those two with gearbox × motor(load) losses, regen fade, the charge-acceptance cap,
+     * I²R in the pack and a parasitic draw (model/powertrain.c). */
+    double motor_kw;                  /* motorKw: rated motor power */
+    size_t motor_curve_len;           /* motorEfficiency: [[fraction of motorKw, η], ...]; */
+    double motor_curve_frac[FSIM_MOTOR_CURVE_MAX]; /* 0 points = FASTSim's default curve */
+    double motor_curve_eff[FSIM_MOTOR_CURVE_MAX];
+    double gearbox_efficiency;        /* gearboxEfficiency */
+    double pack_voltage;              /* packVoltage: nominal open-circuit voltage, V */
+    double internal_resistance_ohm;   /* internalResistanceOhm: pack, Ω */
+    double regen_fade_kph;            /* regenFadeKph: regen fades linearly to 0 below this */
+    double parasitic_kw;              /* parasiticKw: constant powertrain draw while moving */
+    /* The cabin HVAC model (all optional keys). cabinUaKwPerDegC == 0 keeps the linear
+     * hvacKwPerDegC × (°C outside comfortBandC); > 0 heats or cools the cabin to its set
+     * point through a heater of the given COP (model/hvac.c). */
+    double cabin_ua_kw_per_degc;      /* cabinUaKwPerDegC: cabin heat loss per °C, kW */
+    double cabin_set_point_c;         /* cabinSetPointC */
+    double heat_pump_cop;             /* heatPumpCop: COP at 7 °C (1 = resistive) */
+    double ac_cop;                    /* acCop */
+    double battery_heat_kw_per_degc;  /* batteryHeatKwPerDegC: pack heating below 10 °C */
 } fsim_vehicle_params;
 
 /* How a route is driven, as routes.yaml gives it. */
@@ -66,10 +101,11 @@ typedef struct fsim_cycle {
 
 /* Totals of one cycle for one vehicle. Energies are at the battery, kWh. */
 typedef struct fsim_energy_totals {
-    double energy_kwh;      /* net: traction − regen + aux + hvac */
+    double energy_kwh;      /* net: traction − regen + aux + hvac + loss */
     double traction_kwh;    /* drawn for propulsion (P_batt > 0) */
     double regen_kwh;       /* recovered (positive number) */
     double aux_kwh;         /* auxiliary + HVAC */
+    double loss_kwh;        /* pack I²R + parasitic (0 on the constant-efficiency path) */
     double distance_km;
     double kwh_per_km;      /* energy_kwh / distance_km (0 when distance is 0) */
     double duration_s;
@@ -90,13 +126,29 @@ typedef struct fsim_energy_profile {
 double fsim_air_density(double temperature_c);
 
 /* HVAC + auxiliary power (kW) at an ambient temperature: auxKw + hvacKwPerDegC × the
- * distance in °C outside the comfort band. */
+ * distance in °C outside the comfort band; or, with cabinUaKwPerDegC > 0, auxKw + the
+ * cabin's heat flow to its set point through the heater's or the air conditioner's COP +
+ * battery heating below 10 °C (model/hvac.c). */
 double fsim_aux_power_kw(const fsim_vehicle_params *vehicle, double ambient_c);
 
 /* Battery power (kW, negative while regenerating) for one 1 s step from speed v0 to v1
- * on a grade, excluding aux/HVAC. Exposed for closed-form tests. */
+ * on a grade, excluding aux/HVAC. On the powertrain path (motorKw > 0) it includes the
+ * parasitic draw and the step's own I²R, with regen capped by the charge curve at
+ * FSIM_ENERGY_DEFAULT_SOC. Exposed for closed-form tests. */
 double fsim_step_battery_kw(const fsim_vehicle_params *vehicle, double air_density, double v0_mps,
                             double v1_mps, double grade);
+
+/* Motor + inverter efficiency at a load, |P_shaft| / motorKw (clamped to [0, 1]),
+ * interpolated linearly in the vehicle's curve, or FASTSim's default when it has none. */
+double fsim_motor_efficiency(const fsim_vehicle_params *vehicle, double load_fraction);
+
+/* Power (kW) drawn from the cells' open-circuit voltage for a terminal power p_term_kw
+ * (negative while charging): V·I with V·I − R·I² = P, so the I²R loss is the difference.
+ * Beyond the pack's maximum power V²/4R the current is held at V/2R. */
+double fsim_battery_internal_kw(double pack_voltage, double resistance_ohm, double p_term_kw);
+
+/* The charge curve's kW at a state of charge (linear between points; the ends held). */
+double fsim_charge_acceptance_kw(const fsim_vehicle_params *vehicle, double soc);
 
 /* Integrates the model over a cycle (the discretisation is documented in model/energy.c).
  * A cycle of n samples has n − 1 one-second steps; aux + HVAC apply to every step,
@@ -107,6 +159,15 @@ double fsim_step_battery_kw(const fsim_vehicle_params *vehicle, double air_densi
 fsim_status fsim_energy_integrate(const fsim_vehicle_params *vehicle, const fsim_cycle *cycle,
                                   double ambient_c, fsim_arena *arena, fsim_energy_profile *profile,
                                   fsim_energy_totals *totals, fsim_error *err);
+
+/* The same from a given state of charge (0..1), which only the powertrain path reads: the
+ * charge curve at the running SoC caps regen. fsim_energy_integrate() starts at
+ * FSIM_ENERGY_DEFAULT_SOC. */
+fsim_status fsim_energy_integrate_soc(const fsim_vehicle_params *vehicle,
+                                      const fsim_cycle *cycle, double ambient_c,
+                                      double start_soc, fsim_arena *arena,
+                                      fsim_energy_profile *profile, fsim_energy_totals *totals,
+                                      fsim_error *err);
 
 /* Reads a 1 Hz speed trace: the EPA header `cycSecs,cycMps,cycGrade,cycRoadType`, or
  * `seconds,mps[,grade]` (with or without that header; a first row whose first field is a

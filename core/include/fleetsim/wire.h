@@ -447,7 +447,9 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(NUM, REQ, kwh_per_km, "kwhPerKm", -1e9, 1e9, none, "energyKwh / distanceKm")          \
     X(NUM, REQ, traction_kwh, "tractionKwh", 0, 1e9, none, "drawn for traction, kWh")       \
     X(NUM, REQ, regen_kwh, "regenKwh", 0, 1e9, none, "recovered by regenerative braking")   \
-    X(NUM, REQ, aux_kwh, "auxKwh", 0, 1e9, none, "auxiliaries and HVAC, kWh")
+    X(NUM, REQ, aux_kwh, "auxKwh", 0, 1e9, none, "auxiliaries and HVAC, kWh")              \
+    X(NUM, OPT, wall_energy_kwh, "wallEnergyKwh", -1e9, 1e9, none,                          \
+      "energyKwh through the --charger's efficiency: the wall-plug figure, kWh")
 
 /* Every type: X(ENUM_SUFFIX, c_suffix, "SchemaName"), dependencies first. */
 #define FSIM_WIRE_TYPES(X)                                                                  \
