@@ -42,8 +42,7 @@ fsim_status fsim__convert_vehicles(const fsim_sim_input *in, const struct fsim__
     for (size_t i = 0; i < o->n_events; i++) {
         const struct fsim__event *e = &o->events[i];
         vs[e->vehicle].sessions++;
-        /* the wait the event reports: between its times in whole seconds (as result.c) */
-        vs[e->vehicle].wait_seconds += nearbyint(e->plugged) - nearbyint(e->arrived);
+        vs[e->vehicle].wait_seconds += e->plugged - e->arrived;
     }
     for (size_t i = 0; i < in->n_vehicles; i++) {
         const fsim_sim_vehicle *sv = &in->vehicles[i];
