@@ -52,7 +52,8 @@ static void print_grid(FILE *f, const fsim_request *req, const fsim_summary *s)
             fprintf(f, " (grid limits sum to %g kW)", limit);
         fputc('\n', f);
     }
-    if (s->has_grid_exceeded_kwh)
+    /* the site's total only adds something above one depot's line */
+    if (s->has_grid_exceeded_kwh && s->n_depots != 1)
         fprintf(f, "  %-12s %.1f kWh above the limits over %.1f h (worst +%.1f kW)\n",
                 "grid excess", s->grid_exceeded_kwh,
                 s->has_grid_exceeded_minutes ? s->grid_exceeded_minutes / 60.0 : 0.0,

@@ -93,28 +93,43 @@ bool fsim_time_parse(const char *s, double *unix_seconds)
     return true;
 }
 
+static void two_digits(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+}
+
 char *fsim_time_format(double unix_seconds, char buf[32])
 {
     int64_t t = (int64_t)llround(unix_seconds);
     int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-    int64_t rem = t - days * 86400;
-    int64_t y;
-    int m, d;
-    civil_from_days(days, &y, &m, &d);
-    if (y < 0 || y > 9999) { /* outside RFC 3339; printed anyway, the slow way */
-        snprintf(buf, 32, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d,
-                 (int)(rem / 3600), (int)(rem % 3600 / 60), (int)(rem % 60));
-        return buf;
+    int rem = (int)(t - days * 86400);
+    /* Results hold hundreds of thousands of times (each twice in the CSV files: UTC and
+     * local), most of them on a few days: the date is worked out and printed once per day
+     * per thread, the time of day digit by digit (snprintf was the largest cost). */
+    static _Thread_local int64_t cached_days = INT64_MIN;
+    static _Thread_local char cached_date[11];
+    if (days != cached_days) {
+        int64_t y;
+        int m, d;
+        civil_from_days(days, &y, &m, &d);
+        if (y < 0 || y > 9999) { /* outside RFC 3339; printed anyway, the slow way */
+            snprintf(buf, 32, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d,
+                     rem / 3600, rem % 3600 / 60, rem % 60);
+            return buf;
+        }
+        memcpy(cached_date, "0000-00-00", 11);
+        for (int v = (int)y, k = 3; v; v /= 10, k--)
+            cached_date[k] = (char)('0' + v % 10);
+        two_digits(cached_date + 5, m);
+        two_digits(cached_date + 8, d);
+        cached_days = days;
     }
-    /* Digit by digit: results hold hundreds of thousands of times, and snprintf was the
-     * largest cost of writing them. */
-    const int parts[6] = {(int)y, m, d, (int)(rem / 3600), (int)(rem % 3600 / 60),
-                          (int)(rem % 60)};
-    memcpy(buf, "0000-00-00T00:00:00Z", 21);
-    static const int at[6] = {3, 6, 9, 12, 15, 18}; /* position of each part's last digit */
-    for (int i = 0; i < 6; i++)
-        for (int v = parts[i], k = at[i]; v; v /= 10, k--)
-            buf[k] = (char)('0' + v % 10);
+    memcpy(buf, cached_date, 10);
+    memcpy(buf + 10, "T00:00:00Z", 11);
+    two_digits(buf + 11, rem / 3600);
+    two_digits(buf + 14, rem % 3600 / 60);
+    two_digits(buf + 17, rem % 60);
     return buf;
 }
 

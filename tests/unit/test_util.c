@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 
@@ -99,6 +100,20 @@ static void test_times(void)
     CHECK(!fsim_time_parse("2026-01-05T00:00:00Zjunk", &t), "trailing text refused");
     CHECK_STR(fsim_time_format(1767571200.0, buf), "2026-01-05T00:00:00Z", "format");
     CHECK_STR(fsim_time_format(-1, buf), "1969-12-31T23:59:59Z", "format before the epoch");
+    /* against the C library, on days that alternate (the date is cached per day) */
+    bool same = true;
+    char want[32];
+    for (int64_t k = 0, at = -400000000; k < 20000 && same; k++, at += 86400 * 7 + 3607 * (k % 5)) {
+        int64_t u = k % 2 ? at : 1767571200 + k;
+        time_t tt = (time_t)u;
+        struct tm tm;
+        gmtime_r(&tt, &tm);
+        strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        same = strcmp(fsim_time_format((double)u, buf), want) == 0;
+        if (!same)
+            printf("# %lld: %s, the C library says %s\n", (long long)u, buf, want);
+    }
+    CHECK(same, "format: 20000 instants over three centuries from 1957, as gmtime and strftime print them");
     char local[40];
     CHECK_STR(fsim_time_format_local(1767600000.0, -300, local), "2026-01-05T03:00:00-05:00",
               "local time west of UTC: the day's clock and the offset");
