@@ -157,6 +157,21 @@ fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
                              fsim_sim_progress_fn progress, void *progress_user,
                              struct fsim__output *out, fsim_error *err);
 
+/* Every reported quantity is rounded to 6 decimals: 1 Wh/1000 for energy, 1 mW for power,
+ * 1e-6 of SoC, 10 cm for positions. The engine computes in full precision (the invariants
+ * hold there); 6 decimals are far below any measurement a user could compare with, make
+ * files smaller and let the encoders print numbers on their fast exact path. */
+static inline double fsim__q6(double v)
+{
+    return nearbyint(v * 1e6) / 1e6;
+}
+
+/* SoC values come from energy / capacity and can sit a rounding error outside [0, 1]. */
+static inline double fsim__clamp_soc(double soc)
+{
+    return fsim__q6(soc < 0 ? 0 : soc > 1 ? 1 : soc);
+}
+
 /* A session's wait as reported: the engine keeps instants exact (a target is reached
  * mid-second), the result reports whole seconds and waits that agree with them. */
 static inline double fsim__event_wait_s(const struct fsim__event *e)

@@ -9,14 +9,6 @@
 
 #include "engine.h"
 
-/* Every reported quantity is rounded to 6 decimals: 1 Wh/1000 for energy, 1 mW for power,
- * 1e-6 of SoC, 10 cm for positions. The engine computes in full precision (the invariants
- * hold there); 6 decimals are far below any measurement a user could compare with, make
- * files smaller and let the encoders print numbers on their fast exact path. */
-static double q6(double v)
-{
-    return nearbyint(v * 1e6) / 1e6;
-}
 
 /* Money to the cent, CO2 to the gram. */
 static double q2(double v)
@@ -34,11 +26,6 @@ static double ratio(double num, double den)
     return den > 0 ? num / den : 0;
 }
 
-/* SoC values come from energy / capacity and can sit a rounding error outside [0, 1]. */
-static double clamp_soc(double soc)
-{
-    return q6(soc < 0 ? 0 : soc > 1 ? 1 : soc);
-}
 
 static fsim_status convert_trips(const fsim_sim_input *in, const struct fsim__output *o,
                                  fsim_arena *arena, fsim_result *out, fsim_summary *sum,
@@ -54,11 +41,11 @@ static fsim_status convert_trips(const fsim_sim_input *in, const struct fsim__ou
         fsim_trip_result *r = &out->trips[i];
         *r = (fsim_trip_result){.vehicle_id = v->id, .route_id = v->route->route_id,
                                 .depot = in->depots[v->depot].id,
-                                .depart = t->depart, .distance_km = q6(t->distance_km),
-                                .energy_kwh = q6(t->energy_kwh),
-                                .kwh_per_km = q6(ratio(t->energy_kwh, t->distance_km)),
-                                .start_soc = clamp_soc(t->start_soc),
-                                .end_soc = clamp_soc(t->end_soc)};
+                                .depart = t->depart, .distance_km = fsim__q6(t->distance_km),
+                                .energy_kwh = fsim__q6(t->energy_kwh),
+                                .kwh_per_km = fsim__q6(ratio(t->energy_kwh, t->distance_km)),
+                                .start_soc = fsim__clamp_soc(t->start_soc),
+                                .end_soc = fsim__clamp_soc(t->end_soc)};
         switch (t->status) {
         case FSIM__TRIP_COMPLETED:
             r->status = FSIM_TRIP_COMPLETED;
@@ -75,7 +62,7 @@ static fsim_status convert_trips(const fsim_sim_input *in, const struct fsim__ou
             r->stranded_at = fsim_arena_alloc(arena, sizeof *r->stranded_at);
             if (!r->stranded_at)
                 return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-            *r->stranded_at = (fsim_lonlat){.lon = q6(t->stranded_lon), .lat = q6(t->stranded_lat)};
+            *r->stranded_at = (fsim_lonlat){.lon = fsim__q6(t->stranded_lon), .lat = fsim__q6(t->stranded_lat)};
             sum->trips_stranded++;
             break;
         }
@@ -111,8 +98,8 @@ static fsim_status wait_percentiles(const struct fsim__output *o, fsim_summary *
     qsort(w, n, sizeof *w, double_order);
     sum->has_sessions_waited = sum->has_wait_seconds_p50 = sum->has_wait_seconds_p95 = true;
     sum->sessions_waited = (int)n;
-    sum->wait_seconds_p50 = n ? q6(w[(size_t)ceil(0.50 * (double)n) - 1]) : 0;
-    sum->wait_seconds_p95 = n ? q6(w[(size_t)ceil(0.95 * (double)n) - 1]) : 0;
+    sum->wait_seconds_p50 = n ? fsim__q6(w[(size_t)ceil(0.50 * (double)n) - 1]) : 0;
+    sum->wait_seconds_p95 = n ? fsim__q6(w[(size_t)ceil(0.95 * (double)n) - 1]) : 0;
     free(w);
     return FSIM_OK;
 }
@@ -133,9 +120,9 @@ static fsim_status convert_events(const fsim_sim_input *in, const struct fsim__o
         out->charging_events[i] = (fsim_charging_event){
             .vehicle_id = in->vehicles[e->vehicle].id, .depot = d->id,
             .charger_id = d->chargers[e->charger].id, .plugged_at = nearbyint(e->arrived),
-            .start = nearbyint(e->start), .end = nearbyint(e->end), .energy_kwh = q6(e->energy_kwh),
-            .grid_energy_kwh = q6(e->grid_kwh), .start_soc = clamp_soc(e->start_soc),
-            .end_soc = clamp_soc(e->end_soc), .peak_kw = q6(e->peak_kw), .wait_seconds = wait};
+            .start = nearbyint(e->start), .end = nearbyint(e->end), .energy_kwh = fsim__q6(e->energy_kwh),
+            .grid_energy_kwh = fsim__q6(e->grid_kwh), .start_soc = fsim__clamp_soc(e->start_soc),
+            .end_soc = fsim__clamp_soc(e->end_soc), .peak_kw = fsim__q6(e->peak_kw), .wait_seconds = wait};
         sum->waiting_seconds_total += wait;
         if (wait > sum->waiting_seconds_max)
             sum->waiting_seconds_max = wait;
@@ -155,10 +142,10 @@ static fsim_status convert_series(const fsim_sim_input *in, const struct fsim__o
     for (size_t i = 0; i < o->n_points; i++) {
         const struct fsim__point *p = &o->points[i];
         out->time_series_data[i] = (fsim_time_series_point){
-            .t = p->t, .depot = in->depots[p->depot].id, .load_kw = q6(p->load_kw),
+            .t = p->t, .depot = in->depots[p->depot].id, .load_kw = fsim__q6(p->load_kw),
             .charging = p->charging, .driving = p->driving, .waiting = p->waiting,
-            .mean_soc = clamp_soc(p->mean_soc), .min_soc = clamp_soc(p->min_soc),
-            .energy_kwh = q6(p->energy_kwh)};
+            .mean_soc = fsim__clamp_soc(p->mean_soc), .min_soc = fsim__clamp_soc(p->min_soc),
+            .energy_kwh = fsim__q6(p->energy_kwh)};
     }
     if (!in->per_vehicle_series)
         return FSIM_OK;
@@ -175,7 +162,7 @@ static fsim_status convert_series(const fsim_sim_input *in, const struct fsim__o
         if (!soc)
             return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
         for (size_t k = 0; k < n_intervals; k++)
-            soc[k] = clamp_soc(o->points[k * in->n_depots].vehicle_soc[v]);
+            soc[k] = fsim__clamp_soc(o->points[k * in->n_depots].vehicle_soc[v]);
         out->vehicle_series[v] = (fsim_vehicle_series){
             .vehicle_id = in->vehicles[v].id, .depot = in->depots[in->vehicles[v].depot].id,
             .start = in->start, .interval_seconds = in->output_interval_s, .soc = soc,
@@ -226,27 +213,27 @@ static fsim_status convert_depots(const fsim_sim_input *in, const struct fsim__o
         for (size_t k = 0; k < n_types; k++) {
             fsim_charger_type_summary *ts = &ds->chargers[k];
             double rated = ts->count * ts->power_kw * o->horizon_s / 3600.0;
-            ts->energy_utilization = q6(fmin(1, ratio(ts->energy_kwh, rated)));
-            ts->time_utilization = q6(fmin(1, ratio(ts->time_utilization,
+            ts->energy_utilization = fsim__q6(fmin(1, ratio(ts->energy_kwh, rated)));
+            ts->time_utilization = fsim__q6(fmin(1, ratio(ts->time_utilization,
                                                     ts->count * o->horizon_s)));
-            ts->energy_kwh = q6(ts->energy_kwh);
+            ts->energy_kwh = fsim__q6(ts->energy_kwh);
         }
         ds->n_chargers = n_types;
         const struct fsim__bill *b = &d->bill;
         *ds = (fsim_depot_summary){
             .id = dep->id, .utc_offset_minutes = dep->utc_offset_minutes,
-            .peak_kw = q6(d->peak_kw), .has_peak_at = d->peak_kw > 0, .peak_at = d->peak_t,
+            .peak_kw = fsim__q6(d->peak_kw), .has_peak_at = d->peak_kw > 0, .peak_at = d->peak_t,
             .has_grid_limit_kw = dep->has_grid_limit, .grid_limit_kw = dep->grid_limit_kw,
-            .grid_exceeded_kwh = q6(d->exceed_kwh), .grid_exceeded_minutes = q6(d->exceed_s / 60),
-            .grid_peak_over_kw = q6(d->peak_over_kw), .grid_energy_kwh = q6(d->grid_kwh),
-            .tariff = b->tariff ? b->tariff->name : "none", .peak_15min_kw = q6(b->peak15_kw),
+            .grid_exceeded_kwh = fsim__q6(d->exceed_kwh), .grid_exceeded_minutes = fsim__q6(d->exceed_s / 60),
+            .grid_peak_over_kw = fsim__q6(d->peak_over_kw), .grid_energy_kwh = fsim__q6(d->grid_kwh),
+            .tariff = b->tariff ? b->tariff->name : "none", .peak_15min_kw = fsim__q6(b->peak15_kw),
             .energy_cost = q2(b->energy_cost), .demand_cost = q2(b->demand_cost),
             .fixed_cost = q2(b->fixed_cost),
             .total_cost = q2(b->energy_cost + b->demand_cost + b->fixed_cost),
             .co2_kg = q3(b->co2_g / 1000),
-            .charger_time_utilization = q6(fmin(1, ratio(dep_occupied_s,
+            .charger_time_utilization = fsim__q6(fmin(1, ratio(dep_occupied_s,
                                                          dep->n_chargers * o->horizon_s))),
-            .charger_energy_utilization = q6(fmin(1, ratio(d->grid_kwh, dep_rated_kwh))),
+            .charger_energy_utilization = fsim__q6(fmin(1, ratio(d->grid_kwh, dep_rated_kwh))),
             .chargers = ds->chargers, .n_chargers = n_types};
         sum->grid_exceeded_kwh += d->exceed_kwh;
         sum->grid_exceeded_minutes += d->exceed_s / 60;
@@ -266,12 +253,12 @@ static fsim_status convert_depots(const fsim_sim_input *in, const struct fsim__o
     }
     sum->has_grid_exceeded_kwh = sum->has_grid_exceeded_minutes = true;
     sum->has_grid_peak_over_kw = true;
-    sum->grid_exceeded_kwh = q6(sum->grid_exceeded_kwh);
-    sum->grid_exceeded_minutes = q6(sum->grid_exceeded_minutes);
-    sum->grid_peak_over_kw = q6(sum->grid_peak_over_kw);
+    sum->grid_exceeded_kwh = fsim__q6(sum->grid_exceeded_kwh);
+    sum->grid_exceeded_minutes = fsim__q6(sum->grid_exceeded_minutes);
+    sum->grid_peak_over_kw = fsim__q6(sum->grid_peak_over_kw);
     sum->has_charger_time_utilization = sum->has_charger_energy_utilization = true;
-    sum->charger_time_utilization = q6(fmin(1, ratio(occupied_s, o->n_chargers * o->horizon_s)));
-    sum->charger_energy_utilization = q6(fmin(1, ratio(o->grid_kwh, rated_kwh)));
+    sum->charger_time_utilization = fsim__q6(fmin(1, ratio(occupied_s, o->n_chargers * o->horizon_s)));
+    sum->charger_energy_utilization = fsim__q6(fmin(1, ratio(o->grid_kwh, rated_kwh)));
     if (priced) {
         sum->has_co2_kg = true;
         sum->co2_kg = q3(co2_g / 1000);
@@ -284,7 +271,7 @@ static fsim_status convert_depots(const fsim_sim_input *in, const struct fsim__o
         sum->demand_cost = q2(demand);
         sum->fixed_cost = q2(fixed);
         sum->total_cost = q2(energy + demand + fixed);
-        sum->cost_per_km = q6(ratio(energy + demand + fixed, sum->distance_km));
+        sum->cost_per_km = fsim__q6(ratio(energy + demand + fixed, sum->distance_km));
     }
     return FSIM_OK;
 }
@@ -396,19 +383,19 @@ fsim_status fsim_sim_run(const fsim_sim_input *in, fsim_arena *arena,
     sum->min_soc = in->n_vehicles ? 1 : 0;
     for (size_t v = 0; v < in->n_vehicles; v++) {
         sum->vehicles_stranded += o.accounts[v].stranded;
-        sum->min_soc = fmin(sum->min_soc, clamp_soc(o.accounts[v].min_soc));
+        sum->min_soc = fmin(sum->min_soc, fsim__clamp_soc(o.accounts[v].min_soc));
     }
-    sum->kwh_per_km = q6(ratio(sum->energy_used_kwh, sum->distance_km));
-    sum->distance_km = q6(sum->distance_km);
-    sum->energy_used_kwh = q6(sum->energy_used_kwh);
-    sum->aux_energy_kwh = q6(sum->aux_energy_kwh);
-    sum->charged_energy_kwh = q6(o.charged_kwh);
-    sum->grid_energy_kwh = q6(o.grid_kwh);
-    sum->peak_kw = q6(o.peak_kw);
+    sum->kwh_per_km = fsim__q6(ratio(sum->energy_used_kwh, sum->distance_km));
+    sum->distance_km = fsim__q6(sum->distance_km);
+    sum->energy_used_kwh = fsim__q6(sum->energy_used_kwh);
+    sum->aux_energy_kwh = fsim__q6(sum->aux_energy_kwh);
+    sum->charged_energy_kwh = fsim__q6(o.charged_kwh);
+    sum->grid_energy_kwh = fsim__q6(o.grid_kwh);
+    sum->peak_kw = fsim__q6(o.peak_kw);
     sum->has_peak_at = o.peak_kw > 0;
     sum->peak_at = o.peak_kw > 0 ? o.peak_t : 0;
     sum->charger_utilization =
-        q6(fmin(1, ratio(o.delivering_seconds, (double)o.n_chargers * o.horizon_s)));
+        fsim__q6(fmin(1, ratio(o.delivering_seconds, (double)o.n_chargers * o.horizon_s)));
     if ((st = convert_depots(in, &o, arena, sum, err)) != FSIM_OK)
         return st;
     return verdict(in, &o, arena, sum, err);

@@ -6,16 +6,6 @@
 
 #include "engine.h"
 
-/* Same rounding as result.c: 6 decimals for energy, distance, SoC and seconds. */
-static double q6(double v)
-{
-    return nearbyint(v * 1e6) / 1e6;
-}
-
-static double clamp_soc(double soc)
-{
-    return q6(soc < 0 ? 0 : soc > 1 ? 1 : soc);
-}
 
 /* Sums the engine's trip and event records per vehicle in one pass over each (they are in
  * time order, not vehicle order), full precision first and rounded once at the end, as the
@@ -51,13 +41,13 @@ fsim_status fsim__convert_vehicles(const fsim_sim_input *in, const struct fsim__
         v->vehicle_id = sv->id;
         v->type = sv->type;
         v->depot = in->depots[sv->depot].id;
-        v->min_soc = clamp_soc(acc->min_soc);
-        v->end_soc = clamp_soc(sv->params->battery_kwh > 0
+        v->min_soc = fsim__clamp_soc(acc->min_soc);
+        v->end_soc = fsim__clamp_soc(sv->params->battery_kwh > 0
                                    ? acc->final_kwh / sv->params->battery_kwh : 0);
-        v->distance_km = q6(v->distance_km);
-        v->energy_used_kwh = q6(v->energy_used_kwh);
-        v->charged_energy_kwh = q6(acc->charged_kwh);
-        v->wait_seconds = q6(v->wait_seconds);
+        v->distance_km = fsim__q6(v->distance_km);
+        v->energy_used_kwh = fsim__q6(v->energy_used_kwh);
+        v->charged_energy_kwh = fsim__q6(acc->charged_kwh);
+        v->wait_seconds = fsim__q6(v->wait_seconds);
     }
     out->vehicles = vs;
     out->n_vehicles = in->n_vehicles;
