@@ -43,10 +43,14 @@ struct vehicle_state {
     /* schedule cursor: its next departure id */
     size_t next_dep;
     unsigned seg_gen;      /* CHARGING: counts segments, so calendar records can go stale */
-    /* CHARGING under `cost`: the plan made at cost_plan_t, valid until cost_until: the
-     * highest price it charges at, and the time at that price or less to departure */
-    double cost_thr, cost_until, cost_plan_t, cost_allowed_s;
     bool raised;           /* CHARGING: at full power because a vehicle waits (rush_check) */
+};
+
+/* CHARGING under `cost`: the plan made at plan_t, valid until `until`: the highest price it
+ * charges at, and the time at that price or less to departure. Kept apart from
+ * vehicle_state, which every step touches, since only `cost` reads it. */
+struct cost_plan {
+    double thr, until, plan_t, allowed_s;
 };
 
 struct queue_entry {
@@ -144,6 +148,8 @@ struct engine {
     size_t n_sweep, cap_sweep;
     bool in_sweep;         /* plug-ins are decided at once (not in the step's walk) */
     bool per_step;         /* peak_shaving / cost: every plugged vehicle decided each step */
+    bool rush;             /* balanced / cost: a waiting vehicle raises one to full power */
+    struct cost_plan *plans;            /* cost: per vehicle */
     struct fsim__price_window *windows; /* cost: scratch for fsim__cost_threshold */
     size_t cap_windows;
 };
@@ -423,7 +429,8 @@ static fsim_status assign_chargers(struct engine *eng, size_t di, double t, fsim
         vs->sess_drew = false;
         vs->seg_t0 = t;
         vs->p_hold = vs->batt_kw = 0;
-        vs->cost_until = -INFINITY;
+        if (eng->plans)
+            eng->plans[qe.vehicle].until = -INFINITY;
         vs->raised = false;
         eng->out->events[vs->event] = (struct fsim__event){
             .vehicle = qe.vehicle, .depot = di, .charger = c, .arrived = vs->arrived_t,
@@ -492,6 +499,7 @@ static size_t hold_steps(const struct engine *eng, const struct vehicle_state *v
 static double cost_power(struct engine *eng, size_t v, double p, double key, double t)
 {
     struct vehicle_state *vs = &eng->vs[v];
+    struct cost_plan *plan = &eng->plans[v];
     const fsim_sim_depot *dep = &eng->in->depots[vs->depot];
     if (!dep->tariff || p <= 0)
         return p;
@@ -500,19 +508,19 @@ static double cost_power(struct engine *eng, size_t v, double p, double key, dou
     double need_grid = (vs->target_kwh - vs->e_kwh) / ch->efficiency * 1.1;
     struct fsim__rate now;
     fsim__tariff_rate_at(dep->tariff, dep->utc_offset_minutes, t, &now);
-    if (t >= vs->cost_until) {
+    if (t >= plan->until) {
         /* plan with the mean of the power now and at the target: the curve tapers */
         const fsim_vehicle_params *params = eng->in->vehicles[v].params;
         double at_target = fsim__charge_limit_kw(params, ch, vs->target_kwh / vs->cap_kwh);
-        vs->cost_thr = fsim__cost_threshold(dep->tariff, dep->utc_offset_minutes, t, key,
-                                            need_grid, 0.5 * (p + at_target), &eng->windows,
-                                            &eng->cap_windows, &vs->cost_allowed_s);
-        vs->cost_plan_t = t;
-        vs->cost_until = now.price_until;
+        plan->thr = fsim__cost_threshold(dep->tariff, dep->utc_offset_minutes, t, key,
+                                         need_grid, 0.5 * (p + at_target), &eng->windows,
+                                         &eng->cap_windows, &plan->allowed_s);
+        plan->plan_t = t;
+        plan->until = now.price_until;
     }
-    if (now.price > vs->cost_thr)
+    if (now.price > plan->thr)
         return 0;
-    double left_h = (vs->cost_allowed_s - (t - vs->cost_plan_t)) / 3600.0;
+    double left_h = (plan->allowed_s - (t - plan->plan_t)) / 3600.0;
     if (left_h < eng->step_h)
         left_h = eng->step_h;
     double even = need_grid / left_h;
@@ -639,7 +647,8 @@ static fsim_status decide(struct engine *eng, size_t v, double t, fsim_error *er
         if (dep->has_grid_limit && p > dep->grid_limit_kw - d->load_kw) {
             double room = dep->grid_limit_kw - d->load_kw;
             p = room > 0 ? room : 0;
-            vs->cost_until = -INFINITY; /* held back: plan again next step */
+            if (eng->plans)
+                eng->plans[v].until = -INFINITY; /* held back: plan again next step */
         }
     } else {
         k = hold_steps(eng, vs, in->vehicles[v].params, dep->chargers[vs->charger].efficiency,
@@ -657,7 +666,7 @@ static fsim_status rush_check(struct engine *eng, size_t di, double t, fsim_erro
 {
     const fsim_sim_input *in = eng->in;
     struct depot_state *d = &eng->ds[di];
-    if (in->strategy != FSIM_STRATEGY_BALANCED && in->strategy != FSIM_STRATEGY_COST)
+    if (!eng->rush)
         return FSIM_OK;
     const fsim_sim_depot *dep = &in->depots[di];
     while (d->n_raised < d->n_waiting) {
@@ -772,8 +781,8 @@ static fsim_status boundary_decide(struct engine *eng, size_t di, size_t step, d
             double p = want;
             if (p > headroom)
                 p = headroom > 0 ? headroom : 0;
-            if (p < want - 1e-9)
-                vs->cost_until = -INFINITY; /* held back: plan again next step */
+            if (p < want - 1e-9 && eng->plans)
+                eng->plans[entry.vehicle].until = -INFINITY; /* held back: plan again */
             headroom -= p;
             st = segment_open(eng, entry.vehicle, step, t, p, 1, err);
             d->charging[kept++] = entry;
@@ -1057,11 +1066,15 @@ static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsi
     eng->step_h = in->step_s / 3600.0;
     eng->per_step = in->strategy == FSIM_STRATEGY_PEAK_SHAVING ||
                     in->strategy == FSIM_STRATEGY_COST;
+    eng->rush = in->strategy == FSIM_STRATEGY_BALANCED || in->strategy == FSIM_STRATEGY_COST;
     fsim_status st = fsim__schedule_build(in, arena, &eng->sched, err);
     if (st != FSIM_OK)
         return st;
     const size_t nv = in->n_vehicles, nd = in->n_depots;
     eng->vs = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->vs);
+    if (in->strategy == FSIM_STRATEGY_COST &&
+        !(eng->plans = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->plans)))
+        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
     eng->ds = fsim_arena_calloc(arena, nd ? nd : 1, sizeof *eng->ds);
     eng->end_head = fsim_arena_calloc(arena, eng->sched.n_steps + 1, sizeof *eng->end_head);
     eng->arrivals = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->arrivals);
