@@ -306,7 +306,7 @@ int main(int argc, char **argv)
         fprintf(help ? stdout : stderr,
                 "usage: fleetsim-api\n"
                 "The fleetsim HTTP API. Configured by the environment: PORT, DATABASE_URL,\n"
-                "FLEETSIM_CONFIG_DIR, FLEETSIM_API_KEYS, … (see the README).\n");
+                "FLEETSIM_CONFIG_DIR, FLEETSIM_API_KEYS, … (see docs/environment.md).\n");
         return help ? 0 : 2;
     }
     /* Every thread inherits this mask: only main's sigwait sees SIGTERM / SIGINT. A client

@@ -4,7 +4,7 @@
  *   fleetsim-pubsub --pull   pull from $FLEETSIM_PUBSUB_SUBSCRIPTION (gRPC)
  *   fleetsim-pubsub --push   HTTP on $PORT for a push subscription
  *
- * Settings come from the environment (README, "Environment"); logs are JSON lines on stdout.
+ * Settings come from the environment (docs/environment.md); logs are JSON lines on stdout.
  * Exit codes: 0 stopped by SIGTERM/SIGINT, 1 runtime failure, 2 bad usage or settings. */
 #include <signal.h>
 #include <stdio.h>

@@ -533,7 +533,7 @@ fsim_status fsim_gcs_new(const fsim_gcs_options *opts, fsim_gcs **out, fsim_erro
     if (!is_set(opts->emulator_host) && !opts->auth)
         return fsim_error_set(err, FSIM_INVALID, "Cloud Storage", 0, 0, NULL,
                               "no credentials: set STORAGE_EMULATOR_HOST for a local emulator, "
-                              "or give a service account (see the README's environment table)");
+                              "or give a service account (see docs/environment.md)");
     fsim_gcs *gcs = calloc(1, sizeof *gcs);
     if (!gcs)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
