@@ -17,6 +17,7 @@
 #include <fleetsim/config.h>
 #include <fleetsim/error.h>
 #include <fleetsim/gcs.h>
+#include <fleetsim/job.h>
 #include <fleetsim/runner.h>
 #include <fleetsim/store.h>
 #include <fleetsim/wire.h>
@@ -279,8 +280,6 @@ const char *api_idempotency_key_problem(const char *key);
 /* Marks `key` as being handled: false when another request holds it (409). */
 bool api_idempotency_begin(api_idempotency *idem, const char *key);
 void api_idempotency_end(api_idempotency *idem, const char *key);
-/* Hex SHA-256 of the canonical encoding of `request` (so formatting does not matter). */
-bool api_request_hash(const fsim_request *request, char hex[65]);
 
 /* ---- Status cache (status_cache.c): finished jobs' status bodies ---------------------- */
 
@@ -305,6 +304,8 @@ void api_status_cache_invalidate(api_status_cache *cache, const char *id);
 
 /* ---- Worker pool (jobs.c) -------------------------------------------------------------- */
 
+/* The services a job of this process uses (store, Cloud Storage, the API's log). */
+fsim_services api_services(const api_server *srv);
 /* Starts `cfg.workers` threads that claim queued rows and run them. */
 api_jobs *api_jobs_start(api_server *srv, fsim_error *err);
 /* Wakes a worker (a job was just queued). Accepts NULL. */

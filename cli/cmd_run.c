@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <fleetsim/store.h>
+#include <fleetsim/job.h>
 
 #include "cli.h"
 
@@ -101,9 +101,25 @@ static fsim_status open_store(const fsim_request *req, fsim_store **store, fsim_
     return st;
 }
 
-static bool write_stdout(void *user, const char *data, size_t len)
+/* db mode: the job's life as the API and the worker live it — a row is submitted, claimed
+ * and run through the core's job with the db sink, so a failure stores the same code there.
+ * One attempt: a retryable failure gives up at once (attempts_exhausted). */
+static fsim_job_outcome run_in_db(fsim_job_run_options *o, const fsim_request *req,
+                                  fsim_arena *arena, fsim_result **res, char id[37],
+                                  fsim_error *err)
 {
-    return fwrite(data, 1, len, (FILE *)user) == len;
+    fsim_job_submission sub = {.request = req};
+    if (fsim_job_submit(o->services, &sub, id, NULL, err) != FSIM_OK)
+        return FSIM_JOB_FAILED;
+    fsim_store_job *job = NULL;
+    if (fsim_store_claim(o->services->store, id, o->policy->lease_seconds, arena, &job, NULL,
+                         err) != FSIM_OK)
+        return FSIM_JOB_FAILED;
+    if (!job) {
+        fsim_error_set(err, FSIM_INTERNAL, NULL, 0, 0, NULL, "simulation %s was taken", id);
+        return FSIM_JOB_FAILED;
+    }
+    return fsim_job_run(o, job, job->request, arena, res, err);
 }
 
 int cmd_run(int argc, char **argv)
@@ -141,19 +157,24 @@ int cmd_run(int argc, char **argv)
     /* db mode: the fleet must exist before minutes of simulation are spent */
     if (o.db && open_store(req, &store, &err) != FSIM_OK)
         goto fail;
-    fsim_status st = fsim_runner_run(req, &opts, arena, &res, &err);
+    fsim_services svc = {.store = store};
+    fsim_job_policy policy = {.lease_seconds = 60, .max_attempts = 1,
+                              .max_attempts_name = "one attempt in the CLI"};
+    fsim_job_run_options jo = {.services = &svc, .policy = &policy,
+                               .sink = fsim_sink_find(o.db ? "db" : "files"),
+                               .out_dir = o.out_dir, .runner = opts,
+                               .progress = opts.progress, .progress_user = opts.progress_user};
+    char id[37] = "";
+    fsim_job_outcome outcome = o.db ? run_in_db(&jo, req, arena, &res, id, &err)
+                                    : fsim_job_run(&jo, NULL, req, arena, &res, &err);
     if (progress.shown)
         fputs("\r\033[K", stderr);
-    if (st != FSIM_OK)
-        goto fail;
-    char id[37] = "";
-    if (o.db ? fsim_store_save_result(store, req, res, NULL, id, &err) != FSIM_OK
-             : fsim_runner_write_files(res, o.out_dir, &err) != FSIM_OK)
+    if (outcome != FSIM_JOB_SUCCEEDED)
         goto fail;
     if (o.json) {
-        if (fsim_wire_encode_to(FSIM_WIRE_RESULT, res, 0, write_stdout, stdout, &err) != FSIM_OK)
+        jo.sink = fsim_sink_find("stdout");
+        if (fsim_job_deliver(&jo, res, &err) != FSIM_OK)
             goto fail;
-        putchar('\n');
     } else {
         cli_print_summary(stdout, req, res);
         if (o.db)

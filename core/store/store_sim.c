@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fleetsim/job_error.h>
 #include <fleetsim/util.h>
 
 #include "store_internal.h"
@@ -43,7 +44,6 @@ enum {
     S_FLEET_EXISTS,
     S_FLEET_CREATE,
     S_STATE_DATA,
-    S_FLEET_PRICES,
     S_SIM_PRICES,
     S_CREATE,
     S_BY_KEY,
@@ -56,7 +56,6 @@ enum {
     S_FAIL,
     S_CANCEL,
     S_DELETE,
-    S_SAVE,
     S_STATUS,
     S_RESULT,
     S_LIST,
@@ -75,9 +74,6 @@ static const fsim__stmt stmts[] = {
     [S_STATE_DATA] = {"SELECT state_code, electricity_usd_per_kwh, grid_co2_g_per_kwh,"
                       " gasoline_usd_per_gallon, diesel_usd_per_gallon FROM state_data"
                       " WHERE state_code = $1", 1},
-    [S_FLEET_PRICES] = {"SELECT d.electricity_usd_per_kwh, d.grid_co2_g_per_kwh FROM fleets f"
-                        " JOIN state_data d ON d.state_code = f.state_code WHERE f.id = $1::uuid",
-                        1},
     [S_SIM_PRICES] = {"SELECT d.electricity_usd_per_kwh, d.grid_co2_g_per_kwh FROM simulations s"
                       " JOIN fleets f ON f.id = s.fleet_id"
                       " JOIN state_data d ON d.state_code = f.state_code WHERE s.id = $1::uuid",
@@ -134,14 +130,6 @@ static const fsim__stmt stmts[] = {
                   " AND status IN ('queued', 'running') RETURNING id", 1},
     [S_DELETE] = {"UPDATE simulations SET deleted_at = now()"
                   " WHERE id = $1::uuid AND deleted_at IS NULL RETURNING id", 1},
-    [S_SAVE] = {"INSERT INTO simulations (fleet_id, status, name, progress, started_at,"
-                " finished_at, metadata, time_series_data, charging_events)"
-                " SELECT $1::uuid, $2, $3, 1, now(), now(),"
-                " jsonb_build_object('request', $4::jsonb) || " RESULT_METADATA
-                " || CASE WHEN $5::text IS NULL THEN '{}'::jsonb"
-                " ELSE jsonb_build_object('traceId', $5::text) END,"
-                " r.j->'timeSeriesData', r.j->'chargingEvents'"
-                " FROM (SELECT $6::jsonb AS j) r RETURNING id", 6},
     [S_STATUS] = {"SELECT " STATUS_JSON " FROM simulations"
                   " WHERE id = $1::uuid AND deleted_at IS NULL", 1},
     [S_RESULT] = {"SELECT status, jsonb_build_object('simulationId', id, 'status', status,"
@@ -434,7 +422,7 @@ fsim_status fsim_store_claim_next(fsim_store *store, int lease_seconds, int max_
                                   fsim_arena *arena, fsim_store_job **job, fsim_error *err)
 {
     *job = NULL;
-    fsim_api_error e = {.code = "attempts_exhausted",
+    fsim_api_error e = {.code = fsim_job_error_code(FSIM_JOB_ERR_ATTEMPTS_EXHAUSTED),
                         .message = "the job was interrupted too many times"};
     char *ej = fsim_wire_encode(FSIM_WIRE_API_ERROR, &e, 0, NULL);
     if (!ej)
@@ -608,15 +596,10 @@ static char *encode_for_storage(const fsim_result *result, const prices *pr)
 
 typedef struct finish_ctx {
     const char *id;
-    const char *fleet_id;
     const fsim_result *result;
     const char *uri;              /* fsim_store_finish_uri */
-    const char *request_json;
-    const char *name;
-    const char *trace_id;
     bool matched;
     claim_ctx cur;
-    char out_id[FSIM_STORE_ID_LEN];
 } finish_ctx;
 
 /* After a finishing UPDATE (its result `r`, cleared here): FSIM_OK when it matched a
@@ -773,44 +756,6 @@ fsim_status fsim_store_delete(fsim_store *store, const char *id, fsim_error *err
         return FSIM_NOT_FOUND;
     update_ctx ctx = {.id = id};
     return fsim__store_run(store, delete_op, &ctx, err);
-}
-
-static fsim_status save_op(fsim__conn *c, void *v, fsim_error *err)
-{
-    finish_ctx *ctx = v;
-    prices pr = {0};
-    if (read_prices(c, S_FLEET_PRICES, ctx->fleet_id, &pr, err) != FSIM_OK)
-        return FSIM_IO;
-    char *json = encode_for_storage(ctx->result, &pr);
-    if (!json)
-        return nomem(err);
-    const char *p[] = {ctx->fleet_id, fsim_run_status_name(ctx->result->status), ctx->name,
-                       ctx->request_json, ctx->trace_id, json};
-    PGresult *r = run_stmt(c, S_SAVE, p, "store the result", err);
-    free(json);
-    if (!r)
-        return map_fleet_fk(err->status, ctx->fleet_id, err);
-    snprintf(ctx->out_id, sizeof ctx->out_id, "%s", PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return FSIM_OK;
-}
-
-fsim_status fsim_store_save_result(fsim_store *store, const fsim_request *request,
-                                   const fsim_result *result, const char *trace_id,
-                                   char id[FSIM_STORE_ID_LEN], fsim_error *err)
-{
-    if (!fsim_uuid_valid(request->fleet_id))
-        return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, "fleetId", "must be a uuid");
-    char *req = fsim_request_encode(request, 0, NULL);
-    if (!req)
-        return nomem(err);
-    finish_ctx ctx = {.fleet_id = request->fleet_id, .result = result, .request_json = req,
-                      .name = request->name, .trace_id = trace_id};
-    fsim_status st = fsim__store_run(store, save_op, &ctx, err);
-    free(req);
-    if (st == FSIM_OK)
-        memcpy(id, ctx.out_id, FSIM_STORE_ID_LEN);
-    return st;
 }
 
 /* ---- Reads ---------------------------------------------------------------------------------- */

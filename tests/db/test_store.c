@@ -242,22 +242,28 @@ static void test_queue(void)
     char *still = sql_value("SELECT count(*) FROM simulations WHERE id = $1::uuid", id3);
     CHECK_STR(still, "1", "soft delete keeps the row");
 
-    /* save_result (fleetsim run --mode db); cost and CO2 from the fleet's state */
+    /* a finished run (every mode ends with finish); cost and CO2 from the fleet's state */
     fsim_result plain = *res;
     plain.summary.has_energy_cost = false;
     plain.summary.has_co2_kg = false;
+    plain.metadata.trace_id = NULL; /* then the one kept at create */
     char id5[FSIM_STORE_ID_LEN];
-    CHECK(fsim_store_save_result(store, req, &plain, "trace-5", id5, &err) == FSIM_OK,
-          "save_result %s", EM(err));
+    fsim_store_new_simulation ns5 = {.request = req, .trace_id = "trace-5"};
+    fsim_store_job *job5 = NULL;
+    CHECK(fsim_store_create_simulation(store, &ns5, id5, NULL, &err) == FSIM_OK &&
+              fsim_store_claim(store, id5, 60, arena, &job5, NULL, &err) == FSIM_OK && job5 &&
+              fsim_store_finish(store, id5, &plain, &err) == FSIM_OK,
+          "create, claim, finish %s", EM(err));
     CHECK(fsim_store_result(store, id5, arena, &back, &err) == FSIM_OK && back &&
               back->summary.has_energy_cost &&
               back->summary.energy_cost == plain.summary.grid_energy_kwh * 0.25 &&
               back->summary.has_co2_kg && back->metadata.trace_id &&
               strcmp(back->metadata.trace_id, "trace-5") == 0,
-          "saved result gains energy cost and CO2 from CA's state data");
-    CHECK(fsim_store_save_result(store, &other, res, NULL, id5, &err) == FSIM_NOT_FOUND &&
-              strcmp(err.path, "fleetId") == 0 && strstr(err.message, other.fleet_id),
-          "save_result for a missing fleet names it (%s)", EM(err));
+          "finished result gains energy cost and CO2 from CA's state data");
+    fsim_store_new_simulation ns_other = {.request = &other};
+    CHECK(fsim_store_create_simulation(store, &ns_other, id5, NULL, &err) == FSIM_NOT_FOUND &&
+              strcmp(err.path, "fleetId") == 0,
+          "a simulation for a missing fleet names fleetId (%s)", EM(err));
 }
 
 /* Jobs for the Pub/Sub worker and the outbox of jobs still to publish. Backoff is checked by

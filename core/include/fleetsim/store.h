@@ -178,13 +178,6 @@ fsim_status fsim_store_cancel(fsim_store *store, const char *id, bool *cancelled
  * absent or already deleted. */
 fsim_status fsim_store_delete(fsim_store *store, const char *id, fsim_error *err);
 
-/* One call for `fleetsim run --mode db`: inserts a finished row (status from the result,
- * normally succeeded) with the request and the whole result. FSIM_NOT_FOUND naming the
- * fleetId when the fleet does not exist. `trace_id` optional. */
-fsim_status fsim_store_save_result(fsim_store *store, const fsim_request *request,
-                                   const fsim_result *result, const char *trace_id,
-                                   char id[FSIM_STORE_ID_LEN], fsim_error *err);
-
 /* ---- Simulations: reads ------------------------------------------------------------------ */
 
 /* The job's status (error included when failed), decoded into `arena`. */
