@@ -13,6 +13,18 @@
 /* One pooled connection. `prepared` has bit i set once statement i is prepared on it
  * (cleared when the connection is reset). `transient` is set by the helpers below when the
  * last failure is worth a retry. */
+/* The envelope (`simulations.metadata`) of an encoded SimulationResult `r.j`: the result's
+ * metadata object as it is, plus the parts kept in the envelope (summary, trips,
+ * vehicleSeries). Every writer of a result uses it; the readers subtract ENVELOPE_KEYS. */
+#define FSIM__RESULT_METADATA                                                                \
+    "(r.j->'metadata') || jsonb_build_object('summary', r.j->'summary', 'trips', r.j->'trips')" \
+    " || CASE WHEN r.j ? 'vehicleSeries'"                                                   \
+    " THEN jsonb_build_object('vehicleSeries', r.j->'vehicleSeries') ELSE '{}' END"
+/* The envelope's own metadata keys, which are not the result's metadata: the request
+ * (create), summary / trips / vehicleSeries (above), error (fail), resultUri (gcs mode). */
+#define FSIM__ENVELOPE_KEYS                                                                  \
+    "ARRAY['request', 'summary', 'trips', 'vehicleSeries', 'error', 'resultUri']::text[]"
+
 typedef struct fsim__conn {
     PGconn *pg;
     uint64_t prepared;

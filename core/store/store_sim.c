@@ -26,12 +26,6 @@
     TS("updated_at") ", 'startedAt', " TS("started_at") ", 'finishedAt', "                  \
     TS("finished_at") ", 'error', metadata->'error')::text"
 
-/* The envelope's metadata keys taken from an encoded SimulationResult `r.j`. */
-#define RESULT_METADATA                                                                      \
-    "(r.j->'metadata') || jsonb_build_object('summary', r.j->'summary', 'trips', r.j->'trips')" \
-    " || CASE WHEN r.j ? 'vehicleSeries'"                                                   \
-    " THEN jsonb_build_object('vehicleSeries', r.j->'vehicleSeries') ELSE '{}' END"
-
 #define CLAIM_SET                                                                            \
     "SET status = 'running', attempts = s.attempts + 1, progress = 0,"                      \
     " lease_expires_at = now() + make_interval(secs => $1::int),"                           \
@@ -116,7 +110,7 @@ static const fsim__stmt stmts[] = {
                   " lease_expires_at = NULL, started_at = coalesce(s.started_at, now()),"
                   " time_series_data = r.j->'timeSeriesData',"
                   " charging_events = r.j->'chargingEvents',"
-                  " metadata = s.metadata || " RESULT_METADATA
+                  " metadata = s.metadata || " FSIM__RESULT_METADATA
                   " FROM (SELECT $3::jsonb AS j) r"
                   " WHERE s.id = $1::uuid AND s.deleted_at IS NULL"
                   " AND s.status IN ('queued', 'running') RETURNING s.id", 3},
@@ -132,14 +126,13 @@ static const fsim__stmt stmts[] = {
                   " WHERE id = $1::uuid AND deleted_at IS NULL RETURNING id", 1},
     [S_STATUS] = {"SELECT " STATUS_JSON " FROM simulations"
                   " WHERE id = $1::uuid AND deleted_at IS NULL", 1},
+    /* the result's metadata is the envelope's metadata without the envelope's own keys:
+     * whatever a writer stored there comes back whole (no list of metadata keys here) */
     [S_RESULT] = {"SELECT status, jsonb_build_object('simulationId', id, 'status', status,"
                   " 'summary', metadata->'summary', 'timeSeriesData', time_series_data,"
                   " 'chargingEvents', charging_events,"
                   " 'trips', coalesce(metadata->'trips', '[]'),"
-                  " 'metadata', jsonb_build_object('engineVersion', metadata->'engineVersion',"
-                  " 'configHash', metadata->'configHash',"
-                  " 'warnings', coalesce(metadata->'warnings', '[]'),"
-                  " 'traceId', metadata->'traceId'),"
+                  " 'metadata', metadata - " FSIM__ENVELOPE_KEYS ","
                   " 'vehicleSeries', metadata->'vehicleSeries')::text"
                   " FROM simulations WHERE id = $1::uuid AND deleted_at IS NULL", 1},
     [S_LIST] = {"SELECT " STATUS_JSON ", (extract(epoch FROM created_at) * 1000000)::bigint, id"
@@ -764,6 +757,7 @@ typedef struct read_ctx {
     const char *id;
     fsim_arena *arena;
     void *out;
+    const char *json;             /* result: the SimulationResult as stored */
     /* list */
     const char *fleet_id;
     const char *status;
@@ -819,11 +813,22 @@ static fsim_status result_op(fsim__conn *c, void *v, fsim_error *err)
         st = fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, "status",
                             "simulation \"%s\" has no result: it is %s", ctx->id, status);
     } else {
-        const char *json = PQgetvalue(r, 0, 1);
-        st = fsim_wire_decode(FSIM_WIRE_RESULT, json, strlen(json), "simulations row", 0,
-                              ctx->arena, &ctx->out, err);
+        ctx->json = fsim_arena_strdup(ctx->arena, PQgetvalue(r, 0, 1));
+        st = ctx->json ? FSIM_OK : nomem(err);
     }
     PQclear(r);
+    return st;
+}
+
+fsim_status fsim_store_result_json(fsim_store *store, const char *id, fsim_arena *arena,
+                                   const char **json, fsim_error *err)
+{
+    *json = NULL;
+    if (check_id(id, err) != FSIM_OK)
+        return FSIM_NOT_FOUND;
+    read_ctx ctx = {.id = id, .arena = arena};
+    fsim_status st = fsim__store_run(store, result_op, &ctx, err);
+    *json = ctx.json;
     return st;
 }
 
@@ -831,11 +836,14 @@ fsim_status fsim_store_result(fsim_store *store, const char *id, fsim_arena *are
                               fsim_result **out, fsim_error *err)
 {
     *out = NULL;
-    if (check_id(id, err) != FSIM_OK)
-        return FSIM_NOT_FOUND;
-    read_ctx ctx = {.id = id, .arena = arena};
-    fsim_status st = fsim__store_run(store, result_op, &ctx, err);
-    *out = ctx.out;
+    const char *json = NULL;
+    fsim_status st = fsim_store_result_json(store, id, arena, &json, err);
+    if (st != FSIM_OK)
+        return st;
+    void *res = NULL;
+    st = fsim_wire_decode(FSIM_WIRE_RESULT, json, strlen(json), "simulations row", 0, arena,
+                          &res, err);
+    *out = res;
     return st;
 }
 

@@ -260,6 +260,15 @@ static void test_queue(void)
               back->summary.has_co2_kg && back->metadata.trace_id &&
               strcmp(back->metadata.trace_id, "trace-5") == 0,
           "finished result gains energy cost and CO2 from CA's state data");
+    /* metadata comes back whole: a field a (newer) writer stored is read back as stored */
+    sql_value("UPDATE simulations SET metadata = metadata || '{\"futureField\": {\"a\": [1, 2]}}'"
+              " WHERE id = $1::uuid RETURNING id", id5);
+    const char *json = NULL;
+    CHECK(fsim_store_result_json(store, id5, arena, &json, &err) == FSIM_OK && json &&
+              strstr(json, "\"metadata\": {") &&
+              strstr(json, "\"futureField\": {\"a\": [1, 2]}") &&
+              strstr(json, "\"traceId\": \"trace-5\"") && !strstr(json, "\"request\""),
+          "a metadata field added to the row round-trips; the envelope's own keys stay out");
     fsim_store_new_simulation ns_other = {.request = &other};
     CHECK(fsim_store_create_simulation(store, &ns_other, id5, NULL, &err) == FSIM_NOT_FOUND &&
               strcmp(err.path, "fleetId") == 0,

@@ -189,6 +189,11 @@ fsim_status fsim_store_status(fsim_store *store, const char *id, fsim_arena *are
 fsim_status fsim_store_result(fsim_store *store, const char *id, fsim_arena *arena,
                               fsim_result **out, fsim_error *err);
 
+/* The same result as JSON text (in `arena`), as stored: the metadata object comes back whole,
+ * whatever keys its writer stored. Same statuses as fsim_store_result. */
+fsim_status fsim_store_result_json(fsim_store *store, const char *id, fsim_arena *arena,
+                                   const char **json, fsim_error *err);
+
 /* Where a finished row's result lives: *uri gets metadata.resultUri (in `arena`), or NULL
  * when the result is in the row itself or there is none (yet). FSIM_NOT_FOUND when the row
  * is absent or deleted. */
