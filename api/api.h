@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <fleetsim/arena.h>
@@ -229,6 +230,7 @@ enum {
     API_ROUTE_OPEN = 1u << 0,      /* no API key needed (health, docs) */
     API_ROUTE_JSON_BODY = 1u << 1, /* takes a JSON body: Content-Type checked */
     API_ROUTE_INLINE = 1u << 2,    /* never blocks: runs on the HTTP thread */
+    API_ROUTE_THE_DOCS = 1u << 3,  /* serves the documentation, so is no operation in it */
 };
 
 struct api_route {
@@ -244,6 +246,10 @@ struct api_route {
 /* Finds the route of (method, path). NULL with *status 404, or 405 and *allow the methods
  * the path takes ("GET, DELETE"), in `req`'s arena. */
 const api_route *api_route_find(api_request *req, int *status, const char **allow);
+/* The route table, one "METHOD PATTERN" line each (`fleetsim-api --routes`); the routes that
+ * serve the documentation itself are marked, every other one is an OpenAPI operation
+ * (tests/api/routes_cases.sh checks both directions). */
+void api_routes_print(FILE *out);
 
 /* ---- Handlers -------------------------------------------------------------------------- */
 

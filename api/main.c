@@ -301,12 +301,17 @@ static void release(api_server *srv)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--routes") == 0) {
+        api_routes_print(stdout);
+        return fflush(stdout) == 0 ? 0 : 1;
+    }
     if (argc > 1) {
         bool help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
         fprintf(help ? stdout : stderr,
-                "usage: fleetsim-api\n"
+                "usage: fleetsim-api [--routes]\n"
                 "The fleetsim HTTP API. Configured by the environment: PORT, DATABASE_URL,\n"
-                "FLEETSIM_CONFIG_DIR, FLEETSIM_API_KEYS, … (see docs/environment.md).\n");
+                "FLEETSIM_CONFIG_DIR, FLEETSIM_API_KEYS, … (see docs/environment.md).\n"
+                "--routes prints the route table.\n");
         return help ? 0 : 2;
     }
     /* Every thread inherits this mask: only main's sigwait sees SIGTERM / SIGINT. A client
