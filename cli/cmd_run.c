@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <fleetsim/job.h>
+#include <fleetsim/settings.h>
 
 #include "cli.h"
 
@@ -85,7 +86,7 @@ static bool show_progress(void *user, int day, int days)
 /* Opens $DATABASE_URL (one connection) and checks the scenario's fleet is there. */
 static fsim_status open_store(const fsim_request *req, fsim_store **store, fsim_error *err)
 {
-    const char *url = getenv("DATABASE_URL");
+    const char *url = fsim_setting_text(FSIM_SETTING_DATABASE_URL);
     if (!url || !*url)
         return fsim_error_set(err, FSIM_USAGE, NULL, 0, 0, "--mode db",
                               "DATABASE_URL is not set");

@@ -3,8 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <fleetsim/gcp_auth.h>
-
 #include "worker.h"
 
 /* Settings are checked once, at start-up: a worker with a bad FLEETSIM_GCS_* value or an
@@ -13,22 +11,12 @@ bool ps_gcs_open(ps_worker *w)
 {
     fsim_error err;
     fsim_error_clear(&err);
-    fsim_gcs_options o;
-    fsim_status st = fsim_gcs_options_from_env(&o, &err);
-    if (st == FSIM_OK && !(o.emulator_host && *o.emulator_host)) {
-        fsim_gcp_auth_options ao;
-        fsim_gcp_auth_options_from_env(&ao);
-        st = fsim_gcp_auth_new(&ao, &w->gcp_auth, &err);
-        o.auth = w->gcp_auth;
-    }
-    o.cancel = &w->aborting; /* SIGTERM's grace period over: the job is nacked, not failed */
-    if (st == FSIM_OK)
-        st = fsim_gcs_new(&o, &w->gcs, &err);
-    if (st != FSIM_OK) {
+    /* SIGTERM's grace period over: the upload stops, the job is handed back (not failed) */
+    fsim_gcs_options o = {.cancel = &w->aborting};
+    if (fsim_gcs_open_env(&o, &w->gcs, &w->gcp_auth, &err) != FSIM_OK) {
         char line[1200];
         fsim_error_format(&err, line, sizeof line);
         fprintf(stderr, "fleetsim-pubsub: Cloud Storage for FLEETSIM_GCS_BUCKET: %s\n", line);
-        ps_gcs_close(w);
         return false;
     }
     ps_log(w, "INFO", NULL, NULL, NULL, "gcs-mode results go to gs://%s via %s",
