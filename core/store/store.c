@@ -104,7 +104,7 @@ PGresult *fsim__exec_prepared(fsim__conn *c, const fsim__stmt *table, int id,
                               const char *const *params, const char *what, fsim_error *err)
 {
     char name[32];
-    /* one statement table per program (store_sim.c's): the id alone names it */
+    /* one statement table per program (store_stmts.c): the id alone names it */
     snprintf(name, sizeof name, "fsim_s%d", id);
     uint64_t bit = (uint64_t)1 << (id & 63);
     if (!(c->prepared & bit)) {

@@ -1,5 +1,6 @@
 /* core/store private: the pooled connection, the retry loop and the SQL helpers shared by
- * store.c (pool), store_sim.c (simulations), store_migrate.c and store_import.c. */
+ * store.c (pool), store_stmts.c + store_fleets.c, store_queue.c, store_reads.c
+ * (fleets and simulations, see store_sim.h), store_migrate.c and store_import.c. */
 #ifndef FSIM_STORE_INTERNAL_H
 #define FSIM_STORE_INTERNAL_H
 
@@ -32,7 +33,7 @@ typedef struct fsim__conn {
     bool transient;
 } fsim__conn;
 
-/* The prepared statements (SQL in store_sim.c's table). */
+/* The prepared statements (the SQL of fleets and simulations: store_stmts.c). */
 typedef struct fsim__stmt {
     const char *sql;
     int n_params;
