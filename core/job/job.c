@@ -11,15 +11,8 @@
 
 #include "job_internal.h"
 
-static void jlog(const fsim_services *s, const char *severity, const char *trace,
-                 const char *id, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 5, 6)))
-#endif
-    ;
-
-static void jlog(const fsim_services *s, const char *severity, const char *trace,
-                 const char *id, const char *fmt, ...)
+void fsim__job_log(const fsim_services *s, const char *severity, const char *trace,
+                   const char *id, const char *fmt, ...)
 {
     if (!s || !s->log)
         return;
@@ -97,20 +90,20 @@ fsim_job_outcome fsim_job_fail_or_retry(const fsim_services *svc, const fsim_job
     if (err != why)
         *err = *why;
     if (!id || !svc->store) {
-        jlog(svc, "ERROR", trace_id, id, "job failed permanently (%s): %s%s",
-             fsim_job_error_code(code), text, id ? "" : " (no simulation row to mark)");
+        fsim__job_log(svc, "ERROR", trace_id, id, "job failed permanently (%s): %s%s",
+                      fsim_job_error_code(code), text, id ? "" : " (no simulation row to mark)");
         return FSIM_JOB_FAILED;
     }
     bool retryable = fsim_job_error_retryable(code);
     if (retryable && attempt < policy->max_attempts) {
-        jlog(svc, "WARNING", trace_id, id, "job handed back (attempt %d of %d): %s", attempt,
-             policy->max_attempts, text);
+        fsim__job_log(svc, "WARNING", trace_id, id, "job handed back (attempt %d of %d): %s",
+                      attempt, policy->max_attempts, text);
         fsim_error e;
         fsim_error_clear(&e);
         if (fsim_store_release(svc->store, id, &e) != FSIM_OK)
-            jlog(svc, "WARNING", trace_id, id,
-                 "could not hand the job back (claimed again once its lease ends): %s",
-                 e.message);
+            fsim__job_log(svc, "WARNING", trace_id, id,
+                          "could not hand the job back (claimed again once its lease ends): %s",
+                          e.message);
         return FSIM_JOB_HANDED_BACK;
     }
     char message[1400];
@@ -130,12 +123,12 @@ fsim_job_outcome fsim_job_fail_or_retry(const fsim_services *svc, const fsim_job
     fsim_error_clear(&ferr);
     fsim_status st = fsim_store_fail(svc->store, id, &ae, &ferr);
     if (st != FSIM_OK && transient(st)) {
-        jlog(svc, "WARNING", trace_id, id, "could not mark the job failed (will retry): %s",
-             ferr.message);
+        fsim__job_log(svc, "WARNING", trace_id, id,
+                      "could not mark the job failed (will retry): %s", ferr.message);
         *err = ferr;
         return FSIM_JOB_UNRECORDED;
     }
-    jlog(svc, "ERROR", trace_id, id, "job failed permanently (%s): %s", ae.code, message);
+    fsim__job_log(svc, "ERROR", trace_id, id, "job failed permanently (%s): %s", ae.code, message);
     fsim_error_set(err, why_status, NULL, 0, 0, ae.field, "%s", message);
     return FSIM_JOB_FAILED;
 }
@@ -178,8 +171,8 @@ static bool on_day(void *user, int day, int days)
         fsim_error_clear(&err);
         if (fsim_store_heartbeat(o->services->store, c->job->id, progress > 1 ? 1 : progress,
                                  o->policy->lease_seconds, &keep, &err) != FSIM_OK)
-            jlog(o->services, "WARNING", c->job->trace_id, c->job->id, "heartbeat: %s",
-                 err.message);
+            fsim__job_log(o->services, "WARNING", c->job->trace_id, c->job->id, "heartbeat: %s",
+                          err.message);
         else if (!keep) {
             c->cancelled = true;
             return false;
@@ -194,10 +187,10 @@ static fsim_job_outcome cancelled(const run_ctx *c, const char *trace, fsim_erro
     const fsim_services *s = c->o->services;
     const char *id = c->job ? c->job->id : NULL;
     if (c->cancelled || !stopping(c->o)) {
-        jlog(s, "INFO", trace, id, "job cancelled, deleted or taken over: not stored");
+        fsim__job_log(s, "INFO", trace, id, "job cancelled, deleted or taken over: not stored");
         return id ? FSIM_JOB_STOPPED : FSIM_JOB_FAILED;
     }
-    jlog(s, "WARNING", trace, id, "job interrupted by shutdown: handed back");
+    fsim__job_log(s, "WARNING", trace, id, "job interrupted by shutdown: handed back");
     if (id) {
         fsim_error e;
         fsim_error_clear(&e);
@@ -238,7 +231,7 @@ fsim_job_outcome fsim_job_run(const fsim_job_run_options *o, const fsim_store_jo
     if (o->sink->ready && o->sink->ready(o, &code, err) != FSIM_OK)
         return fsim_job_fail_or_retry(s, o->policy, id, trace, attempt, code, err, err);
     if (job)
-        jlog(s, "INFO", trace, id, "job started (attempt %d)", attempt);
+        fsim__job_log(s, "INFO", trace, id, "job started (attempt %d)", attempt);
     clock_gettime(CLOCK_MONOTONIC, &c.last_beat);
     fsim_runner_options ro = o->runner;
     ro.trace_id = trace;
@@ -262,7 +255,7 @@ fsim_job_outcome fsim_job_run(const fsim_job_run_options *o, const fsim_store_jo
     if (st != FSIM_OK)
         return fsim_job_fail_or_retry(s, o->policy, id, trace, attempt, code, err, err);
     if (job)
-        jlog(s, "INFO", trace, id, "job succeeded: result in %s", where);
+        fsim__job_log(s, "INFO", trace, id, "job succeeded: result in %s", where);
     return FSIM_JOB_SUCCEEDED;
 }
 

@@ -20,4 +20,12 @@ struct fsim_sink {
                            fsim_error *err);
 };
 
+/* One log line through svc->log (nothing without a logger). */
+void fsim__job_log(const fsim_services *svc, const char *severity, const char *trace,
+                   const char *id, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
 #endif

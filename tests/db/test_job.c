@@ -62,7 +62,7 @@ static fsim_request *demo(const char *name)
     return r;
 }
 
-/* ---- The services and the policy a program would pass ---------------------------------- */
+/* ---- The services and the policy a program would pass ----------------------------------- */
 
 static int log_lines_handed_back;
 
@@ -127,7 +127,7 @@ static const char *status_of(const char *id)
     return sql("SELECT status FROM simulations WHERE id = $1::uuid", id);
 }
 
-/* ---- Submit and claim ---------------------------------------------------------------------- */
+/* ---- Submit and claim ------------------------------------------------------------------ */
 
 static void test_submit_claim(void)
 {
@@ -173,7 +173,7 @@ static void test_submit_claim(void)
           "the claimed job runs into the db sink: succeeded (%s)", fsim_job_outcome_name(o));
 }
 
-/* ---- Run: heartbeat, sinks ------------------------------------------------------------------ */
+/* ---- Run: heartbeat, sinks ------------------------------------------------------------- */
 
 static void test_sinks(void)
 {
@@ -251,7 +251,7 @@ static void test_sinks(void)
     CHECK(fsim_sink_find("ftp") == NULL, "an unknown sink name is not found");
 }
 
-/* ---- The failure policy ---------------------------------------------------------------------- */
+/* ---- The failure policy ---------------------------------------------------------------- */
 
 /* Storing a result of a row so named fails with a retryable SQLSTATE while `attempts` is
  * below the limit given (the store's own retries are off). */
@@ -336,7 +336,7 @@ static void test_policy(void)
           "unknown vehicle type: failed at once, invalid_request, field %s", field ? field : "-");
 }
 
-/* ---- Cancellation ------------------------------------------------------------------------------ */
+/* ---- Cancellation ------------------------------------------------------------------------- */
 
 static void test_cancel(void)
 {

@@ -16,6 +16,7 @@
 #include <fleetsim/error.h>
 #include <fleetsim/gcs.h>
 #include <fleetsim/job_error.h>
+#include <fleetsim/pubsub.h>
 #include <fleetsim/runner.h>
 #include <fleetsim/store.h>
 #include <fleetsim/wire.h>
@@ -31,6 +32,8 @@ typedef struct fsim_services {
     fsim_store *store;        /* borrowed; NULL: no database (local runs only) */
     fsim_gcs *gcs;            /* borrowed; NULL: the gcs sink is not configured */
     const char *gcs_bucket;   /* with gcs */
+    fsim_pubsub *pubsub;      /* borrowed; NULL: jobs are not published */
+    const char *topic;        /* with pubsub: projects/P/topics/T */
     fsim_job_log_fn log;      /* optional */
     void *log_user;
 } fsim_services;
@@ -128,5 +131,27 @@ fsim_job_outcome fsim_job_fail_or_retry(const fsim_services *svc, const fsim_job
                                         const char *id, const char *trace_id, int attempt,
                                         fsim_job_error code, const fsim_error *why,
                                         fsim_error *err);
+
+/* ---- Publishing to the Pub/Sub worker, and the outbox --------------------------------------- */
+
+/* Publishes the JobMessage of row `id` (submitted with a result_mode) to svc->topic and
+ * marks the row published. On failure the row stays in the outbox (fsim_job_relay_outbox
+ * publishes it later); the caller says so. */
+fsim_status fsim_job_publish(const fsim_services *svc, const char *id,
+                             const fsim_request *request, fsim_job_mode mode, const char *trace,
+                             fsim_error *err);
+
+typedef struct fsim_job_outbox_policy {
+    double delay_s;        /* rows younger than this are left to the request that made them */
+    double backoff_s;      /* a row's first retry delay, doubled per attempt */
+    double max_backoff_s;  /* at most this */
+    int batch;             /* rows per pass */
+} fsim_job_outbox_policy;
+
+/* One pass over the outbox: publishes the rows that are due, oldest first, each in the mode
+ * stored on it; stops at the first failure (the rest wait for their own backoff) or when
+ * `stopping` (optional) says so. Logs what it did. */
+void fsim_job_relay_outbox(const fsim_services *svc, const fsim_job_outbox_policy *policy,
+                           bool (*stopping)(void *user), void *user);
 
 #endif
