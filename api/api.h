@@ -19,6 +19,7 @@
 #include <fleetsim/error.h>
 #include <fleetsim/gcs.h>
 #include <fleetsim/job.h>
+#include <fleetsim/log.h>
 #include <fleetsim/runner.h>
 #include <fleetsim/store.h>
 #include <fleetsim/wire.h>
@@ -117,6 +118,7 @@ typedef struct api_request {
     struct timespec started;      /* CLOCK_MONOTONIC */
     char request_id[API_REQUEST_ID_MAX + 1];
     char trace[300];              /* logging.googleapis.com/trace value or "" */
+    char span[17];                /* logging.googleapis.com/spanId or "" */
     /* the body, accumulated only up to the limit */
     char *body;
     size_t body_len;
@@ -195,15 +197,9 @@ bool api_error_from(api_request *req, const fsim_error *err);
 /* ---- Request ids and logging (request_id.c, access_log.c) --------------------------- */
 
 /* Takes x-request-id when it is 1..128 visible ASCII bytes, else makes a new one; fills
- * req->request_id and req->trace. */
+ * req->request_id, and req->trace / req->span from traceparent or X-Cloud-Trace-Context
+ * (core/log). Lines go through the one logger (<fleetsim/log.h>), batched for access lines. */
 void api_request_id_assign(api_request *req);
-/* Adds one line (without its newline) to stdout's batch (log_writer.c); `now` writes it and
- * everything before it at once. Before _start and after _stop every line is written at once. */
-void api_log_write(const char *line, size_t len, bool now);
-/* Starts the thread that writes the batch every 20 ms; false when it could not. */
-bool api_log_writer_start(void);
-/* Writes what is left and stops that thread (lines written later go out at once). */
-void api_log_writer_stop(void);
 /* One JSON line on stdout in Cloud Logging's shape for a finished request. */
 void api_access_log(const api_request *req);
 /* A free-form JSON log line (`severity` INFO, WARNING, ERROR, DEBUG). */

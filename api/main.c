@@ -172,7 +172,7 @@ static bool open_store(api_server *srv, fsim_error *err)
 
 static bool start(api_server *srv, fsim_error *err)
 {
-    if (!api_log_writer_start()) {
+    if (!fsim_log_writer_start()) {
         fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "could not start a thread");
         return fail(err, "log writer");
     }
@@ -303,7 +303,7 @@ int main(int argc, char **argv)
     fsim_error_clear(&err);
     if (!start(&srv, &err)) {
         release(&srv);
-        api_log_writer_stop();
+        fsim_log_writer_stop();
         return err.status == FSIM_USAGE ? 2 : 1;
     }
     int sig = 0;
@@ -312,6 +312,6 @@ int main(int argc, char **argv)
     drain(&srv);
     release(&srv);
     api_log("INFO", NULL, "stopped");
-    api_log_writer_stop();
+    fsim_log_writer_stop();
     return 0;
 }
