@@ -15,7 +15,7 @@
 
 static const char usage[] =
     "fleetsim run [SCENARIO.json] [--config DIR] [--out DIR] [--strategy NAME] [--json] "
-    "[--mode local|db]";
+    "[--mode local|db|gcs]";
 
 struct run_options {
     const char *scenario;
@@ -23,7 +23,9 @@ struct run_options {
     const char *out_dir;
     const char *strategy;
     int json;
-    int db; /* --mode db: store the result in $DATABASE_URL instead of files */
+    const char *mode; /* "local" (files), "db" (a row in $DATABASE_URL) or "gcs" (the row
+                         points at gs://$FLEETSIM_GCS_BUCKET/simulations/<id>/result.json) */
+    int db;           /* db or gcs: a simulations row */
 };
 
 static int parse_options(int argc, char **argv, struct run_options *o)
@@ -35,6 +37,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->out_dir = "out";
+    o->mode = "local";
     optind = 1;
     opterr = 0;
     int c;
@@ -45,9 +48,11 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         case 's': o->strategy = optarg; break;
         case 'j': o->json = 1; break;
         case 'm':
-            if (strcmp(optarg, "local") != 0 && strcmp(optarg, "db") != 0)
-                return cli_usage("run", usage, "--mode: \"%s\" is not local or db", optarg);
-            o->db = strcmp(optarg, "db") == 0;
+            if (strcmp(optarg, "local") != 0 && strcmp(optarg, "db") != 0 &&
+                strcmp(optarg, "gcs") != 0)
+                return cli_usage("run", usage, "--mode: \"%s\" is not local, db or gcs", optarg);
+            o->mode = optarg;
+            o->db = strcmp(optarg, "local") != 0;
             break;
         case 'h': printf("usage: %s\n", usage); return -1;
         default:
@@ -89,7 +94,7 @@ static fsim_status open_store(const fsim_request *req, fsim_store **store, fsim_
     const char *url = fsim_setting_text(FSIM_SETTING_DATABASE_URL);
     if (!url || !*url)
         return fsim_error_set(err, FSIM_USAGE, NULL, 0, 0, "--mode db",
-                              "DATABASE_URL is not set");
+                              "DATABASE_URL is not set (db and gcs modes keep a row)");
     fsim_store_options so = {.pool_size = 1, .max_retries = 5};
     bool exists = false;
     fsim_status st = fsim_store_open(url, &so, store, err);
@@ -102,14 +107,27 @@ static fsim_status open_store(const fsim_request *req, fsim_store **store, fsim_
     return st;
 }
 
-/* db mode: the job's life as the API and the worker live it — a row is submitted, claimed
- * and run through the core's job with the db sink, so a failure stores the same code there.
- * One attempt: a retryable failure gives up at once (attempts_exhausted). */
+/* gcs mode: the bucket and a Cloud Storage client from the environment, before the run. */
+static fsim_status open_gcs(fsim_services *svc, fsim_gcp_auth **auth, fsim_error *err)
+{
+    svc->gcs_bucket = fsim_setting_text(FSIM_SETTING_GCS_BUCKET);
+    if (!svc->gcs_bucket)
+        return fsim_error_set(err, FSIM_USAGE, NULL, 0, 0, "--mode gcs",
+                              "FLEETSIM_GCS_BUCKET is not set");
+    return fsim_gcs_open_env(NULL, &svc->gcs, auth, err);
+}
+
+/* db and gcs modes: the job's life as the API and the worker live it — a row is submitted,
+ * claimed and run through the core's job with the db or gcs sink, so a failure stores the
+ * same code there. One attempt: a retryable failure gives up at once (attempts_exhausted).
+ * The row is submitted as an already published job of its mode, so neither the API's
+ * in-process workers nor its outbox ever take it: only this process claims it, by id. */
 static fsim_job_outcome run_in_db(fsim_job_run_options *o, const fsim_request *req,
                                   fsim_arena *arena, fsim_result **res, char id[37],
                                   fsim_error *err)
 {
-    fsim_job_submission sub = {.request = req};
+    fsim_job_submission sub = {.request = req, .result_mode = fsim_sink_name(o->sink),
+                               .published = true};
     if (fsim_job_submit(o->services, &sub, id, NULL, err) != FSIM_OK)
         return FSIM_JOB_FAILED;
     fsim_store_job *job = NULL;
@@ -141,6 +159,8 @@ int cmd_run(int argc, char **argv)
     fsim_request *req;
     fsim_result *res;
     fsim_store *store = NULL;
+    fsim_services svc = {0};
+    fsim_gcp_auth *gcp_auth = NULL;
     struct progress progress = {0};
     clock_gettime(CLOCK_MONOTONIC, &progress.started);
     fsim_runner_options opts = cli_runner_options(config_dir, scenario);
@@ -155,14 +175,16 @@ int cmd_run(int argc, char **argv)
                        "peak_shaving", o.strategy);
         goto out;
     }
-    /* db mode: the fleet must exist before minutes of simulation are spent */
+    /* db and gcs: the fleet (and the bucket) must be there before minutes of simulation */
     if (o.db && open_store(req, &store, &err) != FSIM_OK)
         goto fail;
-    fsim_services svc = {.store = store};
+    svc.store = store;
+    if (strcmp(o.mode, "gcs") == 0 && open_gcs(&svc, &gcp_auth, &err) != FSIM_OK)
+        goto fail;
     fsim_job_policy policy = {.lease_seconds = 60, .max_attempts = 1,
                               .max_attempts_name = "one attempt in the CLI"};
     fsim_job_run_options jo = {.services = &svc, .policy = &policy,
-                               .sink = fsim_sink_find(o.db ? "db" : "files"),
+                               .sink = fsim_sink_find(o.db ? o.mode : "files"),
                                .out_dir = o.out_dir, .runner = opts,
                                .progress = opts.progress, .progress_user = opts.progress_user};
     char id[37] = "";
@@ -179,7 +201,8 @@ int cmd_run(int argc, char **argv)
     } else {
         cli_print_summary(stdout, req, res);
         if (o.db)
-            printf("  %-12s simulation %s\n", "stored", id);
+            printf("  %-12s simulation %s%s\n", "stored", id,
+                   svc.gcs ? " (result in Cloud Storage)" : "");
         else
             printf("  %-12s %s/{result.json, timeseries.csv, charging_events.csv, trips.csv}\n",
                    "written", o.out_dir);
@@ -189,6 +212,8 @@ int cmd_run(int argc, char **argv)
 fail:
     rc = cli_fail("run", &err);
 out:
+    fsim_gcs_free(svc.gcs);
+    fsim_gcp_auth_free(gcp_auth);
     fsim_store_close(store);
     fsim_arena_free(arena);
     return rc;
