@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
+#include <fleetsim/util.h>
 
 #include "job_internal.h"
 
@@ -41,18 +41,8 @@ bool fsim_job_request_hash(const fsim_request *request, char hex[65])
 {
     size_t len = 0;
     char *text = fsim_request_encode(request, 0, &len);
-    if (!text)
-        return false;
-    unsigned char d[32];
-    unsigned int n = 0;
-    bool ok = EVP_Digest(text, len, d, &n, EVP_sha256(), NULL) == 1 && n == 32;
+    bool ok = text && fsim_sha256_hex(text, len, hex);
     free(text);
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; ok && i < 32; i++) {
-        hex[2 * i] = digits[d[i] >> 4];
-        hex[2 * i + 1] = digits[d[i] & 15];
-    }
-    hex[64] = '\0';
     return ok;
 }
 

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
 
 #include <fleetsim/util.h>
 
@@ -26,16 +25,6 @@ struct fsim_store {
 };
 
 /* ---- Small helpers --------------------------------------------------------------------- */
-
-void fsim__sha256_hex(const void *data, size_t len, char hex[65])
-{
-    unsigned char md[32];
-    unsigned int md_len = 0;
-    if (!EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL))
-        memset(md, 0, sizeof md);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-}
 
 static void sleep_ms(int ms)
 {

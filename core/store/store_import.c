@@ -940,7 +940,7 @@ fsim_status fsim_store_import_csv(fsim_store *store, const fsim_import_options *
         char *data = NULL;
         size_t len = 0;
         if (fsim_read_file(o->path, s.arena, &data, &len, err) == FSIM_OK)
-            fsim__sha256_hex(data, len, hash);
+            fsim_sha256_hex(data, len, hash);
         res.metadata.engine_version = "import";
         res.metadata.config_hash = hash;
         res.metadata.warnings = NULL;

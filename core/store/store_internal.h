@@ -66,7 +66,5 @@ fsim_status fsim__fail_result(fsim__conn *c, const PGresult *res, const char *wh
 /* The SQLSTATE of a failed result, "" if none. */
 const char *fsim__sqlstate(const PGresult *res);
 
-/* Lower-case hex SHA-256 of `len` bytes into hex[65]. */
-void fsim__sha256_hex(const void *data, size_t len, char hex[65]);
 
 #endif

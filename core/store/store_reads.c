@@ -136,53 +136,32 @@ fsim_status fsim_store_result_uri(fsim_store *store, const char *id, fsim_arena 
 }
 
 /* The cursor is base64url("<created_at µs>.<uuid>"): opaque to clients, exact for us. */
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
+/* A page cursor: "<created_at in µs>.<id>" in base64url, opaque to clients. */
 static char *cursor_encode(fsim_arena *arena, const char *micros, const char *id)
 {
     char raw[128];
     int n = snprintf(raw, sizeof raw, "%s.%s", micros, id);
-    char *out = fsim_arena_alloc(arena, (size_t)n * 4 / 3 + 4);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (int i = 0; i < n; i += 3) {
-        unsigned v = (unsigned char)raw[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned char)raw[i + 1] << 8;
-        if (i + 2 < n)
-            v |= (unsigned char)raw[i + 2];
-        out[o++] = b64[(v >> 18) & 63];
-        out[o++] = b64[(v >> 12) & 63];
-        if (i + 1 < n)
-            out[o++] = b64[(v >> 6) & 63];
-        if (i + 2 < n)
-            out[o++] = b64[v & 63];
-    }
-    out[o] = '\0';
+    char *text = fsim_base64url_encode((const unsigned char *)raw, (size_t)n);
+    char *out = text ? fsim_arena_strdup(arena, text) : NULL;
+    free(text);
     return out;
 }
 
 /* Splits a cursor into its two parts; false when it is not one of ours. */
 static bool cursor_decode(const char *cursor, char micros[24], char id[FSIM_STORE_ID_LEN])
 {
-    char raw[128];
+    unsigned char *bin = NULL;
     size_t n = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (const char *p = cursor; *p; p++) {
-        const char *q = strchr(b64, *p);
-        if (!q || n + 1 >= sizeof raw)
-            return false;
-        acc = (acc << 6) | (unsigned)(q - b64);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            raw[n++] = (char)((acc >> bits) & 0xff);
-        }
+    if (strlen(cursor) > 160 || !fsim_base64url_decode(cursor, strlen(cursor), &bin, &n))
+        return false;
+    char raw[128];
+    bool ok = n < sizeof raw && !memchr(bin, '\0', n);
+    if (ok) {
+        memcpy(raw, bin, n);
+        raw[n] = '\0';
     }
-    raw[n] = '\0';
-    char *dot = strchr(raw, '.');
+    free(bin);
+    char *dot = ok ? strchr(raw, '.') : NULL;
     if (!dot || dot == raw || dot - raw >= 24 || !fsim_uuid_valid(dot + 1))
         return false;
     for (char *d = raw; d < dot; d++)
