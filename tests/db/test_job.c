@@ -17,6 +17,7 @@
 #include <fleetsim/util.h>
 
 #include "check.h"
+#include "sql_value.h"
 
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
@@ -26,20 +27,9 @@ static const char *url;
 static char config_dir[1024];
 static char fleet[FSIM_STORE_ID_LEN];
 
-/* One value by plain SQL, as psql would see it (NULL for no row or NULL). */
 static char *sql(const char *query, const char *param)
 {
-    PGconn *c = PQconnectdb(url);
-    const char *p[] = {param};
-    PGresult *r = PQexecParams(c, query, param ? 1 : 0, NULL, p, NULL, NULL, 0);
-    char *v = NULL;
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
-        v = fsim_arena_strdup(arena, PQgetvalue(r, 0, 0));
-    else if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK)
-        printf("# sql failed: %s", PQerrorMessage(c));
-    PQclear(r);
-    PQfinish(c);
-    return v;
+    return test_sql_value(url, arena, query, param);
 }
 
 /* The bundled demo week, in our fleet, under another name. */

@@ -17,6 +17,7 @@
 #include <fleetsim/wire.h>
 
 #include "check.h"
+#include "sql_value.h"
 
 /* test names embed error messages; check.h cuts them at 512 bytes, which is fine */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -42,20 +43,9 @@ static void *load(fsim_wire_type type, const char *file)
     return out;
 }
 
-/* One value by plain SQL, as psql would see it. */
-static char *sql_value(const char *sql, const char *param)
+static char *sql_value(const char *query, const char *param)
 {
-    PGconn *c = PQconnectdb(url);
-    const char *p[] = {param};
-    PGresult *r = PQexecParams(c, sql, param ? 1 : 0, NULL, p, NULL, NULL, 0);
-    char *v = NULL;
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
-        v = fsim_arena_strdup(arena, PQgetvalue(r, 0, 0));
-    else if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK)
-        printf("# sql failed: %s", PQerrorMessage(c));
-    PQclear(r);
-    PQfinish(c);
-    return v;
+    return test_sql_value(url, arena, query, param);
 }
 
 static void test_migrate(void)
