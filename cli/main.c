@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <fleetsim/settings.h>
+
 #include "cli.h"
 
 static const struct cli_command commands[] = {
@@ -24,6 +26,8 @@ int cmd_help(int argc, char **argv)
     printf("usage: fleetsim <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+    putchar('\n');
+    fsim_settings_print(stdout, "run|validate|cycle|submit|status|fetch|migrate|import");
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* The views of FSIM_SETTINGS_MAP: typed, validated reads of the environment, --help lines and
  * the documentation's table. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,11 +106,25 @@ static bool used_by(const setting *s, const char *program)
     return false;
 }
 
-void fsim_settings_print(FILE *out, const char *program)
+/* Whether one of the '|'-separated `programs` uses the setting. */
+static bool used_by_any(const setting *s, const char *programs)
+{
+    char word[64];
+    for (const char *p = programs; *p;) {
+        size_t n = strcspn(p, "|");
+        snprintf(word, sizeof word, "%.*s", (int)n, p);
+        if (used_by(s, word))
+            return true;
+        p += n + (p[n] == '|');
+    }
+    return false;
+}
+
+void fsim_settings_print(FILE *out, const char *programs)
 {
     fputs("Environment (see docs/environment.md):\n", out);
     for (size_t i = 0; i < FSIM_SETTING_COUNT; i++)
-        if (used_by(&table[i], program))
+        if (used_by_any(&table[i], programs))
             fprintf(out, "  %-38s %s (default: %s)\n", table[i].name, table[i].meaning,
                     table[i].doc_default);
 }

@@ -30,7 +30,7 @@
       "`fleetsim migrate`, api", "`migrations/` beside the config dir (images: `/usr/share/fleetsim/migrations`)",\
       "what `migrate` applies and what start-up and `/readyz` compare the database with") \
     X(DATABASE_URL, "DATABASE_URL", TEXT, NULL, 0, 0, NULL,\
-      "`migrate`, `import`, `run --mode db`, api, pubsub", "—",\
+      "`migrate`, `import`, `run --mode db/gcs`, api, pubsub", "—",\
       "libpq URI or conninfo; unset in the API: only sync runs, config and health work (the rest `503`)") \
     X(PORT, "PORT", INT, "8080", 0, 65535, NULL,\
       "api, pubsub `--push`", "`8080`",\
@@ -156,28 +156,28 @@
       "pubsub `--push`", "Google's keys",\
       "signing keys instead: a JWKS `http(s)://` URL or a JWKS file (tests)") \
     X(GCS_BUCKET, "FLEETSIM_GCS_BUCKET", TEXT, NULL, 0, 0, NULL,\
-      "pubsub", "—",\
+      "pubsub, `run --mode gcs`", "—",\
       "bucket of gcs-mode results (`gs://BUCKET/simulations/<id>/result.json`); unset: gcs jobs fail (`gcs_not_configured`); the API reads the row's `resultUri`") \
     X(GCS_MAX_ATTEMPTS, "FLEETSIM_GCS_MAX_ATTEMPTS", INT, NULL, 1, 100, NULL,\
-      "pubsub, api", "pubsub `5`, api `3`",\
+      "pubsub, api, `run --mode gcs`", "pubsub and CLI `5`, api `3`",\
       "Cloud Storage tries per upload / download") \
     X(GCS_TIMEOUT_SECONDS, "FLEETSIM_GCS_TIMEOUT_SECONDS", INT, NULL, 1, 3600, NULL,\
-      "pubsub, api", "pubsub `120`, api `30`",\
+      "pubsub, api, `run --mode gcs`", "pubsub and CLI `120`, api `30`",\
       "seconds per try") \
     X(GOOGLE_APPLICATION_CREDENTIALS, "GOOGLE_APPLICATION_CREDENTIALS", TEXT, NULL, 0, 0, NULL,\
-      "api, pubsub", "— (metadata server)",\
+      "api, pubsub, `run --mode gcs`", "— (metadata server)",\
       "service-account key file path; Pub/Sub and Cloud Storage tokens come from the same helper (`core/gcp`)") \
     X(GCP_CREDENTIALS_JSON, "FLEETSIM_GCP_CREDENTIALS_JSON", TEXT, NULL, 0, 0, NULL,\
-      "api, pubsub", "—",\
+      "api, pubsub, `run --mode gcs`", "—",\
       "the same key as a JSON string (wins over the file)") \
     X(GCE_METADATA_HOST, "GCE_METADATA_HOST", TEXT, "metadata.google.internal", 0, 0, NULL,\
-      "api, pubsub", "`metadata.google.internal`",\
+      "api, pubsub, `run --mode gcs`", "`metadata.google.internal`",\
       "`host:port` of the metadata server (tests)") \
     X(PUBSUB_EMULATOR_HOST, "PUBSUB_EMULATOR_HOST", TEXT, NULL, 0, 0, NULL,\
       "api, pubsub", "—",\
       "`host:port` of a local Pub/Sub (insecure channel, no auth; Google's convention)") \
     X(STORAGE_EMULATOR_HOST, "STORAGE_EMULATOR_HOST", TEXT, NULL, 0, 0, NULL,\
-      "api, pubsub", "—",\
+      "api, pubsub, `run --mode gcs`", "—",\
       "`host:port` or `http://host:port` of a local Storage emulator (plain HTTP, no auth)")
 
 typedef enum fsim_setting_id {
@@ -204,8 +204,9 @@ fsim_status fsim_setting_bool(fsim_setting_id id, bool *out, fsim_error *err);
 fsim_status fsim_setting_choice(fsim_setting_id id, const char **out, fsim_error *err);
 
 /* For --help: "  NAME  meaning (default …)" for every variable whose `used by` mentions
- * `program` ("api", "pubsub", or a CLI command such as "migrate"; "all" matches all). */
-void fsim_settings_print(FILE *out, const char *program);
+ * one of `programs` ("api", "pubsub", or CLI commands such as "run|migrate", separated by
+ * '|'); variables used by "all" are always listed. */
+void fsim_settings_print(FILE *out, const char *programs);
 /* docs/environment.md's table: header row and one row per variable. malloc'd; NULL when out
  * of memory. */
 char *fsim_settings_markdown(void);
