@@ -1,7 +1,5 @@
-/* Logging: JSON lines on stdout in Cloud Logging's structured shape (severity, message,
- * httpRequest, logging.googleapis.com/trace, requestId), one per request and one per event.
- * Cloud Run turns each line into a log entry; locally they read fine with jq. Each line is
- * a LogEntry of the wire contract, encoded by the codec; log_writer.c puts it on stdout. */
+/* The API's lines through the one logger (core/log): an access line per request (batched)
+ * and event lines (written at once), in Cloud Logging's shape. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,28 +12,13 @@
 
 #include "api.h"
 
-/* One line to the log writer: `now` for events, which must not wait for the next batch. */
-static void emit(const fsim_log_entry *entry, bool now)
-{
-    size_t len = 0;
-    char *text = fsim_log_entry_encode(entry, 0, &len);
-    if (text)
-        api_log_write(text, len, now);
-    free(text);
-}
-
 void api_log(const char *severity, const char *request_id, const char *fmt, ...)
 {
-    char message[2048];
+    fsim_log_ctx ctx = {.request_id = request_id};
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(message, sizeof message, fmt, ap);
+    fsim_logv(&ctx, severity, fmt, ap);
     va_end(ap);
-    char t[40];
-    fsim_time_now_ms(t);
-    fsim_log_entry entry = {.severity = severity, .time = t, .message = message,
-                            .request_id = request_id};
-    emit(&entry, true);
 }
 
 void api_access_log(const api_request *req)
@@ -63,6 +46,7 @@ void api_access_log(const api_request *req)
         .message = msg ? msg : "request",
         .http_request = &http,
         .trace = req->trace[0] ? req->trace : NULL,
+        .span_id = req->span[0] ? req->span : NULL,
         .request_id = req->request_id};
-    emit(&entry, false);
+    fsim_log_entry_write(&entry, false);
 }

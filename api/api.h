@@ -11,12 +11,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <fleetsim/arena.h>
 #include <fleetsim/config.h>
 #include <fleetsim/error.h>
 #include <fleetsim/gcs.h>
+#include <fleetsim/job.h>
+#include <fleetsim/log.h>
 #include <fleetsim/runner.h>
 #include <fleetsim/store.h>
 #include <fleetsim/wire.h>
@@ -115,6 +118,7 @@ typedef struct api_request {
     struct timespec started;      /* CLOCK_MONOTONIC */
     char request_id[API_REQUEST_ID_MAX + 1];
     char trace[300];              /* logging.googleapis.com/trace value or "" */
+    char span[17];                /* logging.googleapis.com/spanId or "" */
     /* the body, accumulated only up to the limit */
     char *body;
     size_t body_len;
@@ -193,15 +197,9 @@ bool api_error_from(api_request *req, const fsim_error *err);
 /* ---- Request ids and logging (request_id.c, access_log.c) --------------------------- */
 
 /* Takes x-request-id when it is 1..128 visible ASCII bytes, else makes a new one; fills
- * req->request_id and req->trace. */
+ * req->request_id, and req->trace / req->span from traceparent or X-Cloud-Trace-Context
+ * (core/log). Lines go through the one logger (<fleetsim/log.h>), batched for access lines. */
 void api_request_id_assign(api_request *req);
-/* Adds one line (without its newline) to stdout's batch (log_writer.c); `now` writes it and
- * everything before it at once. Before _start and after _stop every line is written at once. */
-void api_log_write(const char *line, size_t len, bool now);
-/* Starts the thread that writes the batch every 20 ms; false when it could not. */
-bool api_log_writer_start(void);
-/* Writes what is left and stops that thread (lines written later go out at once). */
-void api_log_writer_stop(void);
 /* One JSON line on stdout in Cloud Logging's shape for a finished request. */
 void api_access_log(const api_request *req);
 /* A free-form JSON log line (`severity` INFO, WARNING, ERROR, DEBUG). */
@@ -228,6 +226,7 @@ enum {
     API_ROUTE_OPEN = 1u << 0,      /* no API key needed (health, docs) */
     API_ROUTE_JSON_BODY = 1u << 1, /* takes a JSON body: Content-Type checked */
     API_ROUTE_INLINE = 1u << 2,    /* never blocks: runs on the HTTP thread */
+    API_ROUTE_THE_DOCS = 1u << 3,  /* serves the documentation, so is no operation in it */
 };
 
 struct api_route {
@@ -243,6 +242,10 @@ struct api_route {
 /* Finds the route of (method, path). NULL with *status 404, or 405 and *allow the methods
  * the path takes ("GET, DELETE"), in `req`'s arena. */
 const api_route *api_route_find(api_request *req, int *status, const char **allow);
+/* The route table, one "METHOD PATTERN" line each (`fleetsim-api --routes`); the routes that
+ * serve the documentation itself are marked, every other one is an OpenAPI operation
+ * (tests/api/routes_cases.sh checks both directions). */
+void api_routes_print(FILE *out);
 
 /* ---- Handlers -------------------------------------------------------------------------- */
 
@@ -280,8 +283,6 @@ const char *api_idempotency_key_problem(const char *key);
 /* Marks `key` as being handled: false when another request holds it (409). */
 bool api_idempotency_begin(api_idempotency *idem, const char *key);
 void api_idempotency_end(api_idempotency *idem, const char *key);
-/* Hex SHA-256 of the canonical encoding of `request` (so formatting does not matter). */
-bool api_request_hash(const fsim_request *request, char hex[65]);
 
 /* ---- Status cache (status_cache.c): finished jobs' status bodies ---------------------- */
 
@@ -306,6 +307,8 @@ void api_status_cache_invalidate(api_status_cache *cache, const char *id);
 
 /* ---- Worker pool (jobs.c) -------------------------------------------------------------- */
 
+/* The services a job of this process uses (store, Cloud Storage, the API's log). */
+fsim_services api_services(const api_server *srv);
 /* Starts `cfg.workers` threads that claim queued rows and run them. */
 api_jobs *api_jobs_start(api_server *srv, fsim_error *err);
 /* Wakes a worker (a job was just queued). Accepts NULL. */

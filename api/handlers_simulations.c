@@ -70,21 +70,18 @@ bool api_handle_submit(api_request *req)
     fsim_prepared *prep = NULL;
     if (fsim_runner_prepare(r, &opts, req->arena, &prep, &err) != FSIM_OK)
         return api_error_from(req, &err);
-    char hash[65] = "";
-    if (key && !api_request_hash(r, hash))
-        return api_error(req, 503, "unavailable", NULL, "out of memory");
     if (key && !api_idempotency_begin(srv->idempotency, key))
         return api_error(req, 409, "idempotency_key_in_use", "Idempotency-Key",
                          "a request with this idempotency key is still being handled; retry "
                          "later");
-    fsim_store_new_simulation sim = {.request = r, .idempotency_key = key,
-                                     .request_hash = key ? hash : NULL,
-                                     .trace_id = req->request_id,
-                                     .result_mode = api_publisher_mode(srv->publisher)};
+    fsim_job_submission sub = {.request = r, .idempotency_key = key,
+                               .trace_id = req->request_id,
+                               .result_mode = api_publisher_mode(srv->publisher)};
+    fsim_services svc = api_services(srv);
     char id[FSIM_STORE_ID_LEN] = "";
     fsim_store_create_outcome outcome = FSIM_STORE_CREATED;
     fsim_error_clear(&err);
-    fsim_status st = fsim_store_create_simulation(srv->store, &sim, id, &outcome, &err);
+    fsim_status st = fsim_job_submit(&svc, &sub, id, &outcome, &err);
     if (key)
         api_idempotency_end(srv->idempotency, key);
     if (outcome == FSIM_STORE_KEY_CONFLICT)

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "api.h"
 
 #define KEY_MAX 255
@@ -88,23 +86,4 @@ void api_idempotency_end(api_idempotency *idem, const char *key)
         }
     }
     pthread_mutex_unlock(&idem->lock);
-}
-
-bool api_request_hash(const fsim_request *request, char hex[65])
-{
-    size_t len = 0;
-    char *text = fsim_request_encode(request, 0, &len);
-    if (!text)
-        return false;
-    unsigned char d[32];
-    unsigned int n = 0;
-    bool ok = EVP_Digest(text, len, d, &n, EVP_sha256(), NULL) == 1 && n == 32;
-    free(text);
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; ok && i < 32; i++) {
-        hex[2 * i] = digits[d[i] >> 4];
-        hex[2 * i + 1] = digits[d[i] & 15];
-    }
-    hex[64] = '\0';
-    return ok;
 }

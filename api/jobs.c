@@ -1,15 +1,14 @@
 /* The in-process worker pool: FLEETSIM_API_WORKERS threads, each claiming the oldest queued
- * row (FOR UPDATE SKIP LOCKED in the store, so several instances can share one table),
- * running it with fsim_runner_run and storing the result. Between simulated days a worker
- * heartbeats (progress, lease) and learns whether the row was cancelled or deleted — then
- * it stops. On shutdown a running job is abandoned, not failed: its lease expires and the
- * next instance claims it again (up to FLEETSIM_API_JOB_MAX_ATTEMPTS). */
+ * row (FOR UPDATE SKIP LOCKED in the store, so several instances can share one table) and
+ * running it with the core's job (core/job: heartbeats, cancellation, the db sink, the one
+ * failure policy). On shutdown a running job is handed back, not failed: the next instance
+ * claims it again (up to FLEETSIM_API_JOB_MAX_ATTEMPTS). This file is only the threads. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <fleetsim/runner.h>
+#include <fleetsim/job.h>
 #include <fleetsim/util.h>
 
 #include "api.h"
@@ -24,94 +23,49 @@ struct api_jobs {
     pthread_t *threads;
 };
 
-typedef struct running {
-    api_jobs *jobs;
-    const char *id;
-} running;
-
-static bool stopping(api_jobs *jobs)
+/* The job's log lines, in the API's log: "simulation <id>: <message>". */
+static void log_job(void *user, const char *severity, const char *trace_id,
+                    const char *simulation_id, const char *message)
 {
+    (void)user;
+    if (simulation_id)
+        api_log(severity, trace_id, "simulation %s: %s", simulation_id, message);
+    else
+        api_log(severity, trace_id, "%s", message);
+}
+
+fsim_services api_services(const api_server *srv)
+{
+    return (fsim_services){.store = srv->store, .gcs = srv->gcs, .log = log_job};
+}
+
+/* Shutdown: the running jobs stop at their next simulated day and are handed back. */
+static bool stopping(void *user)
+{
+    api_jobs *jobs = user;
     pthread_mutex_lock(&jobs->lock);
     bool s = jobs->stop;
     pthread_mutex_unlock(&jobs->lock);
     return s;
 }
 
-/* Progress between simulated days: extend the lease, and stop when the row was cancelled
- * or deleted, or the process is stopping. A heartbeat that fails (database blip) does not
- * stop the run: the result is written at the end, and the lease covers short outages. */
-static bool heartbeat(void *user, int day, int days)
-{
-    running *r = user;
-    if (stopping(r->jobs))
-        return false;
-    const api_settings *c = &r->jobs->srv->cfg;
-    bool keep = true;
-    fsim_error err;
-    fsim_error_clear(&err);
-    double progress = days > 0 ? (double)day / days : 0;
-    if (progress > 1)
-        progress = 1;
-    if (fsim_store_heartbeat(r->jobs->srv->store, r->id, progress, c->lease_s, &keep, &err) !=
-        FSIM_OK) {
-        api_log("WARNING", NULL, "simulation %s: heartbeat: %s", r->id, err.message);
-        return true;
-    }
-    return keep;
-}
-
-/* Records why a run failed, in the one error shape, on the row. */
-static void record_failure(api_server *srv, const fsim_store_job *job, const fsim_error *run_err)
-{
-    bool client = run_err->status == FSIM_INVALID || run_err->status == FSIM_NOT_FOUND;
-    char message[600];
-    snprintf(message, sizeof message, "%s", client ? run_err->message : "internal error");
-    fsim_api_error e = {.code = client ? "invalid_request" : "internal",
-                        .message = message[0] ? message : "failed",
-                        .field = client && run_err->path[0] ? run_err->path : NULL,
-                        .request_id = job->trace_id};
-    fsim_error err;
-    fsim_error_clear(&err);
-    if (fsim_store_fail(srv->store, job->id, &e, &err) != FSIM_OK)
-        api_log("ERROR", job->trace_id, "simulation %s: could not record the failure: %s",
-                job->id, err.message);
-}
-
+/* One claimed row through the core's job: heartbeats, cancellation, the db sink, and the
+ * one failure policy (a retryable failure is handed back, so the next claim retries it). */
 static void run_job(api_jobs *jobs, fsim_store_job *job, fsim_arena *arena)
 {
     api_server *srv = jobs->srv;
-    running r = {.jobs = jobs, .id = job->id};
-    fsim_runner_options opts = {.config_dir = srv->cfg.config_dir,
-                                .env_overrides_json = srv->cfg.config_overrides,
-                                .source = "request body",
-                                .trace_id = job->trace_id,
-                                .progress = heartbeat,
-                                .progress_user = &r};
-    api_log("INFO", job->trace_id, "simulation %s: started (attempt %d)", job->id, job->attempts);
+    fsim_services svc = api_services(srv);
+    fsim_job_policy policy = {.lease_seconds = srv->cfg.lease_s,
+                              .max_attempts = srv->cfg.max_attempts,
+                              .max_attempts_name = "FLEETSIM_API_JOB_MAX_ATTEMPTS"};
+    fsim_job_run_options o = {.services = &svc, .policy = &policy,
+                              .sink = fsim_sink_find("db"),
+                              .runner = {.config_dir = srv->cfg.config_dir,
+                                         .env_overrides_json = srv->cfg.config_overrides,
+                                         .source = "request body"},
+                              .stopping = stopping, .stopping_user = jobs};
     fsim_error err;
-    fsim_error_clear(&err);
-    fsim_result *res = NULL;
-    fsim_status st = fsim_runner_run(job->request, &opts, arena, &res, &err);
-    if (st == FSIM_OK) {
-        fsim_error_clear(&err);
-        st = fsim_store_finish(srv->store, job->id, res, &err);
-        if (st == FSIM_OK)
-            api_log("INFO", job->trace_id, "simulation %s: succeeded", job->id);
-        else if (st == FSIM_CANCELLED || st == FSIM_NOT_FOUND)
-            api_log("INFO", job->trace_id, "simulation %s: cancelled or deleted while running",
-                    job->id);
-        else
-            api_log("ERROR", job->trace_id, "simulation %s: could not store the result: %s",
-                    job->id, err.message);
-    } else if (st == FSIM_CANCELLED) {
-        api_log("INFO", job->trace_id, "simulation %s: stopped (%s)", job->id,
-                stopping(jobs) ? "shutting down; the lease will expire" : "cancelled or deleted");
-    } else {
-        char detail[1200];
-        fsim_error_format(&err, detail, sizeof detail);
-        api_log("WARNING", job->trace_id, "simulation %s: failed: %s", job->id, detail);
-        record_failure(srv, job, &err);
-    }
+    fsim_job_run(&o, job, job->request, arena, NULL, &err);
 }
 
 /* Sleeps until notified, stopped, or poll_ms passed (other instances may queue rows). */

@@ -16,36 +16,11 @@
 
 #include <microhttpd.h>
 
+#include <fleetsim/settings.h>
+
 #include "api.h"
 
 /* ---- The environment ------------------------------------------------------------------ */
-
-static const char *env_str(const char *name, const char *dflt)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : dflt;
-}
-
-/* A whole number in lo..hi from `name`, or `dflt` when unset; false (err names the
- * variable) when set to anything else. */
-static bool env_long(const char *name, long dflt, long lo, long hi, long *out, fsim_error *err)
-{
-    const char *v = getenv(name);
-    if (!v || !*v) {
-        *out = dflt;
-        return true;
-    }
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || end == v || *end || n < lo || n > hi) {
-        fsim_error_set(err, FSIM_USAGE, name, 0, 0, NULL, "\"%s\" is not a whole number in %ld..%ld",
-                       v, lo, hi);
-        return false;
-    }
-    *out = n;
-    return true;
-}
 
 /* migrations/ next to the config directory, as `fleetsim migrate` assumes. */
 static const char *default_migrations_dir(const char *config_dir)
@@ -64,37 +39,43 @@ static const char *default_migrations_dir(const char *config_dir)
     return buf;
 }
 
+/* Every setting through the one table (<fleetsim/settings.h>): a malformed value is an exit
+ * 2 naming the variable. */
 static bool read_settings(api_settings *c, fsim_error *err)
 {
     long port, body, header, conns, idle, grace, budget, sync, workers, pool, lease, attempts,
         poll, publish_timeout, outbox_delay, outbox_backoff, outbox_poll, cache_entries,
         cache_ttl, http_threads, handler_threads;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    if (!env_long("PORT", 8080, 0, 65535, &port, err) ||
-        !env_long("FLEETSIM_API_MAX_BODY_BYTES", 1 << 20, 1, 1L << 30, &body, err) ||
-        !env_long("FLEETSIM_API_MAX_HEADER_BYTES", 16384, 1024, 1 << 20, &header, err) ||
-        !env_long("FLEETSIM_API_MAX_CONNECTIONS", 512, 1, 100000, &conns, err) ||
-        !env_long("FLEETSIM_API_IDLE_TIMEOUT_SECONDS", 30, 1, 3600, &idle, err) ||
-        !env_long("FLEETSIM_API_GRACE_SECONDS", 8, 0, 3600, &grace, err) ||
-        !env_long("FLEETSIM_API_SYNC_MAX_VEHICLE_STEPS", 2000000, 0, LONG_MAX, &budget, err) ||
-        !env_long("FLEETSIM_API_SYNC_CONCURRENCY", 2, 1, 1024, &sync, err) ||
-        !env_long("FLEETSIM_API_WORKERS", 2, 0, 256, &workers, err) ||
-        !env_long("FLEETSIM_API_DB_POOL", workers + 8, 1, 1024, &pool, err) ||
-        !env_long("FLEETSIM_API_JOB_LEASE_SECONDS", 60, 5, 86400, &lease, err) ||
-        !env_long("FLEETSIM_API_JOB_MAX_ATTEMPTS", 3, 1, 100, &attempts, err) ||
-        !env_long("FLEETSIM_API_JOB_POLL_MS", 1000, 10, 600000, &poll, err) ||
-        !env_long("FLEETSIM_API_PUBLISH_TIMEOUT_MS", 5000, 100, 600000, &publish_timeout, err) ||
-        !env_long("FLEETSIM_API_OUTBOX_DELAY_SECONDS", 10, 0, 86400, &outbox_delay, err) ||
-        !env_long("FLEETSIM_API_OUTBOX_BACKOFF_SECONDS", 5, 1, 3600, &outbox_backoff, err) ||
-        !env_long("FLEETSIM_API_OUTBOX_POLL_MS", 2000, 10, 600000, &outbox_poll, err) ||
-        !env_long("FLEETSIM_API_STATUS_CACHE_ENTRIES", 10000, 0, 10000000, &cache_entries,
-                  err) ||
-        !env_long("FLEETSIM_API_STATUS_CACHE_TTL_MS", 1000, 1, 3600000, &cache_ttl, err) ||
+    const char *log_level = NULL;
+    if (fsim_setting_int(FSIM_SETTING_PORT, 0, &port, err) ||
+        fsim_setting_int(FSIM_SETTING_API_MAX_BODY_BYTES, 0, &body, err) ||
+        fsim_setting_int(FSIM_SETTING_API_MAX_HEADER_BYTES, 0, &header, err) ||
+        fsim_setting_int(FSIM_SETTING_API_MAX_CONNECTIONS, 0, &conns, err) ||
+        fsim_setting_int(FSIM_SETTING_API_IDLE_TIMEOUT_SECONDS, 0, &idle, err) ||
+        fsim_setting_int(FSIM_SETTING_API_GRACE_SECONDS, 0, &grace, err) ||
+        fsim_setting_int(FSIM_SETTING_API_SYNC_MAX_VEHICLE_STEPS, 0, &budget, err) ||
+        fsim_setting_int(FSIM_SETTING_API_SYNC_CONCURRENCY, 0, &sync, err) ||
+        fsim_setting_int(FSIM_SETTING_API_WORKERS, 0, &workers, err) ||
+        fsim_setting_int(FSIM_SETTING_API_DB_POOL, workers + 8, &pool, err) ||
+        fsim_setting_int(FSIM_SETTING_API_JOB_LEASE_SECONDS, 0, &lease, err) ||
+        fsim_setting_int(FSIM_SETTING_API_JOB_MAX_ATTEMPTS, 0, &attempts, err) ||
+        fsim_setting_int(FSIM_SETTING_API_JOB_POLL_MS, 0, &poll, err) ||
+        fsim_setting_int(FSIM_SETTING_API_PUBLISH_TIMEOUT_MS, 0, &publish_timeout, err) ||
+        fsim_setting_int(FSIM_SETTING_API_OUTBOX_DELAY_SECONDS, 0, &outbox_delay, err) ||
+        fsim_setting_int(FSIM_SETTING_API_OUTBOX_BACKOFF_SECONDS, 0, &outbox_backoff, err) ||
+        fsim_setting_int(FSIM_SETTING_API_OUTBOX_POLL_MS, 0, &outbox_poll, err) ||
+        fsim_setting_int(FSIM_SETTING_API_STATUS_CACHE_ENTRIES, 0, &cache_entries, err) ||
+        fsim_setting_int(FSIM_SETTING_API_STATUS_CACHE_TTL_MS, 0, &cache_ttl, err) ||
         /* two loops per CPU: on a shared machine a loop that loses its CPU stalls all its
          * connections, and a spare one per CPU measurably cut that (bench_api.sh) */
-        !env_long("FLEETSIM_API_HTTP_THREADS", cpus > 0 ? (cpus < 32 ? 2 * cpus : 64) : 4, 1,
-                  256, &http_threads, err) ||
-        !env_long("FLEETSIM_API_HANDLER_THREADS", pool + sync, 1, 1024, &handler_threads, err))
+        fsim_setting_int(FSIM_SETTING_API_HTTP_THREADS,
+                         cpus > 0 ? (cpus < 32 ? 2 * cpus : 64) : 4, &http_threads, err) ||
+        fsim_setting_int(FSIM_SETTING_API_HANDLER_THREADS, pool + sync, &handler_threads, err) ||
+        fsim_setting_bool(FSIM_SETTING_API_DOCS, &c->docs, err) ||
+        fsim_setting_choice(FSIM_SETTING_API_LOG_LEVEL, &log_level, err) ||
+        /* where the worker stores a published job's result; there is no per-request field */
+        fsim_setting_choice(FSIM_SETTING_RESULT_MODE, &c->result_mode, err))
         return false;
     c->port = (int)port;
     c->max_body_bytes = (size_t)body;
@@ -117,28 +98,22 @@ static bool read_settings(api_settings *c, fsim_error *err)
     c->handler_threads = (int)handler_threads;
     c->status_cache_entries = cache_entries;
     c->status_cache_ttl_ms = cache_ttl;
-    c->listen_address = env_str("FLEETSIM_API_LISTEN", "0.0.0.0");
-    c->env = env_str("FLEETSIM_ENV", "");
-    c->config_dir = env_str("FLEETSIM_CONFIG_DIR", "config");
-    c->config_overrides = env_str("FLEETSIM_CONFIG_OVERRIDES", NULL);
-    c->database_url = env_str("DATABASE_URL", NULL);
-    c->migrations_dir = env_str("FLEETSIM_MIGRATIONS_DIR", default_migrations_dir(c->config_dir));
-    c->api_keys = env_str("FLEETSIM_API_KEYS", NULL);
-    c->gcp_project = env_str("GOOGLE_CLOUD_PROJECT", NULL);
-    /* docs only when asked for: "1" on, anything else (and production's default) off */
-    c->docs = strcmp(env_str("FLEETSIM_API_DOCS", "0"), "1") == 0;
-    c->debug_log = strcmp(env_str("FLEETSIM_API_LOG_LEVEL", "info"), "debug") == 0;
-    c->pubsub_topic = env_str("FLEETSIM_PUBSUB_TOPIC", NULL);
-    c->credentials_json = env_str("FLEETSIM_GCP_CREDENTIALS_JSON", NULL);
-    /* where the worker stores a published job's result; there is no per-request field */
-    c->result_mode = env_str("FLEETSIM_RESULT_MODE", "db");
-    fsim_job_mode mode;
-    if (!fsim_job_mode_parse(c->result_mode, &mode)) {
-        fsim_error_set(err, FSIM_USAGE, "FLEETSIM_RESULT_MODE", 0, 0, NULL,
-                       "\"%.64s\" is not db or gcs", c->result_mode);
-        return false;
-    }
-    if (mode == FSIM_MODE_GCS && !c->pubsub_topic) {
+    c->debug_log = strcmp(log_level, "debug") == 0;
+    c->listen_address = fsim_setting_text(FSIM_SETTING_API_LISTEN);
+    c->env = fsim_setting_text(FSIM_SETTING_ENV);
+    if (!c->env)
+        c->env = "";
+    c->config_dir = fsim_setting_text(FSIM_SETTING_CONFIG_DIR);
+    c->config_overrides = fsim_setting_text(FSIM_SETTING_CONFIG_OVERRIDES);
+    c->database_url = fsim_setting_text(FSIM_SETTING_DATABASE_URL);
+    c->migrations_dir = fsim_setting_text(FSIM_SETTING_MIGRATIONS_DIR);
+    if (!c->migrations_dir)
+        c->migrations_dir = default_migrations_dir(c->config_dir);
+    c->api_keys = fsim_setting_text(FSIM_SETTING_API_KEYS);
+    c->gcp_project = fsim_setting_text(FSIM_SETTING_GOOGLE_CLOUD_PROJECT);
+    c->pubsub_topic = fsim_setting_text(FSIM_SETTING_PUBSUB_TOPIC);
+    c->credentials_json = fsim_setting_text(FSIM_SETTING_GCP_CREDENTIALS_JSON);
+    if (strcmp(c->result_mode, "gcs") == 0 && !c->pubsub_topic) {
         fsim_error_set(err, FSIM_USAGE, "FLEETSIM_RESULT_MODE", 0, 0, NULL,
                        "gcs needs FLEETSIM_PUBSUB_TOPIC: only the Pub/Sub worker stores results "
                        "in Cloud Storage");
@@ -197,7 +172,7 @@ static bool open_store(api_server *srv, fsim_error *err)
 
 static bool start(api_server *srv, fsim_error *err)
 {
-    if (!api_log_writer_start()) {
+    if (!fsim_log_writer_start()) {
         fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "could not start a thread");
         return fail(err, "log writer");
     }
@@ -301,12 +276,17 @@ static void release(api_server *srv)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--routes") == 0) {
+        api_routes_print(stdout);
+        return fflush(stdout) == 0 ? 0 : 1;
+    }
     if (argc > 1) {
         bool help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
-        fprintf(help ? stdout : stderr,
-                "usage: fleetsim-api\n"
-                "The fleetsim HTTP API. Configured by the environment: PORT, DATABASE_URL,\n"
-                "FLEETSIM_CONFIG_DIR, FLEETSIM_API_KEYS, … (see the README).\n");
+        FILE *out = help ? stdout : stderr;
+        fprintf(out, "usage: fleetsim-api [--routes]\n"
+                     "The fleetsim HTTP API; --routes prints its route table.\n");
+        if (help)
+            fsim_settings_print(out, "api");
         return help ? 0 : 2;
     }
     /* Every thread inherits this mask: only main's sigwait sees SIGTERM / SIGINT. A client
@@ -323,7 +303,7 @@ int main(int argc, char **argv)
     fsim_error_clear(&err);
     if (!start(&srv, &err)) {
         release(&srv);
-        api_log_writer_stop();
+        fsim_log_writer_stop();
         return err.status == FSIM_USAGE ? 2 : 1;
     }
     int sig = 0;
@@ -332,6 +312,6 @@ int main(int argc, char **argv)
     drain(&srv);
     release(&srv);
     api_log("INFO", NULL, "stopped");
-    api_log_writer_stop();
+    fsim_log_writer_stop();
     return 0;
 }

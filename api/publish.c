@@ -1,15 +1,9 @@
-/* Publishing jobs to Pub/Sub (FLEETSIM_PUBSUB_TOPIC), with an outbox so none is lost.
- *
- * POST /v1/simulations writes the row first (result_mode set, published_at NULL: the row is
- * in the outbox), then publishes its JobMessage — the request, `mode` and `simulationId` —
- * and marks the row published. A row and a message cannot share a transaction, so a publish
- * that fails (Pub/Sub unreachable, topic missing, the process killed in between) only delays
- * the job: the relayer thread here takes queued rows still unpublished after
- * FLEETSIM_API_OUTBOX_DELAY_SECONDS and publishes them again, each row backing off on its
- * own (FLEETSIM_API_OUTBOX_BACKOFF_SECONDS, doubling, at most 5 minutes). Rows are taken with
- * FOR UPDATE SKIP LOCKED, so any number of API instances share the outbox. A message may go
- * out twice (a publish that timed out on our side but reached Pub/Sub, a mark that failed):
- * harmless, the worker is idempotent per row. */
+/* Publishing jobs to Pub/Sub (FLEETSIM_PUBSUB_TOPIC): the client, the topic and the relayer
+ * thread. What publishing and the outbox do is the core's (core/job/outbox.c): POST
+ * /v1/simulations writes the row, then fsim_job_publish; the relayer thread here runs
+ * fsim_job_relay_outbox every FLEETSIM_API_OUTBOX_POLL_MS, so a job whose publish failed is
+ * published after FLEETSIM_API_OUTBOX_DELAY_SECONDS, each row backing off on its own
+ * (FLEETSIM_API_OUTBOX_BACKOFF_SECONDS, doubling, at most 5 minutes). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -38,34 +32,13 @@ struct api_publisher {
     pthread_t relayer;
 };
 
-/* Publishes one JobMessage for row `id`. The attributes let the worker name the row and the
- * trace even when the data cannot be decoded (pubsub/job.c reads traceId, then requestId). */
-static fsim_status publish(api_publisher *pub, const char *id, const fsim_request *request,
-                           fsim_job_mode mode, const char *trace, fsim_error *err)
+/* The job services with this publisher's client and topic. */
+static fsim_services services(const api_publisher *pub)
 {
-    fsim_job_message jm = {.request = *request, .mode = mode, .simulation_id = id};
-    size_t len = 0;
-    char *data = fsim_job_message_encode(&jm, 0, &len);
-    if (!data)
-        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    fsim_pubsub_attribute attrs[3] = {{"simulationId", id}, {"traceId", trace},
-                                      {"requestId", trace}};
-    fsim_pubsub_message m = {.data = data, .len = len, .attributes = attrs,
-                             .n_attributes = trace ? 3 : 1};
-    fsim_status st = fsim_pubsub_publish(pub->ps, pub->topic, &m, 1, NULL, NULL, err);
-    free(data);
-    return st;
-}
-
-/* After Pub/Sub took the message: out of the outbox. A failed mark only means the relayer
- * publishes it once more later. */
-static void mark(api_publisher *pub, const char *id, const char *trace)
-{
-    fsim_error err;
-    fsim_error_clear(&err);
-    if (fsim_store_mark_published(pub->srv->store, id, &err) != FSIM_OK)
-        api_log("WARNING", trace, "simulation %s: published, but could not record it (it may "
-                                  "be published again): %s", id, err.message);
+    fsim_services svc = api_services(pub->srv);
+    svc.pubsub = pub->ps;
+    svc.topic = pub->topic;
+    return svc;
 }
 
 void api_publish_job(api_publisher *pub, const char *id, const fsim_request *request,
@@ -73,17 +46,13 @@ void api_publish_job(api_publisher *pub, const char *id, const fsim_request *req
 {
     fsim_error err;
     fsim_error_clear(&err);
-    if (publish(pub, id, request, pub->mode, trace, &err) == FSIM_OK) {
-        mark(pub, id, trace);
-        api_log("INFO", trace, "simulation %s: published to %s (mode %s)", id, pub->topic,
-                fsim_job_mode_name(pub->mode));
-        return;
-    }
-    api_log("WARNING", trace,
-            "simulation %s: could not publish to %s, the job stays queued in the outbox and is "
-            "published again within about %d s: %s",
-            id, pub->topic, pub->srv->cfg.outbox_delay_s + pub->srv->cfg.outbox_backoff_s,
-            err.message);
+    fsim_services svc = services(pub);
+    if (fsim_job_publish(&svc, id, request, pub->mode, trace, &err) != FSIM_OK)
+        api_log("WARNING", trace,
+                "simulation %s: could not publish to %s, the job stays queued in the outbox and "
+                "is published again within about %d s: %s",
+                id, pub->topic, pub->srv->cfg.outbox_delay_s + pub->srv->cfg.outbox_backoff_s,
+                err.message);
 }
 
 const char *api_publisher_mode(const api_publisher *pub)
@@ -112,71 +81,22 @@ static void pause_relayer(api_publisher *pub)
     pthread_mutex_unlock(&pub->lock);
 }
 
-/* A row whose stored request no longer decodes cannot become a message: fail it, say why. */
-static void fail_unpublishable(api_publisher *pub, const fsim_store_outbox_job *job)
+static bool stopping_cb(void *user)
 {
-    fsim_api_error e = {.code = "internal",
-                        .message = "the stored request could not be read back to publish it",
-                        .request_id = job->trace_id};
-    fsim_error err;
-    fsim_error_clear(&err);
-    if (fsim_store_fail(pub->srv->store, job->id, &e, &err) != FSIM_OK)
-        api_log("ERROR", job->trace_id, "simulation %s: could not mark it failed: %s", job->id,
-                err.message);
-}
-
-/* One pass: publish what is due, oldest first. On a failure the rest of the batch waits for
- * its own backoff: Pub/Sub is most likely down for all of them, and each try could take a
- * whole publish timeout. */
-static void relay_once(api_publisher *pub)
-{
-    api_server *srv = pub->srv;
-    fsim_arena *arena = fsim_arena_new();
-    if (!arena)
-        return;
-    fsim_error err;
-    fsim_error_clear(&err);
-    fsim_store_outbox_job *jobs = NULL;
-    size_t n = 0;
-    if (fsim_store_outbox_take(srv->store, srv->cfg.outbox_delay_s, srv->cfg.outbox_backoff_s,
-                               OUTBOX_MAX_BACKOFF_S, OUTBOX_BATCH, arena, &jobs, &n,
-                               &err) != FSIM_OK) {
-        api_log("WARNING", NULL, "outbox: could not read it: %s", err.message);
-        goto out;
-    }
-    for (size_t i = 0; i < n && !stopping(pub); i++) {
-        const fsim_store_outbox_job *job = &jobs[i];
-        if (!job->request) {
-            fail_unpublishable(pub, job);
-            continue;
-        }
-        /* the message says the row's mode, whatever this instance's setting is now */
-        fsim_error_clear(&err);
-        if (publish(pub, job->id, job->request, job->mode, job->trace_id, &err) == FSIM_OK) {
-            mark(pub, job->id, job->trace_id);
-            api_log("INFO", job->trace_id,
-                    "simulation %s: published to %s from the outbox (attempt %d)", job->id,
-                    pub->topic, job->attempts);
-            continue;
-        }
-        double next = srv->cfg.outbox_backoff_s;
-        for (int k = 1; k < job->attempts && next < OUTBOX_MAX_BACKOFF_S; k++)
-            next *= 2;
-        api_log("WARNING", job->trace_id,
-                "simulation %s: outbox publish attempt %d failed, next in %.0f s: %s", job->id,
-                job->attempts, next < OUTBOX_MAX_BACKOFF_S ? next : OUTBOX_MAX_BACKOFF_S,
-                err.message);
-        break;
-    }
-out:
-    fsim_arena_free(arena);
+    return stopping(user);
 }
 
 static void *relayer(void *arg)
 {
     api_publisher *pub = arg;
+    const api_settings *c = &pub->srv->cfg;
+    fsim_job_outbox_policy policy = {.delay_s = c->outbox_delay_s,
+                                     .backoff_s = c->outbox_backoff_s,
+                                     .max_backoff_s = OUTBOX_MAX_BACKOFF_S,
+                                     .batch = OUTBOX_BATCH};
+    fsim_services svc = services(pub);
     while (!stopping(pub)) {
-        relay_once(pub);
+        fsim_job_relay_outbox(&svc, &policy, stopping_cb, pub);
         pause_relayer(pub);
     }
     return NULL;

@@ -1,7 +1,7 @@
 /* x-request-id: taken from the client when it is safe to echo (1..128 visible ASCII bytes),
  * replaced — never trimmed or repaired — otherwise, so a header can never smuggle CR/LF
- * or spaces into our responses and logs. Also derives Cloud Logging's trace name from
- * X-Cloud-Trace-Context when the project is known. */
+ * or spaces into our responses and logs. Also derives Cloud Logging's trace name and span
+ * from W3C traceparent or X-Cloud-Trace-Context (core/log) when the project is known. */
 #include <stdio.h>
 #include <string.h>
 
@@ -64,14 +64,11 @@ void api_request_id_assign(api_request *req)
     else
         make_id(req->request_id);
 
-    req->trace[0] = '\0';
+    req->trace[0] = req->span[0] = '\0';
     const char *project = req->server->cfg.gcp_project;
-    const char *ctx = api_header(req, "X-Cloud-Trace-Context");
-    if (project && *project && ctx) {
-        /* TRACE_ID/SPAN_ID;o=1 — the trace id is 32 hex digits */
-        size_t n = strspn(ctx, "0123456789abcdefABCDEF");
-        if (n == 32)
-            snprintf(req->trace, sizeof req->trace, "projects/%.100s/traces/%.32s", project,
-                     ctx);
-    }
+    char trace[33];
+    if (project && *project &&
+        fsim_log_trace_parse(api_header(req, "traceparent"),
+                             api_header(req, "X-Cloud-Trace-Context"), trace, req->span))
+        snprintf(req->trace, sizeof req->trace, "projects/%.100s/traces/%s", project, trace);
 }

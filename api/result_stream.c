@@ -264,27 +264,12 @@ bool api_stream_gcs_result(api_request *req, const char *id, const char *uri)
  * worker does (3 tries, 30 s each); FLEETSIM_GCS_* override both. */
 bool api_gcs_open(api_server *srv, fsim_error *err)
 {
-    fsim_gcs_options o;
-    if (fsim_gcs_options_from_env(&o, err) != FSIM_OK)
-        return false;
-    if (o.max_attempts == 0)
-        o.max_attempts = 3;
-    if (o.timeout_s == 0)
-        o.timeout_s = 30;
-    o.backoff_initial_s = 0.2;
-    o.backoff_max_s = 2;
-    o.connect_timeout_s = 5;
-    o.cancel = &srv->aborting; /* SIGTERM's grace period over: stop waiting for Cloud Storage */
-    if (!(o.emulator_host && *o.emulator_host)) {
-        fsim_gcp_auth_options ao;
-        fsim_gcp_auth_options_from_env(&ao);
-        if (fsim_gcp_auth_new(&ao, &srv->gcp_auth, err) != FSIM_OK)
-            return false;
-        o.auth = srv->gcp_auth;
-    }
-    if (fsim_gcs_new(&o, &srv->gcs, err) != FSIM_OK)
-        return false;
-    return true;
+    /* reads wait on a client: a small budget, unless FLEETSIM_GCS_* say otherwise */
+    fsim_gcs_options o = {.max_attempts = 3, .timeout_s = 30, .backoff_initial_s = 0.2,
+                          .backoff_max_s = 2, .connect_timeout_s = 5,
+                          /* SIGTERM's grace period over: stop waiting for Cloud Storage */
+                          .cancel = &srv->aborting};
+    return fsim_gcs_open_env(&o, &srv->gcs, &srv->gcp_auth, err) == FSIM_OK;
 }
 
 void api_gcs_close(api_server *srv)

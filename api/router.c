@@ -1,5 +1,6 @@
 /* The route table: (method, path pattern) → handler, and the 404 / 405 decision. One table,
  * read top to bottom, so every endpoint of the service is visible in one place. */
+#include <stdio.h>
 #include <string.h>
 
 #include "api.h"
@@ -9,8 +10,9 @@
 static const api_route routes[] = {
     {"GET", "/healthz", api_handle_healthz, API_ROUTE_OPEN | API_ROUTE_INLINE, NULL},
     {"GET", "/readyz", api_handle_readyz, API_ROUTE_OPEN, NULL},
-    {"GET", "/openapi.json", api_handle_openapi, API_ROUTE_OPEN | API_ROUTE_INLINE, NULL},
-    {"GET", "/docs", api_handle_docs, API_ROUTE_OPEN | API_ROUTE_INLINE, NULL},
+    {"GET", "/openapi.json", api_handle_openapi,
+     API_ROUTE_OPEN | API_ROUTE_INLINE | API_ROUTE_THE_DOCS, NULL},
+    {"GET", "/docs", api_handle_docs, API_ROUTE_OPEN | API_ROUTE_INLINE | API_ROUTE_THE_DOCS, NULL},
     {"GET", "/v1/config/vehicles", api_handle_config, API_ROUTE_INLINE, NULL},
     {"GET", "/v1/config/chargers", api_handle_config, API_ROUTE_INLINE, NULL},
     {"GET", "/v1/config/routes", api_handle_config, API_ROUTE_INLINE, NULL},
@@ -22,6 +24,13 @@ static const api_route routes[] = {
     {"DELETE", "/v1/simulations/{id}", api_handle_delete, 0, NULL},
     {"GET", "/v1/simulations/{id}/result", api_handle_result, 0, NULL},
 };
+
+void api_routes_print(FILE *out)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        fprintf(out, "%s %s%s\n", routes[i].method, routes[i].pattern,
+                routes[i].flags & API_ROUTE_THE_DOCS ? " (the documentation itself)" : "");
+}
 
 /* Whether `path` fits `pattern`; each {name} takes one non-empty segment, whose text (in
  * the arena) lands in params[] in order. */

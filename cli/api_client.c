@@ -5,6 +5,8 @@
 
 #include <curl/curl.h>
 
+#include <fleetsim/settings.h>
+
 #include "cli.h"
 
 struct body {
@@ -30,8 +32,7 @@ const char *cli_api_base(const char *option)
 {
     if (option)
         return option;
-    const char *env = getenv("FLEETSIM_API_URL");
-    return env && *env ? env : "http://127.0.0.1:8080";
+    return fsim_setting_text(FSIM_SETTING_API_URL);
 }
 
 /* Why the status is checked here: every 4xx/5xx body is the API's one error shape, so the
@@ -46,7 +47,7 @@ fsim_status cli_api_request(const char *method, const char *url, const char *bod
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
     struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
     char line[600];
-    const char *key = getenv("FLEETSIM_API_KEY");
+    const char *key = fsim_setting_text(FSIM_SETTING_API_KEY);
     if (key && *key) {
         snprintf(line, sizeof line, "X-API-Key: %s", key);
         headers = curl_slist_append(headers, line);

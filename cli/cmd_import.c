@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <fleetsim/store.h>
+#include <fleetsim/settings.h>
 
 #include "cli.h"
 
@@ -70,7 +71,7 @@ int cmd_import(int argc, char **argv)
     }
     o.config = config;
     if (!o.dry_run) {
-        const char *url = getenv("DATABASE_URL");
+        const char *url = fsim_setting_text(FSIM_SETTING_DATABASE_URL);
         if (!url || !*url) {
             rc = cli_usage("import", usage, "DATABASE_URL is not set (or use --dry-run)");
             goto out;

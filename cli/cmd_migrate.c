@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <fleetsim/store.h>
+#include <fleetsim/settings.h>
 
 #include "cli.h"
 
@@ -64,7 +65,7 @@ int cmd_migrate(int argc, char **argv)
         default_dir(dflt, sizeof dflt);
         dir = dflt;
     }
-    const char *url = getenv("DATABASE_URL");
+    const char *url = fsim_setting_text(FSIM_SETTING_DATABASE_URL);
     if (!url || !*url)
         return cli_usage("migrate", usage, "DATABASE_URL is not set");
 

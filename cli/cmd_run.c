@@ -8,13 +8,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <fleetsim/store.h>
+#include <fleetsim/job.h>
+#include <fleetsim/settings.h>
 
 #include "cli.h"
 
 static const char usage[] =
     "fleetsim run [SCENARIO.json] [--config DIR] [--out DIR] [--strategy NAME] [--json] "
-    "[--mode local|db] [--strict]";
+    "[--mode local|db|gcs] [--strict]";
 
 static const char help[] =
     "  SCENARIO.json    a SimulationRequest (default: <config>/scenarios/demo.json)\n"
@@ -23,7 +24,8 @@ static const char help[] =
     "                   and vehicles.csv go (default out; with --json: none unless given)\n"
     "  --strategy NAME  immediate, balanced, peak_shaving or cost (default: the scenario's)\n"
     "  --json           print the SimulationResult instead of the summary\n"
-    "  --mode local|db  local: files; db: a simulations row in $DATABASE_URL\n"
+    "  --mode MODE      local: files; db: a simulations row in $DATABASE_URL; gcs: a row\n"
+    "                   pointing at gs://$FLEETSIM_GCS_BUCKET/simulations/<id>/result.json\n"
     "  --strict         exit 3 when the run is not feasible (a trip missed or stranded,\n"
     "                   a depot above its grid limit, or a vehicle ending too low)\n"
     "exit codes: 0 done (feasible or not, without --strict), 1 runtime failure, 2 bad\n"
@@ -35,8 +37,10 @@ struct run_options {
     const char *out_dir;
     const char *strategy;
     int json;
-    int db; /* --mode db: store the result in $DATABASE_URL instead of files */
-    int strict; /* exit CLI_EXIT_INFEASIBLE when the run is not feasible */
+    const char *mode; /* "local" (files), "db" (a row in $DATABASE_URL) or "gcs" (the row
+                         points at gs://$FLEETSIM_GCS_BUCKET/simulations/<id>/result.json) */
+    int db;           /* db or gcs: a simulations row */
+    int strict;       /* exit CLI_EXIT_INFEASIBLE when the run is not feasible */
 };
 
 static int parse_options(int argc, char **argv, struct run_options *o)
@@ -47,6 +51,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         {"mode", required_argument, NULL, 'm'},   {"strict", no_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
+    o->mode = "local";
     optind = 1;
     opterr = 0;
     int c;
@@ -57,9 +62,11 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         case 's': o->strategy = optarg; break;
         case 'j': o->json = 1; break;
         case 'm':
-            if (strcmp(optarg, "local") != 0 && strcmp(optarg, "db") != 0)
-                return cli_usage("run", usage, "--mode: \"%s\" is not local or db", optarg);
-            o->db = strcmp(optarg, "db") == 0;
+            if (strcmp(optarg, "local") != 0 && strcmp(optarg, "db") != 0 &&
+                strcmp(optarg, "gcs") != 0)
+                return cli_usage("run", usage, "--mode: \"%s\" is not local, db or gcs", optarg);
+            o->mode = optarg;
+            o->db = strcmp(optarg, "local") != 0;
             break;
         case 'S': o->strict = 1; break;
         case 'h': printf("usage: %s\n%s", usage, help); return -1;
@@ -102,10 +109,10 @@ static bool show_progress(void *user, int day, int days)
 /* Opens $DATABASE_URL (one connection) and checks the scenario's fleet is there. */
 static fsim_status open_store(const fsim_request *req, fsim_store **store, fsim_error *err)
 {
-    const char *url = getenv("DATABASE_URL");
+    const char *url = fsim_setting_text(FSIM_SETTING_DATABASE_URL);
     if (!url || !*url)
         return fsim_error_set(err, FSIM_USAGE, NULL, 0, 0, "--mode db",
-                              "DATABASE_URL is not set");
+                              "DATABASE_URL is not set (db and gcs modes keep a row)");
     fsim_store_options so = {.pool_size = 1, .max_retries = 5};
     bool exists = false;
     fsim_status st = fsim_store_open(url, &so, store, err);
@@ -118,9 +125,38 @@ static fsim_status open_store(const fsim_request *req, fsim_store **store, fsim_
     return st;
 }
 
-static bool write_stdout(void *user, const char *data, size_t len)
+/* gcs mode: the bucket and a Cloud Storage client from the environment, before the run. */
+static fsim_status open_gcs(fsim_services *svc, fsim_gcp_auth **auth, fsim_error *err)
 {
-    return fwrite(data, 1, len, (FILE *)user) == len;
+    svc->gcs_bucket = fsim_setting_text(FSIM_SETTING_GCS_BUCKET);
+    if (!svc->gcs_bucket)
+        return fsim_error_set(err, FSIM_USAGE, NULL, 0, 0, "--mode gcs",
+                              "FLEETSIM_GCS_BUCKET is not set");
+    return fsim_gcs_open_env(NULL, &svc->gcs, auth, err);
+}
+
+/* db and gcs modes: the job's life as the API and the worker live it — a row is submitted,
+ * claimed and run through the core's job with the db or gcs sink, so a failure stores the
+ * same code there. One attempt: a retryable failure gives up at once (attempts_exhausted).
+ * The row is submitted as an already published job of its mode, so neither the API's
+ * in-process workers nor its outbox ever take it: only this process claims it, by id. */
+static fsim_job_outcome run_in_db(fsim_job_run_options *o, const fsim_request *req,
+                                  fsim_arena *arena, fsim_result **res, char id[37],
+                                  fsim_error *err)
+{
+    fsim_job_submission sub = {.request = req, .result_mode = fsim_sink_name(o->sink),
+                               .published = true};
+    if (fsim_job_submit(o->services, &sub, id, NULL, err) != FSIM_OK)
+        return FSIM_JOB_FAILED;
+    fsim_store_job *job = NULL;
+    if (fsim_store_claim(o->services->store, id, o->policy->lease_seconds, arena, &job, NULL,
+                         err) != FSIM_OK)
+        return FSIM_JOB_FAILED;
+    if (!job) {
+        fsim_error_set(err, FSIM_INTERNAL, NULL, 0, 0, NULL, "simulation %s was taken", id);
+        return FSIM_JOB_FAILED;
+    }
+    return fsim_job_run(o, job, job->request, arena, res, err);
 }
 
 int cmd_run(int argc, char **argv)
@@ -138,6 +174,8 @@ int cmd_run(int argc, char **argv)
     fsim_request *req = sc.req;
     fsim_result *res;
     fsim_store *store = NULL;
+    fsim_services svc = {0};
+    fsim_gcp_auth *gcp_auth = NULL;
     struct progress progress = {0};
     clock_gettime(CLOCK_MONOTONIC, &progress.started);
     fsim_runner_options opts = sc.opts;
@@ -150,26 +188,36 @@ int cmd_run(int argc, char **argv)
                        "peak_shaving, cost", o.strategy);
         goto out;
     }
-    /* db mode: the fleet must exist before minutes of simulation are spent */
+    /* db and gcs: the fleet (and the bucket) must be there before minutes of simulation */
     if (o.db && open_store(req, &store, &err) != FSIM_OK)
         goto fail;
-    fsim_status st = fsim_runner_run(req, &opts, arena, &res, &err);
+    svc.store = store;
+    if (strcmp(o.mode, "gcs") == 0 && open_gcs(&svc, &gcp_auth, &err) != FSIM_OK)
+        goto fail;
+    /* --json without --out: the result goes to stdout only */
+    const char *sink = o.db ? o.mode : o.out_dir ? "files" : "stdout";
+    fsim_job_policy policy = {.lease_seconds = 60, .max_attempts = 1,
+                              .max_attempts_name = "one attempt in the CLI"};
+    fsim_job_run_options jo = {.services = &svc, .policy = &policy,
+                               .sink = fsim_sink_find(sink),
+                               .out_dir = o.out_dir, .runner = opts,
+                               .progress = opts.progress, .progress_user = opts.progress_user};
+    char id[37] = "";
+    fsim_job_outcome outcome = o.db ? run_in_db(&jo, req, arena, &res, id, &err)
+                                    : fsim_job_run(&jo, NULL, req, arena, &res, &err);
     if (progress.shown)
         fputs("\r\033[K", stderr);
-    if (st != FSIM_OK)
-        goto fail;
-    char id[37] = "";
-    if (o.db ? fsim_store_save_result(store, req, res, NULL, id, &err) != FSIM_OK
-             : o.out_dir && fsim_runner_write_files(res, o.out_dir, &err) != FSIM_OK)
+    if (outcome != FSIM_JOB_SUCCEEDED)
         goto fail;
     if (o.json) {
-        if (fsim_wire_encode_to(FSIM_WIRE_RESULT, res, 0, write_stdout, stdout, &err) != FSIM_OK)
+        jo.sink = fsim_sink_find("stdout");
+        if (strcmp(sink, "stdout") != 0 && fsim_job_deliver(&jo, res, &err) != FSIM_OK)
             goto fail;
-        putchar('\n');
     } else {
         cli_print_summary(stdout, req, res);
         if (o.db)
-            printf("  %-12s simulation %s\n", "stored", id);
+            printf("  %-12s simulation %s%s\n", "stored", id,
+                   svc.gcs ? " (result in Cloud Storage)" : "");
         else
             printf("  %-12s %s/{result.json, timeseries.csv, charging_events.csv, trips.csv, "
                    "vehicles.csv}\n", "written", o.out_dir);
@@ -179,6 +227,8 @@ int cmd_run(int argc, char **argv)
 fail:
     rc = cli_fail("run", &err);
 out:
+    fsim_gcs_free(svc.gcs);
+    fsim_gcp_auth_free(gcp_auth);
     fsim_store_close(store);
     fsim_arena_free(arena);
     return rc;

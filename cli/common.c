@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fleetsim/settings.h>
 #include <fleetsim/util.h>
 
 #include "cli.h"
@@ -41,15 +42,14 @@ const char *cli_config_dir(const char *option)
 {
     if (option)
         return option;
-    const char *env = getenv("FLEETSIM_CONFIG_DIR");
-    return env && *env ? env : "config";
+    return fsim_setting_text(FSIM_SETTING_CONFIG_DIR);
 }
 
 fsim_status cli_load_config(const char *dir, const char *request_overrides, fsim_config **out,
                             fsim_error *err)
 {
-    const char *env = getenv("FLEETSIM_CONFIG_OVERRIDES");
-    return fsim_config_load(dir, env && *env ? env : NULL, request_overrides, out, err);
+    return fsim_config_load(dir, fsim_setting_text(FSIM_SETTING_CONFIG_OVERRIDES),
+                            request_overrides, out, err);
 }
 
 fsim_status cli_load_request(const char *path, fsim_arena *arena, fsim_request **out,
@@ -65,9 +65,9 @@ fsim_status cli_load_request(const char *path, fsim_arena *arena, fsim_request *
 
 fsim_runner_options cli_runner_options(const char *config_dir, const char *scenario)
 {
-    const char *env = getenv("FLEETSIM_CONFIG_OVERRIDES");
     return (fsim_runner_options){.config_dir = config_dir,
-                                 .env_overrides_json = env && *env ? env : NULL,
+                                 .env_overrides_json =
+                                     fsim_setting_text(FSIM_SETTING_CONFIG_OVERRIDES),
                                  .source = scenario};
 }
 

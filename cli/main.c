@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <fleetsim/settings.h>
+
 #include "cli.h"
 
 static const struct cli_command commands[] = {
@@ -27,7 +29,8 @@ int cmd_help(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         printf("  %-10s %s\n", commands[i].name, commands[i].summary);
     printf("\nexit codes: 0 done, 1 runtime failure, 2 bad input or usage, 3 not feasible "
-           "(run --strict)\n");
+           "(run --strict)\n\n");
+    fsim_settings_print(stdout, "run|compare|validate|cycle|submit|status|fetch|migrate|import");
     return 0;
 }
 

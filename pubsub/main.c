@@ -4,12 +4,14 @@
  *   fleetsim-pubsub --pull   pull from $FLEETSIM_PUBSUB_SUBSCRIPTION (gRPC)
  *   fleetsim-pubsub --push   HTTP on $PORT for a push subscription
  *
- * Settings come from the environment (README, "Environment"); logs are JSON lines on stdout.
+ * Settings come from the environment (docs/environment.md); logs are JSON lines on stdout.
  * Exit codes: 0 stopped by SIGTERM/SIGINT, 1 runtime failure, 2 bad usage or settings. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <fleetsim/settings.h>
 
 #include "worker.h"
 
@@ -34,25 +36,13 @@ int ps_wait_signal(void)
     return sig;
 }
 
-static const char *env(const char *name, const char *fallback)
+/* An integer setting through the one table; a bad value is an error naming the variable. */
+static bool int_setting(fsim_setting_id id, int *out)
 {
-    const char *v = getenv(name);
-    return v && *v ? v : fallback;
-}
-
-/* An integer setting in lo..hi; a bad value is a usage error naming the variable. */
-static bool env_int(const char *name, int fallback, int lo, int hi, int *out)
-{
-    const char *v = getenv(name);
-    if (!v || !*v) {
-        *out = fallback;
-        return true;
-    }
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (*end || n < lo || n > hi) {
-        fprintf(stderr, "fleetsim-pubsub: %s: \"%s\" is not an integer between %d and %d\n",
-                name, v, lo, hi);
+    long n = 0;
+    fsim_error err;
+    if (fsim_setting_int(id, 0, &n, &err) != FSIM_OK) {
+        fprintf(stderr, "fleetsim-pubsub: %s: %s\n", err.source, err.message);
         return false;
     }
     *out = (int)n;
@@ -65,6 +55,7 @@ int main(int argc, char **argv)
     bool push = argc == 2 && strcmp(argv[1], "--push") == 0;
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         fputs(usage, stdout);
+        fsim_settings_print(stdout, "pubsub");
         return 0;
     }
     if (!pull && !push) {
@@ -77,23 +68,23 @@ int main(int argc, char **argv)
     static ps_worker w;
     pthread_mutex_init(&w.store_mu, NULL);
     ps_settings *c = &w.cfg;
-    c->config_dir = env("FLEETSIM_CONFIG_DIR", "config");
-    c->config_overrides = env("FLEETSIM_CONFIG_OVERRIDES", NULL);
-    c->database_url = env("DATABASE_URL", NULL);
-    c->project = env("GOOGLE_CLOUD_PROJECT", NULL);
-    c->credentials_json = env("FLEETSIM_GCP_CREDENTIALS_JSON", NULL);
-    c->push_audience = env("FLEETSIM_PUSH_AUDIENCE", NULL);
-    c->push_service_account = env("FLEETSIM_PUSH_SERVICE_ACCOUNT", NULL);
-    c->push_keys = env("FLEETSIM_PUSH_JWKS", NULL);
-    const char *env_name = env("FLEETSIM_ENV", "");
-    c->production = strcmp(env_name, "production") == 0;
-    if (!env_int("PORT", 8080, 0, 65535, &c->port) ||
-        !env_int("FLEETSIM_PUBSUB_WORKERS", 2, 1, 64, &c->workers) ||
-        !env_int("FLEETSIM_PUBSUB_ACK_DEADLINE_SECONDS", 60, 2, 600, &c->ack_deadline_s) ||
-        !env_int("FLEETSIM_PUBSUB_LEASE_SECONDS", 30, 2, 3600, &c->lease_s) ||
-        !env_int("FLEETSIM_PUBSUB_MAX_ATTEMPTS", 5, 1, 1000, &c->max_attempts) ||
-        !env_int("FLEETSIM_PUBSUB_GRACE_SECONDS", 8, 0, 3600, &c->grace_s) ||
-        !env_int("FLEETSIM_PUBSUB_RETRY_SECONDS", 10, 1, 600, &c->retry_delay_s))
+    c->config_dir = fsim_setting_text(FSIM_SETTING_CONFIG_DIR);
+    c->config_overrides = fsim_setting_text(FSIM_SETTING_CONFIG_OVERRIDES);
+    c->database_url = fsim_setting_text(FSIM_SETTING_DATABASE_URL);
+    c->project = fsim_setting_text(FSIM_SETTING_GOOGLE_CLOUD_PROJECT);
+    c->credentials_json = fsim_setting_text(FSIM_SETTING_GCP_CREDENTIALS_JSON);
+    c->push_audience = fsim_setting_text(FSIM_SETTING_PUSH_AUDIENCE);
+    c->push_service_account = fsim_setting_text(FSIM_SETTING_PUSH_SERVICE_ACCOUNT);
+    c->push_keys = fsim_setting_text(FSIM_SETTING_PUSH_JWKS);
+    const char *env_name = fsim_setting_text(FSIM_SETTING_ENV);
+    c->production = env_name && strcmp(env_name, "production") == 0;
+    if (!int_setting(FSIM_SETTING_PORT, &c->port) ||
+        !int_setting(FSIM_SETTING_PUBSUB_WORKERS, &c->workers) ||
+        !int_setting(FSIM_SETTING_PUBSUB_ACK_DEADLINE_SECONDS, &c->ack_deadline_s) ||
+        !int_setting(FSIM_SETTING_PUBSUB_LEASE_SECONDS, &c->lease_s) ||
+        !int_setting(FSIM_SETTING_PUBSUB_MAX_ATTEMPTS, &c->max_attempts) ||
+        !int_setting(FSIM_SETTING_PUBSUB_GRACE_SECONDS, &c->grace_s) ||
+        !int_setting(FSIM_SETTING_PUBSUB_RETRY_SECONDS, &c->retry_delay_s))
         return 2;
     /* an audience alone would let in a token any Google account can mint for it */
     if (!c->push_audience != !c->push_service_account) {
@@ -107,14 +98,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "fleetsim-pubsub: DATABASE_URL is not set (results go to PostgreSQL)\n");
         return 2;
     }
-    c->gcs_bucket = env("FLEETSIM_GCS_BUCKET", NULL);
+    c->gcs_bucket = fsim_setting_text(FSIM_SETTING_GCS_BUCKET);
     fsim_arena *arena = fsim_arena_new();
     if (!arena)
         return 1;
     int rc;
     if (pull) {
         fsim_error err;
-        if (fsim_pubsub_resource_name(getenv("FLEETSIM_PUBSUB_SUBSCRIPTION"), c->project,
+        if (fsim_pubsub_resource_name(fsim_setting_text(FSIM_SETTING_PUBSUB_SUBSCRIPTION),
+                                      c->project,
                                       "subscriptions", "FLEETSIM_PUBSUB_SUBSCRIPTION", arena,
                                       &c->subscription, &err) != FSIM_OK) {
             fprintf(stderr, "fleetsim-pubsub: %s: %s\n", err.path, err.message);

@@ -84,13 +84,6 @@ ps_outcome ps_job_reject(ps_worker *w, const fsim_pubsub_message *msg, const fsi
  * with a line on stderr when a setting is wrong (exit 2). */
 bool ps_gcs_open(ps_worker *w);
 void ps_gcs_close(ps_worker *w);
-/* Uploads `res` (its simulation_id set) as gs://$FLEETSIM_GCS_BUCKET/simulations/<id>/
- * result.json, verified, retried within the client's budget; `uri` gets the gs:// URI and
- * *attempts the tries it took. On
- * failure the error's message says where and why ("could not store the result in gs://…:
- * upload gave up after 5 attempts: …"). */
-fsim_status ps_gcs_upload_result(ps_worker *w, const fsim_result *res, char *uri, size_t size,
-                                 int *attempts, fsim_error *err);
 
 /* ---- Entry points (pull.c, push.c): return the process exit code ------------------------ */
 

@@ -15,7 +15,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include <openssl/evp.h>
 
 #include <fleetsim/util.h>
 #include <fleetsim/wire.h>
@@ -678,17 +677,6 @@ static fsim_status apply_overrides(const vctx *v, const char *label, const char 
     return FSIM_OK;
 }
 
-static bool sha256_hex(const char *text, char hex[65])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
-    if (!EVP_Digest(text, strlen(text), md, &md_len, EVP_sha256(), NULL) || md_len != 32)
-        return false;
-    for (unsigned i = 0; i < md_len; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    return true;
-}
-
 static fsim_status build(const vctx *v, config_impl *impl, const char *env_json,
                          const char *req_json)
 {
@@ -741,7 +729,7 @@ static fsim_status build(const vctx *v, config_impl *impl, const char *env_json,
     const char *all = fsim__cfg_to_json(v->arena, tree);
     if (!all)
         return nomem(v);
-    if (!sha256_hex(all, cfg->hash))
+    if (!fsim_sha256_hex(all, strlen(all), cfg->hash))
         return fsim_error_set(v->err, FSIM_INTERNAL, NULL, 0, 0, NULL, "could not hash the config");
     return FSIM_OK;
 }

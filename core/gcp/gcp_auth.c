@@ -345,8 +345,8 @@ fsim_status fsim_gcp_auth_sign_assertion(fsim_gcp_auth *auth, long long now, cha
     claims_txt = cJSON_PrintUnformatted(claims);
     if (!hdr_txt || !claims_txt)
         goto nomem;
-    h64 = fsim__base64url_encode((const unsigned char *)hdr_txt, strlen(hdr_txt));
-    c64 = fsim__base64url_encode((const unsigned char *)claims_txt, strlen(claims_txt));
+    h64 = fsim_base64url_encode((const unsigned char *)hdr_txt, strlen(hdr_txt));
+    c64 = fsim_base64url_encode((const unsigned char *)claims_txt, strlen(claims_txt));
     input = h64 && c64 ? fsim_printf_alloc("%s.%s", h64, c64) : NULL;
     if (!input)
         goto nomem;
@@ -361,7 +361,7 @@ fsim_status fsim_gcp_auth_sign_assertion(fsim_gcp_auth *auth, long long now, cha
                             "could not sign the token request with the key");
         goto out;
     }
-    s64 = fsim__base64url_encode(sig, siglen);
+    s64 = fsim_base64url_encode(sig, siglen);
     if (!s64 || !(*assertion = fsim_printf_alloc("%s.%s", input, s64)))
         goto nomem;
     goto out;

@@ -82,8 +82,8 @@ static EVP_PKEY *rsa_from_jwk(const char *n64, const char *e64)
     OSSL_PARAM *params = NULL;
     EVP_PKEY_CTX *ctx = NULL;
     EVP_PKEY *pkey = NULL;
-    if (!fsim__base64url_decode(n64, strlen(n64), &n, &nlen) ||
-        !fsim__base64url_decode(e64, strlen(e64), &e, &elen) || nlen == 0 || elen == 0)
+    if (!fsim_base64url_decode(n64, strlen(n64), &n, &nlen) ||
+        !fsim_base64url_decode(e64, strlen(e64), &e, &elen) || nlen == 0 || elen == 0)
         goto out;
     bn_n = BN_bin2bn(n, (int)nlen, NULL);
     bn_e = BN_bin2bn(e, (int)elen, NULL);
@@ -420,7 +420,7 @@ static cJSON *json_part(const char *part, size_t len)
 {
     unsigned char *bin;
     size_t n;
-    if (!fsim__base64url_decode(part, len, &bin, &n))
+    if (!fsim_base64url_decode(part, len, &bin, &n))
         return NULL;
     cJSON *obj = cJSON_ParseWithLength((const char *)bin, n);
     free(bin);
@@ -557,7 +557,7 @@ fsim_oidc_verdict fsim_oidc_verify(fsim_oidc *o, const char *authorization, long
         fsim_error_set(why, FSIM_INVALID, SOURCE, 0, 0, "payload", "not base64url JSON");
         goto out;
     }
-    if (!fsim__base64url_decode(d2 + 1, len - (size_t)(d2 + 1 - token), &sig, &sig_len) ||
+    if (!fsim_base64url_decode(d2 + 1, len - (size_t)(d2 + 1 - token), &sig, &sig_len) ||
         sig_len == 0) {
         fsim_error_set(why, FSIM_INVALID, SOURCE, 0, 0, "signature", "not base64url");
         goto out;

@@ -1,6 +1,7 @@
 /* Cloud Storage JSON API client over libcurl: verified uploads, streamed downloads, bounded
  * retries with jittered exponential backoff. See fleetsim/gcs.h. */
 #include <fleetsim/gcs.h>
+#include <fleetsim/settings.h>
 #include <fleetsim/util.h>
 
 #include <errno.h>
@@ -496,33 +497,52 @@ static fsim_status final_http_error(const fsim_gcs *gcs, const attempt *a, const
 
 /* ---- client -------------------------------------------------------------------------- */
 
-/* A whole number in lo..hi from `name`; 0 when unset. */
-static fsim_status env_whole(const char *name, long lo, long hi, long *out, fsim_error *err)
-{
-    const char *v = getenv(name);
-    *out = 0;
-    if (!is_set(v))
-        return FSIM_OK;
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || end == v || *end || n < lo || n > hi)
-        return fsim_error_set(err, FSIM_USAGE, name, 0, 0, NULL,
-                              "\"%.64s\" is not a whole number in %ld..%ld", v, lo, hi);
-    *out = n;
-    return FSIM_OK;
-}
-
 fsim_status fsim_gcs_options_from_env(fsim_gcs_options *opts, fsim_error *err)
 {
     memset(opts, 0, sizeof *opts);
-    opts->emulator_host = getenv("STORAGE_EMULATOR_HOST");
+    opts->emulator_host = fsim_setting_text(FSIM_SETTING_STORAGE_EMULATOR_HOST);
     long attempts = 0, timeout = 0;
-    fsim_status st = env_whole("FLEETSIM_GCS_MAX_ATTEMPTS", 1, 100, &attempts, err);
+    fsim_status st = fsim_setting_int(FSIM_SETTING_GCS_MAX_ATTEMPTS, 0, &attempts, err);
     if (st == FSIM_OK)
-        st = env_whole("FLEETSIM_GCS_TIMEOUT_SECONDS", 1, 3600, &timeout, err);
+        st = fsim_setting_int(FSIM_SETTING_GCS_TIMEOUT_SECONDS, 0, &timeout, err);
     opts->max_attempts = (int)attempts;
     opts->timeout_s = timeout;
+    return st;
+}
+
+fsim_status fsim_gcs_open_env(const fsim_gcs_options *defaults, fsim_gcs **out,
+                              fsim_gcp_auth **auth, fsim_error *err)
+{
+    *out = NULL;
+    *auth = NULL;
+    fsim_gcs_options o;
+    fsim_status st = fsim_gcs_options_from_env(&o, err);
+    if (st != FSIM_OK)
+        return st;
+    if (defaults) {
+        int attempts = o.max_attempts;
+        long timeout = o.timeout_s;
+        const char *emulator = o.emulator_host;
+        o = *defaults;
+        o.emulator_host = emulator;
+        if (attempts)
+            o.max_attempts = attempts;
+        if (timeout)
+            o.timeout_s = timeout;
+    }
+    if (!is_set(o.emulator_host)) {
+        fsim_gcp_auth_options ao;
+        fsim_gcp_auth_options_from_env(&ao);
+        st = fsim_gcp_auth_new(&ao, auth, err);
+        if (st != FSIM_OK)
+            return st;
+        o.auth = *auth;
+    }
+    st = fsim_gcs_new(&o, out, err);
+    if (st != FSIM_OK) {
+        fsim_gcp_auth_free(*auth);
+        *auth = NULL;
+    }
     return st;
 }
 
@@ -533,7 +553,7 @@ fsim_status fsim_gcs_new(const fsim_gcs_options *opts, fsim_gcs **out, fsim_erro
     if (!is_set(opts->emulator_host) && !opts->auth)
         return fsim_error_set(err, FSIM_INVALID, "Cloud Storage", 0, 0, NULL,
                               "no credentials: set STORAGE_EMULATOR_HOST for a local emulator, "
-                              "or give a service account (see the README's environment table)");
+                              "or give a service account (see docs/environment.md)");
     fsim_gcs *gcs = calloc(1, sizeof *gcs);
     if (!gcs)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");

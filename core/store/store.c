@@ -8,7 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
 
 #include <fleetsim/util.h>
 
@@ -26,16 +25,6 @@ struct fsim_store {
 };
 
 /* ---- Small helpers --------------------------------------------------------------------- */
-
-void fsim__sha256_hex(const void *data, size_t len, char hex[65])
-{
-    unsigned char md[32];
-    unsigned int md_len = 0;
-    if (!EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL))
-        memset(md, 0, sizeof md);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-}
 
 static void sleep_ms(int ms)
 {
@@ -104,7 +93,7 @@ PGresult *fsim__exec_prepared(fsim__conn *c, const fsim__stmt *table, int id,
                               const char *const *params, const char *what, fsim_error *err)
 {
     char name[32];
-    /* one statement table per program (store_sim.c's): the id alone names it */
+    /* one statement table per program (store_stmts.c): the id alone names it */
     snprintf(name, sizeof name, "fsim_s%d", id);
     uint64_t bit = (uint64_t)1 << (id & 63);
     if (!(c->prepared & bit)) {

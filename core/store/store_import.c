@@ -864,8 +864,7 @@ static fsim_status sim_import_op(fsim__conn *c, void *v, fsim_error *err)
                    "WITH up AS (INSERT INTO simulations AS s (fleet_id, status, name, progress,"
                    " started_at, finished_at, metadata, time_series_data, charging_events)"
                    " SELECT $1::uuid, 'imported', $2, 1, now(), now(),"
-                   " (r.j->'metadata') || jsonb_build_object('summary', r.j->'summary',"
-                   " 'trips', r.j->'trips'), r.j->'timeSeriesData', r.j->'chargingEvents'"
+                   " " FSIM__RESULT_METADATA ", r.j->'timeSeriesData', r.j->'chargingEvents'"
                    " FROM (SELECT $3::jsonb AS j) r"
                    " ON CONFLICT (fleet_id, name) WHERE status = 'imported' AND deleted_at IS NULL"
                    " DO UPDATE SET metadata = EXCLUDED.metadata,"
@@ -941,7 +940,7 @@ fsim_status fsim_store_import_csv(fsim_store *store, const fsim_import_options *
         char *data = NULL;
         size_t len = 0;
         if (fsim_read_file(o->path, s.arena, &data, &len, err) == FSIM_OK)
-            fsim__sha256_hex(data, len, hash);
+            fsim_sha256_hex(data, len, hash);
         res.metadata.engine_version = "import";
         res.metadata.config_hash = hash;
         res.metadata.warnings = NULL;

@@ -1,5 +1,6 @@
 /* core/store private: the pooled connection, the retry loop and the SQL helpers shared by
- * store.c (pool), store_sim.c (simulations), store_migrate.c and store_import.c. */
+ * store.c (pool), store_stmts.c + store_fleets.c, store_queue.c, store_reads.c
+ * (fleets and simulations, see store_sim.h), store_migrate.c and store_import.c. */
 #ifndef FSIM_STORE_INTERNAL_H
 #define FSIM_STORE_INTERNAL_H
 
@@ -13,6 +14,22 @@
 /* One pooled connection. `prepared` has bit i set once statement i is prepared on it
  * (cleared when the connection is reset). `transient` is set by the helpers below when the
  * last failure is worth a retry. */
+/* The envelope (`simulations.metadata`) of an encoded SimulationResult `r.j`: the result's
+ * metadata object as it is, plus the parts kept in the envelope (summary, trips,
+ * vehicleSeries). Every writer of a result uses it; the readers subtract ENVELOPE_KEYS. */
+#define FSIM__RESULT_METADATA                                                                \
+    "(r.j->'metadata') || jsonb_build_object('summary', r.j->'summary', 'trips', r.j->'trips')" \
+    " || CASE WHEN r.j ? 'vehicleSeries'"                                                   \
+    " THEN jsonb_build_object('vehicleSeries', r.j->'vehicleSeries') ELSE '{}' END"         \
+    " || CASE WHEN r.j ? 'vehicles'"                                                        \
+    " THEN jsonb_build_object('vehicles', r.j->'vehicles') ELSE '{}' END"
+/* The envelope's own metadata keys, which are not the result's metadata: the request
+ * (create), summary / trips / vehicleSeries / vehicles (above), error (fail), resultUri
+ * (gcs mode). */
+#define FSIM__ENVELOPE_KEYS                                                                  \
+    "ARRAY['request', 'summary', 'trips', 'vehicleSeries', 'vehicles', 'error',"            \
+    " 'resultUri']::text[]"
+
 typedef struct fsim__conn {
     PGconn *pg;
     uint64_t prepared;
@@ -20,7 +37,7 @@ typedef struct fsim__conn {
     bool transient;
 } fsim__conn;
 
-/* The prepared statements (SQL in store_sim.c's table). */
+/* The prepared statements (the SQL of fleets and simulations: store_stmts.c). */
 typedef struct fsim__stmt {
     const char *sql;
     int n_params;
@@ -53,7 +70,5 @@ fsim_status fsim__fail_result(fsim__conn *c, const PGresult *res, const char *wh
 /* The SQLSTATE of a failed result, "" if none. */
 const char *fsim__sqlstate(const PGresult *res);
 
-/* Lower-case hex SHA-256 of `len` bytes into hex[65]. */
-void fsim__sha256_hex(const void *data, size_t len, char hex[65]);
 
 #endif

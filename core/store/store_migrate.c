@@ -88,7 +88,7 @@ static fsim_status load_dir(const char *dir, migration_set *set, fsim_error *err
         st = fsim_read_file(m->file, set->arena, &m->sql, &m->len, err);
         if (st != FSIM_OK)
             break;
-        fsim__sha256_hex(m->sql, m->len, m->checksum);
+        fsim_sha256_hex(m->sql, m->len, m->checksum);
         set->n++;
     }
     closedir(d);

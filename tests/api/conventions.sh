@@ -66,12 +66,19 @@ api_stop
 check "exit 0 on SIGTERM" eval '[ "$api_rc" = 0 ]'
 check "no sanitizer reports" sanitizer_clean "$api_log"
 
-# ---- trace from X-Cloud-Trace-Context ------------------------------------------------
+# ---- trace from X-Cloud-Trace-Context or traceparent ----------------------------------
 api_start trace GOOGLE_CLOUD_PROJECT=proj-1 || bad "the server starts" "$(cat "$api_log")"
 req GET /healthz -H 'X-Cloud-Trace-Context: 0123456789abcdef0123456789abcdef/1;o=1' -H 'X-Request-Id: tr-1'
 sleep 0.2
 check "logging.googleapis.com/trace from X-Cloud-Trace-Context" eval 'log_line tr-1 |
   jq -e ".[\"logging.googleapis.com/trace\"] == \"projects/proj-1/traces/0123456789abcdef0123456789abcdef\"" >/dev/null'
+check "logging.googleapis.com/spanId: X-Cloud-Trace-Context's decimal span in hex" eval 'log_line tr-1 |
+  jq -e ".[\"logging.googleapis.com/spanId\"] == \"0000000000000001\"" >/dev/null'
+req GET /healthz -H 'traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' -H 'X-Request-Id: tr-2'
+sleep 0.2
+check "W3C traceparent: trace and spanId" eval 'log_line tr-2 |
+  jq -e ".[\"logging.googleapis.com/trace\"] == \"projects/proj-1/traces/4bf92f3577b34da6a3ce929d0e0e4736\" and
+         .[\"logging.googleapis.com/spanId\"] == \"00f067aa0ba902b7\"" >/dev/null'
 api_stop
 
 # ---- docs toggle ----------------------------------------------------------------------

@@ -17,6 +17,7 @@
 #include <fleetsim/wire.h>
 
 #include "check.h"
+#include "sql_value.h"
 
 /* test names embed error messages; check.h cuts them at 512 bytes, which is fine */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -42,20 +43,9 @@ static void *load(fsim_wire_type type, const char *file)
     return out;
 }
 
-/* One value by plain SQL, as psql would see it. */
-static char *sql_value(const char *sql, const char *param)
+static char *sql_value(const char *query, const char *param)
 {
-    PGconn *c = PQconnectdb(url);
-    const char *p[] = {param};
-    PGresult *r = PQexecParams(c, sql, param ? 1 : 0, NULL, p, NULL, NULL, 0);
-    char *v = NULL;
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
-        v = fsim_arena_strdup(arena, PQgetvalue(r, 0, 0));
-    else if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK)
-        printf("# sql failed: %s", PQerrorMessage(c));
-    PQclear(r);
-    PQfinish(c);
-    return v;
+    return test_sql_value(url, arena, query, param);
 }
 
 static void test_migrate(void)
@@ -242,22 +232,37 @@ static void test_queue(void)
     char *still = sql_value("SELECT count(*) FROM simulations WHERE id = $1::uuid", id3);
     CHECK_STR(still, "1", "soft delete keeps the row");
 
-    /* save_result (fleetsim run --mode db); cost and CO2 from the fleet's state */
+    /* a finished run (every mode ends with finish); cost and CO2 from the fleet's state */
     fsim_result plain = *res;
     plain.summary.has_energy_cost = false;
     plain.summary.has_co2_kg = false;
+    plain.metadata.trace_id = NULL; /* then the one kept at create */
     char id5[FSIM_STORE_ID_LEN];
-    CHECK(fsim_store_save_result(store, req, &plain, "trace-5", id5, &err) == FSIM_OK,
-          "save_result %s", EM(err));
+    fsim_store_new_simulation ns5 = {.request = req, .trace_id = "trace-5"};
+    fsim_store_job *job5 = NULL;
+    CHECK(fsim_store_create_simulation(store, &ns5, id5, NULL, &err) == FSIM_OK &&
+              fsim_store_claim(store, id5, 60, arena, &job5, NULL, &err) == FSIM_OK && job5 &&
+              fsim_store_finish(store, id5, &plain, &err) == FSIM_OK,
+          "create, claim, finish %s", EM(err));
     CHECK(fsim_store_result(store, id5, arena, &back, &err) == FSIM_OK && back &&
               back->summary.has_energy_cost &&
               back->summary.energy_cost == plain.summary.grid_energy_kwh * 0.25 &&
               back->summary.has_co2_kg && back->metadata.trace_id &&
               strcmp(back->metadata.trace_id, "trace-5") == 0,
-          "saved result gains energy cost and CO2 from CA's state data");
-    CHECK(fsim_store_save_result(store, &other, res, NULL, id5, &err) == FSIM_NOT_FOUND &&
-              strcmp(err.path, "fleetId") == 0 && strstr(err.message, other.fleet_id),
-          "save_result for a missing fleet names it (%s)", EM(err));
+          "finished result gains energy cost and CO2 from CA's state data");
+    /* metadata comes back whole: a field a (newer) writer stored is read back as stored */
+    sql_value("UPDATE simulations SET metadata = metadata || '{\"futureField\": {\"a\": [1, 2]}}'"
+              " WHERE id = $1::uuid RETURNING id", id5);
+    const char *json = NULL;
+    CHECK(fsim_store_result_json(store, id5, arena, &json, &err) == FSIM_OK && json &&
+              strstr(json, "\"metadata\": {") &&
+              strstr(json, "\"futureField\": {\"a\": [1, 2]}") &&
+              strstr(json, "\"traceId\": \"trace-5\"") && !strstr(json, "\"request\""),
+          "a metadata field added to the row round-trips; the envelope's own keys stay out");
+    fsim_store_new_simulation ns_other = {.request = &other};
+    CHECK(fsim_store_create_simulation(store, &ns_other, id5, NULL, &err) == FSIM_NOT_FOUND &&
+              strcmp(err.path, "fleetId") == 0,
+          "a simulation for a missing fleet names fleetId (%s)", EM(err));
 }
 
 /* Jobs for the Pub/Sub worker and the outbox of jobs still to publish. Backoff is checked by

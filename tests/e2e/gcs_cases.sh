@@ -76,6 +76,20 @@ sed -e "s/$id1/SIMULATION-ID/g" -e 's/e2e-gcs-1/TRACE-ID/g' "$tmp/api.json" >"$t
 sed -e "s/$db_id/SIMULATION-ID/g" -e 's/e2e-db-1/TRACE-ID/g' "$tmp/db.json" >"$tmp/db.norm"
 check "and the same bytes as the db-mode result of the same request (ids aside)" \
   cmp -s "$tmp/gcs.norm" "$tmp/db.norm"
+# the CLI's gcs mode: the same job through the same gcs sink, read back through the API
+rc=0; FLEETSIM_GCS_BUCKET=$bucket "$fleetsim" run "$demo" --mode gcs >"$tmp/cli-gcs.out" \
+  2>"$tmp/cli-gcs.err" || rc=$?
+cli_id=$(sed -n 's/^ *stored *simulation \([0-9a-f-]*\) .*$/\1/p' "$tmp/cli-gcs.out")
+check "fleetsim run --mode gcs: exit 0, the row points at its object" eval \
+  '[ "$rc" = 0 ] && [ ${#cli_id} = 36 ] && [ "$(sql "SELECT status, metadata->>'"'resultUri'"' FROM simulations WHERE id = '"'$cli_id'"'")" = "succeeded|gs://$bucket/simulations/$cli_id/result.json" ]'
+req GET "/v1/simulations/$cli_id/result" "${H[@]}"
+jq -cS 'del(.simulationId, .metadata.traceId)' "$tmp/body" >"$tmp/cli-gcs.norm"
+jq -cS 'del(.simulationId, .metadata.traceId)' "$tmp/db.json" >"$tmp/db-ids.norm"
+check "its result through the API equals the db-mode result (ids and trace aside)" eval \
+  '[ "$status" = 200 ] && cmp -s "$tmp/cli-gcs.norm" "$tmp/db-ids.norm"'
+rc=0; env -u FLEETSIM_GCS_BUCKET "$fleetsim" run "$demo" --mode gcs >/dev/null 2>"$tmp/nobucket.err" || rc=$?
+check "fleetsim run --mode gcs without FLEETSIM_GCS_BUCKET: exit 2 naming it" eval \
+  '[ "$rc" = 2 ] && grep -q "FLEETSIM_GCS_BUCKET is not set" "$tmp/nobucket.err"'
 req GET "/v1/simulations/$id1" "${H[@]}"
 check "its status: succeeded, progress 1" eval \
   '[ "$status" = 200 ] && jq -e ".status == \"succeeded\" and .progress == 1" "$tmp/body" >/dev/null'

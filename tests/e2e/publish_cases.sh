@@ -57,7 +57,7 @@ check "X-Request-Id → message attributes → worker log and metadata.traceId" 
    grep "job started" "$worker_log" | grep "$id1" | grep -q "\"requestId\":\"e2e-pub-1\""'
 check "run by the Pub/Sub worker, never by the API's in-process workers" eval \
   '[ "$(grep -c "job started" "$worker_log" | tr -d " ")" -ge 1 ] &&
-   grep "job started" "$worker_log" | grep -q "$id1" && ! grep -q "simulation $id1: started" "$api_log"'
+   grep "job started" "$worker_log" | grep -q "$id1" && ! grep -q "simulation $id1: job started" "$api_log"'
 
 # an idempotent replay is the same job: one row, one publish, one run
 jq '.days = 2' "$small" >"$tmp/two.json"

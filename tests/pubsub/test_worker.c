@@ -123,7 +123,8 @@ int main(int argc, char **argv)
     CHECK(count_lines(pull_log, id6, "job started", NULL) == 0,
           "the gcs job was never run (no result could be kept)");
     const char *m7 = publish("[1,2,3]", NULL, NULL);
-    CHECK(m7 && wait_lines(pull_log, 1, m7, "failed permanently", "acked") == 1,
+    CHECK(m7 &&
+              wait_lines(pull_log, 1, m7, "failed permanently", "no simulation row to mark") == 1,
           "no job id ⇒ logged with the message id, acked");
     char *big = malloc(10u * 1000u * 1000u + 1);
     memset(big, 'x', 10u * 1000u * 1000u);

@@ -252,7 +252,7 @@ static void keeps_failing(const char *exe, const char *request)
     fsim_error err;
     if (id && fsim_store_status(store, id, arena, &js, &err) != FSIM_OK)
         js = NULL;
-    CHECK(js && js->error && strcmp(js->error->code, "too_many_attempts") == 0 &&
+    CHECK(js && js->error && strcmp(js->error->code, "attempts_exhausted") == 0 &&
               strstr(js->error->message, "gave up after 3 attempts") &&
               strstr(js->error->message, "could not store the result") &&
               strstr(js->error->message, "40001"),
@@ -260,10 +260,10 @@ static void keeps_failing(const char *exe, const char *request)
           js && js->error ? js->error->message : "-");
     CHECK(id && attempts_of(id) == 3, "flaky: exactly FLEETSIM_PUBSUB_MAX_ATTEMPTS claims (%ld)",
           id ? attempts_of(id) : -1);
-    CHECK(count_lines(log, "nacked (attempt 1 of 3)", id, NULL) == 1 &&
-              count_lines(log, "nacked (attempt 2 of 3)", id, NULL) == 1 &&
+    CHECK(count_lines(log, "handed back (attempt 1 of 3)", id, NULL) == 1 &&
+              count_lines(log, "handed back (attempt 2 of 3)", id, NULL) == 1 &&
               count_lines(log, "failed permanently", "gave up after 3 attempts", id) == 1,
-          "flaky: the log tells the story: nacked twice, then failed");
+          "flaky: the log tells the story: handed back twice, then failed");
     CHECK(count_lines(log, "running elsewhere", id, NULL) == 0,
           "flaky: a retry claims the handed-back row at once (no wait for the 30 s lease)");
     sql_long("DROP TRIGGER fsim_test_refuse ON simulations");

@@ -165,8 +165,29 @@ static void test_buf(void)
     free(data);
 }
 
+/* The one SHA-256 hex and base64url of the core (config hash, checksums, request hashes, JWT
+ * parts, page cursors): known vectors, and base64url refuses what is not its alphabet. */
+static void test_digests(void)
+{
+    char hex[65];
+    CHECK(fsim_sha256_hex("abc", 3, hex) &&
+              strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0,
+          "sha256(\"abc\") is FIPS 180-2's vector, lower-case hex");
+    char *enc = fsim_base64url_encode((const unsigned char *)"\xfb\xff\xfe", 3);
+    CHECK(enc && strcmp(enc, "-__-") == 0, "base64url: '-' and '_', no padding (%s)",
+          enc ? enc : "-");
+    unsigned char *dec = NULL;
+    size_t n = 0;
+    CHECK(fsim_base64url_decode("aGk", 3, &dec, &n) && n == 2 && memcmp(dec, "hi", 2) == 0,
+          "base64url decodes an unpadded tail");
+    free(dec);
+    CHECK(!fsim_base64url_decode("+/8=", 4, &dec, &n), "base64url refuses '+', '/' and '='");
+    free(enc);
+}
+
 int main(void)
 {
+    test_digests();
     test_arena();
     test_numbers();
     test_numbers_match_reference();

@@ -72,6 +72,14 @@ typedef bool (*fsim_gcs_write_fn)(void *user, const char *data, size_t len);
  * whole number in range. */
 fsim_status fsim_gcs_options_from_env(fsim_gcs_options *opts, fsim_error *err);
 
+/* The client a program uses, from the environment: fsim_gcs_options_from_env over
+ * `defaults` (may be NULL; the program's retry budget, backoff, cancel flag — the
+ * environment's values win), and without an emulator Google credentials from the
+ * environment (core/gcp). *auth gets those credentials (NULL with an emulator): free it
+ * after the client. */
+fsim_status fsim_gcs_open_env(const fsim_gcs_options *defaults, fsim_gcs **out,
+                              fsim_gcp_auth **auth, fsim_error *err);
+
 /* A client. FSIM_INVALID when neither an emulator nor credentials are given. *out is new
  * (fsim_gcs_free). */
 fsim_status fsim_gcs_new(const fsim_gcs_options *opts, fsim_gcs **out, fsim_error *err);

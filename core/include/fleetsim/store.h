@@ -178,13 +178,6 @@ fsim_status fsim_store_cancel(fsim_store *store, const char *id, bool *cancelled
  * absent or already deleted. */
 fsim_status fsim_store_delete(fsim_store *store, const char *id, fsim_error *err);
 
-/* One call for `fleetsim run --mode db`: inserts a finished row (status from the result,
- * normally succeeded) with the request and the whole result. FSIM_NOT_FOUND naming the
- * fleetId when the fleet does not exist. `trace_id` optional. */
-fsim_status fsim_store_save_result(fsim_store *store, const fsim_request *request,
-                                   const fsim_result *result, const char *trace_id,
-                                   char id[FSIM_STORE_ID_LEN], fsim_error *err);
-
 /* ---- Simulations: reads ------------------------------------------------------------------ */
 
 /* The job's status (error included when failed), decoded into `arena`. */
@@ -195,6 +188,11 @@ fsim_status fsim_store_status(fsim_store *store, const char *id, fsim_arena *are
  * no result yet (queued, running, failed, cancelled: HTTP 409). */
 fsim_status fsim_store_result(fsim_store *store, const char *id, fsim_arena *arena,
                               fsim_result **out, fsim_error *err);
+
+/* The same result as JSON text (in `arena`), as stored: the metadata object comes back whole,
+ * whatever keys its writer stored. Same statuses as fsim_store_result. */
+fsim_status fsim_store_result_json(fsim_store *store, const char *id, fsim_arena *arena,
+                                   const char **json, fsim_error *err);
 
 /* Where a finished row's result lives: *uri gets metadata.resultUri (in `arena`), or NULL
  * when the result is in the row itself or there is none (yet). FSIM_NOT_FOUND when the row

@@ -61,4 +61,17 @@ bool fsim_uuid_valid(const char *s);
 fsim_status fsim_json_syntax_error(const char *text, size_t len, size_t offset,
                                    const char *source, fsim_error *err);
 
+/* ---- Digests and encodings (digest.c) ------------------------------------------------------ */
+
+/* Lower-case hex SHA-256 of `len` bytes into hex[65]. False (hex all zeros) only when
+ * OpenSSL fails. */
+bool fsim_sha256_hex(const void *data, size_t len, char hex[65]);
+/* base64url without padding (RFC 7515 §2). malloc'd, NUL-terminated; NULL when out of
+ * memory. */
+char *fsim_base64url_encode(const unsigned char *data, size_t len);
+/* The inverse: `len` characters of the base64url alphabet, no padding, no whitespace.
+ * *out malloc'd (free it), *out_len bytes. False for anything else. */
+bool fsim_base64url_decode(const char *text, size_t len, unsigned char **out,
+                           size_t *out_len);
+
 #endif

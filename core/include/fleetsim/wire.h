@@ -431,6 +431,8 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(OBJ, OPT, http_request, "httpRequest", 0, 0, http_request_log, "an access line's")    \
     X(STR, OPT, trace, "logging.googleapis.com/trace", 1, 512, none,                        \
       "projects/PROJECT/traces/TRACE_ID: links the line to its trace")                     \
+    X(STR, OPT, span_id, "logging.googleapis.com/spanId", 16, 16, none,                     \
+      "the span within the trace (16 hex digits)")                                          \
     X(STR, OPT, request_id, "requestId", 1, 256, none, "the request's x-request-id")        \
     X(STR, OPT, message_id, "messageId", 1, 256, none, "the Pub/Sub message")               \
     X(STR, OPT, simulation_id, "simulationId", 36, 36, uuid, "the simulation")

@@ -5,7 +5,7 @@
  * queued on that lock (a quarter of the CPU of GET /healthz under wrk went there). Now a
  * line is copied into a shared buffer (a memcpy under a mutex) and a flusher thread writes
  * the buffer out every FLUSH_MS in one write(2); a line that must not wait (start-up,
- * errors, shutdown: every api_log event) flushes everything before it, in order, at once.
+ * errors, shutdown: every event line) flushes everything before it, in order, at once.
  * A crash can lose at most the last FLUSH_MS of access lines.
  *
  * Order: buffers are swapped out under `mu` and written under `write_mu`, taken before
@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api.h"
+#include <fleetsim/log.h>
 
 enum {
     FLUSH_MS = 20,
@@ -91,7 +91,7 @@ static void *flusher(void *arg)
     return NULL;
 }
 
-void api_log_write(const char *line, size_t len, bool now)
+void fsim_log_write(const char *line, size_t len, bool now)
 {
     pthread_mutex_lock(&lw.mu);
     if (lw.len + len + 1 > lw.cap) {
@@ -123,7 +123,7 @@ void api_log_write(const char *line, size_t len, bool now)
     pthread_mutex_unlock(&lw.mu);
 }
 
-bool api_log_writer_start(void)
+bool fsim_log_writer_start(void)
 {
     pthread_mutex_lock(&lw.mu);
     bool ok = lw.started || pthread_create(&lw.thread, NULL, flusher, NULL) == 0;
@@ -132,7 +132,7 @@ bool api_log_writer_start(void)
     return ok;
 }
 
-void api_log_writer_stop(void)
+void fsim_log_writer_stop(void)
 {
     pthread_mutex_lock(&lw.mu);
     bool started = lw.started;

@@ -1,15 +1,17 @@
-/* base64url (RFC 4648 §5) without padding, the encoding of every JWT part: signing a
- * service-account assertion (gcp_auth.c) and verifying a push token (gcp_oidc.c) share it.
- * OpenSSL does the base64; this file only swaps the alphabet and handles the padding. */
+/* Digests and encodings used across the core, once: hex SHA-256 (the config hash, migration
+ * checksums, idempotency request hashes, import fingerprints) and base64url (RFC 4648 §5)
+ * without padding (every JWT part in core/gcp, the store's page cursors). OpenSSL does the
+ * hashing and the base64; this file swaps the alphabet and handles the padding. */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
-#include "gcp_internal.h"
+#include <fleetsim/util.h>
 
-char *fsim__base64url_encode(const unsigned char *data, size_t len)
+char *fsim_base64url_encode(const unsigned char *data, size_t len)
 {
     if (len > (size_t)INT_MAX / 2)
         return NULL;
@@ -36,7 +38,7 @@ char *fsim__base64url_encode(const unsigned char *data, size_t len)
 /* Why not EVP_DecodeBlock on the text as is: it would accept '+' and '/' and whitespace,
  * and it cannot tell padding bytes from data. The alphabet is checked here, the padding
  * added back, and the padded zero bytes removed from the count. */
-bool fsim__base64url_decode(const char *text, size_t len, unsigned char **out,
+bool fsim_base64url_decode(const char *text, size_t len, unsigned char **out,
                             size_t *out_len)
 {
     *out = NULL;
@@ -73,4 +75,18 @@ fail:
     free(std);
     free(bin);
     return false;
+}
+
+bool fsim_sha256_hex(const void *data, size_t len, char hex[65])
+{
+    unsigned char md[32];
+    unsigned int md_len = 0;
+    bool ok = EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) == 1 && md_len == 32;
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < 32; i++) {
+        hex[2 * i] = ok ? digits[md[i] >> 4] : '0';
+        hex[2 * i + 1] = ok ? digits[md[i] & 15] : '0';
+    }
+    hex[64] = '\0';
+    return ok;
 }

@@ -1,0 +1,31 @@
+/* core/job's private interface: the sink table. */
+#ifndef FLEETSIM_JOB_INTERNAL_H
+#define FLEETSIM_JOB_INTERNAL_H
+
+#include <fleetsim/job.h>
+
+/* A place a result can go: a small struct of callbacks, picked by name (dav1d's muxers). */
+struct fsim_sink {
+    const char *name;
+    bool needs_row;
+    /* Before the run: can this sink deliver at all? (gcs needs its client.) Optional. On
+     * failure *code says which permanent error it is. */
+    fsim_status (*ready)(const fsim_job_run_options *o, fsim_job_error *code, fsim_error *err);
+    /* Delivers `res` (for a row: stores it and marks the row finished). `where` receives a
+     * description for the log ("gs://…", "out/"). FSIM_CANCELLED / FSIM_NOT_FOUND: the row was
+     * cancelled or deleted meanwhile, or (with `stopping`) the program is stopping. On
+     * another failure *code says which error it is. */
+    fsim_status (*deliver)(const fsim_job_run_options *o, const char *id, fsim_result *res,
+                           char *where, size_t where_size, fsim_job_error *code,
+                           fsim_error *err);
+};
+
+/* One log line through svc->log (nothing without a logger). */
+void fsim__job_log(const fsim_services *svc, const char *severity, const char *trace,
+                   const char *id, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+#endif

@@ -1,0 +1,125 @@
+/* The SQL of the `simulations` envelope, its job queue and the fleets: one table of prepared
+ * statements (the ids are in store_sim.h).
+ *
+ * JSON goes in and out only through the wire codec: the C side encodes a request / result /
+ * api error with fsim_wire_encode and hands it over as one jsonb parameter; SQL only
+ * splits (->) and merges (||, jsonb_build_object) those documents into the envelope
+ * columns. Reads build the wire shape in SQL and decode it with fsim_wire_decode, which
+ * validates it like any other input. */
+#include "store_sim.h"
+
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* The JobStatus of a row, as JSON text. */
+#define STATUS_JSON                                                                          \
+    "jsonb_build_object('id', id, 'fleetId', fleet_id, 'name', name, 'status', status,"     \
+    " 'progress', progress, 'createdAt', " TS("created_at") ", 'updatedAt', "               \
+    TS("updated_at") ", 'startedAt', " TS("started_at") ", 'finishedAt', "                  \
+    TS("finished_at") ", 'error', metadata->'error')::text"
+
+#define CLAIM_SET                                                                            \
+    "SET status = 'running', attempts = s.attempts + 1, progress = 0,"                      \
+    " lease_expires_at = now() + make_interval(secs => $1::int),"                           \
+    " started_at = coalesce(s.started_at, now())"
+#define CLAIM_RETURNING                                                                      \
+    " RETURNING s.id, s.fleet_id, s.attempts, (s.metadata->'request')::text,"              \
+    " s.metadata->>'traceId'"
+
+
+const fsim__stmt fsim__sim_stmts[] = {
+    [S_FLEET_EXISTS] = {"SELECT 1 FROM fleets WHERE id = $1::uuid", 1},
+    [S_FLEET_CREATE] = {"WITH ins AS (INSERT INTO fleets (name, state_code) VALUES ($1, $2)"
+                        " ON CONFLICT (name) DO NOTHING RETURNING id)"
+                        " SELECT id, true FROM ins UNION ALL"
+                        " SELECT id, false FROM fleets WHERE name = $1"
+                        " AND NOT EXISTS (SELECT 1 FROM ins)", 2},
+    [S_STATE_DATA] = {"SELECT state_code, electricity_usd_per_kwh, grid_co2_g_per_kwh,"
+                      " gasoline_usd_per_gallon, diesel_usd_per_gallon FROM state_data"
+                      " WHERE state_code = $1", 1},
+    [S_SIM_PRICES] = {"SELECT d.electricity_usd_per_kwh, d.grid_co2_g_per_kwh FROM simulations s"
+                      " JOIN fleets f ON f.id = s.fleet_id"
+                      " JOIN state_data d ON d.state_code = f.state_code WHERE s.id = $1::uuid",
+                      1},
+    [S_CREATE] = {"INSERT INTO simulations (fleet_id, status, name, metadata, time_series_data,"
+                  " charging_events, idempotency_key, request_hash, result_mode, published_at)"
+                  " VALUES ($1::uuid, 'queued', $2, jsonb_build_object('request', $3::jsonb)"
+                  " || CASE WHEN $4::text IS NULL THEN '{}'::jsonb"
+                  " ELSE jsonb_build_object('traceId', $4::text) END, '[]', '[]', $5, $6, $7,"
+                  " CASE WHEN $8::bool THEN now() END)"
+                  " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id", 8},
+    [S_BY_KEY] = {"SELECT id, request_hash FROM simulations WHERE idempotency_key = $1", 1},
+    [S_EXPIRE] = {"UPDATE simulations SET status = 'failed', finished_at = now(),"
+                  " lease_expires_at = NULL,"
+                  " metadata = metadata || jsonb_build_object('error', $2::jsonb)"
+                  " WHERE status = 'running' AND deleted_at IS NULL AND result_mode IS NULL"
+                  " AND lease_expires_at < now() AND attempts >= $1::int", 2},
+    [S_CLAIM_NEXT] = {"UPDATE simulations s " CLAIM_SET
+                      " WHERE s.id = (SELECT id FROM simulations"
+                      " WHERE status IN ('queued', 'running') AND deleted_at IS NULL"
+                      " AND result_mode IS NULL"
+                      " AND (status = 'queued' OR (lease_expires_at < now()"
+                      " AND attempts < $2::int))"
+                      " ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)" CLAIM_RETURNING,
+                      2},
+    [S_CLAIM_ID] = {"UPDATE simulations s " CLAIM_SET
+                    " WHERE s.id = $2::uuid AND s.deleted_at IS NULL AND (s.status = 'queued'"
+                    " OR (s.status = 'running' AND s.lease_expires_at < now()))" CLAIM_RETURNING,
+                    2},
+    [S_CURRENT] = {"SELECT status FROM simulations WHERE id = $1::uuid AND deleted_at IS NULL",
+                   1},
+    [S_RELEASE] = {"UPDATE simulations SET lease_expires_at = now() - interval '1 second'"
+                   " WHERE id = $1::uuid AND status = 'running' AND deleted_at IS NULL"
+                   " RETURNING id", 1},
+    [S_HEARTBEAT] = {"UPDATE simulations SET progress = $2::float8,"
+                     " lease_expires_at = now() + make_interval(secs => $3::int)"
+                     " WHERE id = $1::uuid AND status = 'running' AND deleted_at IS NULL"
+                     " RETURNING id", 3},
+    [S_FINISH] = {"UPDATE simulations s SET status = $2, progress = 1, finished_at = now(),"
+                  " lease_expires_at = NULL, started_at = coalesce(s.started_at, now()),"
+                  " time_series_data = r.j->'timeSeriesData',"
+                  " charging_events = r.j->'chargingEvents',"
+                  " metadata = s.metadata || " FSIM__RESULT_METADATA
+                  " FROM (SELECT $3::jsonb AS j) r"
+                  " WHERE s.id = $1::uuid AND s.deleted_at IS NULL"
+                  " AND s.status IN ('queued', 'running') RETURNING s.id", 3},
+    [S_FAIL] = {"UPDATE simulations SET status = 'failed', finished_at = now(),"
+                " lease_expires_at = NULL,"
+                " metadata = metadata || jsonb_build_object('error', $2::jsonb)"
+                " WHERE id = $1::uuid AND deleted_at IS NULL"
+                " AND status IN ('queued', 'running') RETURNING id", 2},
+    [S_CANCEL] = {"UPDATE simulations SET status = 'cancelled', finished_at = now(),"
+                  " lease_expires_at = NULL WHERE id = $1::uuid AND deleted_at IS NULL"
+                  " AND status IN ('queued', 'running') RETURNING id", 1},
+    [S_DELETE] = {"UPDATE simulations SET deleted_at = now()"
+                  " WHERE id = $1::uuid AND deleted_at IS NULL RETURNING id", 1},
+    [S_STATUS] = {"SELECT " STATUS_JSON " FROM simulations"
+                  " WHERE id = $1::uuid AND deleted_at IS NULL", 1},
+    /* the result's metadata is the envelope's metadata without the envelope's own keys:
+     * whatever a writer stored there comes back whole (no list of metadata keys here) */
+    [S_RESULT] = {"SELECT status, jsonb_build_object('simulationId', id, 'status', status,"
+                  " 'summary', metadata->'summary', 'timeSeriesData', time_series_data,"
+                  " 'chargingEvents', charging_events,"
+                  " 'trips', coalesce(metadata->'trips', '[]'),"
+                  " 'metadata', metadata - " FSIM__ENVELOPE_KEYS ","
+                  " 'vehicleSeries', metadata->'vehicleSeries',"
+                  " 'vehicles', metadata->'vehicles')::text"
+                  " FROM simulations WHERE id = $1::uuid AND deleted_at IS NULL", 1},
+    [S_LIST] = {"SELECT " STATUS_JSON ", (extract(epoch FROM created_at) * 1000000)::bigint, id"
+                " FROM simulations WHERE fleet_id = $1::uuid AND deleted_at IS NULL"
+                " AND ($2::text IS NULL OR status = $2)"
+                " AND ($3::bigint IS NULL OR (created_at, id) <"
+                " ('epoch'::timestamptz + $3::bigint * interval '1 microsecond', $4::uuid))"
+                " ORDER BY created_at DESC, id DESC LIMIT $5::int", 5},
+    /* a result stored elsewhere: the summary and provenance stay queryable in the row, the
+     * bulky parts are left out (and any from an earlier run removed) */
+    [S_FINISH_URI] = {"UPDATE simulations s SET status = $2, progress = 1, finished_at = now(),"
+                      " lease_expires_at = NULL, started_at = coalesce(s.started_at, now()),"
+                      " time_series_data = '[]', charging_events = '[]',"
+                      " metadata = (s.metadata - 'trips' - 'vehicleSeries' - 'vehicles') || $4::jsonb"
+                      " || jsonb_build_object('summary', $3::jsonb, 'resultUri', $5::text)"
+                      " WHERE s.id = $1::uuid AND s.deleted_at IS NULL"
+                      " AND s.status IN ('queued', 'running') RETURNING s.id", 5},
+    [S_RESULT_URI] = {"SELECT metadata->>'resultUri' FROM simulations"
+                      " WHERE id = $1::uuid AND deleted_at IS NULL", 1},
+};
