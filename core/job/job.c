@@ -224,6 +224,22 @@ fsim_job_outcome fsim_job_run(const fsim_job_run_options *o, const fsim_store_jo
         fsim__job_log(s, "INFO", trace, id, "job started (attempt %d)", attempt);
     clock_gettime(CLOCK_MONOTONIC, &c.last_beat);
     fsim_runner_options ro = o->runner;
+    /* A fleet whose state has imported state data: its depots without a tariff of their own
+     * are priced by it (a flat tariff) rather than by the config's default. */
+    fsim_state_data sd;
+    bool priced = false;
+    fsim_tariff flat;
+    char flat_name[16];
+    if (s->store && request->fleet_id &&
+        fsim_store_fleet_state_data(s->store, request->fleet_id, &sd, &priced, err) != FSIM_OK)
+        return fsim_job_fail_or_retry(s, o->policy, id, trace, attempt,
+                                      fsim_job_error_from_status(err->status), err, err);
+    if (priced) {
+        snprintf(flat_name, sizeof flat_name, "state-%s", sd.state_code);
+        flat = fsim_tariff_flat(flat_name, "USD", sd.electricity_usd_per_kwh,
+                                sd.grid_co2_g_per_kwh);
+        ro.fallback_tariff = &flat;
+    }
     ro.trace_id = trace;
     ro.progress = on_day;
     ro.progress_user = &c;

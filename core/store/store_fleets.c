@@ -18,6 +18,7 @@ typedef struct fleet_ctx {
     bool found;
     char out_id[FSIM_STORE_ID_LEN];
     fsim_state_data *data;
+    int stmt;      /* state data by state code, or by fleet */
 } fleet_ctx;
 
 static fsim_status fleet_exists_op(fsim__conn *c, void *v, fsim_error *err)
@@ -83,8 +84,8 @@ fsim_status fsim_store_create_fleet(fsim_store *store, const char *name, const c
 static fsim_status state_data_op(fsim__conn *c, void *v, fsim_error *err)
 {
     fleet_ctx *ctx = v;
-    const char *p[] = {ctx->state_code};
-    PGresult *r = run_stmt(c, S_STATE_DATA, p, "read state data", err);
+    const char *p[] = {ctx->stmt == S_FLEET_STATE_DATA ? ctx->id : ctx->state_code};
+    PGresult *r = run_stmt(c, ctx->stmt, p, "read state data", err);
     if (!r)
         return FSIM_IO;
     ctx->found = PQntuples(r) > 0;
@@ -106,7 +107,16 @@ static fsim_status state_data_op(fsim__conn *c, void *v, fsim_error *err)
 fsim_status fsim_store_state_data(fsim_store *store, const char *state_code,
                                   fsim_state_data *out, bool *found, fsim_error *err)
 {
-    fleet_ctx ctx = {.state_code = state_code, .data = out};
+    fleet_ctx ctx = {.state_code = state_code, .data = out, .stmt = S_STATE_DATA};
+    fsim_status st = fsim__store_run(store, state_data_op, &ctx, err);
+    *found = st == FSIM_OK && ctx.found;
+    return st;
+}
+
+fsim_status fsim_store_fleet_state_data(fsim_store *store, const char *fleet_id,
+                                        fsim_state_data *out, bool *found, fsim_error *err)
+{
+    fleet_ctx ctx = {.id = fleet_id, .data = out, .stmt = S_FLEET_STATE_DATA};
     fsim_status st = fsim__store_run(store, state_data_op, &ctx, err);
     *found = st == FSIM_OK && ctx.found;
     return st;

@@ -37,6 +37,11 @@ const fsim__stmt fsim__sim_stmts[] = {
     [S_STATE_DATA] = {"SELECT state_code, electricity_usd_per_kwh, grid_co2_g_per_kwh,"
                       " gasoline_usd_per_gallon, diesel_usd_per_gallon FROM state_data"
                       " WHERE state_code = $1", 1},
+    [S_FLEET_STATE_DATA] = {"SELECT d.state_code, d.electricity_usd_per_kwh,"
+                            " d.grid_co2_g_per_kwh, d.gasoline_usd_per_gallon,"
+                            " d.diesel_usd_per_gallon FROM fleets f"
+                            " JOIN state_data d ON d.state_code = f.state_code"
+                            " WHERE f.id = $1::uuid", 1},
     [S_SIM_PRICES] = {"SELECT d.electricity_usd_per_kwh, d.grid_co2_g_per_kwh FROM simulations s"
                       " JOIN fleets f ON f.id = s.fleet_id"
                       " JOIN state_data d ON d.state_code = f.state_code WHERE s.id = $1::uuid",

@@ -31,5 +31,23 @@ check "the stored summary equals the local run's" eval \
   '[ "$(q "SELECT metadata->'"'"'summary'"'"' FROM simulations WHERE id = '"'"'$id'"'"'" | jq -S .)" = "$(jq -S .summary "$tmp/result.json")" ]'
 check "the stored time series has every point" eval \
   '[ "$(q "SELECT jsonb_array_length(time_series_data) FROM simulations WHERE id = '"'"'$id'"'"'")" = "$(jq ".timeSeriesData | length" "$tmp/result.json")" ]'
+check "stored and local: the same cost and CO2 from the config's default tariff" eval \
+  '[ "$(q "SELECT metadata->'"'"'summary'"'"'->>'"'"'totalCost'"'"' FROM simulations WHERE id = '"'"'$id'"'"'")" = "$(jq .summary.totalCost "$tmp/result.json")" ] && [ "$(jq -r .summary.depots[0].tariff "$tmp/result.json")" = default ]'
+
+# A fleet in a state with imported state data: its depots without a tariff of their own are
+# priced by the state's flat price and grid intensity instead of the config's default.
+"$fleetsim" import state-data "$root/tests/data/import/state_data.csv" >/dev/null
+q "UPDATE fleets SET state_code = 'CA' WHERE id = '$fleet'" >/dev/null
+price=$(q "SELECT electricity_usd_per_kwh FROM state_data WHERE state_code = 'CA'")
+co2=$(q "SELECT grid_co2_g_per_kwh FROM state_data WHERE state_code = 'CA'")
+rc=0; "$fleetsim" run "$demo" --mode db >"$tmp/out2" 2>>"$tmp/err" || rc=$?
+id2=$(sed -n 's/^ *stored *simulation \([0-9a-f-]*\)$/\1/p' "$tmp/out2")
+q "SELECT metadata->'summary' FROM simulations WHERE id = '$id2'" >"$tmp/state.json"
+check "state data: the depot is priced by the state's flat tariff" eval \
+  '[ "$rc" = 0 ] && [ "$(jq -r .depots[0].tariff "$tmp/state.json")" = state-CA ]'
+check "state data: energy cost = grid kWh × the state's price, to the cent" eval \
+  '[ "$(jq -r "(.gridEnergyKwh * $price * 100 | round) / 100 == .energyCost" "$tmp/state.json")" = true ]'
+check "state data: CO2 = grid kWh × the state's intensity, to the gram; no demand charge" eval \
+  '[ "$(jq -r "(.gridEnergyKwh * $co2 | round) / 1000 == .co2Kg and .demandCost == 0" "$tmp/state.json")" = true ]'
 check "no sanitizer reports" eval '! grep -q "runtime error\|AddressSanitizer" "$tmp/err"'
 tap_done

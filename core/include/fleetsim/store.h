@@ -88,6 +88,10 @@ typedef struct fsim_state_data {
 /* *found false when there is no row for `state_code`. */
 fsim_status fsim_store_state_data(fsim_store *store, const char *state_code,
                                   fsim_state_data *out, bool *found, fsim_error *err);
+/* The state data of a fleet's state; *found false when the fleet has no state or its state
+ * no data. */
+fsim_status fsim_store_fleet_state_data(fsim_store *store, const char *fleet_id,
+                                        fsim_state_data *out, bool *found, fsim_error *err);
 
 /* ---- Simulations: the job queue --------------------------------------------------------- */
 
