@@ -81,12 +81,7 @@ static fsim_status gcs_deliver(const fsim_job_run_options *o, const char *id, fs
                                fsim_error *err)
 {
     const fsim_services *s = o->services;
-    /* the object says what the row says: cost and CO2 from the fleet's state data */
-    fsim_status st = fsim_store_apply_prices(s->store, id, res, err);
-    if (st != FSIM_OK) {
-        *code = fsim_job_error_from_status(st);
-        return st;
-    }
+    fsim_status st;
     char uri[1024];
     fsim_gcs_object info = {.attempts = 0};
     fsim_error e;

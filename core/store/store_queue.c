@@ -266,49 +266,6 @@ fsim_status fsim_store_release(fsim_store *store, const char *id, fsim_error *er
 
 /* ---- Finish, fail, cancel, delete, save ------------------------------------------------------ */
 
-typedef struct prices {
-    bool found;
-    double usd_per_kwh;
-    double co2_g_per_kwh;
-} prices;
-
-static fsim_status read_prices(fsim__conn *c, int stmt, const char *key, prices *out,
-                               fsim_error *err)
-{
-    const char *p[] = {key};
-    PGresult *r = run_stmt(c, stmt, p, "read state data", err);
-    if (!r)
-        return FSIM_IO;
-    out->found = PQntuples(r) > 0;
-    if (out->found) {
-        out->usd_per_kwh = strtod(PQgetvalue(r, 0, 0), NULL);
-        out->co2_g_per_kwh = strtod(PQgetvalue(r, 0, 1), NULL);
-    }
-    PQclear(r);
-    return FSIM_OK;
-}
-
-/* The summary gains cost and CO2 from the state's data, unless it has them. */
-static void apply_prices(fsim_summary *s, const prices *pr)
-{
-    if (pr->found && !s->has_energy_cost) {
-        s->has_energy_cost = true;
-        s->energy_cost = s->grid_energy_kwh * pr->usd_per_kwh;
-    }
-    if (pr->found && !s->has_co2_kg) {
-        s->has_co2_kg = true;
-        s->co2_kg = s->grid_energy_kwh * pr->co2_g_per_kwh / 1000.0;
-    }
-}
-
-/* The result as stored: with apply_prices. Returns malloc'd JSON. */
-static char *encode_for_storage(const fsim_result *result, const prices *pr)
-{
-    fsim_result copy = *result;
-    apply_prices(&copy.summary, pr);
-    return fsim_result_encode(&copy, 0, NULL);
-}
-
 typedef struct finish_ctx {
     const char *id;
     const fsim_result *result;
@@ -340,10 +297,7 @@ static fsim_status finished_or_why(fsim__conn *c, finish_ctx *ctx, PGresult *r,
 static fsim_status finish_op(fsim__conn *c, void *v, fsim_error *err)
 {
     finish_ctx *ctx = v;
-    prices pr = {0};
-    if (read_prices(c, S_SIM_PRICES, ctx->id, &pr, err) != FSIM_OK)
-        return FSIM_IO;
-    char *json = encode_for_storage(ctx->result, &pr);
+    char *json = fsim_result_encode(ctx->result, 0, NULL);
     if (!json)
         return nomem(err);
     const char *p[] = {ctx->id, fsim_run_status_name(ctx->result->status), json};
@@ -368,12 +322,7 @@ fsim_status fsim_store_finish(fsim_store *store, const char *id, const fsim_resu
 static fsim_status finish_uri_op(fsim__conn *c, void *v, fsim_error *err)
 {
     finish_ctx *ctx = v;
-    prices pr = {0};
-    if (read_prices(c, S_SIM_PRICES, ctx->id, &pr, err) != FSIM_OK)
-        return FSIM_IO;
-    fsim_summary summary = ctx->result->summary;
-    apply_prices(&summary, &pr);
-    char *sj = fsim_wire_encode(FSIM_WIRE_SUMMARY, &summary, 0, NULL);
+    char *sj = fsim_wire_encode(FSIM_WIRE_SUMMARY, &ctx->result->summary, 0, NULL);
     char *mj = fsim_wire_encode(FSIM_WIRE_RESULT_METADATA, &ctx->result->metadata, 0, NULL);
     if (!sj || !mj) {
         free(sj);
@@ -398,29 +347,6 @@ fsim_status fsim_store_finish_uri(fsim_store *store, const char *id, const fsim_
         return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, "resultUri", "must not be empty");
     finish_ctx ctx = {.id = id, .result = result, .uri = uri};
     return fsim__store_run(store, finish_uri_op, &ctx, err);
-}
-
-typedef struct prices_ctx {
-    const char *id;
-    prices pr;
-} prices_ctx;
-
-static fsim_status prices_op(fsim__conn *c, void *v, fsim_error *err)
-{
-    prices_ctx *ctx = v;
-    return read_prices(c, S_SIM_PRICES, ctx->id, &ctx->pr, err);
-}
-
-fsim_status fsim_store_apply_prices(fsim_store *store, const char *id, fsim_result *result,
-                                    fsim_error *err)
-{
-    if (check_id(id, err) != FSIM_OK)
-        return FSIM_NOT_FOUND;
-    prices_ctx ctx = {.id = id};
-    fsim_status st = fsim__store_run(store, prices_op, &ctx, err);
-    if (st == FSIM_OK)
-        apply_prices(&result->summary, &ctx.pr);
-    return st;
 }
 
 fsim_status fsim_store_fail(fsim_store *store, const char *id, const fsim_api_error *error,

@@ -15,7 +15,6 @@ enum fsim__sim_stmt {
     S_FLEET_CREATE,
     S_STATE_DATA,
     S_FLEET_STATE_DATA,
-    S_SIM_PRICES,
     S_CREATE,
     S_BY_KEY,
     S_EXPIRE,

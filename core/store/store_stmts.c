@@ -42,10 +42,6 @@ const fsim__stmt fsim__sim_stmts[] = {
                             " d.diesel_usd_per_gallon FROM fleets f"
                             " JOIN state_data d ON d.state_code = f.state_code"
                             " WHERE f.id = $1::uuid", 1},
-    [S_SIM_PRICES] = {"SELECT d.electricity_usd_per_kwh, d.grid_co2_g_per_kwh FROM simulations s"
-                      " JOIN fleets f ON f.id = s.fleet_id"
-                      " JOIN state_data d ON d.state_code = f.state_code WHERE s.id = $1::uuid",
-                      1},
     [S_CREATE] = {"INSERT INTO simulations (fleet_id, status, name, metadata, time_series_data,"
                   " charging_events, idempotency_key, request_hash, result_mode, published_at)"
                   " VALUES ($1::uuid, 'queued', $2, jsonb_build_object('request', $3::jsonb)"

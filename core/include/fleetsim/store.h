@@ -153,24 +153,18 @@ fsim_status fsim_store_release(fsim_store *store, const char *id, fsim_error *er
 /* Stores a finished run: status from result->status (normally succeeded), progress 1,
  * finished_at, `time_series_data`, `charging_events`, and into `metadata` summary, trips,
  * engineVersion, configHash, warnings, traceId (the result's, else the one kept at create)
- * and vehicleSeries. The summary gains energyCost / co2Kg when the fleet's state has state
- * data and the result lacks them. FSIM_NOT_FOUND when the row is gone or deleted;
+ * and vehicleSeries (the summary's cost and CO2 are the engine's: a fleet's state data
+ * prices its runs as a tariff, see fsim_store_fleet_state_data). FSIM_NOT_FOUND when the row is gone or deleted;
  * FSIM_CANCELLED when it was cancelled meanwhile (nothing written). */
 fsim_status fsim_store_finish(fsim_store *store, const char *id, const fsim_result *result,
                               fsim_error *err);
 /* Stores a finished run whose whole result lives elsewhere (a gcs-mode object at `uri`,
  * "gs://bucket/simulations/<id>/result.json", already uploaded and verified): status from
- * the result, progress 1, finished_at, and into `metadata` the summary (with energyCost /
- * co2Kg as fsim_store_finish adds them), engineVersion, configHash, warnings, traceId and
+ * the result, progress 1, finished_at, and into `metadata` the summary, engineVersion, configHash, warnings, traceId and
  * resultUri. The bulky parts (time series, charging events, trips, vehicleSeries) stay out of
  * the row. Same statuses as fsim_store_finish. */
 fsim_status fsim_store_finish_uri(fsim_store *store, const char *id, const fsim_result *result,
                                   const char *uri, fsim_error *err);
-/* Adds summary.energyCost / co2Kg to `result` from the state data of the row's fleet, as
- * fsim_store_finish does when it stores a result (unchanged when the state has no data or
- * the summary has them): a result stored elsewhere then says what the row says. */
-fsim_status fsim_store_apply_prices(fsim_store *store, const char *id, fsim_result *result,
-                                    fsim_error *err);
 /* Marks a job failed with `error` (kept as metadata.error). */
 fsim_status fsim_store_fail(fsim_store *store, const char *id, const fsim_api_error *error,
                             fsim_error *err);
