@@ -4,23 +4,12 @@
  * prorated to the part of the month the horizon covers. Also the price threshold the
  * `cost` strategy charges under. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
-#include "engine.h"
+#include <fleetsim/util.h>
 
-/* Days since 1970-01-01 → civil year and month (H. Hinnant's public-domain algorithm). */
-static void civil_from_days(long z, int *year, int *month)
-{
-    z += 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *year = (int)(yoe + era * 400 + (m <= 2));
-    *month = m;
-}
+#include "engine.h"
 
 static int days_in_month(int year, int month)
 {
@@ -32,11 +21,12 @@ static int days_in_month(int year, int month)
 /* The billing month (year·12 + month − 1) of a local time, and its length in seconds. */
 static int month_of(double local, double *len_s)
 {
-    int y, m;
-    civil_from_days((long)floor(local / 86400.0), &y, &m);
+    int64_t y;
+    int m, d;
+    fsim_civil_from_days((int64_t)floor(local / 86400.0), &y, &m, &d);
     if (len_s)
-        *len_s = days_in_month(y, m) * 86400.0;
-    return y * 12 + m - 1;
+        *len_s = days_in_month((int)y, m) * 86400.0;
+    return (int)y * 12 + m - 1;
 }
 
 void fsim__tariff_rate_at(const fsim_tariff *tariff, int offset_min, double t,

@@ -17,7 +17,7 @@ static int64_t days_from_civil(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+void fsim_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -112,7 +112,7 @@ char *fsim_time_format(double unix_seconds, char buf[32])
     if (days != cached_days) {
         int64_t y;
         int m, d;
-        civil_from_days(days, &y, &m, &d);
+        fsim_civil_from_days(days, &y, &m, &d);
         if (y < 0 || y > 9999) { /* outside RFC 3339; printed anyway, the slow way */
             snprintf(buf, 32, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d,
                      rem / 3600, rem % 3600 / 60, rem % 60);

@@ -29,6 +29,9 @@ bool fsim_time_parse(const char *text, double *unix_seconds);
 /* Formats Unix seconds as RFC 3339 UTC with a `Z` ("2026-01-05T07:00:00Z"); whole seconds
  * only (fractions are rounded to the nearest second). `buf` holds at least 32 bytes. */
 char *fsim_time_format(double unix_seconds, char buf[32]);
+/* Days since 1970-01-01 → civil year, month 1..12 and day 1..31 (proleptic Gregorian;
+ * H. Hinnant's algorithm). */
+void fsim_civil_from_days(int64_t days, int64_t *year, int *month, int *day);
 /* The same instant as local time at `offset_minutes` from UTC (-840..840), with the offset
  * ("2026-01-05T02:00:00-05:00" for 07:00Z at -300). `buf` holds at least 40 bytes. */
 char *fsim_time_format_local(double unix_seconds, int offset_minutes, char buf[40]);
