@@ -25,6 +25,7 @@ int cmd_fetch(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Prints "fleetsim <cmd>: <file:line:col: path: message>" on stderr and returns the exit
  * code for the error's status (2 bad input, 1 runtime failure). */
@@ -92,6 +93,9 @@ const char *cli_verdict_reason(const fsim_summary *s, char *buf, size_t size);
 
 /* Exit code of `run --strict` when the run is not feasible (summary.feasible false). */
 #define CLI_EXIT_INFEASIBLE 3
+
+/* Writes a rendered report to `path` ("-": stdout); errors name the path (cmd_report.c). */
+fsim_status cli_write_report(const char *path, const char *html, size_t len, fsim_error *err);
 
 /* Parses a finite number; false on junk, trailing text, or overflow. */
 int cli_parse_double(const char *text, double *out);

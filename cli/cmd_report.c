@@ -1,0 +1,102 @@
+/* fleetsim report — a stored result as the HTML page a person reads (core/report renders it;
+ * this file reads the JSON and writes the page). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fleetsim/report.h>
+#include <fleetsim/util.h>
+
+#include "cli.h"
+
+static const char usage[] = "fleetsim report RESULT.json [-o report.html] [--scenario FILE]";
+
+static const char help[] =
+    "  RESULT.json       a SimulationResult (result.json of `run`, or `fetch`'s)\n"
+    "  -o, --out FILE    where the page goes (default: report.html beside RESULT.json;\n"
+    "                    - for stdout)\n"
+    "  --scenario FILE   the SimulationRequest it came from: adds the scenario's name,\n"
+    "                    strategy and groups, and marks reserve and target SoC\n"
+    "exit codes: 0 written, 1 runtime failure, 2 bad input or usage\n";
+
+/* report.html in the folder of `result_path`. */
+static const char *default_out(const char *result_path, fsim_arena *arena)
+{
+    const char *slash = strrchr(result_path, '/');
+    if (!slash)
+        return "report.html";
+    return fsim_arena_sprintf(arena, "%.*s/report.html", (int)(slash - result_path),
+                              result_path);
+}
+
+fsim_status cli_write_report(const char *path, const char *html, size_t len, fsim_error *err)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "wb");
+    if (!f)
+        return fsim_error_set(err, FSIM_IO, path, 0, 0, NULL, "could not create: %s",
+                              strerror(errno));
+    bool ok = fwrite(html, 1, len, f) == len;
+    int e = errno;
+    ok = (f == stdout ? fflush(f) == 0 : fclose(f) == 0) && ok;
+    if (!ok)
+        return fsim_error_set(err, FSIM_IO, path, 0, 0, NULL, "could not write: %s",
+                              strerror(errno ? errno : e));
+    return FSIM_OK;
+}
+
+int cmd_report(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"out", required_argument, NULL, 'o'},
+                                             {"scenario", required_argument, NULL, 's'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *out = NULL, *scenario = NULL;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":o:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 's': scenario = optarg; break;
+        case 'h': printf("usage: %s\n%s", usage, help); return 0;
+        default: return cli_option_error("report", usage, c, argv);
+        }
+    }
+    if (argc - optind == 0)
+        return cli_usage("report", usage, "RESULT.json is missing");
+    if (argc - optind > 1)
+        return cli_usage("report", usage, "unexpected argument \"%s\"", argv[optind + 1]);
+    const char *path = argv[optind];
+    fsim_arena *arena = fsim_arena_new();
+    fsim_error err;
+    fsim_error_clear(&err);
+    char *json = NULL, *html = NULL;
+    size_t json_len = 0, html_len = 0;
+    fsim_result *res = NULL;
+    fsim_request *req = NULL;
+    int rc = 1;
+    if (!arena)
+        return fprintf(stderr, "fleetsim report: out of memory\n"), 1;
+    /* unknown keys are an error: a foreign JSON names its first field that is not ours */
+    if (fsim_read_file(path, arena, &json, &json_len, &err) != FSIM_OK ||
+        fsim_result_decode(json, json_len, path, 0, arena, &res, &err) != FSIM_OK ||
+        (scenario && cli_load_request(scenario, arena, &req, &err) != FSIM_OK) ||
+        fsim_report_render(res, req, &html, &html_len, &err) != FSIM_OK)
+        goto fail;
+    if (!out)
+        out = default_out(path, arena);
+    if (cli_write_report(out, html, html_len, &err) != FSIM_OK)
+        goto fail;
+    if (strcmp(out, "-") != 0)
+        printf("  %-12s %s (%zu bytes)\n", "written", out, html_len);
+    rc = fflush(stdout) == 0 ? 0 : 1;
+    goto out;
+fail:
+    rc = cli_fail("report", &err);
+out:
+    free(html);
+    fsim_arena_free(arena);
+    return rc;
+}
