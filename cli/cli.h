@@ -94,8 +94,12 @@ const char *cli_verdict_reason(const fsim_summary *s, char *buf, size_t size);
 /* Exit code of `run --strict` when the run is not feasible (summary.feasible false). */
 #define CLI_EXIT_INFEASIBLE 3
 
-/* Writes a rendered report to `path` ("-": stdout); errors name the path (cmd_report.c). */
-fsim_status cli_write_report(const char *path, const char *html, size_t len, fsim_error *err);
+/* Renders the report of `res` (or, when `cmp` is not NULL, of the comparison) with the
+ * scenario `req` (may be NULL) and writes it to `path` ("-": stdout); *len (may be NULL) gets
+ * its size. Errors name the path (cmd_report.c). */
+fsim_status cli_write_report(const char *path, const fsim_result *res,
+                             const fsim_request *req, const fsim_comparison *cmp,
+                             size_t *len, fsim_error *err);
 
 /* Parses a finite number; false on junk, trailing text, or overflow. */
 int cli_parse_double(const char *text, double *out);

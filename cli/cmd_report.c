@@ -31,7 +31,8 @@ static const char *default_out(const char *result_path, fsim_arena *arena)
                               result_path);
 }
 
-fsim_status cli_write_report(const char *path, const char *html, size_t len, fsim_error *err)
+/* Writes `len` bytes to `path` ("-": stdout); errors name the path. */
+static fsim_status write_page(const char *path, const char *html, size_t len, fsim_error *err)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "wb");
     if (!f)
@@ -44,6 +45,22 @@ fsim_status cli_write_report(const char *path, const char *html, size_t len, fsi
         return fsim_error_set(err, FSIM_IO, path, 0, 0, NULL, "could not write: %s",
                               strerror(errno ? errno : e));
     return FSIM_OK;
+}
+
+fsim_status cli_write_report(const char *path, const fsim_result *res,
+                             const fsim_request *req, const fsim_comparison *cmp,
+                             size_t *len, fsim_error *err)
+{
+    char *html = NULL;
+    size_t n = 0;
+    fsim_status st = cmp ? fsim_report_render_comparison(cmp, req, &html, &n, err)
+                         : fsim_report_render(res, req, &html, &n, err);
+    if (st == FSIM_OK)
+        st = write_page(path, html, n, err);
+    free(html);
+    if (len)
+        *len = n;
+    return st;
 }
 
 int cmd_report(int argc, char **argv)
@@ -72,7 +89,7 @@ int cmd_report(int argc, char **argv)
     fsim_arena *arena = fsim_arena_new();
     fsim_error err;
     fsim_error_clear(&err);
-    char *json = NULL, *html = NULL;
+    char *json = NULL;
     size_t json_len = 0, html_len = 0;
     fsim_result *res = NULL;
     fsim_request *req = NULL;
@@ -82,12 +99,11 @@ int cmd_report(int argc, char **argv)
     /* unknown keys are an error: a foreign JSON names its first field that is not ours */
     if (fsim_read_file(path, arena, &json, &json_len, &err) != FSIM_OK ||
         fsim_result_decode(json, json_len, path, 0, arena, &res, &err) != FSIM_OK ||
-        (scenario && cli_load_request(scenario, arena, &req, &err) != FSIM_OK) ||
-        fsim_report_render(res, req, &html, &html_len, &err) != FSIM_OK)
+        (scenario && cli_load_request(scenario, arena, &req, &err) != FSIM_OK))
         goto fail;
     if (!out)
         out = default_out(path, arena);
-    if (cli_write_report(out, html, html_len, &err) != FSIM_OK)
+    if (cli_write_report(out, res, req, NULL, &html_len, &err) != FSIM_OK)
         goto fail;
     if (strcmp(out, "-") != 0)
         printf("  %-12s %s (%zu bytes)\n", "written", out, html_len);
@@ -96,7 +112,6 @@ int cmd_report(int argc, char **argv)
 fail:
     rc = cli_fail("report", &err);
 out:
-    free(html);
     fsim_arena_free(arena);
     return rc;
 }

@@ -14,7 +14,7 @@
 
 static const char usage[] =
     "fleetsim run [SCENARIO.json] [--config DIR] [--out DIR] [--strategy NAME] [--json] "
-    "[--mode local|db] [--strict]";
+    "[--mode local|db] [--strict] [--report]";
 
 static const char help[] =
     "  SCENARIO.json    a SimulationRequest (default: <config>/scenarios/demo.json)\n"
@@ -26,6 +26,7 @@ static const char help[] =
     "  --mode local|db  local: files; db: a simulations row in $DATABASE_URL\n"
     "  --strict         exit 3 when the run is not feasible (a trip missed or stranded,\n"
     "                   a depot above its grid limit, or a vehicle ending too low)\n"
+    "  --report         also write report.html (charts, one self-contained page) in --out\n"
     "exit codes: 0 done (feasible or not, without --strict), 1 runtime failure, 2 bad\n"
     "input or usage, 3 not feasible with --strict\n";
 
@@ -37,6 +38,7 @@ struct run_options {
     int json;
     int db; /* --mode db: store the result in $DATABASE_URL instead of files */
     int strict; /* exit CLI_EXIT_INFEASIBLE when the run is not feasible */
+    int report; /* --report: <out>/report.html */
 };
 
 static int parse_options(int argc, char **argv, struct run_options *o)
@@ -45,7 +47,8 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         {"config", required_argument, NULL, 'C'}, {"out", required_argument, NULL, 'o'},
         {"strategy", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
         {"mode", required_argument, NULL, 'm'},   {"strict", no_argument, NULL, 'S'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"report", no_argument, NULL, 'r'},       {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     optind = 1;
     opterr = 0;
@@ -62,6 +65,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
             o->db = strcmp(optarg, "db") == 0;
             break;
         case 'S': o->strict = 1; break;
+        case 'r': o->report = 1; break;
         case 'h': printf("usage: %s\n%s", usage, help); return -1;
         default:
             return cli_option_error("run", usage, c, argv);
@@ -71,7 +75,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         return cli_usage("run", usage, "unexpected argument \"%s\"", argv[optind + 1]);
     o->scenario = optind < argc ? argv[optind] : NULL;
     /* --json is for a program reading stdout: it writes files only when asked to */
-    if (!o->out_dir && !o->json)
+    if (!o->out_dir && (!o->json || o->report))
         o->out_dir = "out";
     return 0;
 }
@@ -162,6 +166,9 @@ int cmd_run(int argc, char **argv)
     if (o.db ? fsim_store_save_result(store, req, res, NULL, id, &err) != FSIM_OK
              : o.out_dir && fsim_runner_write_files(res, o.out_dir, &err) != FSIM_OK)
         goto fail;
+    if (o.report && cli_write_report(fsim_arena_sprintf(arena, "%s/report.html", o.out_dir),
+                                     res, req, NULL, NULL, &err) != FSIM_OK)
+        goto fail;
     if (o.json) {
         if (fsim_wire_encode_to(FSIM_WIRE_RESULT, res, 0, write_stdout, stdout, &err) != FSIM_OK)
             goto fail;
@@ -172,7 +179,7 @@ int cmd_run(int argc, char **argv)
             printf("  %-12s simulation %s\n", "stored", id);
         else
             printf("  %-12s %s/{result.json, timeseries.csv, charging_events.csv, trips.csv, "
-                   "vehicles.csv}\n", "written", o.out_dir);
+                   "vehicles.csv%s}\n", "written", o.out_dir, o.report ? ", report.html" : "");
     }
     rc = fflush(stdout) != 0 ? 1 : o.strict && !res->summary.feasible ? CLI_EXIT_INFEASIBLE : 0;
     goto out;
