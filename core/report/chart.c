@@ -119,7 +119,8 @@ void fsim__chart_time_axis(fsim__chart *c, int offset_minutes, const char *label
     for (double t = first; t <= c->x1; t += step)
         fsim__html_printf(h, "M%.1f %.1fv%.1f", fsim__chart_x(c, t), c->top, c->height);
     fsim__html_put(h, "\"/>\n");
-    for (double t = first; t <= c->x1; t += step) {
+    /* a label centred on the right edge would be cut off: the last one stops short of it */
+    for (double t = first; t <= c->x1 - step * 0.25; t += step) {
         time_t local = (time_t)llround(t + off);
         struct tm tm;
         gmtime_r(&local, &tm);
