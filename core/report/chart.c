@@ -49,17 +49,18 @@ double fsim__nice_ceil(double v)
     if (!(v > 0))
         return 1;
     double p = pow(10, floor(log10(v)));
-    static const double steps[] = {1, 2, 2.5, 5, 10};
+    static const double steps[] = {1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10};
     for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)
         if (v <= steps[i] * p * (1 + 1e-9))
             return steps[i] * p;
     return 10 * p;
 }
 
-/* Tick spacing giving about five ticks over `span`. */
+/* Tick spacing giving about five ticks over `span`: 1, 2 or 5 × 10^k. */
 static double tick_step(double span)
 {
-    return fsim__nice_ceil(span / 5);
+    double v = span / 5, p = v > 0 ? pow(10, floor(log10(v))) : 1;
+    return v <= p ? p : v <= 2 * p ? 2 * p : v <= 5 * p ? 5 * p : 10 * p;
 }
 
 /* Tick labels: no decimals unless the step needs them. */

@@ -65,7 +65,8 @@ void fsim__chart_band(fsim__chart *c, const double *x, const double *lo, const d
 void fsim__chart_hline(fsim__chart *c, double y, const char *cls, const char *label);
 /* A legend entry (swatch + text) at the chart's top right, entry `i`. */
 void fsim__chart_legend(fsim__chart *c, int i, const char *cls, const char *text);
-/* A "nice" upper bound for an axis showing values up to `v` (1, 2, 2.5, 5 × 10^k). */
+/* A "nice" upper bound for an axis showing values up to `v` (1, 1.5, 2, 2.5, 3, 4, 5, 6 or
+ * 8 × 10^k). */
 double fsim__nice_ceil(double v);
 
 /* ---- Reading the result ----------------------------------------------------------------- */

@@ -15,6 +15,7 @@ typedef struct row_layout {
     size_t rows[1000];      /* per charger type: its rows */
     int per_row;            /* chargers per row */
     size_t n_rows;
+    long chargers;          /* in all */
 } row_layout;
 
 /* Which row a chargerId ("north/dc-150kw/3") falls in; false for an id the depot's summary
@@ -45,6 +46,7 @@ static void layout(const fsim_depot_summary *d, row_layout *lay)
     long total = 0;
     for (size_t k = 0; k < d->n_chargers && k < 1000; k++)
         total += d->chargers[k].count;
+    lay->chargers = total;
     lay->per_row = total <= MAX_ROWS ? 1 : (int)((total + MAX_ROWS - 1) / MAX_ROWS);
     lay->n_rows = 0;
     for (size_t k = 0; k < d->n_chargers && k < 1000; k++) {
@@ -183,7 +185,7 @@ static void gantt_chart(fsim__html *h, const fsim_result *r, const fsim_depot_su
     if (lay->per_row > 1) {
         char what[96];
         snprintf(what, sizeof what, "Gantt rows at %s", d->id);
-        fsim__note_reduced(notes, what, (size_t)lay->per_row * lay->n_rows, lay->n_rows,
+        fsim__note_reduced(notes, what, (size_t)lay->chargers, lay->n_rows,
                            "chargers");
     }
     goto out;

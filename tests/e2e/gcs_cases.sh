@@ -76,6 +76,11 @@ sed -e "s/$id1/SIMULATION-ID/g" -e 's/e2e-gcs-1/TRACE-ID/g' "$tmp/api.json" >"$t
 sed -e "s/$db_id/SIMULATION-ID/g" -e 's/e2e-db-1/TRACE-ID/g' "$tmp/db.json" >"$tmp/db.norm"
 check "and the same bytes as the db-mode result of the same request (ids aside)" \
   cmp -s "$tmp/gcs.norm" "$tmp/db.norm"
+req GET "/v1/simulations/$id1/report" "${H[@]}"
+cp "$tmp/body" "$tmp/api.html"
+"$fleetsim" report "$tmp/api.json" -o "$tmp/cli.html" >/dev/null
+check "GET report of a gcs result: 200 text/html, the bytes fleetsim report renders from it" \
+  eval '[ "$status" = 200 ] && [ "$(hdr Content-Type)" = "text/html; charset=utf-8" ] && cmp -s "$tmp/api.html" "$tmp/cli.html"'
 req GET "/v1/simulations/$id1" "${H[@]}"
 check "its status: succeeded, progress 1" eval \
   '[ "$status" = 200 ] && jq -e ".status == \"succeeded\" and .progress == 1" "$tmp/body" >/dev/null'
