@@ -147,7 +147,8 @@ int cmd_compare(int argc, char **argv)
         rc = cli_fail("compare", &err);
         goto out;
     }
-    if (o.report && cli_write_report(o.report, NULL, sc.req, cmp, NULL, &err) != FSIM_OK) {
+    const fsim_report_context ctx = {.request = sc.req};
+    if (o.report && cli_write_report(o.report, NULL, &ctx, cmp, NULL, &err) != FSIM_OK) {
         rc = cli_fail("compare", &err);
         goto out;
     }

@@ -166,8 +166,10 @@ int cmd_run(int argc, char **argv)
     if (o.db ? fsim_store_save_result(store, req, res, NULL, id, &err) != FSIM_OK
              : o.out_dir && fsim_runner_write_files(res, o.out_dir, &err) != FSIM_OK)
         goto fail;
-    if (o.report && cli_write_report(fsim_arena_sprintf(arena, "%s/report.html", o.out_dir),
-                                     res, req, NULL, NULL, &err) != FSIM_OK)
+    fsim_report_context ctx;
+    if (o.report && (cli_report_context(sc.config_dir, req, arena, &ctx, &err) != FSIM_OK ||
+                     cli_write_report(fsim_arena_sprintf(arena, "%s/report.html", o.out_dir),
+                                      res, &ctx, NULL, NULL, &err) != FSIM_OK))
         goto fail;
     if (o.json) {
         if (fsim_wire_encode_to(FSIM_WIRE_RESULT, res, 0, write_stdout, stdout, &err) != FSIM_OK)

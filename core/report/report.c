@@ -110,10 +110,13 @@ void fsim__note_reduced(fsim__report_notes *notes, const char *what, size_t from
 
 /* The closing notes: how the charts were drawn from the result, so a reader can trust
  * what a line hides. */
-static void section_notes(fsim__html *h, const fsim_result *r, const fsim__report_notes *n)
+static void section_notes(fsim__html *h, const fsim_result *r, const fsim_report_context *ctx,
+                          const fsim__report_notes *n)
 {
-    fsim__html_put(h, "<section id=\"notes\">\n<h2>How this report was made</h2>\n<p class=\""
-                      "small\">Drawn from the SimulationResult alone (engine ");
+    fsim__html_printf(h, "<section id=\"notes\">\n<h2>How this report was made</h2>\n<p "
+                         "class=\"small\">Drawn from the SimulationResult%s%s (engine ",
+                      ctx->request ? ", its scenario" : " alone",
+                      ctx->n_routes ? " and the routes' geometry" : "");
     fsim__html_text(h, r->metadata.engine_version);
     fsim__html_put(h, ", config ");
     fsim__html_printf(h, "%.12s", r->metadata.config_hash ? r->metadata.config_hash : "?");
@@ -132,9 +135,12 @@ static void section_notes(fsim__html *h, const fsim_result *r, const fsim__repor
                       "and prints as it shows.</p>\n</section>\n");
 }
 
-fsim_status fsim_report_render(const fsim_result *r, const fsim_request *req, char **html,
-                               size_t *len, fsim_error *err)
+fsim_status fsim_report_render(const fsim_result *r, const fsim_report_context *ctx,
+                               char **html, size_t *len, fsim_error *err)
 {
+    static const fsim_report_context none = {0};
+    ctx = ctx ? ctx : &none;
+    const fsim_request *req = ctx->request;
     *html = NULL;
     if (!r)
         return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, NULL, "no result to render");
@@ -150,9 +156,9 @@ fsim_status fsim_report_render(const fsim_result *r, const fsim_request *req, ch
     fsim__section_chargers(&h, r, &notes);
     fsim__section_waits(&h, r);
     fsim__section_trips(&h, r);
-    fsim__section_energy(&h, r);
-    fsim__section_map(&h, r);
-    section_notes(&h, r, &notes);
+    fsim__section_energy(&h, r, ctx);
+    fsim__section_map(&h, r, ctx);
+    section_notes(&h, r, ctx, &notes);
     fsim__page_end(&h);
     return fsim__page_finish(&h, html, len, err);
 }

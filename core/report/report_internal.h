@@ -108,7 +108,8 @@ void fsim__section_soc(fsim__html *h, const fsim_result *r, const fsim_request *
 void fsim__section_chargers(fsim__html *h, const fsim_result *r, fsim__report_notes *notes);
 void fsim__section_waits(fsim__html *h, const fsim_result *r);
 void fsim__section_trips(fsim__html *h, const fsim_result *r);
-void fsim__section_energy(fsim__html *h, const fsim_result *r);
-void fsim__section_map(fsim__html *h, const fsim_result *r);
+void fsim__section_energy(fsim__html *h, const fsim_result *r, const fsim_report_context *ctx);
+void fsim__section_tou(fsim__html *h, const fsim_result *r, const fsim_report_context *ctx);
+void fsim__section_map(fsim__html *h, const fsim_result *r, const fsim_report_context *ctx);
 
 #endif

@@ -143,7 +143,7 @@ static void hour_chart(fsim__html *h, const fsim_result *r)
     fsim__chart_end(&c);
 }
 
-void fsim__section_energy(fsim__html *h, const fsim_result *r)
+void fsim__section_energy(fsim__html *h, const fsim_result *r, const fsim_report_context *ctx)
 {
     fsim__html_put(h, "<section id=\"energy\">\n<h2>Energy, cost and CO2</h2>\n");
     flow_chart(h, &r->summary);
@@ -151,6 +151,7 @@ void fsim__section_energy(fsim__html *h, const fsim_result *r)
         cost_chart(h, r);
     else
         fsim__html_put(h, "<p class=\"muted\">This result carries no cost figures.</p>\n");
+    fsim__section_tou(h, r, ctx);
     hour_chart(h, r);
     fsim__html_put(h, "</section>\n");
 }

@@ -56,7 +56,8 @@ static int bench(const fsim_request *req, const char *label, int runs)
         char *html = NULL;
         size_t len = 0;
         double t0 = now_s();
-        if (fsim_report_render(res, req, &html, &len, &err) != FSIM_OK)
+        const fsim_report_context ctx = {.request = req};
+        if (fsim_report_render(res, &ctx, &html, &len, &err) != FSIM_OK)
             goto out;
         times[i] = now_s() - t0;
         if (!first) {

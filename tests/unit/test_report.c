@@ -48,12 +48,24 @@ static bool has_drawn_path(const char *sec)
 
 static void test_result_page(const fsim_result *res, const fsim_request *req)
 {
+    /* a made-up route around the stranding points: the map draws it under them */
+    static const double lon[] = {-79.5, -79.3, -79.4}, lat[] = {43.6, 43.7, 43.8};
+    const fsim_report_route route = {.id = "ring", .n = 3, .lon = lon, .lat = lat};
+    /* and a one-window tariff under the depot's tariff name */
+    fsim_tariff tariff = {.name = res->summary.depots[0].tariff, .currency = "EUR",
+                          .n_weekday = 1, .n_weekend = 1,
+                          .weekday = {{.from_minute = 0, .price = 0.5}},
+                          .weekend = {{.from_minute = 0, .price = 0.25}}};
+    for (int hr = 0; hr < 24; hr++)
+        tariff.co2_g_per_kwh[hr] = 400;
+    const fsim_report_context ctx = {.request = req, .routes = &route, .n_routes = 1,
+                                     .tariffs = &tariff, .n_tariffs = 1};
     char *a = NULL, *b = NULL;
     size_t la = 0, lb = 0;
     fsim_error err;
     fsim_error_clear(&err);
-    CHECK(fsim_report_render(res, req, &a, &la, &err) == FSIM_OK, "the strained run renders");
-    CHECK(fsim_report_render(res, req, &b, &lb, &err) == FSIM_OK, "and renders again");
+    CHECK(fsim_report_render(res, &ctx, &a, &la, &err) == FSIM_OK, "the strained run renders");
+    CHECK(fsim_report_render(res, &ctx, &b, &lb, &err) == FSIM_OK, "and renders again");
     if (!a || !b)
         goto out;
     CHECK(la == lb && memcmp(a, b, la) == 0, "two renders are byte-identical (%zu bytes)", la);
@@ -83,6 +95,11 @@ static void test_result_page(const fsim_result *res, const fsim_request *req)
           "with the scenario, reserve and target are marked");
     CHECK(strstr(a, "class=\"excess\"") && strstr(a, "class=\"strand\""),
           "load above the limit is shaded and stranded vehicles are plotted");
+    CHECK(strstr(a, "<title>route ring</title>") && strstr(a, "grey lines are the routes"),
+          "the route given is drawn under the stranding points");
+    CHECK(strstr(a, "by time-of-use window at north") &&
+              strstr(a, ">weekday 00:00-24:00 (0.500)</text>"),
+          "with the tariff, energy cost and CO2 are split by its windows");
     CHECK(!strstr(a, "<script") && !strstr(a, "src=") && !strstr(a, "url(") &&
               !strstr(a, "@import") && !strstr(a, "https:"),
           "nothing on the page loads from elsewhere");
@@ -106,6 +123,10 @@ static void test_without_scenario(const fsim_result *res)
     CHECK(fsim_report_render(res, NULL, &html, NULL, &err) == FSIM_OK, "a result alone renders");
     CHECK(html && strstr(html, "reserve and target are not in a result"),
           "without the scenario the page says reserve and target are unknown");
+    CHECK(html && strstr(html, "no route geometry, so the points are drawn alone"),
+          "without routes the map says the points are drawn alone");
+    CHECK(html && strstr(html, "need the tariff's windows, which a result does not carry"),
+          "without tariffs the page says why there is no split by window");
     free(html);
     CHECK(fsim_report_render(NULL, NULL, &html, NULL, &err) == FSIM_INVALID && !html,
           "no result: FSIM_INVALID");

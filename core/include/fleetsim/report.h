@@ -10,19 +10,39 @@
 
 #include <stddef.h>
 
+#include <fleetsim/config.h>
 #include <fleetsim/error.h>
 #include <fleetsim/wire.h>
 
 /* At most this many points per drawn line; longer series are bucketed. */
 #define FSIM_REPORT_MAX_POINTS 800
 
-/* Renders the report of `result` (borrowed, required). `request` (borrowed, may be NULL) is
- * the scenario the result came from: with it the page also shows the scenario's name,
- * strategy, step and vehicle groups, and marks each group's reserve and target SoC; a
- * result alone carries none of them (the page says so). On success *html is malloc'd
- * NUL-terminated text (free() it) and *len its length. FSIM_NOMEM when out of memory,
- * FSIM_INVALID when `result` is NULL (err filled). */
-fsim_status fsim_report_render(const fsim_result *result, const fsim_request *request,
+/* A route's geometry, drawn under the stranding points (borrowed): n points, degrees WGS84. */
+typedef struct fsim_report_route {
+    const char *id;
+    size_t n;
+    const double *lon, *lat;
+} fsim_report_route;
+
+/* What a caller may know beside the result; every member optional, all borrowed. A result
+ * alone carries neither: the page then says what it cannot show. */
+typedef struct fsim_report_context {
+    /* the scenario the result came from: adds its name, strategy, step and vehicle groups,
+     * and marks each group's reserve and target SoC */
+    const fsim_request *request;
+    /* the routes driven, to draw under the stranding points */
+    const fsim_report_route *routes;
+    size_t n_routes;
+    /* the tariffs the depots name (summary.depots[].tariff), for cost and CO2 by
+     * time-of-use window */
+    const fsim_tariff *tariffs;
+    size_t n_tariffs;
+} fsim_report_context;
+
+/* Renders the report of `result` (borrowed, required) with `ctx` (may be NULL). On success
+ * *html is malloc'd NUL-terminated text (free() it) and *len (may be NULL) its length.
+ * FSIM_NOMEM when out of memory, FSIM_INVALID when `result` is NULL (err filled). */
+fsim_status fsim_report_render(const fsim_result *result, const fsim_report_context *ctx,
                                char **html, size_t *len, fsim_error *err);
 
 /* The same for a comparison of strategies (borrowed): one page, the strategies side by side.
