@@ -196,8 +196,15 @@ void fsim__chart_hline(fsim__chart *c, double y, const char *cls, const char *la
     fsim__html_printf(c->h, "<path class=\"%s\" d=\"M%.1f %.1fh%.1f\"/>", cls, c->left, py,
                       c->width);
     if (label) {
-        fsim__html_printf(c->h, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">",
-                          c->left + c->width - 2, py - 3);
+        /* a label within a line's height of the previous one moves left instead of over it */
+        double x = c->left + c->width - 2;
+        if (c->n_labels++ && fabs(py - c->last_label_y) < 12)
+            x -= 90.0 * ++c->label_shift;
+        else
+            c->label_shift = 0;
+        c->last_label_y = py;
+        fsim__html_printf(c->h, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", x,
+                          py - 3);
         fsim__html_text(c->h, label);
         fsim__html_put(c->h, "</text>");
     }

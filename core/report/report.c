@@ -114,9 +114,10 @@ static void section_notes(fsim__html *h, const fsim_result *r, const fsim_report
                           const fsim__report_notes *n)
 {
     fsim__html_printf(h, "<section id=\"notes\">\n<h2>How this report was made</h2>\n<p "
-                         "class=\"small\">Drawn from the SimulationResult%s%s (engine ",
+                         "class=\"small\">Drawn from the SimulationResult%s%s%s (engine ",
                       ctx->request ? ", its scenario" : " alone",
-                      ctx->n_routes ? " and the routes' geometry" : "");
+                      ctx->n_routes ? ", the routes' geometry" : "",
+                      ctx->n_tariffs ? ", the tariffs" : "");
     fsim__html_text(h, r->metadata.engine_version);
     fsim__html_put(h, ", config ");
     fsim__html_printf(h, "%.12s", r->metadata.config_hash ? r->metadata.config_hash : "?");

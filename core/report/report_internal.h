@@ -43,6 +43,9 @@ typedef struct fsim__chart {
     double x0, x1, y0, y1;
     double left, top, width, height; /* the plot area, px */
     const char *caption;
+    int n_labels;         /* marker labels so far: close ones are moved apart */
+    double last_label_y;
+    int label_shift;
 } fsim__chart;
 
 void fsim__chart_begin(fsim__chart *c, fsim__html *h, const char *title, const char *caption,

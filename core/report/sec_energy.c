@@ -38,10 +38,10 @@ static void flow_chart(fsim__html *h, const fsim_summary *s)
                          "</text>\n", c.top + 32, c.top + 102);
     snprintf(label, sizeof label, "into batteries %.0f kWh", into);
     segment(h, &c, 0, 0, fmin(into, grid), "f-ok", label);
-    snprintf(label, sizeof label, "losses %.0f kWh", fmax(grid - into, 0));
+    snprintf(label, sizeof label, "charger losses %.0f kWh", fmax(grid - into, 0));
     segment(h, &c, 0, fmin(into, grid), grid, "f-grey", "");
-    fsim__html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", c.left + c.width,
-                      c.top + 8);
+    fsim__html_printf(h, "<text x=\"%.1f\" y=\"%.1f\">", fsim__chart_x(&c, grid) + 6,
+                      c.top + 31);
     fsim__html_text(h, label);
     fsim__html_put(h, "</text>\n");
     /* the flow: the batteries' share of the grid bar down to the bottom row */
@@ -121,9 +121,8 @@ static void hour_chart(fsim__html *h, const fsim_result *r)
             most = fmax(most, kwh[d][hr]);
     fsim__chart c;
     fsim__chart_begin(&c, h, "Grid energy by hour of day", "Read: energy drawn in each local "
-                      "hour, summed over the horizon, per depot; a time-of-use tariff prices "
-                      "these hours (its windows are in tariffs.yaml, not in the result).",
-                      960, 260, 0, 24, 0, fsim__nice_ceil(most > 0 ? most : 1));
+                      "hour, summed over the horizon, per depot: the hours a time-of-use tariff "
+                      "prices.", 960, 260, 0, 24, 0, fsim__nice_ceil(most > 0 ? most : 1));
     fsim__chart_value_axis(&c, true, "local hour of day (depot time, h)");
     fsim__chart_value_axis(&c, false, "grid energy (kWh)");
     double bw = c.width / 24 / (double)(nd ? nd : 1);

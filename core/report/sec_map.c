@@ -66,15 +66,22 @@ void fsim__section_map(fsim__html *h, const fsim_result *r, const fsim_report_co
     else
         snprintf(caption, sizeof caption, "Read: no vehicle stranded, so there is no point to "
                  "draw; %s.", routes);
+    /* keep the aspect by widening the data range of the short side, not by narrowing
+     * the plot: a north-south route still gets a readable frame */
+    const double plot_w = 560 - 62 - 24, plot_h = 400 - 24 - 44;
+    double want = (b.lon1 - b.lon0) * k / (b.lat1 - b.lat0);
+    if (plot_w / plot_h > want) {
+        double half = (b.lat1 - b.lat0) * plot_w / plot_h / k / 2, mid = (b.lon0 + b.lon1) / 2;
+        b.lon0 = mid - half;
+        b.lon1 = mid + half;
+    } else {
+        double half = (b.lon1 - b.lon0) * k * plot_h / plot_w / 2, mid = (b.lat0 + b.lat1) / 2;
+        b.lat0 = mid - half;
+        b.lat1 = mid + half;
+    }
     fsim__chart c;
     fsim__chart_begin(&c, h, "Stranding points (lon/lat)", caption, 560, 400, b.lon0, b.lon1,
                       b.lat0, b.lat1);
-    /* keep the aspect: shrink the wider side of the plot area */
-    double want = (b.lon1 - b.lon0) * k / (b.lat1 - b.lat0);
-    if (c.width / c.height > want)
-        c.width = c.height * want;
-    else
-        c.height = c.width / want;
     fsim__chart_value_axis(&c, true, "longitude (degrees)");
     fsim__chart_value_axis(&c, false, "latitude (degrees)");
     for (size_t i = 0; i < ctx->n_routes; i++)
@@ -93,8 +100,8 @@ void fsim__section_map(fsim__html *h, const fsim_result *r, const fsim_report_co
                           t->stranded_at->lat);
     }
     if (!n)
-        fsim__html_printf(h, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">no vehicle "
-                             "stranded</text>\n", c.left + c.width / 2, c.top + c.height / 2);
+        fsim__html_printf(h, "<text x=\"%.1f\" y=\"%.1f\">no vehicle stranded</text>\n",
+                          c.left + 8, c.top + 14);
     fsim__chart_end(&c);
     fsim__html_put(h, "</section>\n");
 }
