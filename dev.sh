@@ -18,6 +18,7 @@ PACKAGES=(
   libcurl4-openssl-dev              # Cloud Storage / credentials (core/gcs, core/gcp)
   libgrpc-dev protobuf-c-compiler libprotobuf-c-dev   # Pub/Sub client (core/pubsub)
   golang-go golang-google-cloud-dev # Google's pstest Pub/Sub fake, built for the tests
+  chromium                          # the HTML report opened in a real browser (tests/report)
 )
 # The container suite: podman images built from a debootstrapped base.
 CONTAINER_PACKAGES=(podman debootstrap runc)

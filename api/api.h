@@ -260,6 +260,7 @@ bool api_handle_submit(api_request *req);
 bool api_handle_status(api_request *req);
 bool api_handle_status_cached(api_request *req);
 bool api_handle_result(api_request *req);
+bool api_handle_report(api_request *req); /* handlers_report.c */
 bool api_handle_list(api_request *req);
 bool api_handle_delete(api_request *req);
 

@@ -23,6 +23,7 @@ static const api_route routes[] = {
     {"GET", "/v1/simulations/{id}", api_handle_status, 0, api_handle_status_cached},
     {"DELETE", "/v1/simulations/{id}", api_handle_delete, 0, NULL},
     {"GET", "/v1/simulations/{id}/result", api_handle_result, 0, NULL},
+    {"GET", "/v1/simulations/{id}/report", api_handle_report, 0, NULL},
 };
 
 void api_routes_print(FILE *out)

@@ -6,6 +6,7 @@
 
 #include <fleetsim/config.h>
 #include <fleetsim/error.h>
+#include <fleetsim/report.h>
 #include <fleetsim/runner.h>
 #include <fleetsim/wire.h>
 
@@ -26,6 +27,7 @@ int cmd_fetch(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Prints "fleetsim <cmd>: <file:line:col: path: message>" on stderr and returns the exit
  * code for the error's status (2 bad input, 1 runtime failure). */
@@ -93,6 +95,18 @@ const char *cli_verdict_reason(const fsim_summary *s, char *buf, size_t size);
 
 /* Exit code of `run --strict` when the run is not feasible (summary.feasible false). */
 #define CLI_EXIT_INFEASIBLE 3
+
+/* Renders the report of `res` (or, when `cmp` is not NULL, of the comparison) with `ctx`
+ * (may be NULL) and writes it to `path` ("-": stdout); *len (may be NULL) gets its size.
+ * Errors name the path (cmd_report.c). */
+fsim_status cli_write_report(const char *path, const fsim_result *res,
+                             const fsim_report_context *ctx, const fsim_comparison *cmp,
+                             size_t *len, fsim_error *err);
+/* What a report may add to a result of `req`: the request itself, the geometry of the
+ * routes its groups drive and the tariffs, loaded from the config in `config_dir` (into
+ * `arena`). */
+fsim_status cli_report_context(const char *config_dir, const fsim_request *req,
+                               fsim_arena *arena, fsim_report_context *ctx, fsim_error *err);
 
 /* Parses a finite number; false on junk, trailing text, or overflow. */
 int cli_parse_double(const char *text, double *out);

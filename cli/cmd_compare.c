@@ -1,7 +1,8 @@
 /* fleetsim compare — one scenario under every charging strategy (in parallel, through
  * fsim_runner_compare, as POST /v1/simulations:compare), printed as one table a planner
  * reads across: is it feasible, did the trips happen, the peak and the grid excess, the
- * cost, the CO2 and the waits; or with --json the StrategyComparison. Writes no files. */
+ * cost, the CO2 and the waits; or with --json the StrategyComparison. Writes no files but
+ * the page of --report. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,8 @@
 #include "cli.h"
 
 static const char usage[] =
-    "fleetsim compare [SCENARIO.json] [--config DIR] [--strategies NAME,NAME...] [--json]";
+    "fleetsim compare [SCENARIO.json] [--config DIR] [--strategies NAME,NAME...] [--json] "
+    "[--report[=FILE]]";
 
 static const char help[] =
     "  SCENARIO.json      a SimulationRequest (default: <config>/scenarios/demo.json)\n"
@@ -20,12 +22,15 @@ static const char help[] =
     "  --strategies LIST  comma-separated, in the table's order (default: immediate,\n"
     "                     balanced, peak_shaving, cost)\n"
     "  --json             print the StrategyComparison instead of the table\n"
+    "  --report[=FILE]    also write the strategies side by side as one HTML page\n"
+    "                     (default FILE: compare-report.html)\n"
     "exit codes: 0 done, 1 runtime failure, 2 bad input or usage\n";
 
 struct compare_options {
     const char *scenario;
     const char *config_dir;
     int json;
+    const char *report; /* --report: the page's path */
     fsim_strategy strategies[FSIM_RUNNER_COMPARE_MAX];
     size_t n_strategies;
 };
@@ -59,7 +64,7 @@ static int parse_options(int argc, char **argv, struct compare_options *o)
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'C'}, {"strategies", required_argument, NULL, 's'},
         {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"report", optional_argument, NULL, 'r'}, {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     optind = 1;
     opterr = 0;
@@ -73,6 +78,7 @@ static int parse_options(int argc, char **argv, struct compare_options *o)
                 return rc;
             break;
         case 'j': o->json = 1; break;
+        case 'r': o->report = optarg ? optarg : "compare-report.html"; break;
         case 'h': printf("usage: %s\n%s", usage, help); return -1;
         default: return cli_option_error("compare", usage, c, argv);
         }
@@ -138,6 +144,11 @@ int cmd_compare(int argc, char **argv)
     char *text = NULL;
     if (fsim_runner_compare(sc.req, o.strategies, o.n_strategies, &sc.opts, sc.arena, &cmp,
                             &err) != FSIM_OK) {
+        rc = cli_fail("compare", &err);
+        goto out;
+    }
+    const fsim_report_context ctx = {.request = sc.req};
+    if (o.report && cli_write_report(o.report, NULL, &ctx, cmp, NULL, &err) != FSIM_OK) {
         rc = cli_fail("compare", &err);
         goto out;
     }

@@ -15,7 +15,7 @@
 
 static const char usage[] =
     "fleetsim run [SCENARIO.json] [--config DIR] [--out DIR] [--strategy NAME] [--json] "
-    "[--mode local|db|gcs] [--strict]";
+    "[--mode local|db|gcs] [--strict] [--report]";
 
 static const char help[] =
     "  SCENARIO.json    a SimulationRequest (default: <config>/scenarios/demo.json)\n"
@@ -28,6 +28,7 @@ static const char help[] =
     "                   pointing at gs://$FLEETSIM_GCS_BUCKET/simulations/<id>/result.json\n"
     "  --strict         exit 3 when the run is not feasible (a trip missed or stranded,\n"
     "                   a depot above its grid limit, or a vehicle ending too low)\n"
+    "  --report         also write report.html (charts, one self-contained page) in --out\n"
     "exit codes: 0 done (feasible or not, without --strict), 1 runtime failure, 2 bad\n"
     "input or usage, 3 not feasible with --strict\n";
 
@@ -41,6 +42,7 @@ struct run_options {
                          points at gs://$FLEETSIM_GCS_BUCKET/simulations/<id>/result.json) */
     int db;           /* db or gcs: a simulations row */
     int strict;       /* exit CLI_EXIT_INFEASIBLE when the run is not feasible */
+    int report;       /* --report: <out>/report.html */
 };
 
 static int parse_options(int argc, char **argv, struct run_options *o)
@@ -49,7 +51,8 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         {"config", required_argument, NULL, 'C'}, {"out", required_argument, NULL, 'o'},
         {"strategy", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
         {"mode", required_argument, NULL, 'm'},   {"strict", no_argument, NULL, 'S'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"report", no_argument, NULL, 'r'},       {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->mode = "local";
     optind = 1;
@@ -69,6 +72,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
             o->db = strcmp(optarg, "local") != 0;
             break;
         case 'S': o->strict = 1; break;
+        case 'r': o->report = 1; break;
         case 'h': printf("usage: %s\n%s", usage, help); return -1;
         default:
             return cli_option_error("run", usage, c, argv);
@@ -78,7 +82,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         return cli_usage("run", usage, "unexpected argument \"%s\"", argv[optind + 1]);
     o->scenario = optind < argc ? argv[optind] : NULL;
     /* --json is for a program reading stdout: it writes files only when asked to */
-    if (!o->out_dir && !o->json)
+    if (!o->out_dir && (!o->json || o->report))
         o->out_dir = "out";
     return 0;
 }
@@ -209,6 +213,11 @@ int cmd_run(int argc, char **argv)
         fputs("\r\033[K", stderr);
     if (outcome != FSIM_JOB_SUCCEEDED)
         goto fail;
+    fsim_report_context ctx;
+    if (o.report && (cli_report_context(sc.config_dir, req, arena, &ctx, &err) != FSIM_OK ||
+                     cli_write_report(fsim_arena_sprintf(arena, "%s/report.html", o.out_dir),
+                                      res, &ctx, NULL, NULL, &err) != FSIM_OK))
+        goto fail;
     if (o.json) {
         jo.sink = fsim_sink_find("stdout");
         if (strcmp(sink, "stdout") != 0 && fsim_job_deliver(&jo, res, &err) != FSIM_OK)
@@ -220,7 +229,7 @@ int cmd_run(int argc, char **argv)
                    svc.gcs ? " (result in Cloud Storage)" : "");
         else
             printf("  %-12s %s/{result.json, timeseries.csv, charging_events.csv, trips.csv, "
-                   "vehicles.csv}\n", "written", o.out_dir);
+                   "vehicles.csv%s}\n", "written", o.out_dir, o.report ? ", report.html" : "");
     }
     rc = fflush(stdout) != 0 ? 1 : o.strict && !res->summary.feasible ? CLI_EXIT_INFEASIBLE : 0;
     goto out;

@@ -106,6 +106,13 @@ static const char *const paths_and_more[] = {
     "queued or running, or when it failed or was cancelled)\", \"responses\": {\"200\": "
     "{\"description\": \"the result\", \"content\": " JSON_CONTENT(REF("SimulationResult")) "}, "
     ERR("400") ", " ERR("401") ", " ERR("403") ", " ERR("404") ", " ERR("409") ", " ERR("431")
+    ", " ERR("503") "}}},"
+    " \"/v1/simulations/{id}/report\": {\"parameters\": [" ID_PARAM "],"
+    "  \"get\": {\"operationId\": \"getSimulationReport\", \"summary\": \"the result as one "
+    "self-contained HTML page with charts (the bytes `fleetsim report` renders from the same "
+    "result); 409 as for the result\", \"responses\": {\"200\": {\"description\": \"the "
+    "report\", \"content\": {\"text/html\": {\"schema\": {\"type\": \"string\"}}}}, "
+    ERR("400") ", " ERR("401") ", " ERR("403") ", " ERR("404") ", " ERR("409") ", " ERR("431")
     ", " ERR("503") "}}}"
     "},"
     ,

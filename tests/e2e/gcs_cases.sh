@@ -76,6 +76,11 @@ sed -e "s/$id1/SIMULATION-ID/g" -e 's/e2e-gcs-1/TRACE-ID/g' "$tmp/api.json" >"$t
 sed -e "s/$db_id/SIMULATION-ID/g" -e 's/e2e-db-1/TRACE-ID/g' "$tmp/db.json" >"$tmp/db.norm"
 check "and the same bytes as the db-mode result of the same request (ids aside)" \
   cmp -s "$tmp/gcs.norm" "$tmp/db.norm"
+req GET "/v1/simulations/$id1/report" "${H[@]}"
+cp "$tmp/body" "$tmp/api.html"
+"$fleetsim" report "$tmp/api.json" -o "$tmp/cli.html" >/dev/null
+check "GET report of a gcs result: 200 text/html, the bytes fleetsim report renders from it" \
+  eval '[ "$status" = 200 ] && [ "$(hdr Content-Type)" = "text/html; charset=utf-8" ] && cmp -s "$tmp/api.html" "$tmp/cli.html"'
 # the CLI's gcs mode: the same job through the same gcs sink, read back through the API
 rc=0; FLEETSIM_GCS_BUCKET=$bucket "$fleetsim" run "$demo" --mode gcs >"$tmp/cli-gcs.out" \
   2>"$tmp/cli-gcs.err" || rc=$?
