@@ -175,7 +175,7 @@ static bool run_config(const char *exe, const char *key, const char *base, int d
                 started[i] = when;
                 if (threads == 1 && !isnan(last_done))
                     gap[n_gap++] = when - last_done;
-            } else if (i >= 0 && strcmp(msg->valuestring, "job succeeded") == 0) {
+            } else if (i >= 0 && strncmp(msg->valuestring, "job succeeded", 13) == 0) {
                 done[i] = last_done = when;
             }
             cJSON_Delete(j);

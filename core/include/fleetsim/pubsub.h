@@ -152,4 +152,41 @@ fsim_status fsim_pubsub_push_decode(const char *body, size_t len, const char *so
 char *fsim_pubsub_push_encode(const fsim_pubsub_message *msg, const char *subscription,
                               size_t *len);
 
+/* ---- A pull subscriber -------------------------------------------------------------------- */
+
+/* What to tell Pub/Sub about a handled message. */
+typedef enum fsim_pubsub_verdict {
+    FSIM_PUBSUB_ACK,          /* done, or never going to work: do not deliver again */
+    FSIM_PUBSUB_NACK,         /* deliver again soon */
+    FSIM_PUBSUB_RETRY_LATER,  /* deliver again after retry_later_s */
+} fsim_pubsub_verdict;
+
+typedef struct fsim_pubsub_subscriber_options {
+    const char *subscription;     /* full name; borrowed for the subscriber's life */
+    int threads;                  /* messages handled at once (1..64): the flow control */
+    int ack_deadline_s;           /* kept on each message in progress, renewed every third */
+    int retry_later_s;            /* FSIM_PUBSUB_RETRY_LATER's delay */
+    const char *credentials_json; /* as fsim_pubsub_options */
+    /* called on a subscriber thread for each message; settles it by its verdict */
+    fsim_pubsub_verdict (*handle)(void *user, const fsim_pubsub_message *m);
+    void *user;
+    /* optional: one line about a pull, ack or deadline that failed */
+    void (*log)(void *user, const char *severity, const char *message_id, const char *text);
+    void *log_user;
+} fsim_pubsub_subscriber_options;
+
+typedef struct fsim_pubsub_subscriber fsim_pubsub_subscriber;
+
+/* Opens two clients (pulls; acks and deadlines) and starts the threads. */
+fsim_status fsim_pubsub_subscriber_start(const fsim_pubsub_subscriber_options *opts,
+                                         fsim_pubsub_subscriber **out, fsim_error *err);
+/* The pulling client (for its target and credentials in a start-up line). Borrowed. */
+fsim_pubsub *fsim_pubsub_subscriber_client(const fsim_pubsub_subscriber *s);
+/* Stops pulling (a waiting Pull is cancelled; messages pulled after this are nacked) and
+ * waits up to grace_s for the handlers running. False when some are still running: the
+ * caller should make them stop, then free. */
+bool fsim_pubsub_subscriber_drain(fsim_pubsub_subscriber *s, int grace_s);
+/* Joins every thread and closes the clients. Accepts NULL. */
+void fsim_pubsub_subscriber_free(fsim_pubsub_subscriber *s);
+
 #endif

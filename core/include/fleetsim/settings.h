@@ -88,7 +88,7 @@
       "a running job's lease, renewed every simulated day") \
     X(API_JOB_MAX_ATTEMPTS, "FLEETSIM_API_JOB_MAX_ATTEMPTS", INT, "3", 1, 100, NULL,\
       "api", "`3`",\
-      "claims of an interrupted job before it is failed") \
+      "claims of a job (interrupted, or handed back after a retryable failure) before it fails with `attempts_exhausted`") \
     X(API_JOB_POLL_MS, "FLEETSIM_API_JOB_POLL_MS", INT, "1000", 10, 600000, NULL,\
       "api", "`1000`",\
       "how often an idle worker looks for queued rows") \
@@ -139,7 +139,7 @@
       "the row's lease, renewed while running") \
     X(PUBSUB_MAX_ATTEMPTS, "FLEETSIM_PUBSUB_MAX_ATTEMPTS", INT, "5", 1, 1000, NULL,\
       "pubsub", "`5`",\
-      "claims before a job is marked failed") \
+      "claims of a job before it fails with `attempts_exhausted`") \
     X(PUBSUB_GRACE_SECONDS, "FLEETSIM_PUBSUB_GRACE_SECONDS", INT, "8", 0, 3600, NULL,\
       "pubsub", "`8`",\
       "SIGTERM: time for running jobs to finish") \
