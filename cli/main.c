@@ -8,6 +8,7 @@
 static const struct cli_command commands[] = {
     {"run", cmd_run, "run a scenario (default: the bundled demo) and write its results"},
     {"compare", cmd_compare, "a scenario under every strategy, side by side (--json: as JSON)"},
+    {"plan", cmd_plan, "size the depot: the cheapest chargers and grid that do the job"},
     {"validate", cmd_validate, "check a scenario against the config; runs nothing"},
     {"cycle", cmd_cycle, "one vehicle over one speed trace or route: energy and kWh/km"},
     {"vehicles", cmd_vehicles, "vehicles from-epa FILE.csv: vehicles.yaml entries from EPA tests"},
@@ -27,7 +28,7 @@ int cmd_help(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         printf("  %-10s %s\n", commands[i].name, commands[i].summary);
     printf("\nexit codes: 0 done, 1 runtime failure, 2 bad input or usage, 3 not feasible "
-           "(run --strict)\n");
+           "(run --strict; plan: no feasible design)\n");
     return 0;
 }
 
