@@ -119,8 +119,7 @@ static void print_best(FILE *f, const fsim_plan_design *b)
             settings_text(design, sizeof design, b->depots, b->n_depots),
             fsim_strategy_name(b->strategy));
     fprintf(f, "  annual cost          %12.2f %s\n", c->annual_cost, cur);
-    fprintf(f, "    chargers, capital  %12.2f   (capital recovery of %.2f capex + install)\n",
-            c->charger_capital, c->capital_outlay);
+    fprintf(f, "    chargers, capital  %12.2f\n", c->charger_capital);
     fprintf(f, "    chargers, upkeep   %12.2f\n", c->charger_maintenance);
     fprintf(f, "    grid connection    %12.2f\n", c->grid_capital);
     fprintf(f, "    energy             %12.2f\n", c->energy_cost);
