@@ -207,6 +207,46 @@ out:
     fsim_arena_free(arena);
 }
 
+/* The way a worker would split a plan: batches of variants through fsim_plan_run_range,
+ * composed at the end (one batch delivered twice), give the local search's answer. */
+static void test_batches(void)
+{
+    fsim_arena *arena = fsim_arena_new();
+    char path[1200];
+    snprintf(path, sizeof path, "%s/plan/hand.json", data_dir);
+    fsim_request *req = load(arena, path);
+    fsim_plan *plan = NULL;
+    fsim_plan_result *local = NULL, *batched = NULL;
+    fsim_error err;
+    fsim_runner_options o = options();
+    fsim_plan_search_options so = {.threads = 2};
+    if (!req || fsim_plan_new(req, NULL, 0, &o, &plan, &err) != FSIM_OK ||
+        fsim_plan_search(plan, &so, arena, &local, &err) != FSIM_OK) {
+        CHECK(0, "hand.json plans (%.200s)", req ? err.message : "no request");
+        goto out;
+    }
+    const size_t n = fsim_plan_variants(plan), batch = 5;
+    fsim_plan_design *designs = fsim_arena_calloc(arena, n + batch, sizeof *designs);
+    size_t k = 0;
+    bool ran = designs != NULL;
+    for (size_t first = n; ran && first > 0;) { /* last batch first: order does not matter */
+        size_t count = first >= batch ? batch : first;
+        first -= count;
+        ran = fsim_plan_run_range(plan, first, count, arena, designs + k, &err) == FSIM_OK;
+        k += count;
+    }
+    if (ran) /* the first batch again: a duplicate delivery */
+        ran = fsim_plan_run_range(plan, 0, batch, arena, designs + k, &err) == FSIM_OK;
+    k += batch;
+    CHECK(ran && fsim_plan_compose(plan, designs, k, arena, &batched, &err) == FSIM_OK &&
+              fsim_wire_equal(FSIM_WIRE_PLAN_RESULT, local, batched),
+          "batches of %zu, in reverse and one twice, compose to the local search's answer",
+          batch);
+out:
+    fsim_plan_free(plan);
+    fsim_arena_free(arena);
+}
+
 /* tests/data/plan/bad_vary.cases: PATH <tab> MESSAGE PART <tab> SPEC [SPEC…] */
 static void test_bad_specs(void)
 {
@@ -265,6 +305,7 @@ int main(void)
     test_hand(true, 1);
     test_hand(true, 2);
     test_variant_is_its_scenario();
+    test_batches();
     test_bad_specs();
     return check_done();
 }

@@ -72,7 +72,8 @@ typedef struct fsim_plan_search_options {
 fsim_status fsim_plan_search(const fsim_plan *plan, const fsim_plan_search_options *opts,
                              fsim_arena *arena, fsim_plan_result **out, fsim_error *err);
 
-/* The answer from the designs that ran (n of them, any order; borrowed), out of the plan's
+/* The answer from the designs that ran (n of them, any order, a variant given twice counted
+ * once — a batch delivered twice changes nothing; borrowed), out of the plan's
  * fsim_plan_variants(): best, fronts, rejections, counts. The result points into `designs`
  * and lives in `arena`. */
 fsim_status fsim_plan_compose(const fsim_plan *plan, const fsim_plan_design *designs, size_t n,
