@@ -37,6 +37,14 @@ static fsim_request *load(fsim_arena *arena, const char *path)
     return req;
 }
 
+/* tests/data/plan/hand.json, the case known by hand. */
+static fsim_request *load_hand(fsim_arena *arena)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/plan/hand.json", data_dir);
+    return load(arena, path);
+}
+
 static fsim_runner_options options(void)
 {
     return (fsim_runner_options){.config_dir = config_dir, .source = "test"};
@@ -62,9 +70,7 @@ static void test_crf(void)
 {
     const double rates[] = {0, 0.03, 0.07, 0.15};
     fsim_arena *arena = fsim_arena_new();
-    char path[1200];
-    snprintf(path, sizeof path, "%s/plan/hand.json", data_dir);
-    fsim_request *req = load(arena, path);
+    fsim_request *req = load_hand(arena);
     if (!req) {
         CHECK(0, "hand.json loads");
         fsim_arena_free(arena);
@@ -104,9 +110,7 @@ static void test_crf(void)
 static void test_hand(bool prune, int threads)
 {
     fsim_arena *arena = fsim_arena_new();
-    char path[1200];
-    snprintf(path, sizeof path, "%s/plan/hand.json", data_dir);
-    fsim_request *req = load(arena, path);
+    fsim_request *req = load_hand(arena);
     fsim_plan *plan = NULL;
     fsim_plan_result *r = NULL;
     fsim_error err;
@@ -212,9 +216,7 @@ out:
 static void test_batches(void)
 {
     fsim_arena *arena = fsim_arena_new();
-    char path[1200];
-    snprintf(path, sizeof path, "%s/plan/hand.json", data_dir);
-    fsim_request *req = load(arena, path);
+    fsim_request *req = load_hand(arena);
     fsim_plan *plan = NULL;
     fsim_plan_result *local = NULL, *batched = NULL;
     fsim_error err;
@@ -251,9 +253,8 @@ out:
 static void test_bad_specs(void)
 {
     fsim_arena *arena = fsim_arena_new();
+    fsim_request *req = load_hand(arena);
     char path[1200];
-    snprintf(path, sizeof path, "%s/plan/hand.json", data_dir);
-    fsim_request *req = load(arena, path);
     snprintf(path, sizeof path, "%s/plan/bad_vary.cases", data_dir);
     char *text;
     size_t len;
