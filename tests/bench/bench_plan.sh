@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# fleetsim plan on config/scenarios/demo.json with its plan block (960 variants: ac-19kw
-# 8..20/4 x dc-50kw 0..2 x dc-150kw 0..4 x grid 200..500/100 kW x every strategy), on 1 and
+# fleetsim plan on config/scenarios/demo.json with its plan block (972 variants: ac-19kw
+# 8..16/4 x dc-50kw 0..2 x dc-150kw 0..4/2 x grid 100..500/50 kW x every strategy), on 1 and
 # 2 threads, every variant run and then with --prune: the wall time and variants per second
 # of each, and the chosen design with its cost breakdown. Figures only, never a threshold.
 # Usage: bench_plan.sh FLEETSIM   (env: FSIM_SOURCE_ROOT)
