@@ -28,7 +28,7 @@ int cmd_help(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         printf("  %-10s %s\n", commands[i].name, commands[i].summary);
     printf("\nexit codes: 0 done, 1 runtime failure, 2 bad input or usage, 3 not feasible "
-           "(run --strict; plan: no feasible design)\n");
+           "(run --strict)\n");
     return 0;
 }
 
