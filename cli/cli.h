@@ -28,6 +28,7 @@ int cmd_migrate(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 
 /* Prints "fleetsim <cmd>: <file:line:col: path: message>" on stderr and returns the exit
  * code for the error's status (2 bad input, 1 runtime failure). */

@@ -354,13 +354,22 @@ static const field vehicle_fields[] = {
 #undef VNUM
 #undef VOPT
 
+#define COPT(k, member, r, d)                                                              \
+    {.key = k, .read = field_number, .offset = offsetof(fsim_charger_type, member),           \
+     .range = r, .optional = true, .dflt = d}
 static const field charger_fields[] = {
     {.key = "powerKw", .read = field_number, .offset = offsetof(fsim_charger_type, power_kw),
      .range = R_POS},
     {.key = "current", .read = field_current, .offset = 0, .range = R_POS},
     {.key = "efficiency", .read = field_number,
      .offset = offsetof(fsim_charger_type, efficiency), .range = R_EFF},
+    /* the optional costs of one charger (fleetsim plan, docs/plan.md) */
+    COPT("capexPerUnit", capex_per_unit, R_NONNEG, 0),
+    COPT("installPerUnit", install_per_unit, R_NONNEG, 0),
+    COPT("lifetimeYears", lifetime_years, R_POS, FSIM_DEFAULT_CHARGER_LIFETIME_YEARS),
+    COPT("maintenancePerYear", maintenance_per_year, R_NONNEG, 0),
 };
+#undef COPT
 
 #define RNUM(k, member, r)                                                                 \
     {.key = k, .read = field_number, .offset = offsetof(fsim_route_def, params.member), .range = r}

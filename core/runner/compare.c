@@ -31,14 +31,8 @@ static void *run_thread(void *arg)
 static fsim_status copy_summary(const fsim_summary *from, fsim_arena *arena, fsim_summary *to,
                                 fsim_error *err)
 {
-    size_t len;
-    char *text = fsim_wire_encode(FSIM_WIRE_SUMMARY, from, 0, &len);
-    if (!text)
-        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
     void *copy = NULL;
-    fsim_status st = fsim_wire_decode(FSIM_WIRE_SUMMARY, text, len, "summary", 0, arena, &copy,
-                                      err);
-    free(text);
+    fsim_status st = fsim_wire_copy(FSIM_WIRE_SUMMARY, from, arena, &copy, err);
     if (st == FSIM_OK)
         *to = *(fsim_summary *)copy;
     return st;

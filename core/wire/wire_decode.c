@@ -411,3 +411,19 @@ out:
     free(copy);
     return status;
 }
+
+/* Encode then decode: the one deep copy, so no type needs a hand-written copier that could
+ * miss a member added to its field list. */
+fsim_status fsim_wire_copy(fsim_wire_type type, const void *obj, fsim_arena *arena, void **out,
+                           fsim_error *err)
+{
+    *out = NULL;
+    size_t len;
+    char *text = fsim_wire_encode(type, obj, 0, &len);
+    if (!text)
+        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    fsim_status st = fsim_wire_decode(type, text, len, fsim_wire_type_name(type), 0, arena, out,
+                                      err);
+    free(text);
+    return st;
+}

@@ -147,6 +147,12 @@ static const fsim__field fields_vehicle_group[] = {FSIM_WIRE_VEHICLE_GROUP_FIELD
 #define CUR fsim_request_outputs
 static const fsim__field fields_request_outputs[] = {FSIM_WIRE_REQUEST_OUTPUTS_FIELDS(FIELD)};
 #undef CUR
+#define CUR fsim_grid_step
+static const fsim__field fields_grid_step[] = {FSIM_WIRE_GRID_STEP_FIELDS(FIELD)};
+#undef CUR
+#define CUR fsim_plan_spec
+static const fsim__field fields_plan_spec[] = {FSIM_WIRE_PLAN_SPEC_FIELDS(FIELD)};
+#undef CUR
 #define CUR fsim_request
 static const fsim__field fields_request[] = {FSIM_WIRE_REQUEST_FIELDS(FIELD)};
 #undef CUR
@@ -217,6 +223,19 @@ static const fsim__field fields_log_entry[] = {FSIM_WIRE_LOG_ENTRY_FIELDS(FIELD)
 #undef CUR
 #define CUR fsim_cycle_report
 static const fsim__field fields_cycle_report[] = {FSIM_WIRE_CYCLE_REPORT_FIELDS(FIELD)};
+#undef CUR
+
+#define CUR fsim_plan_cost
+static const fsim__field fields_plan_cost[] = {FSIM_WIRE_PLAN_COST_FIELDS(FIELD)};
+#undef CUR
+#define CUR fsim_plan_design
+static const fsim__field fields_plan_design[] = {FSIM_WIRE_PLAN_DESIGN_FIELDS(FIELD)};
+#undef CUR
+#define CUR fsim_plan_rejection
+static const fsim__field fields_plan_rejection[] = {FSIM_WIRE_PLAN_REJECTION_FIELDS(FIELD)};
+#undef CUR
+#define CUR fsim_plan_result
+static const fsim__field fields_plan_result[] = {FSIM_WIRE_PLAN_RESULT_FIELDS(FIELD)};
 #undef CUR
 
 /* ---- Cross-field rules ------------------------------------------------------------------ */
@@ -390,6 +409,27 @@ out:
     return ok;
 }
 
+/* One way to price a connection, and steps a reader can follow: ascending sizes. */
+static bool check_plan_spec(fsim__ctx *ctx, const void *obj)
+{
+    const fsim_plan_spec *p = obj;
+    if (p->has_grid_cost_per_kw && p->grid_steps) {
+        fsim__path_key(ctx, "gridSteps");
+        return fsim__fail(ctx, "cannot be given together with \"gridCostPerKw\"");
+    }
+    for (size_t i = 1; p->grid_steps && i < p->n_grid_steps; i++) {
+        if (p->grid_steps[i].up_to_kw <= p->grid_steps[i - 1].up_to_kw) {
+            char buf[FSIM_NUMBER_BUF];
+            fsim__path_key(ctx, "gridSteps");
+            fsim__path_index(ctx, i);
+            fsim__path_key(ctx, "upToKw");
+            return fsim__fail(ctx, "must be above the step before it (%s)",
+                              fsim_format_double(p->grid_steps[i - 1].up_to_kw, buf));
+        }
+    }
+    return true;
+}
+
 static bool check_charging_event(fsim__ctx *ctx, const void *obj)
 {
     const fsim_charging_event *e = obj;
@@ -424,6 +464,7 @@ static bool check_trip_result(fsim__ctx *ctx, const void *obj)
     (T_##lower == T_depot_spec       ? check_depot_spec                                     \
      : T_##lower == T_vehicle_group  ? check_vehicle_group                                  \
      : T_##lower == T_request        ? check_request                                        \
+     : T_##lower == T_plan_spec      ? check_plan_spec                                      \
      : T_##lower == T_charging_event ? check_charging_event                                 \
      : T_##lower == T_trip_result    ? check_trip_result                                    \
                                      : (fsim__check_fn)NULL)

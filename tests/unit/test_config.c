@@ -126,6 +126,19 @@ static void test_bundled(void)
               "charger \"%s\": %g kW %s with a realistic efficiency", chargers[i].name,
               chargers[i].kw, chargers[i].current == FSIM_CURRENT_AC ? "ac" : "dc");
     }
+    /* every bundled type is priced, and a faster charger costs more to buy and keep */
+    for (size_t i = 0; i < sizeof chargers / sizeof *chargers; i++) {
+        const fsim_charger_type *c = fsim_config_charger(cfg, chargers[i].name);
+        const fsim_charger_type *prev =
+            i ? fsim_config_charger(cfg, chargers[i - 1].name) : NULL;
+        CHECK(c && c->capex_per_unit > 0 && c->install_per_unit > 0 && c->lifetime_years > 0 &&
+                  c->maintenance_per_year > 0 &&
+                  (!prev || (c->capex_per_unit + c->install_per_unit >
+                                 prev->capex_per_unit + prev->install_per_unit &&
+                             c->maintenance_per_year >= prev->maintenance_per_year)),
+              "charger \"%s\" has costs, above those of the slower type before it",
+              chargers[i].name);
+    }
 
     const fsim_route_def *north = fsim_config_route(cfg, "north-loop");
     CHECK(north && north->params.speed_kph == 35 && north->params.stops_per_km == 2 &&
@@ -254,6 +267,11 @@ static void test_overrides(void)
               fsim_config_charger(added, "depot-dc")->current == FSIM_CURRENT_DC,
           "an override adds a whole new vehicle type and charger (%.300s)",
           added ? "ok" : format_err(&err));
+    const fsim_charger_type *dc = added ? fsim_config_charger(added, "depot-dc") : NULL;
+    CHECK(dc && dc->capex_per_unit == 0 && dc->install_per_unit == 0 &&
+              dc->maintenance_per_year == 0 &&
+              dc->lifetime_years == FSIM_DEFAULT_CHARGER_LIFETIME_YEARS,
+          "a charger type without cost keys costs nothing and lasts the default lifetime");
     fsim_config_free(added);
 
     fsim_config *same = load("good", "", " \n", &err);
@@ -374,6 +392,10 @@ static const bad_case bad_cases[] = {
      "overrides:1:36: chargers.l2.powerKw: duplicate key (first defined at 1:22)"},
     {"good", "{\"chargers\": {\"fast\": {\"current\": \"xx\"}}}", NULL, FSIM_INVALID,
      "FLEETSIM_CONFIG_OVERRIDES:1:35: chargers.fast.current: must be \"ac\" or \"dc\""},
+    {"good", NULL, "{\"chargers\": {\"l2\": {\"capexPerUnit\": -1}}}", FSIM_INVALID,
+     "overrides:1:38: chargers.l2.capexPerUnit: must be >= 0"},
+    {"good", NULL, "{\"chargers\": {\"l2\": {\"lifetimeYears\": 0}}}", FSIM_INVALID,
+     "overrides:1:39: chargers.l2.lifetimeYears: must be > 0"},
     {"good", NULL, "{\"routes\": 5}", FSIM_INVALID,
      "overrides:1:12: routes: must be a mapping (found a number)"},
     {"good", NULL, "{\"routes\": {\"loop\": {\"geojson\": \"routes/gone.geojson\"}}}", FSIM_INVALID,

@@ -28,7 +28,16 @@ typedef struct fsim_charger_type {
     double power_kw;   /* powerKw */
     fsim_current current; /* current: ac | dc */
     double efficiency; /* efficiency: grid -> battery, (0, 1] */
+    /* What one charger of this type costs (optional keys; `fleetsim plan` prices designs
+     * with them, docs/plan.md). Money in the tariffs' currency. */
+    double capex_per_unit;       /* capexPerUnit: hardware, per charger; default 0 */
+    double install_per_unit;     /* installPerUnit: labour, materials, permits; default 0 */
+    double lifetime_years;       /* lifetimeYears: capital recovery period; default 10 */
+    double maintenance_per_year; /* maintenancePerYear: per charger; default 0 */
 } fsim_charger_type;
+
+/* lifetimeYears of a charger type whose chargers.yaml entry names none. */
+#define FSIM_DEFAULT_CHARGER_LIFETIME_YEARS 10.0
 
 typedef struct fsim_route_def {
     const char *id;

@@ -155,6 +155,31 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(BOOL, OPT, per_vehicle_series, "perVehicleSeries", 0, 0, none,                        \
       "add each vehicle's SoC series (vehicleSeries) to the result; default false")
 
+/* `fleetsim plan` (docs/plan.md): a grid connection's one-time cost by size class. */
+#define FSIM_WIRE_GRID_STEP_FIELDS(X)                                                       \
+    X(NUM, REQ, up_to_kw, "upToKw", 0, 1e6, positive,                                       \
+      "a connection of up to this many kW of gridLimitKw ...")                              \
+    X(NUM, REQ, cost, "cost", 0, 1e12, none, "... costs this much, once")
+
+/* A scenario's `plan` block: what `fleetsim plan` varies and how it prices a design. A run
+ * ignores it. Money is in the tariffs' currency. */
+#define FSIM_WIRE_PLAN_SPEC_FIELDS(X)                                                       \
+    X(STRS, OPT, vary, "vary", 1, 64, text,                                                 \
+      "what to vary, as --vary: DEPOT.CHARGER=LO..HI[/STEP], DEPOT.grid=LO..HI[/STEP] (kW), " \
+      "strategy=all or a list")                                                             \
+    X(NUM, OPT, discount_rate, "discountRate", 0, 1, none,                                  \
+      "per year, for the capital recovery factor; default 0.07")                            \
+    X(NUM, OPT, grid_cost_per_kw, "gridCostPerKw", 0, 1e9, none,                            \
+      "one-time cost per kW of each depot's gridLimitKw; not with gridSteps")               \
+    X(ARR, OPT, grid_steps, "gridSteps", 1, 100, grid_step,                                 \
+      "one-time cost of a connection: the first step, by ascending upToKw, that holds "     \
+      "gridLimitKw; not with gridCostPerKw")                                                \
+    X(NUM, OPT, grid_lifetime_years, "gridLifetimeYears", 0, 200, positive,                 \
+      "capital recovery period of a grid connection; default 25")                           \
+    X(BOOL, OPT, prune, "prune", 0, 0, none,                                                \
+      "branch and bound on the capital cost: the cheapest design stays exact, the fronts "  \
+      "cover the designs run; default false")
+
 #define FSIM_WIRE_REQUEST_FIELDS(X)                                                         \
     X(STR, REQ, fleet_id, "fleetId", 36, 36, uuid, "fleet the simulation belongs to")       \
     X(STR, OPT, name, "name", 1, 200, none, "a label for people")                          \
@@ -170,7 +195,9 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(ARR, REQ, vehicles, "vehicles", 1, 10000, vehicle_group, "vehicle groups")            \
     X(JSON, OPT, overrides, "overrides", 0, 0, none,                                        \
       "deep-merged over the YAML config, same keys (vehicles, chargers, routes)")           \
-    X(OBJ, OPT, outputs, "outputs", 0, 0, request_outputs, "optional outputs")
+    X(OBJ, OPT, outputs, "outputs", 0, 0, request_outputs, "optional outputs")          \
+    X(OBJ, OPT, plan, "plan", 0, 0, plan_spec,                                              \
+      "fleetsim plan's search and cost model (docs/plan.md); a run ignores it")
 
 /* One charger type at one depot (utilization per type). */
 #define FSIM_WIRE_CHARGER_TYPE_SUMMARY_FIELDS(X)                                            \
@@ -453,6 +480,57 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(NUM, OPT, wall_energy_kwh, "wallEnergyKwh", -1e9, 1e9, none,                          \
       "energyKwh through the --charger's efficiency: the wall-plug figure, kWh")
 
+/* `fleetsim plan`'s answer (docs/plan.md). Every cost is per year but capitalOutlay, in
+ * the tariffs' currency; a run's costs are scaled to a year by 365 / days. */
+#define FSIM_WIRE_PLAN_COST_FIELDS(X)                                                       \
+    X(STR, OPT, currency, "currency", 1, 16, none, "ISO 4217, the tariffs'; absent unpriced") \
+    X(NUM, REQ, capital_outlay, "capitalOutlay", 0, 1e15, none,                             \
+      "one-time: the chargers' capex and installation and the grid connections")            \
+    X(NUM, REQ, charger_capital, "chargerCapital", 0, 1e15, none,                           \
+      "capital recovery of the chargers' capex and installation")                           \
+    X(NUM, REQ, charger_maintenance, "chargerMaintenance", 0, 1e15, none,                   \
+      "the chargers' maintenance")                                                          \
+    X(NUM, REQ, grid_capital, "gridCapital", 0, 1e15, none,                                 \
+      "capital recovery of the grid connections")                                           \
+    X(NUM, REQ, energy_cost, "energyCost", 0, 1e15, none, "the run's energyCost, a year of it") \
+    X(NUM, REQ, demand_cost, "demandCost", 0, 1e15, none, "the run's demandCost, a year of it") \
+    X(NUM, REQ, fixed_cost, "fixedCost", 0, 1e15, none, "the run's fixedCost, a year of it")  \
+    X(NUM, REQ, annual_cost, "annualCost", 0, 1e15, none, "the sum of the parts per year")
+
+/* One design: its settings in the scenario's shape, its run's summary, its cost. */
+#define FSIM_WIRE_PLAN_DESIGN_FIELDS(X)                                                     \
+    X(INT, REQ, variant, "variant", 0, 2000000000, none, "its index among the plan's variants") \
+    X(ENUM, REQ, strategy, "strategy", 0, 0, strategy, "charging strategy")                 \
+    X(ARR, REQ, depots, "depots", 1, 100, depot_spec,                                       \
+      "every depot as designed: chargers and gridLimitKw, ready for a scenario")            \
+    X(OBJ, REQ, cost, "cost", 0, 0, plan_cost, "what it costs")                             \
+    X(OBJ, REQ, summary, "summary", 0, 0, summary, "its run's summary")
+
+/* An infeasible design and why (its summary's verdict). */
+#define FSIM_WIRE_PLAN_REJECTION_FIELDS(X)                                                  \
+    X(INT, REQ, variant, "variant", 0, 2000000000, none, "its index among the plan's variants") \
+    X(ENUM, REQ, strategy, "strategy", 0, 0, strategy, "charging strategy")                 \
+    X(ARR, REQ, depots, "depots", 1, 100, depot_spec, "every depot as designed")            \
+    X(NUM, REQ, annual_cost, "annualCost", 0, 1e15, none, "what it would cost a year")       \
+    X(STR, REQ, verdict, "verdict", 1, 4096, none, "why it fails: summary.verdict")
+
+#define FSIM_WIRE_PLAN_RESULT_FIELDS(X)                                                     \
+    X(STR, OPT, name, "name", 1, 200, none, "the scenario's name")                          \
+    X(OBJ, OPT, best, "best", 0, 0, plan_design,                                            \
+      "the feasible design of least annualCost (then lowest variant); absent when none is") \
+    X(ARR, REQ, front, "front", 0, 100000000, plan_design,                                  \
+      "feasible designs no other beats on both annualCost and summary.peakKw, by annualCost") \
+    X(ARR, REQ, wait_front, "waitFront", 0, 100000000, plan_design,                         \
+      "the same against summary.waitSecondsP95 (0 when nothing waited)")                    \
+    X(INT, REQ, variants, "variants", 0, 2000000000, none, "designs in the plan")           \
+    X(INT, REQ, evaluated, "evaluated", 0, 2000000000, none, "designs run")                 \
+    X(INT, REQ, pruned, "pruned", 0, 2000000000, none,                                      \
+      "designs not run: their capital cost alone is above a feasible design's annualCost")  \
+    X(INT, REQ, infeasible, "infeasible", 0, 2000000000, none, "designs run and infeasible") \
+    X(ARR, REQ, rejected, "rejected", 0, 100000000, plan_rejection,                         \
+      "every infeasible design and why, by variant")                                        \
+    X(STRS, REQ, warnings, "warnings", 0, 10000, text, "things a planner should know")
+
 /* Every type: X(ENUM_SUFFIX, c_suffix, "SchemaName"), dependencies first. */
 #define FSIM_WIRE_TYPES(X)                                                                  \
     X(LONLAT, lonlat, "LonLat")                                                             \
@@ -460,6 +538,8 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(DEPOT_SPEC, depot_spec, "DepotSpec")                                                  \
     X(VEHICLE_GROUP, vehicle_group, "VehicleGroup")                                         \
     X(REQUEST_OUTPUTS, request_outputs, "RequestOutputs")                                   \
+    X(GRID_STEP, grid_step, "GridStep")                                                     \
+    X(PLAN_SPEC, plan_spec, "PlanSpec")                                                     \
     X(REQUEST, request, "SimulationRequest")                                                \
     X(CHARGER_TYPE_SUMMARY, charger_type_summary, "ChargerTypeSummary")                     \
     X(DEPOT_SUMMARY, depot_summary, "DepotSummary")                                         \
@@ -482,7 +562,11 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(SIMULATION_PAGE, simulation_page, "SimulationPage")                                   \
     X(HTTP_REQUEST_LOG, http_request_log, "HttpRequestLog")                                 \
     X(LOG_ENTRY, log_entry, "LogEntry")                                                     \
-    X(CYCLE_REPORT, cycle_report, "CycleReport")
+    X(CYCLE_REPORT, cycle_report, "CycleReport")                                            \
+    X(PLAN_COST, plan_cost, "PlanCost")                                                     \
+    X(PLAN_DESIGN, plan_design, "PlanDesign")                                               \
+    X(PLAN_REJECTION, plan_rejection, "PlanRejection")                                      \
+    X(PLAN_RESULT, plan_result, "PlanResult")
 
 /* ---- The structs, derived from the lists ----------------------------------------------- */
 
@@ -529,6 +613,8 @@ FSIM__WIRE_STRUCT(charger_spec, FSIM_WIRE_CHARGER_SPEC_FIELDS)
 FSIM__WIRE_STRUCT(depot_spec, FSIM_WIRE_DEPOT_SPEC_FIELDS)
 FSIM__WIRE_STRUCT(vehicle_group, FSIM_WIRE_VEHICLE_GROUP_FIELDS)
 FSIM__WIRE_STRUCT(request_outputs, FSIM_WIRE_REQUEST_OUTPUTS_FIELDS)
+FSIM__WIRE_STRUCT(grid_step, FSIM_WIRE_GRID_STEP_FIELDS)
+FSIM__WIRE_STRUCT(plan_spec, FSIM_WIRE_PLAN_SPEC_FIELDS)
 FSIM__WIRE_STRUCT(request, FSIM_WIRE_REQUEST_FIELDS)
 FSIM__WIRE_STRUCT(charger_type_summary, FSIM_WIRE_CHARGER_TYPE_SUMMARY_FIELDS)
 FSIM__WIRE_STRUCT(depot_summary, FSIM_WIRE_DEPOT_SUMMARY_FIELDS)
@@ -552,6 +638,10 @@ FSIM__WIRE_STRUCT(simulation_page, FSIM_WIRE_SIMULATION_PAGE_FIELDS)
 FSIM__WIRE_STRUCT(http_request_log, FSIM_WIRE_HTTP_REQUEST_LOG_FIELDS)
 FSIM__WIRE_STRUCT(log_entry, FSIM_WIRE_LOG_ENTRY_FIELDS)
 FSIM__WIRE_STRUCT(cycle_report, FSIM_WIRE_CYCLE_REPORT_FIELDS)
+FSIM__WIRE_STRUCT(plan_cost, FSIM_WIRE_PLAN_COST_FIELDS)
+FSIM__WIRE_STRUCT(plan_design, FSIM_WIRE_PLAN_DESIGN_FIELDS)
+FSIM__WIRE_STRUCT(plan_rejection, FSIM_WIRE_PLAN_REJECTION_FIELDS)
+FSIM__WIRE_STRUCT(plan_result, FSIM_WIRE_PLAN_RESULT_FIELDS)
 
 /* The type tag of the generic entry points: FSIM_WIRE_REQUEST ⇔ fsim_request, … */
 typedef enum fsim_wire_type {
@@ -626,6 +716,11 @@ fsim_status fsim_wire_csv_write(fsim_wire_type type, const void *rows, size_t n_
                                 const fsim_depot_summary *depots, size_t n_depots,
                                 fsim_wire_write_fn write, void *user, fsim_error *err);
 
+/* A deep copy of `obj` into `arena` (through the codec, which also checks the contract):
+ * for moving a value out of an arena that is about to die. *out NULL on failure. */
+fsim_status fsim_wire_copy(fsim_wire_type type, const void *obj, fsim_arena *arena, void **out,
+                           fsim_error *err);
+
 /* Deep equality of two objects of `type`: same presence, same values (numbers compared
  * exactly), same strings, same array lengths and elements. */
 bool fsim_wire_equal(fsim_wire_type type, const void *a, const void *b);
@@ -640,7 +735,8 @@ char *fsim_wire_schema(fsim_wire_type type, const char *ref_prefix, unsigned fla
                        size_t *len);
 
 /* The OpenAPI 3.1 document of fleetsim-api, `version` as info.version: the paths, and every
- * wire type's schema (but the log line's and the cycle report's) under components.schemas. malloc'd JSON, *len (may
+ * wire type's schema (but the log line's, the cycle report's and, until POST /v1/plans
+ * exists, the plan's answer) under components.schemas. malloc'd JSON, *len (may
  * be NULL) its length; NULL when out of memory. */
 char *fsim_wire_openapi(const char *version, size_t *len);
 
