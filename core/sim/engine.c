@@ -85,6 +85,9 @@ struct depot_state {
     double draw_s;         /* Σ drawing chargers × time, this step, up to load_t */
     size_t n_waiting;      /* vehicles in the queue */
     size_t n_raised;       /* plugged vehicles raised to full power for the queue */
+    /* cost: the tariff's rate in force, from rate_from until rate.until */
+    struct fsim__rate rate;
+    double rate_from;
     struct queue_entry *queue;
     size_t q_head, q_tail, q_cap;
     int driving;
@@ -506,8 +509,12 @@ static double cost_power(struct engine *eng, size_t v, double p, double key, dou
     const fsim_sim_charger *ch = &dep->chargers[vs->charger];
     /* 10 % to spare: re-planned at every price change, a shortfall is caught up early */
     double need_grid = (vs->target_kwh - vs->e_kwh) / ch->efficiency * 1.1;
-    struct fsim__rate now;
-    fsim__tariff_rate_at(dep->tariff, dep->utc_offset_minutes, t, &now);
+    struct depot_state *d = &eng->ds[vs->depot];
+    if (t < d->rate_from || t >= d->rate.until) { /* every vehicle of a depot asks each step */
+        fsim__tariff_rate_at(dep->tariff, dep->utc_offset_minutes, t, &d->rate);
+        d->rate_from = t;
+    }
+    const struct fsim__rate now = d->rate;
     if (t >= plan->until) {
         /* plan with the mean of the power now and at the target: the curve tapers */
         const fsim_vehicle_params *params = eng->in->vehicles[v].params;
@@ -722,8 +729,8 @@ static fsim_status expire_segments(struct engine *eng, size_t step, double t, fs
             for (size_t i = 0; i < d->n_charging; i++) {
                 const struct charge_entry *e = &d->charging[i];
                 struct vehicle_state *vs = &eng->vs[e->vehicle];
-                if (vs->state != CHARGING || vs->event != e->event)
-                    continue;
+                if (vs->state != CHARGING || vs->event != e->event || vs->p_hold <= 0)
+                    continue; /* a segment at no power has nothing to bring up to date */
                 segment_close(eng, e->vehicle, t);
                 settle(eng, e->vehicle, t);
             }
@@ -784,8 +791,10 @@ static fsim_status boundary_decide(struct engine *eng, size_t di, size_t step, d
             if (p < want - 1e-9 && eng->plans)
                 eng->plans[entry.vehicle].until = -INFINITY; /* held back: plan again */
             headroom -= p;
-            st = segment_open(eng, entry.vehicle, step, t, p, 1, err);
             d->charging[kept++] = entry;
+            if (p <= 0 && vs->p_hold <= 0)
+                continue; /* still nothing: its segment at no power goes on */
+            st = segment_open(eng, entry.vehicle, step, t, p, 1, err);
         }
         d->n_charging = kept;
     } else {
@@ -824,6 +833,13 @@ static fsim_status run_sweep(struct engine *eng, fsim_error *err)
             if (vs->state != CHARGING || vs->event != ev.event || vs->seg_gen != ev.gen)
                 continue; /* stale: a newer segment, or it left */
             segment_close(eng, ev.vehicle, ev.t);
+            /* at the target by construction; a rounding hair above it would make the next
+             * trip's regen look like it overfills a full battery (depart's slow path) */
+            double over = vs->e_kwh - vs->target_kwh;
+            if (over > 0) {
+                vs->e_kwh -= over;
+                vs->sess_kwh -= over;
+            }
             unplug(eng, ev.vehicle, ev.t);
         }
         st = assign_chargers(eng, vs->depot, ev.t, err);
