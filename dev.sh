@@ -119,6 +119,12 @@ cmd_bench() {
 # from the committed seeds plus what earlier runs found (build-fuzz/corpus/<target>/, kept);
 # crashes land in build-fuzz/findings/<target>/ — keep one in tests/fuzz/crashes/<target>/
 # once it is fixed, and ./dev.sh test replays it from then on (docs/fuzzing.md).
+# The inputs libFuzzer wrote to DIR for a crash, leak, timeout or out-of-memory (not its
+# slow-unit-* reports).
+count_findings() {
+  find "$1" -type f -regex '.*/\(crash\|leak\|timeout\|oom\)-.*' | wc -l
+}
+
 cmd_fuzz() {
   local seconds=${1:-60}
   [ $# -gt 0 ] && shift
@@ -140,7 +146,7 @@ cmd_fuzz() {
     local corpus=build-fuzz/corpus/$t findings=build-fuzz/findings/$t log=build-fuzz/fuzz-$t.log
     mkdir -p "$corpus" "$findings"
     local before
-    before=$(find "$findings" -type f -regex '.*/\(crash\|leak\|timeout\|oom\)-.*' | wc -l)
+    before=$(count_findings "$findings")
     log "fuzzing $t for ${seconds}s"
     # -print_final_stats: the executions and exec/s; the last "#N" status line: cov.
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 nice "build-fuzz/tests/fuzz/fuzz_$t" \
@@ -150,8 +156,7 @@ cmd_fuzz() {
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
-    found=$(find "$findings" -type f -regex '.*/\(crash\|leak\|timeout\|oom\)-.*' | wc -l)
-    found=$((found - before))
+    found=$(($(count_findings "$findings") - before))
     rows+=("$t ${execs:-?} ${rate:-?} ${cov:-?} $found")
   done
   printf '%-12s %12s %8s %8s %9s\n' target executions exec/s cov findings
