@@ -2,7 +2,7 @@
 # fleetsim developer entry point. README's Quick start is two of these commands:
 #   ./dev.sh demo    install what is missing, build, run the main job on the bundled config
 #   ./dev.sh test    install, build with ASan+UBSan, run every suite, print "N passed, N failed"
-# Others: ./dev.sh build | bench | clean | db (a local PostgreSQL in .devdb/)
+# Others: ./dev.sh build | bench | fuzz | clean | db (a local PostgreSQL in .devdb/)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -20,6 +20,8 @@ PACKAGES=(
   golang-go golang-google-cloud-dev # Google's pstest Pub/Sub fake, built for the tests
   chromium                          # the HTML report opened in a real browser (tests/report)
 )
+# ./dev.sh fuzz only: clang with libFuzzer and its sanitizer runtimes.
+FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 # The container suite: podman images built from a debootstrapped base.
 CONTAINER_PACKAGES=(podman debootstrap runc)
 
@@ -112,6 +114,60 @@ cmd_bench() {
   meson test -C build --suite bench --verbose --timeout-multiplier 4 "$@"
 }
 
+# ./dev.sh fuzz [SECONDS] [TARGET…]: builds the libFuzzer harnesses of tests/fuzz with clang
+# into build-fuzz/ (ASan+UBSan, -Dfuzz=true) and runs each TARGET (default: all) for SECONDS
+# (default 60), niced, one at a time, then prints one table row per target. Each run starts
+# from the committed seeds plus what earlier runs found (build-fuzz/corpus/<target>/, kept);
+# crashes land in build-fuzz/findings/<target>/ — keep one in tests/fuzz/crashes/<target>/
+# once it is fixed, and ./dev.sh test replays it from then on (docs/fuzzing.md).
+# The inputs libFuzzer wrote to DIR for a crash, leak, timeout or out-of-memory (not its
+# slow-unit-* reports).
+count_findings() {
+  find "$1" -type f -regex '.*/\(crash\|leak\|timeout\|oom\)-.*' | wc -l
+}
+
+cmd_fuzz() {
+  local seconds=${1:-60}
+  [ $# -gt 0 ] && shift
+  PACKAGES=(gcc pkg-config meson ninja-build python3 libyaml-dev libcjson-dev libgeos-dev
+    libcsv-dev libssl-dev libpq-dev uuid-dev libcurl4-openssl-dev libmicrohttpd-dev
+    libgrpc-dev protobuf-c-compiler libprotobuf-c-dev "${FUZZ_PACKAGES[@]}")
+  ensure_packages
+  CC=clang-14 setup_build build-fuzz --buildtype=debugoptimized -Db_sanitize=address,undefined \
+    -Db_lundef=false -Dwerror=false -Dtests=false -Dfuzz=true
+  local targets=("$@") t
+  if ((${#targets[@]} == 0)); then
+    for t in tests/fuzz/fuzz_*.c; do t=${t##*/fuzz_}; targets+=("${t%.c}"); done
+  fi
+  # only the harnesses (and the library they link), not the programs
+  ninja -C build-fuzz "${targets[@]/#/tests/fuzz/fuzz_}" >build-fuzz/build.log 2>&1 ||
+    { cat build-fuzz/build.log >&2; return 1; }
+  local rows=()
+  for t in "${targets[@]}"; do
+    local corpus=build-fuzz/corpus/$t findings=build-fuzz/findings/$t log=build-fuzz/fuzz-$t.log
+    mkdir -p "$corpus" "$findings"
+    local before
+    before=$(count_findings "$findings")
+    log "fuzzing $t for ${seconds}s"
+    # -print_final_stats: the executions and exec/s; the last "#N" status line: cov.
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 nice "build-fuzz/tests/fuzz/fuzz_$t" \
+      -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+      -artifact_prefix="$findings/" "$corpus" "tests/fuzz/corpus/$t" >"$log" 2>&1 || true
+    local execs rate cov found
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+    found=$(($(count_findings "$findings") - before))
+    rows+=("$t ${execs:-?} ${rate:-?} ${cov:-?} $found")
+  done
+  printf '%-12s %12s %8s %8s %9s\n' target executions exec/s cov findings
+  local r
+  for r in "${rows[@]}"; do
+    # shellcheck disable=SC2086
+    printf '%-12s %12s %8s %8s %9s\n' $r
+  done
+}
+
 # ./dev.sh db: a persistent PostgreSQL for development in .devdb/ (gitignored), unix socket
 # only, started once; prints the DATABASE_URL to use. Stop it: ./dev.sh db stop.
 cmd_db() {
@@ -156,6 +212,7 @@ case "${1:-}" in
   test-containers) shift; cmd_test_containers "$@" ;;
   bench) shift; cmd_bench "$@" ;;
   build) shift; build_release ;;
-  clean) rm -rf build build-asan ;;
-  *) echo "usage: ./dev.sh demo|test|test-containers|bench|build|clean|db [stop]" >&2; exit 2 ;;
+  fuzz) shift; cmd_fuzz "$@" ;;
+  clean) rm -rf build build-asan build-fuzz ;;
+  *) echo "usage: ./dev.sh demo|test|test-containers|bench|build|fuzz [SECONDS] [TARGET…]|clean|db [stop]" >&2; exit 2 ;;
 esac

@@ -465,6 +465,8 @@ static fsim_status parse_file(import_state *s)
     fclose(f);
     if (s->st == FSIM_OK && !s->have_header)
         row_error(s, 1, NULL, "%s", "the file is empty: a header row is required");
+    else if (s->st == FSIM_OK && s->rows == 0) /* nothing to import is a mistake, not a no-op */
+        row_error(s, 0, NULL, "%s", "no data rows: the file has a header and nothing else");
     return s->st;
 }
 

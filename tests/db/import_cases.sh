@@ -98,5 +98,8 @@ expect "same series again: unchanged" 0 "unchanged" "" -- import simulation "$da
 check "still one row" eq "SELECT count(*) FROM simulations WHERE name = 'measured week'" 1
 expect "unknown fleet" 2 "" "fleet \"nowhere\" does not exist" -- import simulation "$data/sim_series.csv" --fleet nowhere --name x
 expect "bad time" 2 "" "sim_bad_time.csv:3: t: must be an RFC 3339" -- import simulation "$data/sim_bad_time.csv" --fleet north --name y
+expect "header and no rows: an error naming the file" 2 "" "sim_header_only.csv: no data rows" -- import simulation "$data/sim_header_only.csv" --fleet north --name z
+expect "... in a dry run too" 2 "" "sim_header_only.csv: no data rows" -- import simulation "$data/sim_header_only.csv" --fleet north --name z --dry-run
+check "... and nothing stored" eq "SELECT count(*) FROM simulations WHERE name = 'z'" 0
 expect "--fleet required" 2 "" "--fleet and --name" -- import simulation "$data/sim_series.csv"
 tap_done
