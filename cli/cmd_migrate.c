@@ -12,6 +12,12 @@
 
 static const char usage[] = "fleetsim migrate [--dir DIR] [--check]";
 
+static const char help[] =
+    "  --dir DIR   the numbered SQL files (default: migrations/ beside the config directory)\n"
+    "  --check     apply nothing: exit 1 when a migration is not applied yet\n"
+    "The database is $DATABASE_URL; each file is applied once, in order, in a transaction.\n"
+    "exit codes: 0 up to date, 1 runtime failure (or pending with --check), 2 bad usage\n";
+
 static void print_applied(void *user, const char *version, const char *name, double ms)
 {
     (void)user;
@@ -48,11 +54,11 @@ int cmd_migrate(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': dir = optarg; break;
         case 'c': check = 1; break;
-        case 'h': printf("usage: %s\n", usage); return 0;
+        case 'h': cli_help(usage, help); return 0;
         default:
             return cli_usage("migrate", usage, "unknown or incomplete option \"%s\"",
                              argv[optind - 1]);
