@@ -188,6 +188,10 @@ bool api_error(api_request *req, int status, const char *code, const char *field
     __attribute__((format(printf, 5, 6)))
 #endif
     ;
+/* The 422 of a request with problems: `first` (the decoder's error) gives field and
+ * message, `details` (n of them, borrowed; NULL/0: just `first`) every problem found. */
+bool api_error_problems(api_request *req, const fsim_error *first,
+                        const fsim_error_detail *details, size_t n);
 /* Maps a core error to the one shape: FSIM_INVALID → 422 invalid_request (or 400
  * invalid_json when it carries a line, i.e. a syntax error), FSIM_NOT_FOUND → 404 or the
  * given 422 when the field is a body field, FSIM_IO → 503 unavailable, FSIM_NOMEM → 503,

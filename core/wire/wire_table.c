@@ -188,6 +188,9 @@ static const fsim__field fields_strategy_outcome[] = {FSIM_WIRE_STRATEGY_OUTCOME
 #define CUR fsim_comparison
 static const fsim__field fields_comparison[] = {FSIM_WIRE_COMPARISON_FIELDS(FIELD)};
 #undef CUR
+#define CUR fsim_error_detail
+static const fsim__field fields_error_detail[] = {FSIM_WIRE_ERROR_DETAIL_FIELDS(FIELD)};
+#undef CUR
 #define CUR fsim_api_error
 static const fsim__field fields_api_error[] = {FSIM_WIRE_API_ERROR_FIELDS(FIELD)};
 #undef CUR
