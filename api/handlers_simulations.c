@@ -199,7 +199,7 @@ bool api_handle_result(api_request *req)
     char *body = fsim_result_encode(res, 0, &len);
     if (!body)
         return api_error(req, 503, "unavailable", NULL, "out of memory");
-    return api_respond(req, 200, "application/json", body, len);
+    return api_respond_negotiated(req, 200, "application/json", body, len);
 }
 
 /* ---- GET /v1/simulations?fleetId=&status=&limit=&cursor= ------------------------------- */

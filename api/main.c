@@ -111,6 +111,7 @@ static bool read_settings(api_settings *c, fsim_error *err)
     if (!c->migrations_dir)
         c->migrations_dir = default_migrations_dir(c->config_dir);
     c->api_keys = fsim_setting_text(FSIM_SETTING_API_KEYS);
+    c->cors_origins = fsim_setting_text(FSIM_SETTING_API_CORS_ORIGINS);
     c->gcp_project = fsim_setting_text(FSIM_SETTING_GOOGLE_CLOUD_PROJECT);
     c->pubsub_topic = fsim_setting_text(FSIM_SETTING_PUBSUB_TOPIC);
     c->credentials_json = fsim_setting_text(FSIM_SETTING_GCP_CREDENTIALS_JSON);

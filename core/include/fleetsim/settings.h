@@ -53,6 +53,9 @@
     X(API_KEYS, "FLEETSIM_API_KEYS", TEXT, NULL, 0, 0, NULL,\
       "api", "— (open)",\
       "comma-separated accepted keys (`X-API-Key`), several for rotation") \
+    X(API_CORS_ORIGINS, "FLEETSIM_API_CORS_ORIGINS", TEXT, NULL, 0, 0, NULL,\
+      "api", "— (none)",\
+      "comma-separated origins (`https://app.example.com`) a browser app may call the API from; `*` any; preflight `OPTIONS` answered for them") \
     X(API_DOCS, "FLEETSIM_API_DOCS", BOOL, "0", 0, 1, NULL,\
       "api", "`0`",\
       "`1` serves `/openapi.json` and `/docs`") \
