@@ -283,7 +283,17 @@ bool api_handle_result(api_request *req);
 bool api_handle_report(api_request *req); /* handlers_report.c */
 bool api_handle_list(api_request *req);
 bool api_handle_delete(api_request *req);
+bool api_handle_fleet_create(api_request *req); /* handlers_fleets.c */
+bool api_handle_fleet_list(api_request *req);
+bool api_handle_fleet_get(api_request *req);
 
+/* Handlers that need the database: true when there is one, else it answers 503 (util.c). */
+bool api_need_store(api_request *req);
+/* The page size query parameter `limit` (1..1000, default 50); false after answering 400. */
+bool api_query_limit(api_request *req, long *limit);
+/* Decodes the body as `type` into the request's arena, answering the error itself (400 with
+ * line and column, or 422 listing every problem) and returning NULL on failure. */
+void *api_decode_body(api_request *req, fsim_wire_type type);
 /* Decodes the body as a SimulationRequest, answering the error itself (400/415/422) and
  * returning NULL on failure. */
 fsim_request *api_decode_request(api_request *req);

@@ -26,6 +26,7 @@ int cmd_submit(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
+int cmd_fleet(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_report(int argc, char **argv);

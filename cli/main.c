@@ -18,7 +18,8 @@ static const struct cli_command commands[] = {
     {"submit", cmd_submit, "send a scenario to fleetsim-api (--wait: until it is done)"},
     {"status", cmd_status, "a job's status from fleetsim-api"},
     {"fetch", cmd_fetch, "a job's result from fleetsim-api (--out DIR: the five files)"},
-    {"migrate", cmd_migrate, "apply the SQL migrations to $DATABASE_URL"},
+    {"fleet", cmd_fleet, "fleet create NAME | fleet list: fleets in fleetsim-api"},
+    {"migrate", cmd_migrate, "apply the SQL migrations to $DATABASE_URL (--seed-demo)"},
     {"import", cmd_import, "import vins, state-data or a simulation series from CSV"},
     {"help", cmd_help, "show this help (COMMAND --help: that command's options)"},
     {"version", cmd_version, "the version, git revision, build type and libraries"},
@@ -38,7 +39,7 @@ int cmd_help(int argc, char **argv)
         printf("  %-10s %s\n", commands[i].name, commands[i].summary);
     printf("\nexit codes: 0 done, 1 runtime failure, 2 bad input or usage, 3 not feasible "
            "(run --strict)\n\n");
-    fsim_settings_print(stdout, "run|compare|validate|cycle|submit|status|fetch|migrate|import");
+    fsim_settings_print(stdout, "run|compare|validate|cycle|submit|status|fetch|fleet|migrate|import");
     return 0;
 }
 

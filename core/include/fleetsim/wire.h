@@ -422,6 +422,27 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(STR, NUL, next_cursor, "nextCursor", 1, 256, none,                                    \
       "pass it back as cursor for the next page; null on the last page")
 
+/* Fleets as a resource: POST /v1/fleets (NewFleet), GET /v1/fleets/{id} (Fleet), GET
+ * /v1/fleets (FleetPage, by name). A simulation names its fleet by id (fleetId). */
+#define FSIM_WIRE_NEW_FLEET_FIELDS(X)                                                       \
+    X(STR, REQ, name, "name", 1, 200, none, "unique among fleets")                          \
+    X(STR, OPT, state_code, "stateCode", 2, 2, none,                                        \
+      "US state (two capitals) whose electricity price and grid CO2 price its runs")        \
+    X(STR, OPT, id, "id", 36, 36, uuid, "the id to give it (default: a new one)")
+
+#define FSIM_WIRE_FLEET_FIELDS(X)                                                           \
+    X(STR, REQ, id, "id", 36, 36, uuid, "fleet id: a simulation's fleetId")                 \
+    X(STR, REQ, name, "name", 1, 200, none, "unique among fleets")                          \
+    X(STR, OPT, state_code, "stateCode", 2, 2, none, "US state of its tariff data")         \
+    X(INT, REQ, vehicles, "vehicles", 0, 2000000000, none, "vehicles (fleetsim import vins)") \
+    X(INT, REQ, simulations, "simulations", 0, 2000000000, none, "simulations, not deleted") \
+    X(TIME, REQ, created_at, "createdAt", 0, 0, none, "created")
+
+#define FSIM_WIRE_FLEET_PAGE_FIELDS(X)                                                      \
+    X(ARR, REQ, items, "items", 0, 1000, fleet, "by name")                                  \
+    X(STR, NUL, next_cursor, "nextCursor", 1, 256, none,                                    \
+      "pass it back as cursor for the next page; null on the last page")
+
 /* A log line on stdout in Cloud Logging's structured shape (Cloud Run turns each into a log
  * entry); httpRequest is Cloud Logging's own HttpRequest, int64s as decimal strings. Not
  * part of the HTTP API (its OpenAPI document leaves these two out). */
@@ -491,6 +512,9 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(SUBMIT_LINKS, submit_links, "SubmitLinks")                                            \
     X(SUBMIT_RESPONSE, submit_response, "SubmitResponse")                                   \
     X(SIMULATION_PAGE, simulation_page, "SimulationPage")                                   \
+    X(NEW_FLEET, new_fleet, "NewFleet")                                                     \
+    X(FLEET, fleet, "Fleet")                                                                \
+    X(FLEET_PAGE, fleet_page, "FleetPage")                                                  \
     X(HTTP_REQUEST_LOG, http_request_log, "HttpRequestLog")                                 \
     X(LOG_ENTRY, log_entry, "LogEntry")                                                     \
     X(CYCLE_REPORT, cycle_report, "CycleReport")
@@ -561,6 +585,9 @@ FSIM__WIRE_STRUCT(error_response, FSIM_WIRE_ERROR_RESPONSE_FIELDS)
 FSIM__WIRE_STRUCT(submit_links, FSIM_WIRE_SUBMIT_LINKS_FIELDS)
 FSIM__WIRE_STRUCT(submit_response, FSIM_WIRE_SUBMIT_RESPONSE_FIELDS)
 FSIM__WIRE_STRUCT(simulation_page, FSIM_WIRE_SIMULATION_PAGE_FIELDS)
+FSIM__WIRE_STRUCT(new_fleet, FSIM_WIRE_NEW_FLEET_FIELDS)
+FSIM__WIRE_STRUCT(fleet, FSIM_WIRE_FLEET_FIELDS)
+FSIM__WIRE_STRUCT(fleet_page, FSIM_WIRE_FLEET_PAGE_FIELDS)
 FSIM__WIRE_STRUCT(http_request_log, FSIM_WIRE_HTTP_REQUEST_LOG_FIELDS)
 FSIM__WIRE_STRUCT(log_entry, FSIM_WIRE_LOG_ENTRY_FIELDS)
 FSIM__WIRE_STRUCT(cycle_report, FSIM_WIRE_CYCLE_REPORT_FIELDS)
