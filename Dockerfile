@@ -12,7 +12,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       gcc libc6-dev pkg-config meson ninja-build \
       libyaml-dev libcjson-dev libgeos-dev libcsv-dev libssl-dev libpq-dev uuid-dev \
-      libcurl4-openssl-dev libmicrohttpd-dev \
+      libcurl4-openssl-dev libmicrohttpd-dev zlib1g-dev \
       libgrpc-dev libprotobuf-c-dev protobuf-c-compiler \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src

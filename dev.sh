@@ -13,6 +13,7 @@ PACKAGES=(
   postgresql libpq-dev uuid-dev     # the store and its tests (a real server)
   sumo jq                           # the independent reference model (tests/reference)
   libmicrohttpd-dev curl            # fleetsim-api and its tests
+  zlib1g-dev                        # fleetsim-api: gzip for results and reports
   iproute2                          # ss: the e2e tests watch upload retries on the wire
   python3-jsonschema                # API responses checked against /openapi.json
   libcurl4-openssl-dev              # Cloud Storage / credentials (core/gcs, core/gcp)

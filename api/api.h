@@ -39,6 +39,7 @@ typedef struct api_settings {
     const char *database_url;     /* DATABASE_URL or NULL (then DB endpoints answer 503) */
     const char *migrations_dir;   /* FLEETSIM_MIGRATIONS_DIR, default next to config */
     const char *api_keys;         /* FLEETSIM_API_KEYS or NULL (then no key is asked for) */
+    const char *cors_origins;     /* FLEETSIM_API_CORS_ORIGINS or NULL (no cross-origin) */
     const char *gcp_project;      /* GOOGLE_CLOUD_PROJECT, for trace names */
     bool docs;                    /* FLEETSIM_API_DOCS=1; off unless asked */
     bool debug_log;               /* FLEETSIM_API_LOG_LEVEL=debug: a line per request start */
@@ -105,7 +106,7 @@ typedef struct api_server {
 
 #define API_REQUEST_ID_MAX 128
 #define API_MAX_PARAMS 2
-#define API_MAX_EXTRA_HEADERS 4
+#define API_MAX_EXTRA_HEADERS 8
 
 typedef struct api_route api_route;
 
@@ -138,6 +139,8 @@ typedef struct api_request {
     const char *extra_names[API_MAX_EXTRA_HEADERS];
     const char *extra_values[API_MAX_EXTRA_HEADERS];
     int n_extra;
+    /* the request's Origin when FLEETSIM_API_CORS_ORIGINS allows it (cors.c), else NULL */
+    const char *cors_origin;
     /* what the access log reports */
     int status;
     size_t response_size;
@@ -161,6 +164,19 @@ bool api_respond(api_request *req, int status, const char *content_type, char *b
  * caller's reference. `len` is what the access log reports. */
 bool api_respond_response(api_request *req, int status, const char *content_type,
                           struct MHD_Response *resp, size_t len);
+/* True when an Accept-Encoding header value accepts gzip (q > 0, by name or by "*"). */
+bool api_accepts_gzip(const char *accept_encoding);
+/* api_respond for a body worth compressing (results, reports; compress.c): gzip with
+ * Content-Encoding when the request's Accept-Encoding allows it and the body is over 1 KiB,
+ * the plain body otherwise; always Vary: Accept-Encoding. Takes `body` as api_respond. */
+bool api_respond_negotiated(api_request *req, int status, const char *content_type, char *body,
+                            size_t len);
+/* The request's Origin header when FLEETSIM_API_CORS_ORIGINS lists it (or holds "*"),
+ * else NULL (cors.c). */
+const char *api_cors_origin(const api_request *req);
+/* Answers OPTIONS on a known path: 204 with Allow; for a CORS preflight from an allowed
+ * origin also the Access-Control-Allow-* headers, from any other origin 403. */
+bool api_cors_preflight(api_request *req);
 /* api_respond with a copy of a static or borrowed text. */
 bool api_respond_copy(api_request *req, int status, const char *content_type,
                       const char *text);
@@ -188,6 +204,10 @@ bool api_error(api_request *req, int status, const char *code, const char *field
     __attribute__((format(printf, 5, 6)))
 #endif
     ;
+/* The 422 of a request with problems: `first` (the decoder's error) gives field and
+ * message, `details` (n of them, borrowed; NULL/0: just `first`) every problem found. */
+bool api_error_problems(api_request *req, const fsim_error *first,
+                        const fsim_error_detail *details, size_t n);
 /* Maps a core error to the one shape: FSIM_INVALID → 422 invalid_request (or 400
  * invalid_json when it carries a line, i.e. a syntax error), FSIM_NOT_FOUND → 404 or the
  * given 422 when the field is a body field, FSIM_IO → 503 unavailable, FSIM_NOMEM → 503,
@@ -263,7 +283,17 @@ bool api_handle_result(api_request *req);
 bool api_handle_report(api_request *req); /* handlers_report.c */
 bool api_handle_list(api_request *req);
 bool api_handle_delete(api_request *req);
+bool api_handle_fleet_create(api_request *req); /* handlers_fleets.c */
+bool api_handle_fleet_list(api_request *req);
+bool api_handle_fleet_get(api_request *req);
 
+/* Handlers that need the database: true when there is one, else it answers 503 (util.c). */
+bool api_need_store(api_request *req);
+/* The page size query parameter `limit` (1..1000, default 50); false after answering 400. */
+bool api_query_limit(api_request *req, long *limit);
+/* Decodes the body as `type` into the request's arena, answering the error itself (400 with
+ * line and column, or 422 listing every problem) and returning NULL on failure. */
+void *api_decode_body(api_request *req, fsim_wire_type type);
 /* Decodes the body as a SimulationRequest, answering the error itself (400/415/422) and
  * returning NULL on failure. */
 fsim_request *api_decode_request(api_request *req);

@@ -1,5 +1,6 @@
 /* The one error shape: every 4xx and 5xx is {"error": {code, message, field, requestId}},
- * encoded by the wire codec (ErrorResponse). Details a client must not see (SQL, file
+ * a 422 also lists every problem found in `details` (ApiError), encoded by the wire codec
+ * (ErrorResponse). Details a client must not see (SQL, file
  * paths of the server, libpq messages) go to the log line instead. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,6 +8,22 @@
 #include <string.h>
 
 #include "api.h"
+
+/* Encodes `e` (with this request's id) and sends it with `status`. */
+static bool send_error(api_request *req, int status, fsim_api_error e)
+{
+    e.request_id = req->request_id;
+    fsim_error_response resp = {.error = e};
+    size_t len = 0;
+    char *body = fsim_error_response_encode(&resp, 0, &len);
+    if (!body) /* out of memory: still the shape, from static text */
+        return api_respond_copy(req, 503, "application/json",
+                                "{\"error\":{\"code\":\"unavailable\",\"message\":\"out of "
+                                "memory\"}}");
+    if (status == 503)
+        api_add_header(req, "Retry-After", "1");
+    return api_respond(req, status, "application/json", body, len);
+}
 
 bool api_error(api_request *req, int status, const char *code, const char *field,
                const char *fmt, ...)
@@ -20,19 +37,34 @@ bool api_error(api_request *req, int status, const char *code, const char *field
     /* the contract bounds `field` at 256 bytes; paths are shorter, but never emit an
      * invalid document */
     snprintf(field_buf, sizeof field_buf, "%s", field ? field : "");
-    fsim_error_response resp = {.error = {.code = code,
-                                          .message = message[0] ? message : "error",
-                                          .field = field_buf[0] ? field_buf : NULL,
-                                          .request_id = req->request_id}};
-    size_t len = 0;
-    char *body = fsim_error_response_encode(&resp, 0, &len);
-    if (!body) /* out of memory: still the shape, from static text */
-        return api_respond_copy(req, 503, "application/json",
-                                "{\"error\":{\"code\":\"unavailable\",\"message\":\"out of "
-                                "memory\"}}");
-    if (status == 503)
-        api_add_header(req, "Retry-After", "1");
-    return api_respond(req, status, "application/json", body, len);
+    fsim_api_error e = {.code = code, .message = message[0] ? message : "error",
+                        .field = field_buf[0] ? field_buf : NULL};
+    /* every 422 lists its problems, even when there is only this one */
+    fsim_error_detail one = {.field = e.field, .message = e.message};
+    if (status == 422) {
+        e.details = &one;
+        e.n_details = 1;
+    }
+    return send_error(req, status, e);
+}
+
+bool api_error_problems(api_request *req, const fsim_error *first,
+                        const fsim_error_detail *details, size_t n)
+{
+    char message[1024], field_buf[257];
+    const char *field = first->path[0] ? first->path : NULL;
+    snprintf(field_buf, sizeof field_buf, "%s", field ? field : "");
+    snprintf(message, sizeof message, "%s%s%s%s", field ? field : "", field ? ": " : "",
+             first->message, n > 1 ? " (and more problems: see details)" : "");
+    fsim_api_error e = {.code = "invalid_request", .message = message,
+                        .field = field ? field_buf : NULL,
+                        .details = (fsim_error_detail *)details, .n_details = n};
+    fsim_error_detail one = {.field = e.field, .message = first->message};
+    if (n == 0) {
+        e.details = &one;
+        e.n_details = 1;
+    }
+    return send_error(req, 422, e);
 }
 
 bool api_error_from(api_request *req, const fsim_error *err)
@@ -43,8 +75,7 @@ bool api_error_from(api_request *req, const fsim_error *err)
         if (err->line > 0)
             return api_error(req, 400, "invalid_json", NULL, "line %d, column %d: %s", err->line,
                              err->column, err->message);
-        return api_error(req, 422, "invalid_request", field, "%s%s%s", field ? field : "",
-                         field ? ": " : "", err->message);
+        return api_error_problems(req, err, NULL, 0);
     case FSIM_USAGE:
         return api_error(req, 400, "bad_request", field, "%s", err->message);
     case FSIM_NOT_FOUND:

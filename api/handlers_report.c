@@ -91,5 +91,5 @@ bool api_handle_report(api_request *req)
     size_t len = 0;
     if (fsim_report_render(res, NULL, &html, &len, &err) != FSIM_OK)
         return api_error(req, 503, "unavailable", NULL, "out of memory");
-    return api_respond(req, 200, "text/html; charset=utf-8", html, len);
+    return api_respond_negotiated(req, 200, "text/html; charset=utf-8", html, len);
 }

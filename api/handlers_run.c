@@ -9,18 +9,33 @@
 
 #include "api.h"
 
-fsim_request *api_decode_request(api_request *req)
+/* Every problem of the body at once (up to FSIM_WIRE_MAX_PROBLEMS), so a client fixes a
+ * request in one round trip instead of one per field. */
+void *api_decode_body(api_request *req, fsim_wire_type type)
 {
     fsim_error err;
     fsim_error_clear(&err);
-    fsim_request *r = NULL;
+    void *r = NULL;
+    fsim_error_detail *details;
+    size_t n;
     const char *body = req->body ? req->body : "";
-    if (fsim_request_decode(body, req->body_len, "request body", 0, req->arena, &r, &err) !=
-        FSIM_OK) {
+    fsim_status st = fsim_wire_decode_all(type, body, req->body_len, "request body", 0,
+                                          FSIM_WIRE_MAX_PROBLEMS, req->arena, &r, &details, &n,
+                                          &err);
+    if (st == FSIM_INVALID && err.line == 0) {
+        api_error_problems(req, &err, details, n);
+        return NULL;
+    }
+    if (st != FSIM_OK) {
         api_error_from(req, &err);
         return NULL;
     }
     return r;
+}
+
+fsim_request *api_decode_request(api_request *req)
+{
+    return api_decode_body(req, FSIM_WIRE_REQUEST);
 }
 
 fsim_runner_options api_runner_options(const api_request *req)

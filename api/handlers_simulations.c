@@ -11,15 +11,6 @@
 
 #include "api.h"
 
-/* Every handler here needs the database; without one they answer 503 in the one shape. */
-static bool need_store(api_request *req)
-{
-    if (req->server->store)
-        return true;
-    api_error(req, 503, "unavailable", NULL, "no database is configured (DATABASE_URL)");
-    return false;
-}
-
 /* The {id} of the path, checked as a uuid before any query. */
 static const char *path_id(api_request *req)
 {
@@ -61,7 +52,7 @@ bool api_handle_submit(api_request *req)
     if (problem)
         return api_error(req, 400, "invalid_idempotency_key", "Idempotency-Key", "%s", problem);
     fsim_request *r = api_decode_request(req);
-    if (!r || !need_store(req))
+    if (!r || !api_need_store(req))
         return true;
     /* names the config does not know are a 422 now, not a failed job later */
     fsim_runner_options opts = api_runner_options(req);
@@ -117,7 +108,7 @@ bool api_handle_status_cached(api_request *req)
 bool api_handle_status(api_request *req)
 {
     const char *id = path_id(req);
-    if (!id || !need_store(req))
+    if (!id || !api_need_store(req))
         return true;
     api_status_cache *cache = req->server->status_cache;
     char *body = NULL;
@@ -174,7 +165,7 @@ static bool no_result(api_request *req, const char *id)
 bool api_handle_result(api_request *req)
 {
     const char *id = path_id(req);
-    if (!id || !need_store(req))
+    if (!id || !api_need_store(req))
         return true;
     fsim_error err;
     fsim_error_clear(&err);
@@ -199,37 +190,33 @@ bool api_handle_result(api_request *req)
     char *body = fsim_result_encode(res, 0, &len);
     if (!body)
         return api_error(req, 503, "unavailable", NULL, "out of memory");
-    return api_respond(req, 200, "application/json", body, len);
+    return api_respond_negotiated(req, 200, "application/json", body, len);
 }
 
 /* ---- GET /v1/simulations?fleetId=&status=&limit=&cursor= ------------------------------- */
+
+/* Without fleetId: every fleet's simulations, newest first, paged the same way. */
 
 bool api_handle_list(api_request *req)
 {
     const char *fleet = api_query(req, "fleetId");
     const char *status_text = api_query(req, "status");
-    const char *limit_text = api_query(req, "limit");
     const char *cursor = api_query(req, "cursor");
-    if (!fleet || !*fleet)
-        return api_error(req, 400, "invalid_query", "fleetId", "fleetId is required");
-    if (!fsim_uuid_valid(fleet))
+    if (fleet && !*fleet)
+        fleet = NULL;
+    if (fleet && !fsim_uuid_valid(fleet))
         return api_error(req, 400, "invalid_query", "fleetId", "fleetId must be a uuid");
     fsim_run_status status;
     if (status_text && !fsim_run_status_parse(status_text, &status))
         return api_error(req, 400, "invalid_query", "status",
                          "status must be one of queued, running, succeeded, failed, cancelled, "
                          "imported");
-    long limit = 50;
-    if (limit_text) {
-        char *end;
-        limit = strtol(limit_text, &end, 10);
-        if (end == limit_text || *end || limit < 1 || limit > 1000)
-            return api_error(req, 400, "invalid_query", "limit",
-                             "limit must be a whole number in 1..1000");
-    }
+    long limit;
+    if (!api_query_limit(req, &limit))
+        return true;
     if (cursor && !*cursor)
         cursor = NULL;
-    if (!need_store(req))
+    if (!api_need_store(req))
         return true;
     fsim_error err;
     fsim_error_clear(&err);
@@ -257,7 +244,7 @@ bool api_handle_list(api_request *req)
 bool api_handle_delete(api_request *req)
 {
     const char *id = path_id(req);
-    if (!id || !need_store(req))
+    if (!id || !api_need_store(req))
         return true;
     fsim_error err;
     fsim_error_clear(&err);

@@ -17,6 +17,7 @@
 #include <microhttpd.h>
 
 #include <fleetsim/settings.h>
+#include <fleetsim/version.h>
 
 #include "api.h"
 
@@ -110,6 +111,7 @@ static bool read_settings(api_settings *c, fsim_error *err)
     if (!c->migrations_dir)
         c->migrations_dir = default_migrations_dir(c->config_dir);
     c->api_keys = fsim_setting_text(FSIM_SETTING_API_KEYS);
+    c->cors_origins = fsim_setting_text(FSIM_SETTING_API_CORS_ORIGINS);
     c->gcp_project = fsim_setting_text(FSIM_SETTING_GOOGLE_CLOUD_PROJECT);
     c->pubsub_topic = fsim_setting_text(FSIM_SETTING_PUBSUB_TOPIC);
     c->credentials_json = fsim_setting_text(FSIM_SETTING_GCP_CREDENTIALS_JSON);
@@ -280,11 +282,23 @@ int main(int argc, char **argv)
         api_routes_print(stdout);
         return fflush(stdout) == 0 ? 0 : 1;
     }
+    if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
+        char text[2048];
+        fsim_library_version mhd = {"libmicrohttpd", MHD_get_version()};
+        fputs(fsim_version_text("fleetsim-api", &mhd, 1, text, sizeof text), stdout);
+        return 0;
+    }
     if (argc > 1) {
         bool help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
         FILE *out = help ? stdout : stderr;
-        fprintf(out, "usage: fleetsim-api [--routes]\n"
-                     "The fleetsim HTTP API; --routes prints its route table.\n");
+        fprintf(out, "usage: fleetsim-api [--routes | --version | --help]\n\n"
+                     "The fleetsim HTTP API on $PORT (docs/api.md); settings come from the\n"
+                     "environment (below), logs are JSON lines on stdout.\n"
+                     "  --routes   print the route table (method, path, operation) and exit\n"
+                     "  --version  the version, git revision, build type and libraries\n"
+                     "  --help     this text\n"
+                     "exit codes: 0 stopped by SIGTERM/SIGINT, 1 start-up or runtime failure\n"
+                     "(config, database, migrations), 2 bad usage or settings\n\n");
         if (help)
             fsim_settings_print(out, "api");
         return help ? 0 : 2;

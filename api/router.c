@@ -24,6 +24,9 @@ static const api_route routes[] = {
     {"DELETE", "/v1/simulations/{id}", api_handle_delete, 0, NULL},
     {"GET", "/v1/simulations/{id}/result", api_handle_result, 0, NULL},
     {"GET", "/v1/simulations/{id}/report", api_handle_report, 0, NULL},
+    {"POST", "/v1/fleets", api_handle_fleet_create, API_ROUTE_JSON_BODY, NULL},
+    {"GET", "/v1/fleets", api_handle_fleet_list, 0, NULL},
+    {"GET", "/v1/fleets/{id}", api_handle_fleet_get, 0, NULL},
 };
 
 void api_routes_print(FILE *out)

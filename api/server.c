@@ -77,6 +77,13 @@ bool api_respond_response(api_request *req, int status, const char *content_type
     if (content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+    if (req->cors_origin) { /* errors too: a browser app should read why it failed */
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", req->cors_origin);
+        MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+                                "X-Request-Id, Location, Retry-After, Content-Encoding");
+    }
+    if (req->server->cfg.cors_origins) /* the answer depends on Origin */
+        MHD_add_response_header(resp, "Vary", "Origin");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     for (int i = 0; i < req->n_extra; i++)
         MHD_add_response_header(resp, req->extra_names[i], req->extra_values[i]);
@@ -152,6 +159,11 @@ static bool precheck(api_request *req)
         api_error(req, 431, "headers_too_large", NULL,
                   "request headers are %zu bytes; the limit is %zu", header_bytes,
                   srv->cfg.max_header_bytes);
+        return false;
+    }
+    req->cors_origin = api_cors_origin(req);
+    if (strcmp(req->method, "OPTIONS") == 0) {
+        api_cors_preflight(req);
         return false;
     }
     int status = 0;

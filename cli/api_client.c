@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 
 #include <fleetsim/settings.h>
+#include <fleetsim/version.h>
 
 #include "cli.h"
 
@@ -64,6 +65,10 @@ fsim_status cli_api_request(const char *method, const char *url, const char *bod
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(curl, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1");
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+    /* the server's access log says which client (and which version of it) asked */
+    char agent[64];
+    snprintf(agent, sizeof agent, "fleetsim/%s", fsim_version());
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, agent);
     if (body)
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
     CURLcode rc = curl_easy_perform(curl);

@@ -17,6 +17,7 @@ struct cli_command {
 };
 
 int cmd_help(int argc, char **argv);
+int cmd_version(int argc, char **argv);
 int cmd_cycle(int argc, char **argv);
 int cmd_vehicles(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
@@ -25,6 +26,7 @@ int cmd_submit(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
+int cmd_fleet(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_report(int argc, char **argv);
@@ -39,6 +41,9 @@ int cli_usage(const char *cmd, const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+
+/* `CMD --help`: the usage line, then `help` (one line or more per option, exit codes). */
+void cli_help(const char *usage, const char *help);
 
 /* The usage error for what getopt_long (optstring ":") returned as `c`: an option missing
  * its value, or an unknown one. Returns 2. */
@@ -88,8 +93,11 @@ fsim_status cli_api_request(const char *method, const char *url, const char *bod
                             const char *idempotency_key, fsim_arena *arena, char **response,
                             long *http_status, fsim_error *err);
 
-/* The human summary of a run (cli/summary.c). */
+/* The human summary of a run (cli/summary.c). `req` may be NULL (a job known only by its
+ * id): then the scenario's line is left out. */
 void cli_print_summary(FILE *f, const fsim_request *req, const fsim_result *res);
+/* The summary's last line for a local sink: "written  DIR/{result.json, …}". */
+void cli_print_written(FILE *f, const char *dir, bool report);
 /* Why a run is not feasible, for people: summary.verdict, else the missed and stranded
  * trips written into `buf`. */
 const char *cli_verdict_reason(const fsim_summary *s, char *buf, size_t size);

@@ -69,7 +69,7 @@ static int parse_options(int argc, char **argv, struct compare_options *o)
     optind = 1;
     opterr = 0;
     int c, rc;
-    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 'C': o->config_dir = optarg; break;
         case 's':
@@ -79,7 +79,7 @@ static int parse_options(int argc, char **argv, struct compare_options *o)
             break;
         case 'j': o->json = 1; break;
         case 'r': o->report = optarg ? optarg : "compare-report.html"; break;
-        case 'h': printf("usage: %s\n%s", usage, help); return -1;
+        case 'h': cli_help(usage, help); return -1;
         default: return cli_option_error("compare", usage, c, argv);
         }
     }

@@ -17,6 +17,17 @@ static const char usage[] =
     "fleetsim cycle --vehicle TYPE (--cycle FILE.csv | --route ID) [--config DIR] "
     "[--temperature C] [--charger TYPE] [--json]";
 
+static const char help[] =
+    "  --vehicle TYPE     a vehicle type of vehicles.yaml (cargo-van, transit-bus, ...)\n"
+    "  --cycle FILE.csv   a 1 Hz speed trace: EPA cycSecs,cycMps,cycGrade,cycRoadType or\n"
+    "                     plain seconds,mps[,grade]\n"
+    "  --route ID         a route of routes.yaml, driven as its synthesized cycle\n"
+    "  --config DIR       the YAML config (default: $FLEETSIM_CONFIG_DIR, else config)\n"
+    "  --temperature C    the ambient temperature, -60 to 60 (default 20): cabin and battery\n"
+    "  --charger TYPE     also print wallEnergyKwh: the energy through that charger\n"
+    "  --json             print the figures as JSON instead of a table\n"
+    "exit codes: 0 done, 1 runtime failure, 2 bad input or usage\n";
+
 struct cycle_options {
     const char *vehicle;
     const char *cycle_file;
@@ -40,7 +51,7 @@ static int parse_options(int argc, char **argv, struct cycle_options *o)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 'v': o->vehicle = optarg; break;
         case 'c': o->cycle_file = optarg; break;
@@ -55,7 +66,7 @@ static int parse_options(int argc, char **argv, struct cycle_options *o)
                                  "--temperature: \"%s\" is not a temperature between -60 and 60",
                                  optarg);
             break;
-        case 'h': printf("usage: %s\n", usage); return -1;
+        case 'h': cli_help(usage, help); return -1;
         default:
             return cli_option_error("cycle", usage, c, argv);
         }

@@ -14,6 +14,19 @@ static const char usage[] =
     "fleetsim import vins|state-data|simulation FILE.csv [--fleet F --name N] "
     "[--ignore-unknown-columns] [--dry-run] [--config DIR]";
 
+static const char help[] =
+    "  vins FILE.csv        the fleets' vehicles (creates the fleets they name)\n"
+    "  state-data FILE.csv  per-state electricity prices and CO2 intensity\n"
+    "  simulation FILE.csv  a simulation series as one stored result (needs --fleet, --name)\n"
+    "  --fleet F            the fleet the imported simulation belongs to\n"
+    "  --name N             the imported simulation's name\n"
+    "  --ignore-unknown-columns  skip columns the importer does not know (default: an error)\n"
+    "  --dry-run            check the file and print what would be imported; no database\n"
+    "  --config DIR         the YAML config (default: $FLEETSIM_CONFIG_DIR, else config)\n"
+    "The database is $DATABASE_URL (docs/database.md).\n"
+    "exit codes: 0 imported, 1 runtime failure, 2 bad input or usage (the message names the\n"
+    "file, line and column)\n";
+
 int cmd_import(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -27,14 +40,14 @@ int cmd_import(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'f': o.fleet = optarg; break;
         case 'n': o.name = optarg; break;
         case 'i': o.ignore_unknown_columns = true; break;
         case 'd': o.dry_run = true; break;
         case 'C': config_dir = optarg; break;
-        case 'h': printf("usage: %s\n", usage); return 0;
+        case 'h': cli_help(usage, help); return 0;
         default:
             return cli_usage("import", usage, "unknown or incomplete option \"%s\"",
                              argv[optind - 1]);

@@ -10,7 +10,17 @@
 
 #include "cli.h"
 
-static const char usage[] = "fleetsim migrate [--dir DIR] [--check]";
+static const char usage[] = "fleetsim migrate [--dir DIR] [--check] [--seed-demo [--config DIR]]";
+
+static const char help[] =
+    "  --dir DIR   the numbered SQL files (default: migrations/ beside the config directory)\n"
+    "  --check     apply nothing: exit 1 when a migration is not applied yet\n"
+    "  --seed-demo then create the fleet the bundled demo scenario names (fleetId of\n"
+    "              <config>/scenarios/demo.json, name \"demo\"), so the demo can be\n"
+    "              submitted to fleetsim-api; nothing happens when it is there\n"
+    "  --config DIR  the config of --seed-demo (default: $FLEETSIM_CONFIG_DIR, else config)\n"
+    "The database is $DATABASE_URL; each file is applied once, in order, in a transaction.\n"
+    "exit codes: 0 up to date, 1 runtime failure (or pending with --check), 2 bad usage\n";
 
 static void print_applied(void *user, const char *version, const char *name, double ms)
 {
@@ -37,22 +47,64 @@ static void default_dir(char *buf, size_t size)
         snprintf(buf, size, "%.*s/migrations", (int)(slash - config), config);
 }
 
+/* --seed-demo: the demo scenario's fleet, by its id, named "demo" — what the README's API
+ * walk-through needs on a fresh database. */
+static int seed_demo(fsim_store *store, const char *config_dir)
+{
+    fsim_error err;
+    fsim_error_clear(&err);
+    fsim_arena *arena = fsim_arena_new();
+    fsim_request *req = NULL;
+    fsim_fleet *f = NULL;
+    bool created = false;
+    int rc = 0;
+    if (!arena) {
+        fsim_error_set(&err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        rc = cli_fail("migrate", &err);
+        goto out;
+    }
+    if (cli_load_request(cli_default_scenario(config_dir, arena), arena, &req, &err) != FSIM_OK) {
+        rc = cli_fail("migrate", &err);
+        goto out;
+    }
+    fsim_new_fleet nf = {.name = "demo", .id = req->fleet_id};
+    if (fsim_store_fleet_add(store, &nf, arena, &f, &created, &err) != FSIM_OK) {
+        rc = cli_fail("migrate", &err);
+        goto out;
+    }
+    if (strcmp(f->id, req->fleet_id) != 0) {
+        fprintf(stderr, "fleetsim migrate: --seed-demo: a fleet named \"demo\" exists with another "
+                        "id (%s); the demo names %s\n", f->id, req->fleet_id);
+        rc = 1;
+        goto out;
+    }
+    printf("demo fleet %s (\"%s\") %s\n", f->id, f->name, created ? "created" : "is there");
+out:
+    fsim_arena_free(arena);
+    return rc;
+}
+
 int cmd_migrate(int argc, char **argv)
 {
     static const struct option longopts[] = {{"dir", required_argument, NULL, 'd'},
                                              {"check", no_argument, NULL, 'c'},
+                                             {"seed-demo", no_argument, NULL, 's'},
+                                             {"config", required_argument, NULL, 'C'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     const char *dir = NULL;
-    int check = 0;
+    int check = 0, seed = 0;
+    const char *config_dir = NULL;
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': dir = optarg; break;
         case 'c': check = 1; break;
-        case 'h': printf("usage: %s\n", usage); return 0;
+        case 's': seed = 1; break;
+        case 'C': config_dir = optarg; break;
+        case 'h': cli_help(usage, help); return 0;
         default:
             return cli_usage("migrate", usage, "unknown or incomplete option \"%s\"",
                              argv[optind - 1]);
@@ -94,6 +146,8 @@ int cmd_migrate(int argc, char **argv)
             printf("nothing to apply: database is up to date with %s\n", dir);
         else
             printf("%d migration%s applied\n", applied, applied == 1 ? "" : "s");
+        if (rc == 0 && seed)
+            rc = seed_demo(store, cli_config_dir(config_dir));
     }
     fsim_store_close(store);
     return rc;

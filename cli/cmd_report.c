@@ -121,12 +121,12 @@ int cmd_report(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":o:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 's': scenario = optarg; break;
         case 'C': config = optarg; break;
-        case 'h': printf("usage: %s\n%s", usage, help); return 0;
+        case 'h': cli_help(usage, help); return 0;
         default: return cli_option_error("report", usage, c, argv);
         }
     }

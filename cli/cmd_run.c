@@ -58,7 +58,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 'C': o->config_dir = optarg; break;
         case 'o': o->out_dir = optarg; break;
@@ -73,7 +73,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
             break;
         case 'S': o->strict = 1; break;
         case 'r': o->report = 1; break;
-        case 'h': printf("usage: %s\n%s", usage, help); return -1;
+        case 'h': cli_help(usage, help); return -1;
         default:
             return cli_option_error("run", usage, c, argv);
         }
@@ -228,8 +228,7 @@ int cmd_run(int argc, char **argv)
             printf("  %-12s simulation %s%s\n", "stored", id,
                    svc.gcs ? " (result in Cloud Storage)" : "");
         else
-            printf("  %-12s %s/{result.json, timeseries.csv, charging_events.csv, trips.csv, "
-                   "vehicles.csv%s}\n", "written", o.out_dir, o.report ? ", report.html" : "");
+            cli_print_written(stdout, o.out_dir, o.report);
     }
     rc = fflush(stdout) != 0 ? 1 : o.strict && !res->summary.feasible ? CLI_EXIT_INFEASIBLE : 0;
     goto out;

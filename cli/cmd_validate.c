@@ -8,6 +8,13 @@
 
 static const char usage[] = "fleetsim validate [SCENARIO.json] [--config DIR]";
 
+static const char help[] =
+    "  SCENARIO.json  a SimulationRequest (default: <config>/scenarios/demo.json)\n"
+    "  --config DIR   the YAML config (default: $FLEETSIM_CONFIG_DIR, else config)\n"
+    "Checks the contract and the config (vehicle types, routes, chargers, depots, route\n"
+    "geometry), prints the scenario's size and warnings; runs nothing.\n"
+    "exit codes: 0 valid, 1 runtime failure, 2 not valid or bad usage\n";
+
 int cmd_validate(int argc, char **argv)
 {
     static const struct option longopts[] = {{"config", required_argument, NULL, 'C'},
@@ -17,10 +24,10 @@ int cmd_validate(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 'C': config_opt = optarg; break;
-        case 'h': printf("usage: %s\n", usage); return 0;
+        case 'h': cli_help(usage, help); return 0;
         default:
             return cli_option_error("validate", usage, c, argv);
         }

@@ -10,6 +10,13 @@
 
 static const char usage[] = "fleetsim vehicles from-epa FILE.csv [--make M] [--model TEXT]";
 
+static const char help[] =
+    "  from-epa FILE.csv  vehicles.yaml entries from the EPA Test Car List (test weight,\n"
+    "                     road load, results), each commented with its provenance\n"
+    "  --make M           only this make (case-insensitive)\n"
+    "  --model TEXT       only models containing TEXT (case-insensitive)\n"
+    "exit codes: 0 printed, 1 runtime failure, 2 bad input or usage\n";
+
 /* One "key: value" line, its comment aligned, so the entries read like config/vehicles.yaml. */
 static void key(const char *name, const char *value, const char *comment)
 {
@@ -94,11 +101,11 @@ static int from_epa(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': make = optarg; break;
         case 'M': model = optarg; break;
-        case 'h': printf("usage: %s\n", usage); return 0;
+        case 'h': cli_help(usage, help); return 0;
         default: return cli_option_error("vehicles", usage, c, argv);
         }
     }
@@ -145,8 +152,9 @@ int cmd_vehicles(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "from-epa") == 0)
         return from_epa(argc - 1, argv + 1);
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
-        printf("usage: %s\n", usage);
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+                      strcmp(argv[1], "help") == 0)) {
+        cli_help(usage, help);
         return 0;
     }
     return cli_usage("vehicles", usage, argc < 2 ? "a sub-command is required"

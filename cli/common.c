@@ -31,6 +31,11 @@ int cli_usage(const char *cmd, const char *usage, const char *fmt, ...)
     return 2;
 }
 
+void cli_help(const char *usage, const char *help)
+{
+    printf("usage: %s\n\n%s", usage, help);
+}
+
 int cli_option_error(const char *cmd, const char *usage, int c, char **argv)
 {
     if (c == ':')

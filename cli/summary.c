@@ -43,7 +43,7 @@ static void print_grid(FILE *f, const fsim_request *req, const fsim_summary *s)
         }
     } else {
         double limit = 0;
-        for (size_t d = 0; d < req->n_depots; d++)
+        for (size_t d = 0; req && d < req->n_depots; d++)
             limit += req->depots[d].has_grid_limit_kw ? req->depots[d].grid_limit_kw : 0;
         fprintf(f, "  %-12s %.1f kW", "site peak", s->peak_kw);
         if (s->has_peak_at)
@@ -108,11 +108,13 @@ void cli_print_summary(FILE *f, const fsim_request *req, const fsim_result *res)
 {
     const fsim_summary *s = &res->summary;
     char t0[32], reason[160];
-    fsim_time_format(req->start, t0);
-    fprintf(f, "%s: %d day%s from %s, strategy %s, %g °C\n",
-            req->name ? req->name : "scenario", req->days, req->days == 1 ? "" : "s", t0,
-            fsim_strategy_name(req->strategy),
-            req->has_ambient_temperature_c ? req->ambient_temperature_c : 20.0);
+    if (req) {
+        fsim_time_format(req->start, t0);
+        fprintf(f, "%s: %d day%s from %s, strategy %s, %g °C\n",
+                req->name ? req->name : "scenario", req->days, req->days == 1 ? "" : "s", t0,
+                fsim_strategy_name(req->strategy),
+                req->has_ambient_temperature_c ? req->ambient_temperature_c : 20.0);
+    }
     if (s->feasible)
         fprintf(f, "  %-12s yes\n", "feasible");
     else
@@ -131,4 +133,10 @@ void cli_print_summary(FILE *f, const fsim_request *req, const fsim_result *res)
     print_costs(f, s);
     for (size_t i = 0; i < res->metadata.n_warnings; i++)
         fprintf(f, "  warning: %s\n", res->metadata.warnings[i]);
+}
+
+void cli_print_written(FILE *f, const char *dir, bool report)
+{
+    fprintf(f, "  %-12s %s/{result.json, timeseries.csv, charging_events.csv, trips.csv, "
+               "vehicles.csv%s}\n", "written", dir, report ? ", report.html" : "");
 }

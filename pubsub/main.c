@@ -11,11 +11,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <microhttpd.h>
+
 #include <fleetsim/settings.h>
+#include <fleetsim/version.h>
 
 #include "worker.h"
 
-static const char usage[] = "usage: fleetsim-pubsub --pull | --push\n";
+static const char usage[] = "usage: fleetsim-pubsub --pull | --push | --version | --help\n";
+
+static const char help[] =
+    "\nRuns simulation jobs delivered by Cloud Pub/Sub (docs/pubsub.md); settings come from\n"
+    "the environment (below), logs are JSON lines on stdout.\n"
+    "  --pull     pull from $FLEETSIM_PUBSUB_SUBSCRIPTION (gRPC)\n"
+    "  --push     HTTP on $PORT for a push subscription (OIDC-verified when configured)\n"
+    "  --version  the version, git revision, build type and libraries\n"
+    "  --help     this text\n"
+    "exit codes: 0 stopped by SIGTERM/SIGINT, 1 runtime failure, 2 bad usage or settings\n\n";
 
 static sigset_t stop_signals;
 
@@ -55,7 +67,14 @@ int main(int argc, char **argv)
     bool push = argc == 2 && strcmp(argv[1], "--push") == 0;
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         fputs(usage, stdout);
+        fputs(help, stdout);
         fsim_settings_print(stdout, "pubsub");
+        return 0;
+    }
+    if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
+        char text[2048];
+        fsim_library_version mhd = {"libmicrohttpd", MHD_get_version()};
+        fputs(fsim_version_text("fleetsim-pubsub", &mhd, 1, text, sizeof text), stdout);
         return 0;
     }
     if (!pull && !push) {

@@ -212,7 +212,7 @@ fsim_status fsim_store_list(fsim_store *store, const char *fleet_id, const fsim_
                             fsim_store_page *page, fsim_error *err)
 {
     memset(page, 0, sizeof *page);
-    if (!fsim_uuid_valid(fleet_id))
+    if (fleet_id && !fsim_uuid_valid(fleet_id))
         return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, "fleetId", "must be a uuid");
     if (limit < 1 || limit > 1000)
         return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, "limit",

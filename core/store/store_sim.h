@@ -32,6 +32,8 @@ enum fsim__sim_stmt {
     S_FINISH_URI,
     S_RESULT_URI,
     S_RELEASE,
+    S_FLEET_GET,
+    S_FLEET_LIST,
 };
 
 extern const fsim__stmt fsim__sim_stmts[];

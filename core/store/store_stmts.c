@@ -11,6 +11,15 @@
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
+/* The Fleet of a `fleets f` row, as JSON text (its counts: vehicles, simulations not
+ * deleted). */
+#define FLEET_JSON                                                                           \
+    "jsonb_strip_nulls(jsonb_build_object('id', f.id, 'name', f.name,"                      \
+    " 'stateCode', f.state_code,"                                                           \
+    " 'vehicles', (SELECT count(*) FROM vehicles v WHERE v.fleet_id = f.id),"               \
+    " 'simulations', (SELECT count(*) FROM simulations s WHERE s.fleet_id = f.id"           \
+    " AND s.deleted_at IS NULL), 'createdAt', " TS("f.created_at") "))::text"
+
 /* The JobStatus of a row, as JSON text. */
 #define STATUS_JSON                                                                          \
     "jsonb_build_object('id', id, 'fleetId', fleet_id, 'name', name, 'status', status,"     \
@@ -29,11 +38,20 @@
 
 const fsim__stmt fsim__sim_stmts[] = {
     [S_FLEET_EXISTS] = {"SELECT 1 FROM fleets WHERE id = $1::uuid", 1},
-    [S_FLEET_CREATE] = {"WITH ins AS (INSERT INTO fleets (name, state_code) VALUES ($1, $2)"
-                        " ON CONFLICT (name) DO NOTHING RETURNING id)"
+    /* $3: the id to give it, or NULL for a new one; an existing fleet of that name or id
+     * is returned instead (false) */
+    [S_FLEET_CREATE] = {"WITH ins AS (INSERT INTO fleets (id, name, state_code)"
+                        " VALUES (coalesce($3::uuid, gen_random_uuid()), $1, $2)"
+                        " ON CONFLICT DO NOTHING RETURNING id)"
                         " SELECT id, true FROM ins UNION ALL"
-                        " SELECT id, false FROM fleets WHERE name = $1"
-                        " AND NOT EXISTS (SELECT 1 FROM ins)", 2},
+                        " (SELECT id, false FROM fleets WHERE (name = $1 OR id = $3::uuid)"
+                        " AND NOT EXISTS (SELECT 1 FROM ins) LIMIT 1)", 3},
+    [S_FLEET_GET] = {"SELECT " FLEET_JSON " FROM fleets f WHERE f.id = $1::uuid", 1},
+    /* by name (unique), after the cursor's fleet */
+    [S_FLEET_LIST] = {"SELECT " FLEET_JSON ", f.id FROM fleets f"
+                      " WHERE $1::uuid IS NULL"
+                      " OR (f.name, f.id) > (SELECT c.name, c.id FROM fleets c WHERE c.id = $1::uuid)"
+                      " ORDER BY f.name, f.id LIMIT $2::int", 2},
     [S_STATE_DATA] = {"SELECT state_code, electricity_usd_per_kwh, grid_co2_g_per_kwh,"
                       " gasoline_usd_per_gallon, diesel_usd_per_gallon FROM state_data"
                       " WHERE state_code = $1", 1},
@@ -107,7 +125,8 @@ const fsim__stmt fsim__sim_stmts[] = {
                   " 'vehicles', metadata->'vehicles')::text"
                   " FROM simulations WHERE id = $1::uuid AND deleted_at IS NULL", 1},
     [S_LIST] = {"SELECT " STATUS_JSON ", (extract(epoch FROM created_at) * 1000000)::bigint, id"
-                " FROM simulations WHERE fleet_id = $1::uuid AND deleted_at IS NULL"
+                " FROM simulations WHERE ($1::uuid IS NULL OR fleet_id = $1::uuid)"
+                " AND deleted_at IS NULL"
                 " AND ($2::text IS NULL OR status = $2)"
                 " AND ($3::bigint IS NULL OR (created_at, id) <"
                 " ('epoch'::timestamptz + $3::bigint * interval '1 microsecond', $4::uuid))"

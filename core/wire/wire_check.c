@@ -56,6 +56,8 @@ void fsim__path_restore(fsim__ctx *ctx, size_t len)
     ctx->path[len] = '\0';
 }
 
+/* Records a problem at the current path: the error (the first one only, when collecting
+ * every problem) and, when collecting, one more detail. */
 bool fsim__fail(fsim__ctx *ctx, const char *fmt, ...)
 {
     ctx->status = FSIM_INVALID;
@@ -66,8 +68,22 @@ bool fsim__fail(fsim__ctx *ctx, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    fsim_error_set(ctx->err, FSIM_INVALID, ctx->source, 0, 0, ctx->path, "%s", message);
+    if (!ctx->problems || ctx->n_problems == 0)
+        fsim_error_set(ctx->err, FSIM_INVALID, ctx->source, 0, 0, ctx->path, "%s", message);
+    if (ctx->problems && ctx->n_problems < ctx->max_problems) {
+        fsim_error_detail *d = &ctx->problems[ctx->n_problems];
+        d->field = ctx->len ? fsim_arena_strdup(ctx->arena, ctx->path) : NULL;
+        d->message = fsim_arena_strdup(ctx->arena, message);
+        if ((ctx->len && !d->field) || !d->message)
+            return fsim__nomem(ctx);
+        ctx->n_problems++;
+    }
     return false;
+}
+
+bool fsim__keep_going(const fsim__ctx *ctx)
+{
+    return ctx->problems && ctx->status == FSIM_INVALID && ctx->n_problems < ctx->max_problems;
 }
 
 bool fsim__nomem(fsim__ctx *ctx)

@@ -277,6 +277,7 @@ static bool decode_value(fsim__ctx *ctx, const fsim__field *f, const cJSON *node
         *(void **)p = items;
         *(size_t *)FSIM__AT(obj, f->n_off) = n;
         size_t i = 0;
+        bool all_ok = true;
         for (const cJSON *c = node->child; c; c = c->next, i++) {
             size_t mark = fsim__path_index(ctx, i);
             bool ok;
@@ -291,11 +292,14 @@ static bool decode_value(fsim__ctx *ctx, const fsim__field *f, const cJSON *node
                      fsim__check_num(ctx, fsim__fmts[f->fmt].lo, fsim__fmts[f->fmt].hi, false,
                                      *v);
             }
-            if (!ok)
-                return false;
+            if (!ok) {
+                if (!fsim__keep_going(ctx))
+                    return false;
+                all_ok = false;
+            }
             fsim__path_restore(ctx, mark);
         }
-        return true;
+        return all_ok;
     }
     case FSIM__K_JSON:
         return decode_free_json(ctx, node, (const char **)p);
@@ -306,7 +310,10 @@ static bool decode_value(fsim__ctx *ctx, const fsim__field *f, const cJSON *node
 }
 
 /* Keys in document order (unknown, duplicate, each value), then missing required keys in
- * declaration order, then the cross-field rules of inlined types and of this type. */
+ * declaration order, then the cross-field rules of inlined types and of this type. When
+ * collecting every problem (fsim_wire_decode_all), a bad key or value does not stop the
+ * object, but its cross-field rules run only when all its fields were good: they read
+ * members a failed field left unset. */
 static bool decode_object(fsim__ctx *ctx, int type, const cJSON *node, void *obj)
 {
     if (!want(ctx, cJSON_IsObject(node), "an object", node))
@@ -314,35 +321,47 @@ static bool decode_object(fsim__ctx *ctx, int type, const cJSON *node, void *obj
     flat_field fields[MAX_FLAT_FIELDS];
     size_t n = flatten(type, 0, fields, 0);
     bool seen[MAX_FLAT_FIELDS] = {false};
+    bool all_ok = true;
     for (const cJSON *c = node->child; c; c = c->next) {
         const char *key = c->string ? c->string : "";
         size_t k = 0;
         while (k < n && strcmp(fields[k].f->key, key) != 0)
             k++;
         size_t mark = fsim__path_key(ctx, key);
+        bool ok = true;
         if (k == n) {
             if (!(ctx->flags & FSIM_WIRE_IGNORE_UNKNOWN))
-                return unknown_key(ctx, key, fields, n);
+                ok = unknown_key(ctx, key, fields, n);
         } else if (seen[k]) {
-            return fsim__fail(ctx, "duplicate field \"%s\"", key);
+            ok = fsim__fail(ctx, "duplicate field \"%s\"", key);
         } else {
             seen[k] = true;
             if (!cJSON_IsNull(c) || !fields[k].f->nullable) {
                 void *base = FSIM__AT(obj, fields[k].base);
-                if (!decode_value(ctx, fields[k].f, c, base))
-                    return false;
-                if (fields[k].f->has_off != FSIM__NO_OFF)
+                ok = decode_value(ctx, fields[k].f, c, base);
+                if (ok && fields[k].f->has_off != FSIM__NO_OFF)
                     *(bool *)FSIM__AT(base, fields[k].f->has_off) = true;
             }
+        }
+        if (!ok) {
+            if (!fsim__keep_going(ctx))
+                return false;
+            all_ok = false;
         }
         fsim__path_restore(ctx, mark);
     }
     for (size_t k = 0; k < n; k++) {
         if (fields[k].f->required && !seen[k]) {
-            fsim__path_key(ctx, fields[k].f->key);
-            return fsim__fail(ctx, "is required");
+            size_t mark = fsim__path_key(ctx, fields[k].f->key);
+            fsim__fail(ctx, "is required");
+            if (!fsim__keep_going(ctx))
+                return false;
+            all_ok = false;
+            fsim__path_restore(ctx, mark);
         }
     }
+    if (!all_ok)
+        return false;
     const fsim__type *t = &fsim__types[type];
     for (size_t i = 0; i < t->n_fields; i++) {
         const fsim__field *f = &t->fields[i];
@@ -354,6 +373,31 @@ static bool decode_object(fsim__ctx *ctx, int type, const cJSON *node, void *obj
     return t->check ? t->check(ctx, obj) : true;
 }
 
+/* The one decoding entry: `problems` NULL stops at the first problem; otherwise up to `max`
+ * problems are listed there (an arena array the caller allocated). */
+static fsim_status decode_node(fsim_wire_type type, const cJSON *node, const char *source,
+                               unsigned flags, fsim_error_detail *problems, size_t max,
+                               size_t *n_problems, fsim_arena *arena, void **out,
+                               fsim_error *err)
+{
+    if (!node)
+        return fsim_error_set(err, FSIM_INVALID, source, 0, 0, NULL, "no JSON document");
+    fsim__ctx ctx;
+    fsim__ctx_init(&ctx, source, err);
+    ctx.arena = arena;
+    ctx.flags = flags;
+    ctx.problems = problems;
+    ctx.max_problems = max;
+    void *obj = fsim_arena_alloc(arena, fsim__types[type].size);
+    bool ok = obj ? decode_object(&ctx, (int)type, node, obj) : fsim__nomem(&ctx);
+    if (n_problems)
+        *n_problems = ctx.n_problems;
+    if (!ok)
+        return ctx.status;
+    *out = obj;
+    return FSIM_OK;
+}
+
 fsim_status fsim_wire_decode_json(fsim_wire_type type, const cJSON *node, const char *source,
                                   unsigned flags, fsim_arena *arena, void **out,
                                   fsim_error *err)
@@ -363,30 +407,16 @@ fsim_status fsim_wire_decode_json(fsim_wire_type type, const cJSON *node, const 
         *out = NULL;
     if ((unsigned)type >= FSIM_WIRE_TYPE_COUNT || !arena || !out)
         return fsim_error_set(err, FSIM_USAGE, source, 0, 0, NULL, "bad arguments to decode");
-    if (!node)
-        return fsim_error_set(err, FSIM_INVALID, source, 0, 0, NULL, "no JSON document");
-    fsim__ctx ctx;
-    fsim__ctx_init(&ctx, source, err);
-    ctx.arena = arena;
-    ctx.flags = flags;
-    void *obj = fsim_arena_alloc(arena, fsim__types[type].size);
-    if (!obj)
-        return fsim__nomem(&ctx), ctx.status;
-    if (!decode_object(&ctx, (int)type, node, obj))
-        return ctx.status;
-    *out = obj;
-    return FSIM_OK;
+    return decode_node(type, node, source, flags, NULL, 0, NULL, arena, out, err);
 }
 
-fsim_status fsim_wire_decode(fsim_wire_type type, const char *json, size_t len,
-                             const char *source, unsigned flags, fsim_arena *arena, void **out,
-                             fsim_error *err)
+/* Parses the text (a NUL inside it, trailing garbage and syntax errors are reported with
+ * line and column) and decodes it; see decode_node for `problems`. */
+static fsim_status decode_text(fsim_wire_type type, const char *json, size_t len,
+                               const char *source, unsigned flags, fsim_error_detail *problems,
+                               size_t max, size_t *n_problems, fsim_arena *arena, void **out,
+                               fsim_error *err)
 {
-    fsim_error_clear(err);
-    if (out)
-        *out = NULL;
-    if ((unsigned)type >= FSIM_WIRE_TYPE_COUNT || !arena || !out || (!json && len))
-        return fsim_error_set(err, FSIM_USAGE, source, 0, 0, NULL, "bad arguments to decode");
     const char *nul = len ? memchr(json, '\0', len) : NULL;
     if (nul)
         return fsim_json_syntax_error(json, len, (size_t)(nul - json), source, err);
@@ -405,11 +435,56 @@ fsim_status fsim_wire_decode(fsim_wire_type type, const char *json, size_t len,
         status = fsim_json_syntax_error(copy, len, offset, source, err);
         goto out;
     }
-    status = fsim_wire_decode_json(type, root, source, flags, arena, out, err);
+    status = decode_node(type, root, source, flags, problems, max, n_problems, arena, out, err);
 out:
     cJSON_Delete(root);
     free(copy);
     return status;
+}
+
+fsim_status fsim_wire_decode(fsim_wire_type type, const char *json, size_t len,
+                             const char *source, unsigned flags, fsim_arena *arena, void **out,
+                             fsim_error *err)
+{
+    fsim_error_clear(err);
+    if (out)
+        *out = NULL;
+    if ((unsigned)type >= FSIM_WIRE_TYPE_COUNT || !arena || !out || (!json && len))
+        return fsim_error_set(err, FSIM_USAGE, source, 0, 0, NULL, "bad arguments to decode");
+    return decode_text(type, json, len, source, flags, NULL, 0, NULL, arena, out, err);
+}
+
+fsim_status fsim_wire_decode_all(fsim_wire_type type, const char *json, size_t len,
+                                 const char *source, unsigned flags, size_t max,
+                                 fsim_arena *arena, void **out, fsim_error_detail **details,
+                                 size_t *n_details, fsim_error *err)
+{
+    fsim_error_clear(err);
+    if (out)
+        *out = NULL;
+    if (details)
+        *details = NULL;
+    if (n_details)
+        *n_details = 0;
+    if ((unsigned)type >= FSIM_WIRE_TYPE_COUNT || !arena || !out || !details || !n_details ||
+        (!json && len))
+        return fsim_error_set(err, FSIM_USAGE, source, 0, 0, NULL, "bad arguments to decode");
+    if (max == 0 || max > FSIM_WIRE_MAX_PROBLEMS)
+        max = FSIM_WIRE_MAX_PROBLEMS;
+    fsim_error_detail *problems = fsim_arena_calloc(arena, max, sizeof *problems);
+    if (!problems)
+        return fsim_error_set(err, FSIM_NOMEM, source, 0, 0, NULL, "out of memory");
+    fsim_status st = decode_text(type, json, len, source, flags, problems, max, n_details,
+                                 arena, out, err);
+    /* malformed JSON never reached the decoder: it is the one problem */
+    if (st == FSIM_INVALID && *n_details == 0) {
+        problems[0] = (fsim_error_detail){.message = fsim_arena_strdup(arena, err->message)};
+        if (err->path[0])
+            problems[0].field = fsim_arena_strdup(arena, err->path);
+        *n_details = problems[0].message ? 1 : 0;
+    }
+    *details = st == FSIM_OK ? NULL : problems;
+    return st;
 }
 
 /* Encode then decode: the one deep copy, so no type needs a hand-written copier that could

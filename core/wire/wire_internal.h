@@ -72,6 +72,9 @@ typedef struct fsim__ctx {
     fsim_arena *arena;        /* NULL when validating */
     unsigned flags;
     fsim_status status;       /* FSIM_INVALID, or FSIM_NOMEM */
+    /* fsim_wire_decode_all: every problem goes here (in `arena`), `err` keeps the first */
+    fsim_error_detail *problems;  /* NULL: stop at the first problem */
+    size_t n_problems, max_problems;
 } fsim__ctx;
 
 void fsim__ctx_init(fsim__ctx *ctx, const char *source, fsim_error *err);
@@ -86,6 +89,9 @@ bool fsim__fail(fsim__ctx *ctx, const char *fmt, ...)
 #endif
     ;
 bool fsim__nomem(fsim__ctx *ctx);
+/* After a problem: true when the decoder should go on to the next value (all-problems mode,
+ * room for more, memory left). */
+bool fsim__keep_going(const fsim__ctx *ctx);
 
 /* Shared checks of one value (decoder after conversion, validator on structs). */
 bool fsim__check_str(fsim__ctx *ctx, const fsim__field *f, const char *s);

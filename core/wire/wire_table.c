@@ -194,6 +194,9 @@ static const fsim__field fields_strategy_outcome[] = {FSIM_WIRE_STRATEGY_OUTCOME
 #define CUR fsim_comparison
 static const fsim__field fields_comparison[] = {FSIM_WIRE_COMPARISON_FIELDS(FIELD)};
 #undef CUR
+#define CUR fsim_error_detail
+static const fsim__field fields_error_detail[] = {FSIM_WIRE_ERROR_DETAIL_FIELDS(FIELD)};
+#undef CUR
 #define CUR fsim_api_error
 static const fsim__field fields_api_error[] = {FSIM_WIRE_API_ERROR_FIELDS(FIELD)};
 #undef CUR
@@ -214,6 +217,15 @@ static const fsim__field fields_submit_response[] = {FSIM_WIRE_SUBMIT_RESPONSE_F
 #undef CUR
 #define CUR fsim_simulation_page
 static const fsim__field fields_simulation_page[] = {FSIM_WIRE_SIMULATION_PAGE_FIELDS(FIELD)};
+#undef CUR
+#define CUR fsim_new_fleet
+static const fsim__field fields_new_fleet[] = {FSIM_WIRE_NEW_FLEET_FIELDS(FIELD)};
+#undef CUR
+#define CUR fsim_fleet
+static const fsim__field fields_fleet[] = {FSIM_WIRE_FLEET_FIELDS(FIELD)};
+#undef CUR
+#define CUR fsim_fleet_page
+static const fsim__field fields_fleet_page[] = {FSIM_WIRE_FLEET_PAGE_FIELDS(FIELD)};
 #undef CUR
 #define CUR fsim_http_request_log
 static const fsim__field fields_http_request_log[] = {FSIM_WIRE_HTTP_REQUEST_LOG_FIELDS(FIELD)};

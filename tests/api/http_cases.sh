@@ -111,6 +111,17 @@ cp "$tmp/body" "$tmp/compared.json"
 check "compare: four outcomes, equal to fleetsim compare --json's" eval \
   'jq -e ".results | length == 4" "$tmp/compared.json" >/dev/null &&
    [ "$(jq -S . "$tmp/compared.json")" = "$(jq -S . "$tmp/local-compare.json")" ]'
+# a 422 lists every problem of the request, the first one also in error.field
+req POST /v1/simulations:run -H "X-API-Key: $key" -H 'Content-Type: application/json' \
+  --data-binary "@${FSIM_TEST_DATA:?}/wire/request_three_problems.json"
+check "a request with three problems: 422 with three details, in order, first in field" eval \
+  '[ "$status" = 422 ] && error_shape_ok && jq -e "[.error.details[].field] ==
+     [\"days\", \"strategy\", \"vehicles[0].initialSoc\"] and .error.field == \"days\"" \
+     "$tmp/body" >/dev/null'
+req POST /v1/simulations -H "X-API-Key: $key" -H 'Content-Type: application/json' \
+  --data-binary "@$FSIM_TEST_DATA/wire/request_three_problems.json"
+check "POST /v1/simulations: the same three details" eval \
+  '[ "$status" = 422 ] && jq -e ".error.details | length == 3" "$tmp/body" >/dev/null'
 req GET /v1/config/routes -H "X-API-Key: $key"
 check "routes are a GeoJSON FeatureCollection of LineStrings with ids" eval \
   'jq -e ".type == \"FeatureCollection\" and (.features | length > 0) and all(.features[]; .type == \"Feature\" and .geometry.type == \"LineString\" and (.properties.id | type == \"string\"))" "$tmp/body" >/dev/null && [ "$(hdr Content-Type)" = application/geo+json ]'

@@ -48,13 +48,19 @@ hdr() {
   tr -d '\r' <"$tmp/headers" | awk -v n="$1" 'BEGIN{n=tolower(n)} {i=index($0,":"); if (tolower(substr($0,1,i-1))==n) {print substr($0,i+2)}}' | tail -1
 }
 
+# The one error shape; a 422 also lists its problems (details[], the first at error.field).
 error_shape_ok() {
-  jq -e --arg rid "$(hdr X-Request-Id)" '
+  jq -e --arg rid "$(hdr X-Request-Id)" --arg st "${status:-}" '
     (keys == ["error"]) and (.error | type == "object") and
     (.error.code | type == "string" and length > 0) and
     (.error.message | type == "string" and length > 0) and
     (.error.requestId == $rid) and
-    ((.error | keys) - ["code", "message", "field", "requestId"] == [])' \
+    ((.error | keys) - ["code", "message", "field", "requestId", "details"] == []) and
+    (if $st == "422" then
+       (.error.details | type == "array" and length >= 1 and length <= 20) and
+       (.error.details[0].field == .error.field) and
+       all(.error.details[]; (.message | type == "string" and length > 0))
+     else (.error | has("details") | not) end)' \
     "$tmp/body" >/dev/null 2>&1
 }
 

@@ -16,7 +16,7 @@ psql -X -qtA -c "INSERT INTO fleets (id, name) VALUES ('$fleet', 'report test')"
 api_start report FLEETSIM_API_KEYS=$key
 export FLEETSIM_API_URL=$base FLEETSIM_API_KEY=$key
 
-expect "submit --wait: the job succeeds" 0 '"status": "succeeded"' "" -- submit "$scenario" --wait
+expect "submit --wait --json: the job succeeds" 0 '"status": "succeeded"' "" -- submit "$scenario" --wait --json
 id=$(jq -r .id "$tmp/out")
 req GET "/v1/simulations/$id/result" -H "X-API-Key: $key"
 cp "$tmp/body" "$tmp/result.json"

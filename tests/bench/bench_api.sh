@@ -52,7 +52,7 @@ for _ in $(seq 100); do
 done
 base=http://127.0.0.1:$port
 export FLEETSIM_API_URL=$base FLEETSIM_API_KEY=bench
-id=$("$fleetsim" submit "$scenario" --wait | jq -r .id)
+id=$("$fleetsim" submit "$scenario" --wait --json | jq -r .id)
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); API settings: ${FSIM_BENCH_API_ENV:-defaults}"
 
 # run NAME URL [wrk args]: one wrk, its figures appended to $tmp/NAME as "rps p50_ms p99_ms"

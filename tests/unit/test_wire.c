@@ -255,11 +255,84 @@ static void test_bad_cases(void)
         if (!ok)
             printf("# got status %s, %d:%d path \"%s\" message \"%s\"\n", fsim_status_name(st),
                    err.line, err.column, err.path, err.message);
+        /* collecting every problem changes nothing about the first one */
+        fsim_error all_err;
+        fsim_error_detail *details = NULL;
+        size_t n = 0;
+        obj = (void *)1;
+        fsim_status all_st = fsim_wire_decode_all(type, json, body_len, "case.json", 0, 0,
+                                                  arena, &obj, &details, &n, &all_err);
+        bool same = all_st == st && obj == NULL && n >= 1 && details &&
+                    strcmp(all_err.path, err.path) == 0 &&
+                    strcmp(all_err.message, err.message) == 0 && all_err.line == err.line &&
+                    all_err.column == err.column &&
+                    strcmp(details[0].field ? details[0].field : "", err.path) == 0 &&
+                    strcmp(details[0].message, err.message) == 0;
+        CHECK(same, "%s %s: all problems: the first is the same", type_name, where);
+        if (!same)
+            printf("# got %zu details, first \"%s\": \"%s\"; err \"%s\": \"%s\"\n", n,
+                   n && details[0].field ? details[0].field : "", n ? details[0].message : "",
+                   all_err.path, all_err.message);
         free(json);
         cases++;
         p = next;
     }
     CHECK(cases >= 30, "at least 30 bad cases ran (%d)", cases);
+    fsim_arena_free(arena);
+}
+
+/* A request with three problems in three places: all three, in document order, with their
+ * paths; the first is the error fsim_wire_decode reports alone. */
+static void test_all_problems(void)
+{
+    fsim_arena *arena = fsim_arena_new();
+    size_t len;
+    char *text = read_data(arena, "request_three_problems.json", &len);
+    void *obj = (void *)1;
+    fsim_error err;
+    fsim_error_detail *d = NULL;
+    size_t n = 0;
+    fsim_status st = text ? fsim_wire_decode_all(FSIM_WIRE_REQUEST, text, len, "three.json", 0,
+                                                 0, arena, &obj, &d, &n, &err)
+                          : FSIM_IO;
+    static const char *const want[][2] = {
+        {"days", "must be between 1"},
+        {"strategy", "must be one of"},
+        {"vehicles[0].initialSoc", "must be between 0 and 1"},
+    };
+    CHECK(st == FSIM_INVALID && obj == NULL && n == 3, "three problems: three details (%zu)", n);
+    for (size_t i = 0; i < 3 && i < n; i++)
+        CHECK(d[i].field && strcmp(d[i].field, want[i][0]) == 0 &&
+                  strstr(d[i].message, want[i][1]),
+              "detail %zu: %s: %s (got %s: %s)", i, want[i][0], want[i][1],
+              d[i].field ? d[i].field : "-", d[i].message);
+    CHECK(strcmp(err.path, "days") == 0, "the error is the first problem (%s)", err.path);
+    fsim_error one;
+    obj = NULL;
+    fsim_wire_decode(FSIM_WIRE_REQUEST, text ? text : "", text ? len : 0, "three.json", 0,
+                     arena, &obj, &one);
+    CHECK(strcmp(one.path, err.path) == 0 && strcmp(one.message, err.message) == 0,
+          "fsim_wire_decode stops at the same first problem");
+
+    /* bounded: 30 bad departures are 20 problems, and a limit below that is kept */
+    char big[4096];
+    size_t at = (size_t)snprintf(big, sizeof big, "%s",
+                                 "{\"fleetId\": \"3b0c8d6e-5f0a-4c1e-9d43-2f6a1b7c9e10\", "
+                                 "\"vehicles\": [{\"departures\": [");
+    for (int i = 0; i < 30; i++)
+        at += (size_t)snprintf(big + at, sizeof big - at, "%s\"25:%02d\"", i ? ", " : "", i);
+    at += (size_t)snprintf(big + at, sizeof big - at, "]}]}");
+    fsim_wire_decode_all(FSIM_WIRE_REQUEST, big, at, "big", 0, 0, arena, &obj, &d, &n, &err);
+    CHECK(n == FSIM_WIRE_MAX_PROBLEMS && d[19].field &&
+              strcmp(d[19].field, "vehicles[0].departures[19]") == 0,
+          "30 problems: the first %d reported (%zu, last %s)", FSIM_WIRE_MAX_PROBLEMS, n,
+          n ? d[n - 1].field : "-");
+    fsim_wire_decode_all(FSIM_WIRE_REQUEST, big, at, "big", 0, 3, arena, &obj, &d, &n, &err);
+    CHECK(n == 3, "max 3: three reported (%zu)", n);
+    /* malformed JSON is one problem, with line and column in the error */
+    fsim_wire_decode_all(FSIM_WIRE_REQUEST, "{\"days\": }", 11, "syntax", 0, 0, arena, &obj, &d,
+                         &n, &err);
+    CHECK(n == 1 && err.line == 1 && d[0].field == NULL, "malformed JSON: one problem (%zu)", n);
     fsim_arena_free(arena);
 }
 
@@ -757,6 +830,7 @@ int main(void)
     test_page_cursor_null();
     test_demo_values();
     test_bad_cases();
+    test_all_problems();
     test_generated_bad();
     test_error_text();
     test_flags_and_nulls();

@@ -42,10 +42,10 @@
       "api, pubsub", "—",\
       "project of short topic / subscription names and of `logging.googleapis.com/trace`") \
     X(API_URL, "FLEETSIM_API_URL", TEXT, "http://127.0.0.1:8080", 0, 0, NULL,\
-      "`fleetsim submit / status / fetch`", "`http://127.0.0.1:8080`",\
+      "`fleetsim submit / status / fetch / fleet`", "`http://127.0.0.1:8080`",\
       "the API to talk to (`--api` wins)") \
     X(API_KEY, "FLEETSIM_API_KEY", TEXT, NULL, 0, 0, NULL,\
-      "`fleetsim submit / status / fetch`", "—",\
+      "`fleetsim submit / status / fetch / fleet`", "—",\
       "the key sent as `X-API-Key`") \
     X(API_LISTEN, "FLEETSIM_API_LISTEN", TEXT, "0.0.0.0", 0, 0, NULL,\
       "api", "`0.0.0.0`",\
@@ -53,6 +53,9 @@
     X(API_KEYS, "FLEETSIM_API_KEYS", TEXT, NULL, 0, 0, NULL,\
       "api", "— (open)",\
       "comma-separated accepted keys (`X-API-Key`), several for rotation") \
+    X(API_CORS_ORIGINS, "FLEETSIM_API_CORS_ORIGINS", TEXT, NULL, 0, 0, NULL,\
+      "api", "— (none)",\
+      "comma-separated origins (`https://app.example.com`) a browser app may call the API from; `*` any; preflight `OPTIONS` answered for them") \
     X(API_DOCS, "FLEETSIM_API_DOCS", BOOL, "0", 0, 1, NULL,\
       "api", "`0`",\
       "`1` serves `/openapi.json` and `/docs`") \

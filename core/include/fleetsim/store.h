@@ -76,6 +76,21 @@ fsim_status fsim_store_fleet_exists(fsim_store *store, const char *fleet_id, boo
 fsim_status fsim_store_create_fleet(fsim_store *store, const char *name, const char *state_code,
                                     char id[FSIM_STORE_ID_LEN], bool *created, fsim_error *err);
 
+/* Fleets as a resource (the API's /v1/fleets, `fleetsim migrate --seed-demo`). */
+/* The fleet `id` with its counts, in `arena`; FSIM_NOT_FOUND (path "id") when absent. */
+fsim_status fsim_store_fleet_get(fsim_store *store, const char *id, fsim_arena *arena,
+                                 fsim_fleet **out, fsim_error *err);
+/* Fleets by name, `limit` (1..1000) per page: `cursor` NULL for the first page, else a
+ * previous page's next_cursor (a malformed one: FSIM_INVALID, path "cursor"). Items in
+ * `arena`. */
+fsim_status fsim_store_fleet_list(fsim_store *store, int limit, const char *cursor,
+                                  fsim_arena *arena, fsim_fleet_page *page, fsim_error *err);
+/* Creates the fleet `nf` (borrowed; its id when given, else a new one), or finds the one
+ * that already has its name or id: *created says which, *out (in `arena`) is that fleet.
+ * FSIM_INVALID naming the field for a bad stateCode, id or name. */
+fsim_status fsim_store_fleet_add(fsim_store *store, const fsim_new_fleet *nf, fsim_arena *arena,
+                                 fsim_fleet **out, bool *created, fsim_error *err);
+
 typedef struct fsim_state_data {
     char state_code[3];
     double electricity_usd_per_kwh;
@@ -204,7 +219,8 @@ typedef struct fsim_store_page {
     const char *next_cursor;  /* opaque; NULL on the last page */
 } fsim_store_page;
 
-/* A fleet's simulations, newest first (created_at desc, id desc), keyset-paginated:
+/* A fleet's simulations (every fleet's when fleet_id is NULL), newest first (created_at
+ * desc, id desc), keyset-paginated:
  * `cursor` NULL for the first page, else a previous page's next_cursor (a malformed one is
  * FSIM_INVALID with path "cursor"). `status` NULL for all. limit 1..1000. */
 fsim_status fsim_store_list(fsim_store *store, const char *fleet_id, const fsim_run_status *status,

@@ -395,11 +395,21 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(STR, OPT, name, "name", 1, 200, none, "the scenario's name")                          \
     X(ARR, REQ, results, "results", 1, 16, strategy_outcome, "one per strategy, in order")
 
+/* At most this many problems of one request are reported (ApiError.details). */
+#define FSIM_WIRE_MAX_PROBLEMS 20
+
+/* One problem of a request: a 422 lists every one it found (ApiError.details). */
+#define FSIM_WIRE_ERROR_DETAIL_FIELDS(X)                                                    \
+    X(STR, OPT, field, "field", 0, 256, none, "JSON path of the offending field")           \
+    X(STR, REQ, message, "message", 1, 4096, none, "what is wrong with it")
+
 #define FSIM_WIRE_API_ERROR_FIELDS(X)                                                       \
     X(STR, REQ, code, "code", 1, 64, none, "machine-readable, e.g. invalid_request")        \
     X(STR, REQ, message, "message", 1, 4096, none, "for people")                            \
     X(STR, OPT, field, "field", 0, 256, none, "JSON path of the offending field")           \
-    X(STR, OPT, request_id, "requestId", 1, 256, none, "x-request-id of the request")
+    X(STR, OPT, request_id, "requestId", 1, 256, none, "x-request-id of the request")       \
+    X(ARR, OPT, details, "details", 0, 20, error_detail,                                    \
+      "422: every problem found, in document order (at most 20); the first is also field")
 
 #define FSIM_WIRE_JOB_STATUS_FIELDS(X)                                                      \
     X(STR, REQ, id, "id", 36, 36, uuid, "simulation id")                                    \
@@ -436,6 +446,27 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
 /* One page of GET /v1/simulations. */
 #define FSIM_WIRE_SIMULATION_PAGE_FIELDS(X)                                                 \
     X(ARR, REQ, items, "items", 0, 1000, job_status, "newest first")                        \
+    X(STR, NUL, next_cursor, "nextCursor", 1, 256, none,                                    \
+      "pass it back as cursor for the next page; null on the last page")
+
+/* Fleets as a resource: POST /v1/fleets (NewFleet), GET /v1/fleets/{id} (Fleet), GET
+ * /v1/fleets (FleetPage, by name). A simulation names its fleet by id (fleetId). */
+#define FSIM_WIRE_NEW_FLEET_FIELDS(X)                                                       \
+    X(STR, REQ, name, "name", 1, 200, none, "unique among fleets")                          \
+    X(STR, OPT, state_code, "stateCode", 2, 2, none,                                        \
+      "US state (two capitals) whose electricity price and grid CO2 price its runs")        \
+    X(STR, OPT, id, "id", 36, 36, uuid, "the id to give it (default: a new one)")
+
+#define FSIM_WIRE_FLEET_FIELDS(X)                                                           \
+    X(STR, REQ, id, "id", 36, 36, uuid, "fleet id: a simulation's fleetId")                 \
+    X(STR, REQ, name, "name", 1, 200, none, "unique among fleets")                          \
+    X(STR, OPT, state_code, "stateCode", 2, 2, none, "US state of its tariff data")         \
+    X(INT, REQ, vehicles, "vehicles", 0, 2000000000, none, "vehicles (fleetsim import vins)") \
+    X(INT, REQ, simulations, "simulations", 0, 2000000000, none, "simulations, not deleted") \
+    X(TIME, REQ, created_at, "createdAt", 0, 0, none, "created")
+
+#define FSIM_WIRE_FLEET_PAGE_FIELDS(X)                                                      \
+    X(ARR, REQ, items, "items", 0, 1000, fleet, "by name")                                  \
     X(STR, NUL, next_cursor, "nextCursor", 1, 256, none,                                    \
       "pass it back as cursor for the next page; null on the last page")
 
@@ -553,6 +584,7 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(RESULT, result, "SimulationResult")                                                   \
     X(STRATEGY_OUTCOME, strategy_outcome, "StrategyOutcome")                                \
     X(COMPARISON, comparison, "StrategyComparison")                                         \
+    X(ERROR_DETAIL, error_detail, "ErrorDetail")                                            \
     X(API_ERROR, api_error, "ApiError")                                                     \
     X(JOB_STATUS, job_status, "JobStatus")                                                  \
     X(JOB_MESSAGE, job_message, "JobMessage")                                               \
@@ -560,6 +592,9 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(SUBMIT_LINKS, submit_links, "SubmitLinks")                                            \
     X(SUBMIT_RESPONSE, submit_response, "SubmitResponse")                                   \
     X(SIMULATION_PAGE, simulation_page, "SimulationPage")                                   \
+    X(NEW_FLEET, new_fleet, "NewFleet")                                                     \
+    X(FLEET, fleet, "Fleet")                                                                \
+    X(FLEET_PAGE, fleet_page, "FleetPage")                                                  \
     X(HTTP_REQUEST_LOG, http_request_log, "HttpRequestLog")                                 \
     X(LOG_ENTRY, log_entry, "LogEntry")                                                     \
     X(CYCLE_REPORT, cycle_report, "CycleReport")                                            \
@@ -628,6 +663,7 @@ FSIM__WIRE_STRUCT(result_metadata, FSIM_WIRE_RESULT_METADATA_FIELDS)
 FSIM__WIRE_STRUCT(result, FSIM_WIRE_RESULT_FIELDS)
 FSIM__WIRE_STRUCT(strategy_outcome, FSIM_WIRE_STRATEGY_OUTCOME_FIELDS)
 FSIM__WIRE_STRUCT(comparison, FSIM_WIRE_COMPARISON_FIELDS)
+FSIM__WIRE_STRUCT(error_detail, FSIM_WIRE_ERROR_DETAIL_FIELDS)
 FSIM__WIRE_STRUCT(api_error, FSIM_WIRE_API_ERROR_FIELDS)
 FSIM__WIRE_STRUCT(job_status, FSIM_WIRE_JOB_STATUS_FIELDS)
 FSIM__WIRE_STRUCT(job_message, FSIM_WIRE_JOB_MESSAGE_FIELDS)
@@ -635,6 +671,9 @@ FSIM__WIRE_STRUCT(error_response, FSIM_WIRE_ERROR_RESPONSE_FIELDS)
 FSIM__WIRE_STRUCT(submit_links, FSIM_WIRE_SUBMIT_LINKS_FIELDS)
 FSIM__WIRE_STRUCT(submit_response, FSIM_WIRE_SUBMIT_RESPONSE_FIELDS)
 FSIM__WIRE_STRUCT(simulation_page, FSIM_WIRE_SIMULATION_PAGE_FIELDS)
+FSIM__WIRE_STRUCT(new_fleet, FSIM_WIRE_NEW_FLEET_FIELDS)
+FSIM__WIRE_STRUCT(fleet, FSIM_WIRE_FLEET_FIELDS)
+FSIM__WIRE_STRUCT(fleet_page, FSIM_WIRE_FLEET_PAGE_FIELDS)
 FSIM__WIRE_STRUCT(http_request_log, FSIM_WIRE_HTTP_REQUEST_LOG_FIELDS)
 FSIM__WIRE_STRUCT(log_entry, FSIM_WIRE_LOG_ENTRY_FIELDS)
 FSIM__WIRE_STRUCT(cycle_report, FSIM_WIRE_CYCLE_REPORT_FIELDS)
@@ -677,6 +716,17 @@ size_t fsim_wire_type_size(fsim_wire_type type);
 fsim_status fsim_wire_decode(fsim_wire_type type, const char *json, size_t len,
                              const char *source, unsigned flags, fsim_arena *arena, void **out,
                              fsim_error *err);
+
+/* fsim_wire_decode that does not stop at the first problem: it goes on through the whole
+ * document and lists up to `max` problems (at most FSIM_WIRE_MAX_PROBLEMS; 0 means that
+ * many) in *details (in `arena`; *n_details of them), each a field path and a message, in
+ * the order fsim_wire_decode would meet them; `err` holds the first, exactly as
+ * fsim_wire_decode reports it. Cross-field rules of an object run only when its own fields
+ * had no problem. Malformed JSON is one problem (with line and column in `err`). */
+fsim_status fsim_wire_decode_all(fsim_wire_type type, const char *json, size_t len,
+                                 const char *source, unsigned flags, size_t max,
+                                 fsim_arena *arena, void **out, fsim_error_detail **details,
+                                 size_t *n_details, fsim_error *err);
 
 /* The same from an already-parsed cJSON node (borrowed, not modified). Errors carry a path
  * but no line/column. */
