@@ -2,7 +2,8 @@
 # fleetsim developer entry point. README's Quick start is two of these commands:
 #   ./dev.sh demo    install what is missing, build, run the main job on the bundled config
 #   ./dev.sh test    install, build with ASan+UBSan, run every suite, print "N passed, N failed"
-# Others: ./dev.sh build | bench | fuzz | clean | db (a local PostgreSQL in .devdb/)
+# Others: ./dev.sh build | bench | fuzz [SECONDS] | soak [MINUTES] | valgrind | clean | db (a
+# local PostgreSQL in .devdb/)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -169,6 +170,42 @@ cmd_fuzz() {
   done
 }
 
+# ./dev.sh soak [MINUTES]: the whole system (PostgreSQL, the Pub/Sub fake, two APIs, two pull
+# workers, one push worker) under load for MINUTES (default 15) while workers are SIGKILLed,
+# PostgreSQL and the fake are restarted and an API is replaced; prints the end-of-run table
+# (tests/soak/soak.py). Not part of `test`: it takes its minutes. Release build, as in
+# production: the figures are about leaks and lost jobs, not the sanitizers.
+cmd_soak() {
+  local minutes=${1:-15}
+  ensure_packages
+  setup_build build --buildtype=release -Dwerror=false -Dtests=true
+  ninja -C build --quiet
+  FSIM_SOURCE_ROOT=$(pwd) FSIM_PUBSUB_FAKE_DIR=$(pwd)/build/pstest-fake \
+    tests/db/with_postgres.sh tests/fakes/with_pubsub.sh python3 tests/soak/soak.py \
+    build/api/fleetsim-api build/pubsub/fleetsim-pubsub build/cli/fleetsim \
+    build/tests/containers/pubsub_setup "$minutes"
+}
+
+# ./dev.sh valgrind: the unit and CLI (integration) suites under valgrind memcheck, on a build
+# without sanitizers (build-valgrind/); fails on any leak or invalid access
+# (tests/valgrind/wrap.sh) and prints the totals over every process it checked.
+cmd_valgrind() {
+  PACKAGES+=(valgrind)
+  ensure_packages
+  setup_build build-valgrind --buildtype=debug -Dwerror=true -Dtests=true
+  ninja -C build-valgrind
+  local logs rc=0
+  logs=$(pwd)/build-valgrind/valgrind-logs
+  rm -rf "$logs"
+  FSIM_VALGRIND_LOGS=$logs meson test -C build-valgrind --suite unit --suite integration \
+    --wrap="$(pwd)/tests/valgrind/wrap.sh" --timeout-multiplier 20 --print-errorlogs "$@" >&2 ||
+    rc=$?
+  # (meson names the log after the wrapper)
+  python3 tests/summarize.py build-valgrind/meson-logs/testlog-wrap.sh.json || rc=1
+  python3 tests/valgrind/totals.py "$logs" || rc=1
+  return $rc
+}
+
 # ./dev.sh db: a persistent PostgreSQL for development in .devdb/ (gitignored), unix socket
 # only, started once; prints the DATABASE_URL to use. Stop it: ./dev.sh db stop.
 cmd_db() {
@@ -212,8 +249,10 @@ case "${1:-}" in
   test) shift; cmd_test "$@" ;;
   test-containers) shift; cmd_test_containers "$@" ;;
   bench) shift; cmd_bench "$@" ;;
+  soak) shift; cmd_soak "$@" ;;
+  valgrind) shift; cmd_valgrind "$@" ;;
   build) shift; build_release ;;
   fuzz) shift; cmd_fuzz "$@" ;;
-  clean) rm -rf build build-asan build-fuzz ;;
-  *) echo "usage: ./dev.sh demo|test|test-containers|bench|build|fuzz [SECONDS] [TARGET…]|clean|db [stop]" >&2; exit 2 ;;
+  clean) rm -rf build build-asan build-fuzz build-valgrind ;;
+  *) echo "usage: ./dev.sh demo|test|test-containers|bench|build|fuzz [SECONDS] [TARGET…]|soak [MINUTES]|valgrind|clean|db [stop]" >&2; exit 2 ;;
 esac

@@ -33,7 +33,8 @@ struct MHD_Response;
 typedef struct api_settings {
     const char *listen_address;   /* FLEETSIM_API_LISTEN, default 0.0.0.0 */
     int port;                     /* PORT, default 8080 */
-    const char *env;              /* FLEETSIM_ENV ("production", …; "" when unset) */
+    bool production;              /* FLEETSIM_ENV=production or K_SERVICE set */
+    bool auth_none;               /* FLEETSIM_API_AUTH=none: no keys, said on purpose */
     const char *config_dir;       /* FLEETSIM_CONFIG_DIR, default "config" */
     const char *config_overrides; /* FLEETSIM_CONFIG_OVERRIDES or NULL */
     const char *database_url;     /* DATABASE_URL or NULL (then DB endpoints answer 503) */
@@ -232,6 +233,9 @@ void api_log(const char *severity, const char *request_id, const char *fmt, ...)
 /* ---- Auth (auth.c) -------------------------------------------------------------------- */
 
 /* Parses the comma-separated keys; NULL `keys` or no key ⇒ an open server. */
+/* The keys of FLEETSIM_API_KEYS (may be NULL: no keys); NULL with FSIM_USAGE naming the
+ * variable when a key is shorter than API_AUTH_MIN_KEY_BYTES. */
+#define API_AUTH_MIN_KEY_BYTES 16
 api_auth *api_auth_new(const char *keys, fsim_error *err);
 void api_auth_free(api_auth *auth);
 bool api_auth_enabled(const api_auth *auth);

@@ -55,6 +55,14 @@ api_auth *api_auth_new(const char *keys, fsim_error *err)
             a++;
         while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
             b--;
+        if (b > a && b - a < API_AUTH_MIN_KEY_BYTES) {
+            /* the key itself is never logged, only which one */
+            fsim_error_set(err, FSIM_USAGE, "FLEETSIM_API_KEYS", 0, 0, NULL,
+                           "key %zu is %zu bytes: keys need %d bytes or more", auth->n + 1,
+                           (size_t)(b - a), API_AUTH_MIN_KEY_BYTES);
+            api_auth_free(auth);
+            return NULL;
+        }
         if (b > a) {
             if (!digest(auth, a, (size_t)(b - a), auth->digests[auth->n])) {
                 api_auth_free(auth);

@@ -48,8 +48,10 @@ static bool read_settings(api_settings *c, fsim_error *err)
         poll, publish_timeout, outbox_delay, outbox_backoff, outbox_poll, cache_entries,
         cache_ttl, http_threads, handler_threads;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    const char *log_level = NULL;
-    if (fsim_setting_int(FSIM_SETTING_PORT, 0, &port, err) ||
+    const char *log_level = NULL, *auth = NULL;
+    if (fsim_setting_production(&c->production, err) ||
+        fsim_setting_choice(FSIM_SETTING_API_AUTH, &auth, err) ||
+        fsim_setting_int(FSIM_SETTING_PORT, 0, &port, err) ||
         fsim_setting_int(FSIM_SETTING_API_MAX_BODY_BYTES, 0, &body, err) ||
         fsim_setting_int(FSIM_SETTING_API_MAX_HEADER_BYTES, 0, &header, err) ||
         fsim_setting_int(FSIM_SETTING_API_MAX_CONNECTIONS, 0, &conns, err) ||
@@ -101,9 +103,7 @@ static bool read_settings(api_settings *c, fsim_error *err)
     c->status_cache_ttl_ms = cache_ttl;
     c->debug_log = strcmp(log_level, "debug") == 0;
     c->listen_address = fsim_setting_text(FSIM_SETTING_API_LISTEN);
-    c->env = fsim_setting_text(FSIM_SETTING_ENV);
-    if (!c->env)
-        c->env = "";
+    c->auth_none = strcmp(auth, "none") == 0;
     c->config_dir = fsim_setting_text(FSIM_SETTING_CONFIG_DIR);
     c->config_overrides = fsim_setting_text(FSIM_SETTING_CONFIG_OVERRIDES);
     c->database_url = fsim_setting_text(FSIM_SETTING_DATABASE_URL);
@@ -172,6 +172,38 @@ static bool open_store(api_server *srv, fsim_error *err)
     return true;
 }
 
+/* Fail closed: in production the API serves nobody without a usable key, unless
+ * FLEETSIM_API_AUTH=none says an open API is meant (IAM in front); elsewhere an open API is a
+ * warning, so a developer's local run needs no key. */
+static bool setup_auth(api_server *srv, fsim_error *err)
+{
+    const api_settings *c = &srv->cfg;
+    if (c->auth_none && c->api_keys) {
+        fsim_error_set(err, FSIM_USAGE, "FLEETSIM_API_AUTH", 0, 0, NULL,
+                       "none, but FLEETSIM_API_KEYS is set: unset one of them");
+        return false;
+    }
+    srv->auth = api_auth_new(c->auth_none ? NULL : c->api_keys, err);
+    if (!srv->auth)
+        return false;
+    if (api_auth_enabled(srv->auth))
+        return true;
+    if (c->auth_none) {
+        api_log("WARNING", NULL, "FLEETSIM_API_AUTH=none: the API serves every request without "
+                                 "a key; keep it behind IAM");
+        return true;
+    }
+    if (c->production) {
+        fsim_error_set(err, FSIM_USAGE, "FLEETSIM_API_KEYS", 0, 0, NULL,
+                       "no usable key in production; set a key, or FLEETSIM_API_AUTH=none to "
+                       "serve without one");
+        return false;
+    }
+    api_log("WARNING", NULL, "FLEETSIM_API_KEYS has no key: the API is open to anyone who can "
+                             "reach it");
+    return true;
+}
+
 static bool start(api_server *srv, fsim_error *err)
 {
     if (!fsim_log_writer_start()) {
@@ -182,12 +214,8 @@ static bool start(api_server *srv, fsim_error *err)
         return fail(err, "bad setting");
     if (!load_config(srv, err))
         return false;
-    srv->auth = api_auth_new(srv->cfg.api_keys, err);
-    if (!srv->auth)
-        return fail(err, "FLEETSIM_API_KEYS");
-    if (!api_auth_enabled(srv->auth))
-        api_log("WARNING", NULL, "FLEETSIM_API_KEYS is not set: the API is open to anyone "
-                                 "who can reach it");
+    if (!setup_auth(srv, err))
+        return fail(err, "bad setting");
     srv->idempotency = api_idempotency_new();
     if (!srv->idempotency)
         return fail(err, "out of memory");

@@ -182,6 +182,7 @@ static bool precheck(api_request *req)
     if (!(req->route->flags & API_ROUTE_OPEN) && api_auth_enabled(srv->auth)) {
         int denied = api_auth_check(srv->auth, api_header(req, "X-API-Key"));
         if (denied == 401) {
+            api_add_header(req, "WWW-Authenticate", "ApiKey header=\"X-API-Key\"");
             api_error(req, 401, "unauthenticated", "X-API-Key",
                       "an API key is required in the X-API-Key header");
             return false;

@@ -91,6 +91,21 @@ fsim_status fsim_setting_choice(fsim_setting_id id, const char **out, fsim_error
                           v ? v : "", s->choices);
 }
 
+fsim_status fsim_setting_production(bool *out, fsim_error *err)
+{
+    *out = false;
+    if (!given(FSIM_SETTING_ENV)) {
+        *out = given(FSIM_SETTING_K_SERVICE) != NULL;
+        return FSIM_OK;
+    }
+    const char *env;
+    fsim_status st = fsim_setting_choice(FSIM_SETTING_ENV, &env, err);
+    if (st != FSIM_OK)
+        return st;
+    *out = strcmp(env, "production") == 0 || given(FSIM_SETTING_K_SERVICE);
+    return FSIM_OK;
+}
+
 /* Whether the `used by` text names `program` as a word ("api", "pubsub", "migrate", …). */
 static bool used_by(const setting *s, const char *program)
 {

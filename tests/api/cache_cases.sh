@@ -17,7 +17,7 @@ data=${FSIM_TEST_DATA:?}/api
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/lib.sh"
 q() { psql -X -qtA -v ON_ERROR_STOP=1 -c "$1"; }
-key=cache-key
+key=cache-cases-test-key
 export FLEETSIM_CONFIG_DIR=$root/config FLEETSIM_API_KEYS=$key \
   FLEETSIM_MIGRATIONS_DIR=${FSIM_MIGRATIONS_DIR:?} FLEETSIM_API_WORKERS=0
 small=$data/small.json

@@ -11,7 +11,7 @@ fleetsim=$2
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/lib.sh"
 export FLEETSIM_CONFIG_DIR=${FSIM_SOURCE_ROOT:?}/config
-key=client-test-key
+key=client-cases-test-key
 "$fleetsim" migrate --dir "${FSIM_MIGRATIONS_DIR:?}" >/dev/null
 # tight.json under immediate charging: it runs, but above the grid limit (feasible NO)
 scenario=$tmp/tight-immediate.json

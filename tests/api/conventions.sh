@@ -8,7 +8,7 @@ root=${FSIM_SOURCE_ROOT:?}
 data=${FSIM_TEST_DATA:?}/api
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/lib.sh"
-key=k-$$
+key=conventions-key-$$
 export FLEETSIM_CONFIG_DIR=$root/config FLEETSIM_API_KEYS=$key
 
 # ---- x-request-id ---------------------------------------------------------------------
@@ -114,6 +114,42 @@ rc=0; PORT=0 FLEETSIM_API_LISTEN=127.0.0.1 FLEETSIM_CONFIG_OVERRIDES='{"vehicles
 check "bad FLEETSIM_CONFIG_OVERRIDES: exit 1 naming it" eval '[ "$rc" = 1 ] && grep -q FLEETSIM_CONFIG_OVERRIDES "$tmp/o"'
 rc=0; PORT=0 FLEETSIM_API_LISTEN=127.0.0.1 DATABASE_URL="postgresql:///nodb?host=$tmp/nosocket" "$api" >"$tmp/o" 2>&1 || rc=$?
 check "an unreachable database: exit 1, clear message" eval '[ "$rc" = 1 ] && grep -q "could not connect to the database" "$tmp/o"'
+# ---- fail closed (issue 17): production needs a usable key unless told otherwise -------
+refuse() { rc=0; env PORT=0 FLEETSIM_API_LISTEN=127.0.0.1 "$@" "$api" >"$tmp/o" 2>&1 || rc=$?; }
+refuse FLEETSIM_ENV=production FLEETSIM_API_KEYS=' , '
+check "production with FLEETSIM_API_KEYS=' , ': exit 2 naming FLEETSIM_API_KEYS" eval \
+  '[ "$rc" = 2 ] && grep -q "FLEETSIM_API_KEYS" "$tmp/o"'
+refuse K_SERVICE=fleetsim-api FLEETSIM_API_KEYS=
+check "on Cloud Run (K_SERVICE set) without keys: exit 2 naming FLEETSIM_API_KEYS" eval \
+  '[ "$rc" = 2 ] && grep -q "FLEETSIM_API_KEYS" "$tmp/o"'
+refuse FLEETSIM_API_KEYS=short-key-15byt
+check "a key shorter than 16 bytes: exit 2 naming FLEETSIM_API_KEYS, the key not logged" eval \
+  '[ "$rc" = 2 ] && grep -q "FLEETSIM_API_KEYS" "$tmp/o" && ! grep -q "short-key-15byt" "$tmp/o"'
+refuse FLEETSIM_API_KEYS="$key, tiny"
+check "one short key among good ones: exit 2" eval '[ "$rc" = 2 ] && grep -q "FLEETSIM_API_KEYS" "$tmp/o"'
+refuse FLEETSIM_API_DOCS=yes
+check "a boolean it does not know (FLEETSIM_API_DOCS=yes): exit 2 naming it" eval \
+  '[ "$rc" = 2 ] && grep -q "FLEETSIM_API_DOCS" "$tmp/o"'
+refuse FLEETSIM_ENV=prod FLEETSIM_API_KEYS=
+check "FLEETSIM_ENV=prod (a typo): exit 2 naming FLEETSIM_ENV, not an open API" eval \
+  '[ "$rc" = 2 ] && grep -q "FLEETSIM_ENV" "$tmp/o"'
+refuse FLEETSIM_API_AUTH=off
+check "FLEETSIM_API_AUTH=off: exit 2 naming it" eval '[ "$rc" = 2 ] && grep -q "FLEETSIM_API_AUTH" "$tmp/o"'
+refuse FLEETSIM_API_AUTH=none
+check "FLEETSIM_API_AUTH=none with keys set: exit 2 (which one is meant?)" eval \
+  '[ "$rc" = 2 ] && grep -q "FLEETSIM_API_AUTH" "$tmp/o"'
+check "production with FLEETSIM_API_AUTH=none: starts with a WARNING and serves without a key" eval '
+  api_start open FLEETSIM_ENV=production FLEETSIM_API_KEYS= FLEETSIM_API_AUTH=none &&
+  req GET /v1/config/vehicles && api_stop && [ "$status" = 200 ] &&
+  jq -se "any(.[]; .severity == \"WARNING\" and (.message | contains(\"FLEETSIM_API_AUTH=none\")))" "$api_log" >/dev/null'
+api_start auth FLEETSIM_ENV=production || bad "production with a key starts" "$(cat "$api_log")"
+req GET /v1/config/vehicles
+check "401 carries WWW-Authenticate naming the X-API-Key header" eval \
+  '[ "$status" = 401 ] && [[ "$(hdr WWW-Authenticate)" == *X-API-Key* ]]'
+req GET /v1/config/vehicles -H "X-API-Key: $key"
+check "production with a key: the key lets in" eval '[ "$status" = 200 ]'
+api_stop
+
 check "FLEETSIM_CONFIG_OVERRIDES is honoured by /v1/config/vehicles" eval '
   api_start ovr FLEETSIM_CONFIG_OVERRIDES="{\"vehicles\":{\"cargo-van\":{\"batteryKwh\":89}}}" &&
   req GET /v1/config/vehicles -H "X-API-Key: $key" && api_stop &&

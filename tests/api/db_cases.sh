@@ -13,7 +13,7 @@ data=${FSIM_TEST_DATA:?}/api
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/lib.sh"
 q() { psql -X -qtA -v ON_ERROR_STOP=1 -c "$1"; }
-key=db-key
+key=db-cases-test-key
 export FLEETSIM_CONFIG_DIR=$root/config FLEETSIM_API_KEYS=$key \
   FLEETSIM_MIGRATIONS_DIR=${FSIM_MIGRATIONS_DIR:?} FLEETSIM_API_JOB_POLL_MS=100
 small=$data/small.json

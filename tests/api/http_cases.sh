@@ -9,7 +9,7 @@ root=${FSIM_SOURCE_ROOT:?}
 data=${FSIM_TEST_DATA:?}/api
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/lib.sh"
-key=test-key-1
+key=http-cases-key-1
 small=$data/small.json
 
 # Bodies the table cannot hold literally.
@@ -34,7 +34,7 @@ gen_value() {
 }
 trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; printf '%s' "${s%"${s##*[![:space:]]}"}"; }
 
-api_start plain FLEETSIM_CONFIG_DIR="$root/config" FLEETSIM_API_KEYS="test-key-1, test-key-2" ||
+api_start plain FLEETSIM_CONFIG_DIR="$root/config" FLEETSIM_API_KEYS="http-cases-key-1, http-cases-key-2" ||
   bad "the server starts" "$(cat "$api_log")"
 
 while IFS='|' read -r name method path headers body want field; do

@@ -8,7 +8,7 @@ fleetsim=$2
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/lib.sh"
 export FLEETSIM_CONFIG_DIR=${FSIM_SOURCE_ROOT:?}/config
-key=report-test-key
+key=report-cases-test-key
 "$fleetsim" migrate --dir "${FSIM_MIGRATIONS_DIR:?}" >/dev/null
 scenario=$FLEETSIM_CONFIG_DIR/scenarios/tight.json
 fleet=$(jq -r .fleetId "$scenario")

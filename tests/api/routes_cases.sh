@@ -8,7 +8,7 @@
 api=$1
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/lib.sh"
-key=routes-key
+key=routes-cases-test-key
 export FLEETSIM_CONFIG_DIR=${FSIM_SOURCE_ROOT:?}/config
 
 "$api" --routes >"$tmp/routes.txt"

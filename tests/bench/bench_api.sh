@@ -30,7 +30,7 @@ mkfifo "$tmp/log"
   cat >/dev/null
 } <"$tmp/log" &
 # shellcheck disable=SC2086 # FSIM_BENCH_API_ENV is a list of words on purpose
-env PORT=0 FLEETSIM_API_LISTEN=127.0.0.1 FLEETSIM_API_KEYS=bench ${FSIM_BENCH_API_ENV:-} \
+env PORT=0 FLEETSIM_API_LISTEN=127.0.0.1 FLEETSIM_API_KEYS=bench-api-key-0001 ${FSIM_BENCH_API_ENV:-} \
   "$api" >"$tmp/log" 2>&1 &
 api_pid=$!
 mkdir -p "$tmp/www" && echo '{"ok":true}' >"$tmp/www/healthz"
@@ -51,7 +51,7 @@ for _ in $(seq 100); do
   [ -n "$port" ] && break; sleep 0.1
 done
 base=http://127.0.0.1:$port
-export FLEETSIM_API_URL=$base FLEETSIM_API_KEY=bench
+export FLEETSIM_API_URL=$base FLEETSIM_API_KEY=bench-api-key-0001
 id=$("$fleetsim" submit "$scenario" --wait --json | jq -r .id)
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); API settings: ${FSIM_BENCH_API_ENV:-defaults}"
 
@@ -74,7 +74,7 @@ labels=("nginx static file (ceiling)" "fleetsim-api GET /healthz" "fleetsim-api 
 for r in $(seq "$rounds"); do
   run nginx "http://127.0.0.1:18089/healthz"
   run healthz "$base/healthz"
-  run status "$base/v1/simulations/$id" -H "X-API-Key: bench"
+  run status "$base/v1/simulations/$id" -H "X-API-Key: bench-api-key-0001"
   ceiling=$(sed -n "${r}p" "$tmp/nginx" | cut -d' ' -f1)
   echo "round $r"
   line "  ${labels[0]}" "$(sed -n "${r}p" "$tmp/nginx")"

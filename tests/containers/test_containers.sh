@@ -198,7 +198,7 @@ if [ $worker_built = 0 ]; then
 else
   # --push: one push envelope (as Pub/Sub's push subscription sends it) with a db-mode job.
   port=$(free_port)
-  "${RUN[@]}" -d --name fsim-ct-push -e PORT="$port" -e DATABASE_URL "$WORKER_IMG" --push >/dev/null
+  "${RUN[@]}" -d --name fsim-ct-push -e PORT="$port" -e DATABASE_URL -e FLEETSIM_PUSH_AUTH=none "$WORKER_IMG" --push >/dev/null
   containers+=(fsim-ct-push)
   if wait_http "http://127.0.0.1:$port/healthz" 200 30 || sleep 2; then :; fi
   before=$("${psql[@]}" -c "SELECT count(*) FROM simulations WHERE status = 'succeeded'")
@@ -225,7 +225,7 @@ else
     bucket=fleetsim-results
     port=$(free_port)
     "${RUN[@]}" -d --name fsim-ct-push-gcs -e PORT="$port" -e DATABASE_URL -e STORAGE_EMULATOR_HOST \
-      -e FLEETSIM_GCS_BUCKET=$bucket "$WORKER_IMG" --push >/dev/null
+      -e FLEETSIM_GCS_BUCKET=$bucket -e FLEETSIM_PUSH_AUTH=none "$WORKER_IMG" --push >/dev/null
     containers+=(fsim-ct-push-gcs)
     wait_http "http://127.0.0.1:$port/healthz" 200 30 || sleep 2
     data=$(python3 -c 'import json,sys,base64; m=json.load(open(sys.argv[1])); m["mode"]="gcs"; print(base64.b64encode(json.dumps(m).encode()).decode())' "$root/config/scenarios/demo.json")

@@ -15,7 +15,7 @@
 worker_pid='' worker_log='' worker_rc=''
 export GOOGLE_CLOUD_PROJECT=fsim-e2e
 export FLEETSIM_CONFIG_DIR=${FSIM_SOURCE_ROOT:?}/config FLEETSIM_MIGRATIONS_DIR=${FSIM_MIGRATIONS_DIR:?}
-key=e2e-key
+key=e2e-cases-test-key
 export FLEETSIM_API_KEYS=$key
 H=(-H "X-API-Key: $key")
 small=${FSIM_TEST_DATA:?}/api/small.json

@@ -92,6 +92,7 @@ static inline pid_t start_worker_env(const char *exe, const char *mode, const ch
             putenv((char *)extra[i]);
         if (!freopen(log, "w", stdout))
             _exit(127);
+        dup2(STDOUT_FILENO, STDERR_FILENO); /* start-up refusals go to stderr: keep them too */
         execl(exe, exe, mode, (char *)NULL);
         _exit(127);
     }

@@ -121,10 +121,23 @@ int main(int argc, char **argv)
     CHECK(run_briefly(exe, bad_log, missing) == 2 &&
               count_lines(bad_log, "push authentication", "none.json", NULL) == 1,
           "a key file that cannot be read ⇒ exit 2, the log names it");
+    /* fail closed (issue 17): production needs the audience, or an explicit none */
     const char *prod[] = {"FLEETSIM_ENV=production", NULL};
-    pid_t open_pid = start_worker_env(exe, "--push", bad_log, 1, "worker", prod);
-    CHECK(wait_lines(bad_log, 1, "push authentication is OFF", "WARNING", NULL) == 1,
-          "production without an audience: a start-up WARNING that push is open");
+    CHECK(run_briefly(exe, bad_log, prod) == 2 &&
+              count_lines(bad_log, "FLEETSIM_PUSH_AUDIENCE", "production", NULL) == 1,
+          "production without an audience ⇒ exit 2 naming FLEETSIM_PUSH_AUDIENCE");
+    const char *cloud_run[] = {"K_SERVICE=fleetsim-worker", NULL};
+    CHECK(run_briefly(exe, bad_log, cloud_run) == 2,
+          "on Cloud Run (K_SERVICE set) without an audience ⇒ exit 2");
+    const char *bad_mode[] = {"FLEETSIM_PUSH_AUTH=off", NULL};
+    CHECK(run_briefly(exe, bad_log, bad_mode) == 2 &&
+              count_lines(bad_log, "FLEETSIM_PUSH_AUTH", NULL, NULL) == 1,
+          "FLEETSIM_PUSH_AUTH=off (not a choice) ⇒ exit 2 naming it");
+    const char *prod_none[] = {"FLEETSIM_ENV=production", "FLEETSIM_PUSH_AUTH=none", NULL};
+    pid_t open_pid = start_worker_env(exe, "--push", bad_log, 1, "worker", prod_none);
+    CHECK(wait_lines(bad_log, 1, "push authentication is OFF", "WARNING",
+                     "FLEETSIM_PUSH_AUTH=none") == 1,
+          "production with FLEETSIM_PUSH_AUTH=none: starts, with a WARNING that push is open");
     stop_worker(open_pid);
 
     /* ---- authentication on ---- */

@@ -26,7 +26,7 @@ static fsim_request *load(fsim_arena *arena, const char *name)
     char *text;
     size_t len;
     fsim_request *req = NULL;
-    fsim_error err;
+    fsim_error err = {0}; /* printed even on success */
     if (fsim_read_file(path, arena, &text, &len, &err) != FSIM_OK ||
         fsim_request_decode(text, len, path, 0, arena, &req, &err) != FSIM_OK) {
         char msg[1200];
@@ -42,7 +42,7 @@ static fsim_result *run(fsim_arena *arena, fsim_request *req, fsim_strategy stra
     req->strategy = strategy;
     fsim_runner_options opts = {.config_dir = config_dir, .source = "test"};
     fsim_result *res = NULL;
-    fsim_error err;
+    fsim_error err = {0}; /* printed even on success */
     if (fsim_runner_run(req, &opts, arena, &res, &err) != FSIM_OK) {
         char msg[1200];
         fsim_error_format(&err, msg, sizeof msg);
@@ -56,7 +56,7 @@ static char *slurp(fsim_arena *arena, const char *dir, const char *name, size_t 
     char path[1200];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     char *text = NULL;
-    fsim_error err;
+    fsim_error err = {0}; /* printed even on success */
     if (fsim_read_file(path, arena, &text, len, &err) != FSIM_OK)
         return NULL;
     return text;
@@ -104,7 +104,7 @@ static void test_demo_files(fsim_arena *arena, const char *tmp)
     CHECK(res != NULL, "demo.json runs");
     if (!res)
         return;
-    fsim_error err;
+    fsim_error err = {0}; /* printed even on success */
     char dir1[1100], dir2[1100];
     snprintf(dir1, sizeof dir1, "%s/one", tmp);
     snprintf(dir2, sizeof dir2, "%s/two/nested", tmp);
@@ -182,7 +182,7 @@ static void check_invariants(const fsim_request *req, const fsim_result *res, co
     for (size_t i = 0; i < res->n_time_series_data; i++)
         soc_ok &= res->time_series_data[i].min_soc >= 0 && res->time_series_data[i].mean_soc <= 1;
     fsim_config *config = NULL;
-    fsim_error err;
+    fsim_error err = {0}; /* printed even on success */
     fsim_config_load(config_dir, NULL, req->overrides, &config, &err);
     for (size_t i = 0; config && i < res->n_charging_events; i++) {
         const fsim_charging_event *e = &res->charging_events[i];
@@ -364,7 +364,7 @@ static void test_vehicle_series(fsim_arena *arena)
     CHECK(stats, "at every interval the series' mean and min are the depot's meanSoc and minSoc");
     char *json = fsim_result_encode(res, 0, NULL);
     fsim_result *back = NULL;
-    fsim_error err;
+    fsim_error err = {0}; /* printed even on success */
     CHECK(json && fsim_result_decode(json, strlen(json), "result", 0, arena, &back, &err) ==
                       FSIM_OK && fsim_wire_equal(FSIM_WIRE_RESULT, res, back),
           "a result with vehicleSeries round-trips through the codec");
@@ -381,7 +381,7 @@ static void test_compare(fsim_arena *arena)
         return;
     fsim_runner_options opts = {.config_dir = config_dir, .source = "test"};
     fsim_comparison *cmp = NULL;
-    fsim_error err;
+    fsim_error err = {0}; /* printed even on success */
     CHECK(fsim_runner_compare(req, NULL, 0, &opts, arena, &cmp, &err) == FSIM_OK && cmp,
           "compare: tight.json under every strategy");
     if (!cmp)

@@ -41,7 +41,7 @@ static void test_reading(void)
     fsim_arena *a = fsim_arena_new();
     fsim_epa_vehicle *list = NULL;
     size_t n = 0;
-    fsim_error err;
+    fsim_error err = {0}; /* printed even on success */
     CHECK(fsim_epa_read_csv(path, NULL, NULL, a, &list, &n, &err) == FSIM_OK,
           "the EPA file reads (%.200s)", err.message);
 
@@ -117,7 +117,7 @@ static void test_bad_files(void)
         fsim_arena *a = fsim_arena_new();
         fsim_epa_vehicle *list = NULL;
         size_t n = 0;
-        fsim_error err;
+        fsim_error err = {0}; /* printed even on success */
         fsim_error_clear(&err);
         fsim_status st = fsim_epa_read_csv(path, NULL, NULL, a, &list, &n, &err);
         fsim_error_format(&err, msg, sizeof msg);
@@ -149,7 +149,7 @@ static void test_validation(void)
     fsim_config *config = NULL;
     fsim_epa_vehicle *list = NULL;
     size_t n = 0;
-    fsim_error err;
+    fsim_error err = {0}; /* printed even on success */
     fsim_cycle cycles[2];
     const char *names[2] = {"udds", "hwfet"};
     CHECK(fsim_config_load(root, NULL, NULL, &config, &err) == FSIM_OK,

@@ -48,7 +48,7 @@ static fsim_cycle constant_cycle(fsim_arena *a, size_t n, double v, double grade
 static fsim_energy_totals integrate(const fsim_vehicle_params *v, const fsim_cycle *c, double t_c)
 {
     fsim_energy_totals t = {0};
-    fsim_error err;
+    fsim_error err = {0}; /* printed even on success */
     fsim_status st = fsim_energy_integrate(v, c, t_c, NULL, NULL, &t, &err);
     CHECK(st == FSIM_OK, "integration succeeds (%.200s)", err.message);
     return t;
@@ -142,7 +142,7 @@ static void test_physics(void)
     /* bad parameters are refused, naming the field */
     fsim_vehicle_params broken = full;
     broken.drivetrain_efficiency = 0;
-    fsim_error err;
+    fsim_error err = {0}; /* printed even on success */
     fsim_energy_totals unused;
     CHECK(fsim_energy_integrate(&broken, &flat, 20, NULL, NULL, &unused, &err) == FSIM_INVALID &&
               strcmp(err.path, "drivetrainEfficiency") == 0,
@@ -170,7 +170,7 @@ static void test_epa_cycles(void)
         char path[1024];
         snprintf(path, sizeof path, "%s/cycles/%s", data_dir(), cases[i].file);
         fsim_cycle c = {0};
-        fsim_error err;
+        fsim_error err = {0}; /* printed even on success */
         fsim_status st = fsim_cycle_read_csv(path, a, &c, &err);
         CHECK(st == FSIM_OK, "%s reads (%.200s)", cases[i].file, err.message);
         CHECK(c.n == cases[i].n, "%s has %zu samples (1 Hz from 0 s)", cases[i].file, cases[i].n);
@@ -218,7 +218,7 @@ static void test_csv_good(void)
     fsim_arena *a = fsim_arena_new();
     char path[1024];
     fsim_cycle c = {0};
-    fsim_error err;
+    fsim_error err = {0}; /* printed even on success */
 
     /* BOM, CRLF, a quoted number, no newline at the end: speeds 0, 1.5, 3 →
      * distance (0 + 1.5)/2 + (1.5 + 3)/2 = 3 m */
@@ -268,7 +268,7 @@ static void test_csv_errors(void)
         snprintf(path, sizeof path, "%s/model/%s", data_dir(), cases[i].file);
         snprintf(want, sizeof want, "%s:%s", path, cases[i].expect);
         fsim_cycle c = {0};
-        fsim_error err;
+        fsim_error err = {0}; /* printed even on success */
         fsim_status st = fsim_cycle_read_csv(path, a, &c, &err);
         fsim_error_format(&err, got, sizeof got);
         CHECK(st == FSIM_INVALID, "%s is refused as invalid input", cases[i].file);
@@ -281,7 +281,7 @@ static void test_csv_errors(void)
     char path[1024];
     snprintf(path, sizeof path, "%s/model/garbage.csv", data_dir());
     fsim_cycle c = {0};
-    fsim_error err;
+    fsim_error err = {0}; /* printed even on success */
     fsim_status st = fsim_cycle_read_csv(path, a, &c, &err);
     CHECK(st == FSIM_INVALID && err.line >= 1, "random bytes are refused at a line (%.200s)",
           err.message);
@@ -364,7 +364,7 @@ static size_t check_trace(const char *name, const fsim_route_path *p, const fsim
 static void test_synthesis(void)
 {
     fsim_arena *a = fsim_arena_new();
-    fsim_error err;
+    fsim_error err = {0}; /* printed even on success */
 
     /* 5 km: 1200 m default speed climbing 2 %, 500 m at 20 km/h descending 1 %, 3300 m
      * default flat. Stops every 2 km → at 2000 and 4000 m, plus the final one at 5000 m. */

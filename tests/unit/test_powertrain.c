@@ -83,7 +83,7 @@ static void test_motor_at_two_loads(void)
     v.aux_kw = 0.5;
     fsim_cycle c = constant_cycle(601, 10, 0);
     fsim_energy_totals t;
-    fsim_error err;
+    fsim_error err = {0}; /* printed even on success */
     CHECK(fsim_energy_integrate(&v, &c, 20, NULL, NULL, &t, &err) == FSIM_OK,
           "integration succeeds (%.200s)", err.message);
     double rho20 = fsim_air_density(20);
@@ -140,7 +140,7 @@ static void test_regen_fade_and_caps(void)
     v.charge_curve_kw[0] = 40, v.charge_curve_kw[1] = 40, v.charge_curve_kw[2] = 0;
     fsim_cycle c = constant_cycle(61, 20, -0.05);
     fsim_energy_totals full_soc, half_soc;
-    fsim_error err;
+    fsim_error err = {0}; /* printed even on success */
     CHECK(fsim_energy_integrate_soc(&v, &c, 20, 1.0, NULL, NULL, &full_soc, &err) == FSIM_OK,
           "integration from a full battery succeeds");
     CHECK(fsim_energy_integrate_soc(&v, &c, 20, 0.5, NULL, NULL, &half_soc, &err) == FSIM_OK,
@@ -180,7 +180,7 @@ static void test_pack_resistance(void)
     double s = 39000.0 / (2000 * G * 10), grade = s / sqrt(1 - s * s);
     fsim_cycle c = constant_cycle(361, 10, grade);
     fsim_energy_totals t;
-    fsim_error err;
+    fsim_error err = {0}; /* printed even on success */
     CHECK(fsim_energy_integrate(&v, &c, 20, NULL, NULL, &t, &err) == FSIM_OK,
           "integration succeeds (%.200s)", err.message);
     CHECK_NEAR(t.traction_kwh, 360 * 39.0 / 3600, 1e-9, "the motor delivers 39 kW for 360 s");

@@ -35,9 +35,12 @@
     X(PORT, "PORT", INT, "8080", 0, 65535, NULL,\
       "api, pubsub `--push`", "`8080`",\
       "listen port (Cloud Run sets it; `0`: any free port, logged at start-up)") \
-    X(ENV, "FLEETSIM_ENV", TEXT, NULL, 0, 0, NULL,\
+    X(ENV, "FLEETSIM_ENV", CHOICE, NULL, 0, 0, "production|development",\
       "api, pubsub", "—",\
-      "`production`: nothing is turned on by default (docs stay off), an open push endpoint is a WARNING (set in both images)") \
+      "`production`: nothing is turned on by default (docs stay off) and the programs fail closed: the API needs a key, the push endpoint its audience (set in both images)") \
+    X(K_SERVICE, "K_SERVICE", TEXT, NULL, 0, 0, NULL,\
+      "api, pubsub", "—",\
+      "set by Cloud Run: counts as `FLEETSIM_ENV=production`") \
     X(GOOGLE_CLOUD_PROJECT, "GOOGLE_CLOUD_PROJECT", TEXT, NULL, 0, 0, NULL,\
       "api, pubsub", "—",\
       "project of short topic / subscription names and of `logging.googleapis.com/trace`") \
@@ -51,8 +54,11 @@
       "api", "`0.0.0.0`",\
       "listen address (IPv4 or IPv6 literal; tests use `127.0.0.1`)") \
     X(API_KEYS, "FLEETSIM_API_KEYS", TEXT, NULL, 0, 0, NULL,\
-      "api", "— (open)",\
-      "comma-separated accepted keys (`X-API-Key`), several for rotation") \
+      "api", "—",\
+      "comma-separated accepted keys (`X-API-Key`, 16 bytes or more each), several for rotation; none in production: exit 2 unless `FLEETSIM_API_AUTH=none`") \
+    X(API_AUTH, "FLEETSIM_API_AUTH", CHOICE, "keys", 0, 0, "keys|none",\
+      "api", "`keys`",\
+      "`none`: serve without keys even in production (a start-up WARNING; keep the API behind IAM)") \
     X(API_CORS_ORIGINS, "FLEETSIM_API_CORS_ORIGINS", TEXT, NULL, 0, 0, NULL,\
       "api", "— (none)",\
       "comma-separated origins (`https://app.example.com`) a browser app may call the API from; `*` any; preflight `OPTIONS` answered for them") \
@@ -151,7 +157,10 @@
       "a job running elsewhere is offered again after this") \
     X(PUSH_AUDIENCE, "FLEETSIM_PUSH_AUDIENCE", TEXT, NULL, 0, 0, NULL,\
       "pubsub `--push`", "— (open)",\
-      "the push subscription's token audience; set ⇒ every POST needs a valid Google OIDC token (unset: keep the endpoint behind IAM)") \
+      "the push subscription's token audience; set ⇒ every POST needs a valid Google OIDC token (unset in production: exit 2 unless `FLEETSIM_PUSH_AUTH=none`)") \
+    X(PUSH_AUTH, "FLEETSIM_PUSH_AUTH", CHOICE, "oidc", 0, 0, "oidc|none",\
+      "pubsub `--push`", "`oidc`",\
+      "`none`: an open push endpoint even in production (a start-up WARNING; keep it behind Cloud Run IAM)") \
     X(PUSH_SERVICE_ACCOUNT, "FLEETSIM_PUSH_SERVICE_ACCOUNT", TEXT, NULL, 0, 0, NULL,\
       "pubsub `--push`", "—",\
       "the push subscription's service account: the token's `email` (required with the audience)") \
@@ -205,6 +214,11 @@ fsim_status fsim_setting_bool(fsim_setting_id id, bool *out, fsim_error *err);
 /* A CHOICE setting: the value (or the default) when it is one of the choices, else
  * FSIM_USAGE naming the variable and the choices. */
 fsim_status fsim_setting_choice(fsim_setting_id id, const char **out, fsim_error *err);
+
+/* Whether the program runs in production: FLEETSIM_ENV=production, or K_SERVICE set (Cloud
+ * Run). FSIM_USAGE naming FLEETSIM_ENV when it is not one of its choices, so a typo such as
+ * "prod" cannot turn the fail-closed checks off. */
+fsim_status fsim_setting_production(bool *out, fsim_error *err);
 
 /* For --help: "  NAME  meaning (default …)" for every variable whose `used by` mentions
  * one of `programs` ("api", "pubsub", or CLI commands such as "run|migrate", separated by
