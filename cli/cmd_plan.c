@@ -61,7 +61,7 @@ static int parse_options(int argc, char **argv, struct plan_options *o)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 'C': o->config_dir = optarg; break;
         case 'v':

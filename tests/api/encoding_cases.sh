@@ -12,7 +12,7 @@ root=${FSIM_SOURCE_ROOT:?}
 data=${FSIM_TEST_DATA:?}/api
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/lib.sh"
-key=enc-key
+key=encoding-cases-test-key
 app=https://app.example.com
 export FLEETSIM_CONFIG_DIR=$root/config FLEETSIM_API_KEYS=$key \
   FLEETSIM_MIGRATIONS_DIR=${FSIM_MIGRATIONS_DIR:?}

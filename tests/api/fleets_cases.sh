@@ -11,7 +11,7 @@ fleetsim=$2
 root=${FSIM_SOURCE_ROOT:?}
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/lib.sh"
-key=fleet-key
+key=fleets-cases-test-key
 export FLEETSIM_CONFIG_DIR=$root/config FLEETSIM_API_KEYS=$key \
   FLEETSIM_MIGRATIONS_DIR=${FSIM_MIGRATIONS_DIR:?}
 demo=$FLEETSIM_CONFIG_DIR/scenarios/demo.json
