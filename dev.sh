@@ -27,6 +27,7 @@ TEST_PACKAGES=(
   python3-jsonschema                # API responses checked against /openapi.json
   golang-go golang-google-cloud-dev # Google's pstest Pub/Sub fake, built for the tests
   chromium                          # the HTML report opened in a real browser (tests/report)
+  shellcheck                        # every shell script of the repository (tests/docs)
 )
 PACKAGES=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
 NEED_NODE=1
