@@ -4,24 +4,34 @@
 #   ./dev.sh test    install, build with ASan+UBSan, run every suite, print "N passed, N failed"
 # Others: ./dev.sh build | bench | fuzz [SECONDS] | soak [MINUTES] | valgrind | clean | db (a
 # local PostgreSQL in .devdb/)
+#         ./dev.sh packages demo|test   the Debian packages each one installs
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the build and the tests need; installed only when missing.
-PACKAGES=(
+# Debian packages, installed only when missing. The build needs these (all three programs
+# link the one core library, so every library's headers) — and they are all `demo` installs:
+BUILD_PACKAGES=(
   gcc libc6-dev pkg-config meson ninja-build python3
   libyaml-dev libcjson-dev libgeos-dev libcsv-dev libssl-dev
-  postgresql libpq-dev uuid-dev     # the store and its tests (a real server)
-  sumo jq                           # the independent reference model (tests/reference)
-  libmicrohttpd-dev curl            # fleetsim-api and its tests
+  libpq-dev uuid-dev                # the store (libpq)
+  libmicrohttpd-dev                 # fleetsim-api
   zlib1g-dev                        # fleetsim-api: gzip for results and reports
-  iproute2                          # ss: the e2e tests watch upload retries on the wire
-  python3-jsonschema                # API responses checked against /openapi.json
   libcurl4-openssl-dev              # Cloud Storage / credentials (core/gcs, core/gcp)
   libgrpc-dev protobuf-c-compiler libprotobuf-c-dev   # Pub/Sub client (core/pubsub)
+)
+# What the tests add (and Node.js for the pinned npm tools, checked in ensure_packages).
+TEST_PACKAGES=(
+  postgresql                        # a real server for the store and API tests
+  sumo jq                           # the independent reference model (tests/reference)
+  curl                              # the API tests drive the server with it
+  iproute2                          # ss: the e2e tests watch upload retries on the wire
+  python3-jsonschema                # API responses checked against /openapi.json
   golang-go golang-google-cloud-dev # Google's pstest Pub/Sub fake, built for the tests
   chromium                          # the HTML report opened in a real browser (tests/report)
+  shellcheck                        # every shell script of the repository (tests/docs)
 )
+PACKAGES=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
+NEED_NODE=1
 # ./dev.sh fuzz only: clang with libFuzzer and its sanitizer runtimes.
 FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 # The container suite: podman images built from a debootstrapped base.
@@ -38,7 +48,9 @@ ensure_packages() {
   done
   # The Storage emulator (tests/fakes/storage) and the OpenAPI linter (tests/api/redocly)
   # are npm packages, pinned and installed by the tests themselves: they need node and npm.
-  { command -v npm && command -v node; } >/dev/null 2>&1 || missing+=(nodejs npm)
+  if [ "$NEED_NODE" = 1 ]; then
+    { command -v npm && command -v node; } >/dev/null 2>&1 || missing+=(nodejs npm)
+  fi
   ((${#missing[@]} == 0)) && { check_node; return 0; }
   log "installing Debian packages: ${missing[*]}"
   local sudo=()
@@ -53,6 +65,7 @@ ensure_packages() {
 # nodejs is 18, so say so here rather than let two suites fail with engine errors.
 check_node() {
   local v
+  [ "$NEED_NODE" = 1 ] || return 0
   v=$(node -e 'const [a, b] = process.versions.node.split(".").map(Number);
                console.log(a > 22 || (a === 22 && b >= 12) || (a === 20 && b >= 19) ? "" : process.version)')
   [ -z "$v" ] || log "warning: node $v is too old for the gcs and api-openapi-lint tests (they need 20.19+ or 22.12+, e.g. from NodeSource)"
@@ -68,13 +81,23 @@ setup_build() {
   fi
 }
 
+# The release build, quiet: its output goes to build-release.log, shown (the end of it, and
+# where the rest is) only when it fails — a user of the demo wants the summary, not Meson.
 build_release() {
   ensure_packages
-  setup_build build --buildtype=release -Dwerror=false -Dtests=false
-  ninja -C build --quiet
+  local out=build-release.log
+  if ! { setup_build build --buildtype=release -Dwerror=false -Dtests=false &&
+         ninja -C build --quiet; } >"$out" 2>&1; then
+    tail -n 20 "$out" >&2
+    log "the build failed; the whole log is in $out"
+    return 1
+  fi
 }
 
+# The demo needs only the build's packages (no PostgreSQL server, SUMO, Go, Chromium, Node).
 cmd_demo() {
+  PACKAGES=("${BUILD_PACKAGES[@]}")
+  NEED_NODE=0
   build_release
   # The bundled demo depot week (config/scenarios/demo.json): summary on stdout, the five
   # result files in out/.
@@ -131,9 +154,8 @@ count_findings() {
 cmd_fuzz() {
   local seconds=${1:-60}
   [ $# -gt 0 ] && shift
-  PACKAGES=(gcc pkg-config meson ninja-build python3 libyaml-dev libcjson-dev libgeos-dev
-    libcsv-dev libssl-dev libpq-dev uuid-dev libcurl4-openssl-dev libmicrohttpd-dev
-    libgrpc-dev protobuf-c-compiler libprotobuf-c-dev "${FUZZ_PACKAGES[@]}")
+  PACKAGES=("${BUILD_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}")
+  NEED_NODE=0
   ensure_packages
   CC=clang-14 setup_build build-fuzz --buildtype=debugoptimized -Db_sanitize=address,undefined \
     -Db_lundef=false -Dwerror=false -Dtests=false -Dfuzz=true
@@ -243,8 +265,18 @@ cmd_db() {
   echo "DATABASE_URL=$url"
 }
 
+# ./dev.sh packages demo|test: the Debian packages each command installs, one per line.
+cmd_packages() {
+  case "${1:-}" in
+    demo) printf '%s\n' "${BUILD_PACKAGES[@]}" ;;
+    test) printf '%s\n' "${PACKAGES[@]}" "${CONTAINER_PACKAGES[@]}" nodejs npm ;;
+    *) echo "usage: ./dev.sh packages demo|test" >&2; return 2 ;;
+  esac
+}
+
 case "${1:-}" in
   db) shift; cmd_db "$@" ;;
+  packages) shift; cmd_packages "$@" ;;
   demo) shift; cmd_demo "$@" ;;
   test) shift; cmd_test "$@" ;;
   test-containers) shift; cmd_test_containers "$@" ;;
@@ -254,5 +286,5 @@ case "${1:-}" in
   build) shift; build_release ;;
   fuzz) shift; cmd_fuzz "$@" ;;
   clean) rm -rf build build-asan build-fuzz build-valgrind ;;
-  *) echo "usage: ./dev.sh demo|test|test-containers|bench|build|fuzz [SECONDS] [TARGET…]|soak [MINUTES]|valgrind|clean|db [stop]" >&2; exit 2 ;;
+  *) echo "usage: ./dev.sh demo|test|test-containers|bench|build|fuzz [SECONDS] [TARGET…]|soak [MINUTES]|valgrind|clean|db [stop]|packages demo|test" >&2; exit 2 ;;
 esac

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers of the fleetsim-api whole-program tests (sourced after tests/lib/tap.sh).
 #   api_start NAME [VAR=VALUE…]   starts "$api" with PORT=0 on 127.0.0.1 (plus the given
 #                                 environment), waits for its "listening" line; sets

@@ -258,9 +258,9 @@ else
     skip "worker --pull" "no Pub/Sub fake (tests/fakes/with_pubsub.sh could not start)"
   else
     project=fleetsim-test topic=fleetsim-jobs sub=fleetsim-jobs-worker bucket=fleetsim-results
-    common=(-e DATABASE_URL -e PUBSUB_EMULATOR_HOST -e GOOGLE_CLOUD_PROJECT=$project
-            -e FLEETSIM_PUBSUB_TOPIC=$topic -e FLEETSIM_PUBSUB_SUBSCRIPTION=$sub)
-    [ -n "${STORAGE_EMULATOR_HOST:-}" ] && common+=(-e STORAGE_EMULATOR_HOST -e FLEETSIM_GCS_BUCKET=$bucket)
+    common=(-e DATABASE_URL -e PUBSUB_EMULATOR_HOST -e "GOOGLE_CLOUD_PROJECT=$project"
+            -e "FLEETSIM_PUBSUB_TOPIC=$topic" -e "FLEETSIM_PUBSUB_SUBSCRIPTION=$sub")
+    [ -n "${STORAGE_EMULATOR_HOST:-}" ] && common+=(-e STORAGE_EMULATOR_HOST -e "FLEETSIM_GCS_BUCKET=$bucket")
     # pstest starts empty: topic and subscription come from tests/containers/pubsub_setup
     # (FSIM_PUBSUB_SETUP, built by meson). The API runs with no in-process workers, so only
     # the pull worker can finish the job.

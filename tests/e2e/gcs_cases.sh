@@ -18,7 +18,7 @@ source "$(dirname "$0")/../api/lib.sh"
 source "$(dirname "$0")/lib.sh"
 # the demo week: a 365 kB result, more than the API's 256 kB stream buffer
 demo=$FLEETSIM_CONFIG_DIR/scenarios/demo.json
-bucket=fleetsim-results
+bucket='fleetsim-results'
 emu=${FSIM_STORAGE_EMULATOR_URL:?}
 emu_pid=${FSIM_STORAGE_EMULATOR_PID:?}
 emu_port=${emu##*:}

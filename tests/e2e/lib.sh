@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers of the end-to-end tests (sourced after tests/lib/tap.sh and tests/api/lib.sh):
 # the API publishing to the Pub/Sub fake, the real fleetsim-pubsub pulling, PostgreSQL.
 #   setup_db                       `fleetsim migrate`, the scenarios' fleet

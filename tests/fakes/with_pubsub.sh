@@ -56,7 +56,7 @@ if [ ! -x "$bin" ]; then
     echo "with_pubsub.sh: building the Pub/Sub fake into $bin (once)" >&2
     gocache=$cache_root/go-build-cache
     mkdir -p "$gocache"
-    if ! (cd "$src" && GO111MODULE=off GOPATH=$gopath GOCACHE=$gocache GOFLAGS= \
+    if ! (cd "$src" && GO111MODULE=off GOPATH=$gopath GOCACHE=$gocache GOFLAGS='' \
             GOPROXY=off CGO_ENABLED=0 go build -o "$bin.tmp.$$" . ) 2>"$cache_root/pstest-build.log"; then
       cat "$cache_root/pstest-build.log" >&2
       rm -f "$bin.tmp.$$"
@@ -86,7 +86,7 @@ tls_args=()
 if [ "${FSIM_PUBSUB_FAKE_TLS:-0}" = 1 ]; then
   openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/tls.key" -out "$dir/tls.crt" \
     -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1,DNS:localhost 2>/dev/null
-  tls_args=(-tls-cert "$dir/tls.crt" -tls-key "$dir/tls.key" -require-bearer tok-,meta-)
+  tls_args=(-tls-cert "$dir/tls.crt" -tls-key "$dir/tls.key" -require-bearer "tok-,meta-")
 fi
 
 peer_start "$dir/fake.out" "$dir/fake.err" \

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # npm packages pinned for the tests, installed once (sourced by the test launchers).
 #
 #   npm_pinned PKG_DIR CACHE_ROOT NAME MARKER

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers of the harnesses that start a real peer for a test (tests/fakes/with_pubsub.sh,
 # tests/fakes/with_storage.sh, tests/gcs/with_fake_google.sh). Sourced; bash.
 #

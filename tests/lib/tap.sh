@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers of the whole-program shell tests (sourced, not run). They emit TAP:
 #   ok NAME / bad NAME [DIAGNOSTIC…]   one test point, passed / failed
 #   check NAME CMD…                    a point that passes when CMD succeeds
