@@ -18,6 +18,7 @@ logs=${FSIM_VALGRIND_LOGS:?}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$logs"
 tag=$(basename "$1").$$
+# shellcheck disable=SC2054  # the commas belong to valgrind's option values, not the array
 vg=(valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect,possible
     --errors-for-leak-kinds=definite,indirect,possible --num-callers=30
     --suppressions="$here/valgrind.supp" --log-file="$logs/$tag.%p.log")
