@@ -182,9 +182,7 @@ static void put_string(fsim__jw *w, const char *s)
 void fsim__jw_key(fsim__jw *w, const char *key)
 {
     sep(w);
-    putc_(w, '"'); /* keys are the contract's names: plain ASCII, nothing to escape */
-    put(w, key, strlen(key));
-    putc_(w, '"');
+    put_string(w, key); /* escaped: free-form JSON (overrides) has the user's keys */
     put(w, w->pretty ? ": " : ":", w->pretty ? 2 : 1);
     w->after_key = true;
 }
