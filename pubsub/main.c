@@ -61,6 +61,41 @@ static bool int_setting(fsim_setting_id id, int *out)
     return true;
 }
 
+/* Fail closed: --push in production checks every token unless FLEETSIM_PUSH_AUTH=none says
+ * an open endpoint is meant (Cloud Run IAM in front). False, with the reason on stderr, when
+ * the settings do not allow a start. */
+static bool push_auth_settings(ps_settings *c, bool push)
+{
+    fsim_error err;
+    const char *mode = NULL;
+    if (fsim_setting_production(&c->production, &err) != FSIM_OK ||
+        fsim_setting_choice(FSIM_SETTING_PUSH_AUTH, &mode, &err) != FSIM_OK) {
+        fprintf(stderr, "fleetsim-pubsub: %s: %s\n", err.source, err.message);
+        return false;
+    }
+    c->push_auth_none = strcmp(mode, "none") == 0;
+    /* an audience alone would let in a token any Google account can mint for it */
+    if (!c->push_audience != !c->push_service_account) {
+        fprintf(stderr, "fleetsim-pubsub: %s is set but %s is not (push authentication needs "
+                        "both)\n",
+                c->push_audience ? "FLEETSIM_PUSH_AUDIENCE" : "FLEETSIM_PUSH_SERVICE_ACCOUNT",
+                c->push_audience ? "FLEETSIM_PUSH_SERVICE_ACCOUNT" : "FLEETSIM_PUSH_AUDIENCE");
+        return false;
+    }
+    if (c->push_auth_none && c->push_audience) {
+        fputs("fleetsim-pubsub: FLEETSIM_PUSH_AUTH: none, but FLEETSIM_PUSH_AUDIENCE is set: "
+              "unset one of them\n", stderr);
+        return false;
+    }
+    if (push && c->production && !c->push_audience && !c->push_auth_none) {
+        fputs("fleetsim-pubsub: FLEETSIM_PUSH_AUDIENCE: not set in production (push "
+              "authentication needs it and FLEETSIM_PUSH_SERVICE_ACCOUNT); set "
+              "FLEETSIM_PUSH_AUTH=none to run an open endpoint behind IAM\n", stderr);
+        return false;
+    }
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     bool pull = argc == 2 && strcmp(argv[1], "--pull") == 0;
@@ -95,8 +130,6 @@ int main(int argc, char **argv)
     c->push_audience = fsim_setting_text(FSIM_SETTING_PUSH_AUDIENCE);
     c->push_service_account = fsim_setting_text(FSIM_SETTING_PUSH_SERVICE_ACCOUNT);
     c->push_keys = fsim_setting_text(FSIM_SETTING_PUSH_JWKS);
-    const char *env_name = fsim_setting_text(FSIM_SETTING_ENV);
-    c->production = env_name && strcmp(env_name, "production") == 0;
     if (!int_setting(FSIM_SETTING_PORT, &c->port) ||
         !int_setting(FSIM_SETTING_PUBSUB_WORKERS, &c->workers) ||
         !int_setting(FSIM_SETTING_PUBSUB_ACK_DEADLINE_SECONDS, &c->ack_deadline_s) ||
@@ -105,14 +138,8 @@ int main(int argc, char **argv)
         !int_setting(FSIM_SETTING_PUBSUB_GRACE_SECONDS, &c->grace_s) ||
         !int_setting(FSIM_SETTING_PUBSUB_RETRY_SECONDS, &c->retry_delay_s))
         return 2;
-    /* an audience alone would let in a token any Google account can mint for it */
-    if (!c->push_audience != !c->push_service_account) {
-        fprintf(stderr, "fleetsim-pubsub: %s is set but %s is not (push authentication needs "
-                        "both)\n",
-                c->push_audience ? "FLEETSIM_PUSH_AUDIENCE" : "FLEETSIM_PUSH_SERVICE_ACCOUNT",
-                c->push_audience ? "FLEETSIM_PUSH_SERVICE_ACCOUNT" : "FLEETSIM_PUSH_AUDIENCE");
+    if (!push_auth_settings(c, push))
         return 2;
-    }
     if (!c->database_url) {
         fprintf(stderr, "fleetsim-pubsub: DATABASE_URL is not set (results go to PostgreSQL)\n");
         return 2;

@@ -209,14 +209,18 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 /* The token checker when FLEETSIM_PUSH_AUDIENCE is set; without it, a start-up line that
- * says the endpoint is open (a warning in production). False on a bad setting. */
+ * says the endpoint is open (a warning when FLEETSIM_PUSH_AUTH=none said so). False on a bad
+ * setting. */
 static bool setup_auth(push_state *s)
 {
     ps_worker *w = s->w;
     if (!w->cfg.push_audience) {
-        ps_log(w, w->cfg.production ? "WARNING" : "INFO", NULL, NULL, NULL,
-               "push authentication is OFF (FLEETSIM_PUSH_AUDIENCE is not set): anyone who "
-               "can reach this endpoint can submit jobs; keep it behind Cloud Run IAM");
+        /* in production main.c lets this through only with FLEETSIM_PUSH_AUTH=none */
+        ps_log(w, w->cfg.production || w->cfg.push_auth_none ? "WARNING" : "INFO", NULL, NULL,
+               NULL, "push authentication is OFF (%s): anyone who can reach this endpoint can "
+               "submit jobs; keep it behind Cloud Run IAM",
+               w->cfg.push_auth_none ? "FLEETSIM_PUSH_AUTH=none"
+                                     : "FLEETSIM_PUSH_AUDIENCE is not set");
         return true;
     }
     fsim_oidc_options oo = {.audience = w->cfg.push_audience,

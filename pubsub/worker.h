@@ -26,7 +26,8 @@ typedef struct ps_settings {
     const char *push_audience;    /* --push: FLEETSIM_PUSH_AUDIENCE; NULL: no token check */
     const char *push_service_account; /* FLEETSIM_PUSH_SERVICE_ACCOUNT (with the audience) */
     const char *push_keys;        /* FLEETSIM_PUSH_JWKS: JWKS URL or file; NULL: Google's */
-    bool production;              /* FLEETSIM_ENV=production */
+    bool production;              /* FLEETSIM_ENV=production or K_SERVICE set */
+    bool push_auth_none;          /* FLEETSIM_PUSH_AUTH=none: an open endpoint, on purpose */
     int port;                     /* --push: PORT, default 8080 */
     int workers;                  /* FLEETSIM_PUBSUB_WORKERS, default 2 */
     int ack_deadline_s;           /* FLEETSIM_PUBSUB_ACK_DEADLINE_SECONDS, default 60 */

@@ -81,6 +81,9 @@ while IFS='|' read -r name method path headers body want field; do
     [ "$(hdr Content-Type)" = application/json ] || problems+=("content type $(hdr Content-Type)")
   fi
   if [ "$status" = 405 ] && [ -z "$(hdr Allow)" ]; then problems+=("405 without Allow"); fi
+  if [ "$status" = 401 ] && [[ "$(hdr WWW-Authenticate)" != *X-API-Key* ]]; then
+    problems+=("401 without WWW-Authenticate naming X-API-Key")
+  fi
   if ((${#problems[@]} == 0)); then
     ok "$name: $method $path → $want"
   else

@@ -122,7 +122,10 @@ api_env = {**common, "PORT": "0", "FLEETSIM_API_LISTEN": "127.0.0.1", "FLEETSIM_
            "FLEETSIM_PUBSUB_TOPIC": "jobs", "FLEETSIM_API_WORKERS": "0",
            "FLEETSIM_API_OUTBOX_DELAY_SECONDS": "2", "FLEETSIM_API_OUTBOX_BACKOFF_SECONDS": "1",
            "FLEETSIM_API_OUTBOX_POLL_MS": "500", "FLEETSIM_API_PUBLISH_TIMEOUT_MS": "2000",
-           "FLEETSIM_API_GRACE_SECONDS": "5"}
+           "FLEETSIM_API_GRACE_SECONDS": "5",
+           # the status cache is bounded (10000 by default): a small bound fills before the
+           # warm-up ends, so its filling is not read as growth after it
+           "FLEETSIM_API_STATUS_CACHE_ENTRIES": "500"}
 worker_env = {**common, "FLEETSIM_PUBSUB_SUBSCRIPTION": "worker", "FLEETSIM_PUBSUB_WORKERS": "1",
               "FLEETSIM_PUBSUB_RETRY_SECONDS": "1", "FLEETSIM_PUBSUB_ACK_DEADLINE_SECONDS": "10",
               "FLEETSIM_PUBSUB_LEASE_SECONDS": "5", "FLEETSIM_PUBSUB_MAX_ATTEMPTS": "10"}
