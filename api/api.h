@@ -303,6 +303,14 @@ void *api_decode_body(api_request *req, fsim_wire_type type);
 fsim_request *api_decode_request(api_request *req);
 /* Runner options for this server, with the request id as trace id. */
 fsim_runner_options api_runner_options(const api_request *req);
+/* The synchronous endpoints' common start (:run, :compare): decode and prepare the request,
+ * refuse it over the vehicle-step budget (413, pointing at POST /v1/simulations) or when
+ * every synchronous slot is taken (503), else take a slot and set the options' stop check.
+ * NULL when an answer was already given; otherwise run, then api_sync_end. A comparison's
+ * budget is per strategy: its engines run in parallel. */
+fsim_prepared *api_sync_begin(api_request *req, fsim_request **request,
+                              fsim_runner_options *opts);
+void api_sync_end(api_request *req);
 
 
 /* ---- OpenAPI (openapi.c) -------------------------------------------------------------- */

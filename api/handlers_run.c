@@ -47,45 +47,69 @@ fsim_runner_options api_runner_options(const api_request *req)
                                  .trace_id = req->request_id};
 }
 
-/* Between simulated days: stop when shutdown's grace period is over. */
+/* Between simulated days (from any thread of a comparison): stop when shutdown's grace
+ * period is over. */
 static bool keep_running(void *user, int day, int days)
 {
     api_server *srv = user;
     return !atomic_load(&srv->aborting);
 }
 
-bool api_handle_run(api_request *req)
+fsim_prepared *api_sync_begin(api_request *req, fsim_request **request,
+                              fsim_runner_options *opts)
 {
     api_server *srv = req->server;
     fsim_request *r = api_decode_request(req);
     if (!r)
-        return true;
-    fsim_runner_options opts = api_runner_options(req);
+        return NULL;
+    *opts = api_runner_options(req);
     fsim_error err;
     fsim_error_clear(&err);
     fsim_prepared *prep = NULL;
-    if (fsim_runner_prepare(r, &opts, req->arena, &prep, &err) != FSIM_OK)
-        return api_error_from(req, &err);
+    if (fsim_runner_prepare(r, opts, req->arena, &prep, &err) != FSIM_OK) {
+        api_error_from(req, &err);
+        return NULL;
+    }
     if (prep->vehicle_steps > srv->cfg.sync_budget) {
         api_add_header(req, "Link", "</v1/simulations>; rel=\"submit\"");
-        return api_error(req, 413, "job_too_large", NULL,
-                         "this job is %.0f vehicle-steps (vehicles x steps); synchronous runs "
-                         "take at most %.0f: submit it with POST /v1/simulations and poll "
-                         "GET /v1/simulations/{id}",
-                         prep->vehicle_steps, srv->cfg.sync_budget);
+        api_error(req, 413, "job_too_large", NULL,
+                  "this job is %.0f vehicle-steps (vehicles x steps); synchronous runs take at "
+                  "most %.0f: submit it with POST /v1/simulations and poll "
+                  "GET /v1/simulations/{id}",
+                  prep->vehicle_steps, srv->cfg.sync_budget);
+        return NULL;
     }
     if (atomic_fetch_add(&srv->sync_running, 1) >= srv->cfg.sync_concurrency) {
         atomic_fetch_sub(&srv->sync_running, 1);
-        return api_error(req, 503, "busy", NULL,
-                         "%d synchronous runs are in progress; retry shortly or submit the job "
-                         "with POST /v1/simulations",
-                         srv->cfg.sync_concurrency);
+        api_error(req, 503, "busy", NULL,
+                  "%d synchronous runs are in progress; retry shortly or submit the job with "
+                  "POST /v1/simulations",
+                  srv->cfg.sync_concurrency);
+        return NULL;
     }
-    opts.progress = keep_running;
-    opts.progress_user = srv;
+    opts->progress = keep_running;
+    opts->progress_user = srv;
+    *request = r;
+    return prep;
+}
+
+void api_sync_end(api_request *req)
+{
+    atomic_fetch_sub(&req->server->sync_running, 1);
+}
+
+bool api_handle_run(api_request *req)
+{
+    fsim_request *r = NULL;
+    fsim_runner_options opts;
+    fsim_prepared *prep = api_sync_begin(req, &r, &opts);
+    if (!prep)
+        return true;
+    fsim_error err;
+    fsim_error_clear(&err);
     fsim_result *res = NULL;
     fsim_status st = fsim_runner_run(r, &opts, req->arena, &res, &err);
-    atomic_fetch_sub(&srv->sync_running, 1);
+    api_sync_end(req);
     if (st != FSIM_OK)
         return api_error_from(req, &err);
     size_t len = 0;
