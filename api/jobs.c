@@ -49,9 +49,10 @@ static bool stopping(void *user)
     return s;
 }
 
-/* One claimed row through the core's job: heartbeats, cancellation, the db sink, and the
- * one failure policy (a retryable failure is handed back, so the next claim retries it). */
-static void run_job(api_jobs *jobs, fsim_store_job *job, fsim_arena *arena)
+/* The next queued row through the core's job: claim, heartbeats, cancellation, the db sink,
+ * and the one failure policy (a retryable failure is handed back, so the next claim retries
+ * it). False when there was nothing to run. */
+static bool run_next(api_jobs *jobs, fsim_arena *arena)
 {
     api_server *srv = jobs->srv;
     fsim_services svc = api_services(srv);
@@ -65,7 +66,9 @@ static void run_job(api_jobs *jobs, fsim_store_job *job, fsim_arena *arena)
                                          .source = "request body"},
                               .stopping = stopping, .stopping_user = jobs};
     fsim_error err;
-    fsim_job_run(&o, job, job->request, arena, NULL, &err);
+    bool ran = false;
+    fsim_job_run_next(&o, arena, &ran, &err); /* a claim that failed is logged by the core */
+    return ran;
 }
 
 /* Sleeps until notified, stopped, or poll_ms passed (other instances may queue rows). */
@@ -84,27 +87,15 @@ static void wait_for_work(api_jobs *jobs)
 static void *worker(void *arg)
 {
     api_jobs *jobs = arg;
-    api_server *srv = jobs->srv;
     while (!stopping(jobs)) {
         fsim_arena *arena = fsim_arena_new();
         if (!arena) {
             wait_for_work(jobs);
             continue;
         }
-        fsim_error err;
-        fsim_error_clear(&err);
-        fsim_store_job *job = NULL;
-        if (fsim_store_claim_next(srv->store, srv->cfg.lease_s, srv->cfg.max_attempts, arena,
-                                  &job, &err) != FSIM_OK) {
-            api_log("WARNING", NULL, "worker: could not claim a job: %s", err.message);
-            fsim_arena_free(arena);
-            wait_for_work(jobs);
-            continue;
-        }
-        if (job)
-            run_job(jobs, job, arena);
+        bool ran = run_next(jobs, arena);
         fsim_arena_free(arena);
-        if (!job)
+        if (!ran)
             wait_for_work(jobs);
     }
     return NULL;

@@ -152,15 +152,10 @@ static fsim_job_outcome run_in_db(fsim_job_run_options *o, const fsim_request *r
                                .published = true};
     if (fsim_job_submit(o->services, &sub, id, NULL, err) != FSIM_OK)
         return FSIM_JOB_FAILED;
-    fsim_store_job *job = NULL;
-    if (fsim_store_claim(o->services->store, id, o->policy->lease_seconds, arena, &job, NULL,
-                         err) != FSIM_OK)
-        return FSIM_JOB_FAILED;
-    if (!job) {
+    fsim_job_outcome out = fsim_job_run_id(o, id, arena, res, NULL, err);
+    if (out == FSIM_JOB_NOT_CLAIMED && err->status == FSIM_OK)
         fsim_error_set(err, FSIM_INTERNAL, NULL, 0, 0, NULL, "simulation %s was taken", id);
-        return FSIM_JOB_FAILED;
-    }
-    return fsim_job_run(o, job, job->request, arena, res, err);
+    return out;
 }
 
 int cmd_run(int argc, char **argv)

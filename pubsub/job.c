@@ -152,18 +152,18 @@ ps_outcome ps_job_process(ps_worker *w, const fsim_pubsub_message *msg)
         id = new_id;
     }
 
-    fsim_store_job *job = NULL;
+    fsim_job_policy pol = policy(w);
+    fsim_job_run_options o = {.services = &svc, .policy = &pol,
+                              .sink = fsim_sink_find(fsim_job_mode_name(jm->mode)),
+                              .runner = {.config_dir = w->cfg.config_dir,
+                                         .env_overrides_json = w->cfg.config_overrides,
+                                         .source = source, .trace_id = c.trace},
+                              .stopping = aborting, .stopping_user = w};
     fsim_run_status current = FSIM_RUN_QUEUED;
-    st = fsim_store_claim(store, id, w->cfg.lease_s, arena, &job, &current, &err);
-    if (st != FSIM_OK) {
-        out = st == FSIM_NOT_FOUND ? fail(&c, store, NULL, FSIM_JOB_ERR_NOT_FOUND, &err)
-                                   : PS_NACK;
-        if (st != FSIM_NOT_FOUND)
-            ps_log(w, "WARNING", c.trace, c.message_id, id,
-                   "could not claim the job, message nacked: %s", err.message);
-        goto done;
-    }
-    if (!job) {
+    fsim_job_outcome ran = fsim_job_run_id(&o, id, arena, NULL, &current, &err);
+    if (ran == FSIM_JOB_NOT_CLAIMED && err.status == FSIM_NOT_FOUND) {
+        out = fail(&c, store, NULL, FSIM_JOB_ERR_NOT_FOUND, &err);
+    } else if (ran == FSIM_JOB_NOT_CLAIMED) {
         bool elsewhere = current == FSIM_RUN_RUNNING || current == FSIM_RUN_QUEUED;
         if (elsewhere)
             ps_log(w, "INFO", c.trace, c.message_id, id,
@@ -172,18 +172,12 @@ ps_outcome ps_job_process(ps_worker *w, const fsim_pubsub_message *msg)
             ps_log(w, "INFO", c.trace, c.message_id, id,
                    "job already %s: acked without re-running", fsim_run_status_name(current));
         out = elsewhere ? PS_RETRY_LATER : PS_ACK;
-        goto done;
+    } else {
+        out = transport_outcome(w, ran);
+        if (out == PS_NACK) /* the claim failed, or the job was handed back: say so */
+            ps_log(w, "WARNING", c.trace, c.message_id, id, "job %s, message nacked: %s",
+                   fsim_job_outcome_name(ran), err.message);
     }
-    if (!c.trace)
-        c.trace = job->trace_id;
-    fsim_job_policy pol = policy(w);
-    fsim_job_run_options o = {.services = &svc, .policy = &pol,
-                              .sink = fsim_sink_find(fsim_job_mode_name(jm->mode)),
-                              .runner = {.config_dir = w->cfg.config_dir,
-                                         .env_overrides_json = w->cfg.config_overrides,
-                                         .source = source, .trace_id = c.trace},
-                              .stopping = aborting, .stopping_user = w};
-    out = transport_outcome(w, fsim_job_run(&o, job, job->request, arena, NULL, &err));
 done:
     fsim_arena_free(arena);
     return out;

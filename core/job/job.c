@@ -28,11 +28,12 @@ static const char *const outcome_names[] = {
     [FSIM_JOB_SUCCEEDED] = "succeeded",     [FSIM_JOB_FAILED] = "failed",
     [FSIM_JOB_HANDED_BACK] = "handed back", [FSIM_JOB_STOPPED] = "stopped",
     [FSIM_JOB_INTERRUPTED] = "interrupted", [FSIM_JOB_UNRECORDED] = "unrecorded",
+    [FSIM_JOB_NOT_CLAIMED] = "not claimed",
 };
 
 const char *fsim_job_outcome_name(fsim_job_outcome outcome)
 {
-    return (unsigned)outcome <= FSIM_JOB_UNRECORDED ? outcome_names[outcome] : "?";
+    return (unsigned)outcome <= FSIM_JOB_NOT_CLAIMED ? outcome_names[outcome] : "?";
 }
 
 /* ---- Submit ------------------------------------------------------------------------------- */
@@ -263,6 +264,46 @@ fsim_job_outcome fsim_job_run(const fsim_job_run_options *o, const fsim_store_jo
     if (job)
         fsim__job_log(s, "INFO", trace, id, "job succeeded: result in %s", where);
     return FSIM_JOB_SUCCEEDED;
+}
+
+fsim_job_outcome fsim_job_run_id(const fsim_job_run_options *o, const char *id,
+                                 fsim_arena *arena, fsim_result **result,
+                                 fsim_run_status *current, fsim_error *err)
+{
+    fsim_store_job *job = NULL;
+    if (result)
+        *result = NULL;
+    fsim_error_clear(err);
+    fsim_status st = fsim_store_claim(o->services->store, id, o->policy->lease_seconds, arena,
+                                      &job, current, err);
+    if (st == FSIM_NOT_FOUND)
+        return FSIM_JOB_NOT_CLAIMED;
+    if (st != FSIM_OK) {
+        fsim__job_log(o->services, "WARNING", o->runner.trace_id, id,
+                      "could not claim the job, to be retried: %s", err->message);
+        return FSIM_JOB_UNRECORDED;
+    }
+    if (!job)
+        return FSIM_JOB_NOT_CLAIMED;
+    return fsim_job_run(o, job, job->request, arena, result, err);
+}
+
+fsim_job_outcome fsim_job_run_next(const fsim_job_run_options *o, fsim_arena *arena,
+                                   bool *ran, fsim_error *err)
+{
+    fsim_store_job *job = NULL;
+    *ran = false;
+    fsim_error_clear(err);
+    if (fsim_store_claim_next(o->services->store, o->policy->lease_seconds,
+                              o->policy->max_attempts, arena, &job, err) != FSIM_OK) {
+        fsim__job_log(o->services, "WARNING", NULL, NULL, "could not claim a job: %s",
+                      err->message);
+        return FSIM_JOB_UNRECORDED;
+    }
+    if (!job)
+        return FSIM_JOB_SUCCEEDED;
+    *ran = true;
+    return fsim_job_run(o, job, job->request, arena, NULL, err);
 }
 
 fsim_status fsim_job_deliver(const fsim_job_run_options *o, fsim_result *result, fsim_error *err)

@@ -355,6 +355,37 @@ static void test_cancel(void)
           fsim_job_outcome_name(out));
 }
 
+/* How the programs run a row: the worker and the CLI by id, the API's workers the next one;
+ * the claim is the core's, so the three cannot claim differently. */
+static void test_run_by_id_and_next(void)
+{
+    fsim_error err = {0};
+    char id[FSIM_STORE_ID_LEN];
+    fsim_job_run_options o = options("db", NULL);
+    fsim_job_submit(&svc, &(fsim_job_submission){.request = demo("by id")}, id, NULL, &err);
+    fsim_job_outcome out = fsim_job_run_id(&o, id, arena, NULL, NULL, &err);
+    CHECK(out == FSIM_JOB_SUCCEEDED && strcmp(status_of(id), "succeeded") == 0,
+          "run by id: claimed, run, stored (%s)", fsim_job_outcome_name(out));
+    fsim_run_status current = FSIM_RUN_QUEUED;
+    out = fsim_job_run_id(&o, id, arena, NULL, &current, &err);
+    CHECK(out == FSIM_JOB_NOT_CLAIMED && current == FSIM_RUN_SUCCEEDED,
+          "run by id again: not claimed, the row says succeeded (nothing re-run)");
+    out = fsim_job_run_id(&o, "00000000-0000-4000-8000-000000000000", arena, NULL, NULL, &err);
+    CHECK(out == FSIM_JOB_NOT_CLAIMED && err.status == FSIM_NOT_FOUND,
+          "run by id of an unknown row: not claimed, not found");
+
+    fsim_job_submit(&svc, &(fsim_job_submission){.request = demo("next")}, id, NULL, &err);
+    bool ran = true;
+    int runs = 0;
+    while (ran && runs < 50) { /* earlier tests may have left rows queued: drain them all */
+        out = fsim_job_run_next(&o, arena, &ran, &err);
+        runs += ran;
+    }
+    CHECK(runs >= 1 && !ran && out == FSIM_JOB_SUCCEEDED &&
+              strcmp(status_of(id), "succeeded") == 0,
+          "run next: the queued row is claimed and run; then nothing is left (%d runs)", runs);
+}
+
 int main(void)
 {
     url = getenv("DATABASE_URL");
@@ -378,6 +409,7 @@ int main(void)
     test_sinks();
     test_policy();
     test_cancel();
+    test_run_by_id_and_next();
     fsim_store_close(store);
     fsim_arena_free(arena);
     return check_done();

@@ -89,6 +89,8 @@ typedef enum fsim_job_outcome {
     FSIM_JOB_STOPPED,      /* the row was cancelled, deleted or taken over: nothing to do */
     FSIM_JOB_INTERRUPTED,  /* the program is stopping: handed back without counting as done */
     FSIM_JOB_UNRECORDED,   /* the failure could not be written (database down): retry later */
+    FSIM_JOB_NOT_CLAIMED,  /* fsim_job_run_id: the row is running elsewhere, already finished
+                              or (err->status FSIM_NOT_FOUND) absent: nothing was run */
 } fsim_job_outcome;
 
 const char *fsim_job_outcome_name(fsim_job_outcome outcome);
@@ -117,6 +119,21 @@ typedef struct fsim_job_run_options {
 fsim_job_outcome fsim_job_run(const fsim_job_run_options *o, const fsim_store_job *job,
                               const fsim_request *request, fsim_arena *arena,
                               fsim_result **result, fsim_error *err);
+
+/* Claims row `id` (queued, or its lease expired) under o->policy's lease and runs it as
+ * fsim_job_run does: how a program runs a row it was told about (a Pub/Sub message, the
+ * CLI's own row). FSIM_JOB_NOT_CLAIMED when it cannot be claimed — *current (may be NULL)
+ * then says why (running elsewhere, or finished), or err->status is FSIM_NOT_FOUND when
+ * the row is absent; FSIM_JOB_UNRECORDED when the database did not answer. */
+fsim_job_outcome fsim_job_run_id(const fsim_job_run_options *o, const char *id,
+                                 fsim_arena *arena, fsim_result **result,
+                                 fsim_run_status *current, fsim_error *err);
+
+/* Claims the oldest queued row (or one whose lease expired, within o->policy's attempts)
+ * and runs it: the API's in-process workers. *ran false when there was none (then
+ * FSIM_JOB_SUCCEEDED), or when the claim failed (FSIM_JOB_UNRECORDED, `err` says why). */
+fsim_job_outcome fsim_job_run_next(const fsim_job_run_options *o, fsim_arena *arena,
+                                   bool *ran, fsim_error *err);
 
 /* Delivers a result that is already made to o->sink (no row: files or stdout), e.g. the
  * CLI's --json on stdout after the files. */
