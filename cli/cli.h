@@ -105,6 +105,8 @@ const char *cli_verdict_reason(const fsim_summary *s, char *buf, size_t size);
 /* Exit code of `run --strict` when the run is not feasible (summary.feasible false). */
 #define CLI_EXIT_INFEASIBLE 3
 
+/* Writes a rendered page of `len` bytes to `path` ("-": stdout); errors name the path. */
+fsim_status cli_write_page(const char *path, const char *html, size_t len, fsim_error *err);
 /* Renders the report of `res` (or, when `cmp` is not NULL, of the comparison) with `ctx`
  * (may be NULL) and writes it to `path` ("-": stdout); *len (may be NULL) gets its size.
  * Errors name the path (cmd_report.c). */

@@ -11,11 +11,12 @@
 #include <unistd.h>
 
 #include <fleetsim/plan.h>
+#include <fleetsim/report.h>
 
 #include "cli.h"
 
 static const char usage[] = "fleetsim plan [SCENARIO.json] [--vary SPEC]... [--prune] "
-                            "[--threads N] [--json] [--config DIR]";
+                            "[--threads N] [--json] [--report[=FILE]] [--config DIR]";
 
 static const char help[] =
     "  SCENARIO.json   a SimulationRequest, its `plan` block optional (default:\n"
@@ -30,7 +31,10 @@ static const char help[] =
     "                  annual cost: the cheapest design stays exact, the fronts cover the\n"
     "                  designs run (default: the plan block's `prune`, else run them all)\n"
     "  --threads N     engines in parallel (default: every CPU)\n"
-    "  --json          print the PlanResult instead of the report\n"
+    "  --json          print the PlanResult instead of the text answer\n"
+    "  --report[=FILE] also write the answer as one HTML page: the best design's cost\n"
+    "                  by part, both Pareto fronts drawn, the cheapest infeasible designs\n"
+    "                  and why (default FILE: plan-report.html)\n"
     "  --config DIR    the YAML config (default: $FLEETSIM_CONFIG_DIR, else config)\n"
     "exit codes: 0 a feasible design found, 1 runtime failure, 2 bad input or usage,\n"
     "3 no variant is feasible\n";
@@ -45,6 +49,7 @@ struct plan_options {
     int prune;     /* -1: the plan block's */
     int threads;
     int json;
+    const char *report; /* --report: the page's path */
 };
 
 static int parse_options(int argc, char **argv, struct plan_options *o)
@@ -53,6 +58,7 @@ static int parse_options(int argc, char **argv, struct plan_options *o)
         {"config", required_argument, NULL, 'C'}, {"vary", required_argument, NULL, 'v'},
         {"prune", no_argument, NULL, 'p'},        {"threads", required_argument, NULL, 't'},
         {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+        {"report", optional_argument, NULL, 'r'},
         {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->prune = -1;
@@ -79,6 +85,7 @@ static int parse_options(int argc, char **argv, struct plan_options *o)
             break;
         }
         case 'j': o->json = 1; break;
+        case 'r': o->report = optarg ? optarg : "plan-report.html"; break;
         case 'h': printf("usage: %s\n%s", usage, help); return -1;
         default: return cli_option_error("plan", usage, c, argv);
         }
@@ -89,26 +96,6 @@ static int parse_options(int argc, char **argv, struct plan_options *o)
     return 0;
 }
 
-/* "north: 10 ac-19kw + 1 dc-150kw, grid 300 kW" for every depot, "; " between them. */
-static const char *settings_text(char *buf, size_t size, const fsim_depot_spec *depots,
-                                 size_t n_depots)
-{
-    size_t len = 0;
-    buf[0] = '\0';
-    for (size_t d = 0; d < n_depots && len < size; d++) {
-        len += (size_t)snprintf(buf + len, size - len, "%s%s: ", d ? "; " : "", depots[d].id);
-        for (size_t j = 0; j < depots[d].n_chargers && len < size; j++)
-            len += (size_t)snprintf(buf + len, size - len, "%s%d %s", j ? " + " : "",
-                                    depots[d].chargers[j].count, depots[d].chargers[j].type);
-        if (depots[d].n_chargers == 0 && len < size)
-            len += (size_t)snprintf(buf + len, size - len, "no chargers");
-        if (depots[d].has_grid_limit_kw && len < size)
-            len += (size_t)snprintf(buf + len, size - len, ", grid %g kW",
-                                    depots[d].grid_limit_kw);
-    }
-    return buf;
-}
-
 static void print_best(FILE *f, const fsim_plan_design *b)
 {
     const fsim_plan_cost *c = &b->cost;
@@ -116,7 +103,7 @@ static void print_best(FILE *f, const fsim_plan_design *b)
     const char *cur = c->currency ? c->currency : "";
     char design[1024];
     fprintf(f, "cheapest feasible design (variant %d): %s, %s\n", b->variant,
-            settings_text(design, sizeof design, b->depots, b->n_depots),
+            fsim_report_design_text(design, sizeof design, b->depots, b->n_depots),
             fsim_strategy_name(b->strategy));
     fprintf(f, "  annual cost          %12.2f %s\n", c->annual_cost, cur);
     fprintf(f, "    chargers, capital  %12.2f\n", c->charger_capital);
@@ -144,7 +131,7 @@ static void print_front(FILE *f, const char *title, const fsim_plan_design *fron
                 d->summary.peak_kw,
                 d->summary.has_wait_seconds_p95 ? d->summary.wait_seconds_p95 : 0.0,
                 fsim_strategy_name(d->strategy),
-                settings_text(design, sizeof design, d->depots, d->n_depots));
+                fsim_report_design_text(design, sizeof design, d->depots, d->n_depots));
     }
 }
 
@@ -160,13 +147,13 @@ static void print_rejected(FILE *f, const fsim_plan_result *r)
     for (size_t i = 0; i < r->n_rejected && i < SHOWN; i++) {
         char design[1024];
         fprintf(f, "  variant %d (%s, %s): %s\n", r->rejected[i].variant,
-                settings_text(design, sizeof design, r->rejected[i].depots,
+                fsim_report_design_text(design, sizeof design, r->rejected[i].depots,
                               r->rejected[i].n_depots),
                 fsim_strategy_name(r->rejected[i].strategy), r->rejected[i].verdict);
     }
 }
 
-static void print_report(FILE *f, const fsim_plan_result *r, int threads, double seconds)
+static void print_answer(FILE *f, const fsim_plan_result *r, int threads, double seconds)
 {
     fprintf(f, "plan %s%s%s: %d variants, %d run, %d pruned, %d infeasible "
             "(%d thread%s, %.2f s, %.1f variants/s)\n",
@@ -183,6 +170,17 @@ static void print_report(FILE *f, const fsim_plan_result *r, int threads, double
     print_front(f, "peak kW", r->front, r->n_front);
     print_front(f, "p95 wait", r->wait_front, r->n_wait_front);
     print_rejected(f, r);
+}
+
+static fsim_status write_page(const char *path, const fsim_plan_result *res, fsim_error *err)
+{
+    char *html;
+    size_t len;
+    fsim_status st = fsim_report_render_plan(res, &html, &len, err);
+    if (st == FSIM_OK)
+        st = cli_write_page(path, html, len, err);
+    free(html);
+    return st;
 }
 
 static double now_seconds(void)
@@ -220,6 +218,10 @@ int cmd_plan(int argc, char **argv)
         goto out;
     }
     const double seconds = now_seconds() - t0;
+    if (o.report && write_page(o.report, res, &err) != FSIM_OK) {
+        rc = cli_fail("plan", &err);
+        goto out;
+    }
     if (o.json) {
         if (!(text = fsim_wire_encode(FSIM_WIRE_PLAN_RESULT, res, 0, NULL))) {
             fsim_error_set(&err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
@@ -228,7 +230,7 @@ int cmd_plan(int argc, char **argv)
         }
         puts(text);
     } else {
-        print_report(stdout, res, o.threads, seconds);
+        print_answer(stdout, res, o.threads, seconds);
     }
     rc = fflush(stdout) != 0 ? 1 : res->best ? 0 : CLI_EXIT_INFEASIBLE;
 out:

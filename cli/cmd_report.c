@@ -77,8 +77,7 @@ fsim_status cli_report_context(const char *config_dir, const fsim_request *req,
     return st;
 }
 
-/* Writes `len` bytes to `path` ("-": stdout); errors name the path. */
-static fsim_status write_page(const char *path, const char *html, size_t len, fsim_error *err)
+fsim_status cli_write_page(const char *path, const char *html, size_t len, fsim_error *err)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "wb");
     if (!f)
@@ -103,7 +102,7 @@ fsim_status cli_write_report(const char *path, const fsim_result *res,
                                                          &n, err)
                          : fsim_report_render(res, ctx, &html, &n, err);
     if (st == FSIM_OK)
-        st = write_page(path, html, n, err);
+        st = cli_write_page(path, html, n, err);
     free(html);
     if (len)
         *len = n;

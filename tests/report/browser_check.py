@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Opens a report in headless Chromium, as a reader's browser would, and checks it (TAP).
 
-Usage: browser_check.py CHROMIUM REPORT.html RESULT.json SCREENSHOT.png
+Usage: browser_check.py CHROMIUM REPORT.html RESULT.json SCREENSHOT.png [plan]
+
+With `plan`, REPORT.html is `fleetsim plan --report`'s page and RESULT.json the same plan's
+`--json` (a PlanResult): its sections, the best variant and one dot per front design.
 
 Chromium is driven over the DevTools protocol on a pipe (--remote-debugging-pipe: fds 3/4,
 JSON messages ended by NUL), so the test needs no npm package and no port. It records every
@@ -21,6 +24,8 @@ import tempfile
 import time
 
 SECTIONS = ["verdict", "load", "soc", "chargers", "waits", "trips", "energy", "map"]
+PLAN_SECTIONS = ["best", "front", "wait-front", "rejected"]
+TEXT_SECTIONS = ("verdict", "rejected")  # no chart: present is enough
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--remote-debugging-pipe", "--hide-scrollbars", "--mute-audio",
@@ -133,6 +138,8 @@ class Browser:
 
 PROBE = """JSON.stringify({
   verdict: (document.getElementById('verdict-text') || {}).textContent || null,
+  best: (document.querySelector('#best .verdict') || {}).textContent || null,
+  dots: ['front', 'wait-front'].map(id => document.querySelectorAll('#' + id + ' circle').length),
   title: document.title,
   height: Math.ceil(document.documentElement.scrollHeight),
   sections: %s.map(id => {
@@ -144,7 +151,7 @@ PROBE = """JSON.stringify({
       drawn: [...s.querySelectorAll('svg path')].filter(p => {
         try { return p.getTotalLength() > 0; } catch (e) { return false; } }).length};
   })
-})""" % json.dumps(SECTIONS)
+})"""
 
 
 def open_page(b, url):
@@ -178,9 +185,10 @@ def open_page(b, url):
 
 def main():
     chromium, report, result_json, shot = sys.argv[1:5]
+    plan = sys.argv[5:6] == ["plan"]
     report = os.path.abspath(report)
     with open(result_json, encoding="utf-8") as f:
-        summary = json.load(f)["summary"]
+        doc = json.load(f)
     b = Browser(chromium)
     try:
         # the control: what the checks must catch
@@ -199,22 +207,34 @@ def main():
         session, req, prob = open_page(b, url)
         point(not req, "the report makes no network request", *req)
         point(not prob, "the report loads with no console error, exception or refusal", *prob)
-        probe = json.loads(b.call("Runtime.evaluate", {"expression": PROBE, "returnByValue": True},
+        sections = PLAN_SECTIONS if plan else SECTIONS
+        probe = json.loads(b.call("Runtime.evaluate",
+                                  {"expression": PROBE % json.dumps(sections),
+                                   "returnByValue": True},
                                   session=session)["result"]["value"])
         for s in probe["sections"]:
             if not s["present"]:
                 point(False, "section %s is on the page" % s["id"])
                 continue
-            if s["id"] == "verdict":
-                point(True, "section verdict is on the page")
+            if s["id"] in TEXT_SECTIONS:
+                point(True, "section %s is on the page" % s["id"])
                 continue
             point(s["svgs"] > 0 and s["drawn"] > 0 and s["labelled"],
                   "section %s has labelled charts with drawn paths" % s["id"],
                   "svgs %d, drawn paths %d, labelled %s" % (s["svgs"], s["drawn"], s["labelled"]))
-        want = summary.get("verdict")
-        point(want is not None and probe["verdict"] == want,
-              "the verdict on the page is result.json's summary.verdict",
-              "page: %r" % probe["verdict"], "result.json: %r" % want)
+        if plan:
+            want = "variant %d:" % doc["best"]["variant"] if doc.get("best") else None
+            point(want is not None and want in (probe["best"] or ""),
+                  "the best design on the page is the plan's best",
+                  "page: %r" % probe["best"], "want: %r" % want)
+            point(probe["dots"] == [len(doc["front"]), len(doc["waitFront"])],
+                  "one dot per design of each front", "page: %s" % probe["dots"],
+                  "plan: %d, %d" % (len(doc["front"]), len(doc["waitFront"])))
+        else:
+            want = doc["summary"].get("verdict")
+            point(want is not None and probe["verdict"] == want,
+                  "the verdict on the page is result.json's summary.verdict",
+                  "page: %r" % probe["verdict"], "result.json: %r" % want)
         b.call("Emulation.setDeviceMetricsOverride",
                {"width": 1100, "height": min(probe["height"], 16000), "deviceScaleFactor": 1,
                 "mobile": False}, session=session)

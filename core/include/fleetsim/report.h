@@ -1,5 +1,6 @@
-/* fleetsim — the report a person reads: a SimulationResult (or a StrategyComparison) in,
- * one self-contained HTML page out (inline SVG and CSS, no script, no external request).
+/* fleetsim — the report a person reads: a SimulationResult (or a StrategyComparison, or a
+ * PlanResult) in, one self-contained HTML page out (inline SVG and CSS, no script, no
+ * external request).
  *
  * Pure: no I/O, no clock, no locale, no randomness — the same input gives the same bytes in
  * every program (`fleetsim report`, `fleetsim run --report`, GET /v1/simulations/{id}/report).
@@ -50,5 +51,16 @@ fsim_status fsim_report_render(const fsim_result *result, const fsim_report_cont
 fsim_status fsim_report_render_comparison(const fsim_comparison *cmp,
                                           const fsim_request *request, char **html,
                                           size_t *len, fsim_error *err);
+
+/* The page of a depot plan (`fleetsim plan --report`): the cheapest feasible design and its
+ * annual cost by part, the Pareto fronts of annual cost against site peak and against the
+ * p95 wait (charts and tables), and the cheapest infeasible designs with their reasons. */
+fsim_status fsim_report_render_plan(const fsim_plan_result *plan, char **html, size_t *len,
+                                    fsim_error *err);
+
+/* A design's settings as one line of text into buf (cut at size), returned:
+ * "north: 4 dc-150kw + 2 ac-22kw, grid 400 kW; south: …". */
+char *fsim_report_design_text(char *buf, size_t size, const fsim_depot_spec *depots,
+                              size_t n_depots);
 
 #endif
