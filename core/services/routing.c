@@ -35,9 +35,16 @@ static fsim_status check_route(const cJSON *body, fsim_error *err)
     return FSIM_OK;
 }
 
+/* Mapbox's own host cannot answer without a token; any server speaking Mapbox's path
+ * (/directions/v5/) gets the token when there is one; an OSRM server (/route/v1) never. */
 static bool needs_token(const fsim_svc *s)
 {
     return s->o.routing_url && strstr(s->o.routing_url, "mapbox.com") != NULL;
+}
+
+static bool sends_token(const fsim_svc *s)
+{
+    return s->o.routing_url && strstr(s->o.routing_url, "/directions/v5/") != NULL;
 }
 
 /* One request for at most FSIM_SVC_MAX_WAYPOINTS waypoints; its points are appended to
@@ -64,7 +71,7 @@ static fsim_status route_chunk(fsim_svc *s, const double (*wp)[2], size_t n, con
         goto out;
     }
     if (!body && (st = fsim__svc_get_json(s, FSIM_SVC_ROUTING, url,
-                                          needs_token(s) ? s->o.mapbox_token : NULL,
+                                          sends_token(s) ? s->o.mapbox_token : NULL,
                                           check_route, hint, &body, err)) != FSIM_OK)
         goto out;
     if ((st = check_route(body, err)) != FSIM_OK)
