@@ -59,7 +59,7 @@ fsim_status fsim_runner_route_fetch(const fsim_route_def *route, fsim_svc *svc,
 {
     *geojson = NULL;
     char hint[160];
-    snprintf(hint, sizeof hint, "fetch it with `fleetsim routes fetch %s`", route->id);
+    snprintf(hint, sizeof hint, "`fleetsim routes fetch %s`", route->id);
     if (!route->n_waypoints)
         return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, route->id,
                               "route \"%s\" has no waypoints to fetch", route->id);

@@ -76,8 +76,8 @@ fsim_status fsim__runner_weather(const fsim_request *req, const fsim_config *cfg
         fsim_status st = depot_location(req, cfg, d, w, arena, &lon, &lat, err);
         if (st == FSIM_OK)
             st = fsim_svc_weather_hourly(svc, lon, lat, req->start, hours,
-                                         "run it once without --offline (or "
-                                         "FLEETSIM_OFFLINE=0) to fetch the weather",
+                                         "the same run without --offline (and "
+                                         "FLEETSIM_OFFLINE unset)",
                                          t, err);
         if (st != FSIM_OK)
             return st;

@@ -254,8 +254,8 @@ fsim_status fsim__svc_get_json(fsim_svc *s, fsim_svc_kind kind, const char *url,
         if (!fsim__cache_path(s, url, path, sizeof path))
             snprintf(path, sizeof path, "(no FLEETSIM_CACHE_DIR)");
         return fsim_error_set(err, FSIM_NOT_FOUND, path, 0, 0, NULL,
-                              "offline: no cached %s answer for %s; %s", name, url,
-                              hint ? hint : "run once without --offline to fetch it");
+                              "offline: no cached %s answer for %s; fetch it with %s", name,
+                              url, hint ? hint : "the same command without --offline");
     }
     double retry_in = 0;
     if (!breaker_admit(s, kind, &retry_in))

@@ -80,7 +80,8 @@ typedef struct fsim_svc_route {
 } fsim_svc_route;
 
 /* Waypoints (n_waypoints ≥ 2, lon/lat pairs) → the road-following line, from the cache or
- * the service. `hint` (may be NULL) is the command that would fetch it, quoted in errors. */
+ * the service. `hint` (may be NULL) is the command that would fetch it ("`fleetsim routes
+ * fetch ID`"), quoted in the offline and no-token errors; the same for the calls below. */
 fsim_status fsim_svc_route_fetch(fsim_svc *svc, const double (*waypoints)[2],
                                  size_t n_waypoints, const char *hint, fsim_arena *arena,
                                  fsim_svc_route *out, fsim_error *err);
