@@ -12,16 +12,24 @@ the URLs, a fresh FLEETSIM_CACHE_DIR and a test token). TAP output.
   3. No token and no cache: exit 2 naming MAPBOX_ACCESS_TOKEN and `fleetsim routes fetch`;
      offline and not cached: exit 2 naming the cache entry; a service outage: exit 1.
 
-usage: test_cli_services.py FLEETSIM SOURCE_ROOT
+  4. fleetsim-api: POST /v1/simulations:run with weather while the weather service is down
+     → 503 service_unavailable with Retry-After; /healthz answers meanwhile (a slow service
+     holds a handler thread, never an HTTP thread).
+
+usage: test_cli_services.py FLEETSIM SOURCE_ROOT FLEETSIM_API
 """
 import csv
 import json
 import math
 import os
 import shutil
+import re
 import subprocess
 import sys
 import tempfile
+import threading
+import time
+import urllib.error
 import urllib.request
 
 fleetsim, root = sys.argv[1], sys.argv[2]
@@ -183,6 +191,60 @@ p = run(["routes", "fetch", "north-3wp", "--config", cfg],
 check(p.returncode == 1 and "HTTP 503" in p.stderr and not os.path.exists(out_file),
       "a service outage: exit 1 (retry later), no file", p.stderr)
 control("reset=1")
+
+# ---- 4. the API --------------------------------------------------------------------------------
+api_log = open(os.path.join(tmp, "api.log"), "w+")
+env = dict(os.environ, PORT="0", FLEETSIM_API_LISTEN="127.0.0.1", FLEETSIM_CONFIG_DIR=cfg,
+           FLEETSIM_CACHE_DIR=os.path.join(tmp, "api-cache"), FLEETSIM_SERVICE_MAX_ATTEMPTS="2",
+           FLEETSIM_SERVICE_TIMEOUT_SECONDS="2")
+env.pop("DATABASE_URL", None)
+api = subprocess.Popen([sys.argv[3]], stdout=api_log, stderr=subprocess.STDOUT, env=env)
+base = None
+for _ in range(200):
+    api_log.seek(0)
+    m = re.search(r"listening on 127.0.0.1 port (\d+)", api_log.read())
+    if m:
+        base = "http://127.0.0.1:" + m.group(1)
+        break
+    time.sleep(0.05)
+api_log.seek(0)
+check(base is not None, "fleetsim-api starts", api_log.read())
+
+
+def post_run(body):
+    req = urllib.request.Request(base + "/v1/simulations:run", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+if base:
+    control("fault=503&n=100")
+    status, headers, body = post_run(week)
+    err = json.loads(body or b"{}").get("error", {})
+    check(status == 503 and err.get("code") == "service_unavailable" and
+          "Retry-After" in headers,
+          "weather service down: 503 service_unavailable with Retry-After", body[:400])
+    control("reset=1")
+    control("fault=slow&n=4&seconds=3")
+    result = {}
+    t = threading.Thread(target=lambda: result.update(r=post_run(week)))
+    t.start()
+    time.sleep(0.3)
+    t0 = time.time()
+    with urllib.request.urlopen(base + "/healthz", timeout=5) as r:
+        ok = r.status == 200
+    check(ok and time.time() - t0 < 1, "/healthz answers while a run waits on a slow service "
+                                        "(%.2f s)" % (time.time() - t0))
+    t.join(60)
+    check(not t.is_alive() and result.get("r", (0,))[0] == 503,
+          "the slow service ends in 503 within the timeout budget, no hang")
+    control("reset=1")
+    api.terminate()
+    api.wait(15)
 
 shutil.rmtree(tmp)
 print("1..%d" % n)

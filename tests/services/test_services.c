@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 
+#include <fleetsim/job_error.h>
 #include <fleetsim/services.h>
 
 #include "check.h"
@@ -232,6 +233,14 @@ int main(void)
               strstr(err.message, "fleetsim routes fetch"),
           "no token, no cache → usage (exit 2): %.300s", err.message);
     fsim_svc_free(s);
+
+    /* what a job stores when a service is down: service_unavailable, handed back */
+    fsim_job_error code = fsim_job_error_from_status(FSIM_UNAVAILABLE);
+    CHECK_STR(fsim_job_error_code(code), "service_unavailable",
+              "an outage fails a job with service_unavailable");
+    CHECK(fsim_job_error_retryable(code), "which is retryable");
+    CHECK(fsim_job_error_from_status(FSIM_USAGE) == FSIM_JOB_ERR_INVALID_REQUEST,
+          "a refused token is the request's (invalid_request, not retried)");
 
     fsim_arena_free(arena);
     curl_global_cleanup();
