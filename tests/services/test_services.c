@@ -116,6 +116,34 @@ int main(void)
     st = route(s, &err);
     CHECK(st == FSIM_OK, "cached: answered while the service fails");
     control("reset=1");
+
+    /* an OSRM server: the same answer at /route/v1, and the token is not sent to it */
+    {
+        char osrm[300];
+        snprintf(osrm, sizeof osrm, "%s/route/v1", fake);
+        fsim_svc_options oo = {.routing_url = osrm, .routing_profile = "driving",
+                               .mapbox_token = "pk.test", .cache_dir = cache_dir,
+                               .timeout_s = 2, .max_attempts = 1, .min_interval_s = -1};
+        fsim_svc *os = fsim_svc_new(&oo);
+        fsim_svc_route orr;
+        st = fsim_svc_route_fetch(os, WP, 3, NULL, arena, &orr, &err);
+        CHECK(st == FSIM_OK && orr.n == 58, "an OSRM URL answers the same route: %.300s",
+              err.message);
+        fsim_svc_free(os);
+    }
+
+    /* more than 25 waypoints: chained requests of at most 25 (the fake answers 422 beyond) */
+    {
+        double many[30][2];
+        for (int i = 0; i < 30; i++)
+            many[i][0] = -79.96 + 0.001 * i, many[i][1] = 40.47;
+        fsim_svc_route mr;
+        st = fsim_svc_route_fetch(s, (const double(*)[2])many, 30, NULL, arena, &mr, &err);
+        CHECK(st == FSIM_INVALID && strstr(err.message, "NoRoute") &&
+                  !strstr(err.message, "Too many"),
+              "30 waypoints go as requests of at most 25: %.300s", err.message);
+    }
+    control("reset=1");
     fsim_svc_free(s);
 
     /* 401: a refused token is named, not retried */

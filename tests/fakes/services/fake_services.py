@@ -4,7 +4,7 @@ elevation, forecast and archive APIs, replaying the answers in fixtures/ (README
 documentation each one follows).
 
   GET /directions/v5/mapbox/{driving|driving-traffic}/{lon,lat;…}?…&access_token=T
-  GET /route/v1/driving/{lon,lat;…}?…          (OSRM: no token)
+  GET /route/v1/driving/{lon,lat;…}?…          (OSRM: an access_token is a 400 InvalidQuery)
         the recorded route whose waypoints match (within 1e-5°), else 200 {"code":
         "NoRoute"} as both services answer; Mapbox: no token → 401 "Not Authorized - No
         Token", token "bad-token" → 401 "Not Authorized - Invalid Token"
@@ -145,6 +145,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if parts[4] not in ("driving", "driving-traffic", "walking", "cycling"):
                 return self.send_json(404, {"message": "Profile not found",
                                             "code": "ProfileNotFound"})
+        elif "access_token" in q:
+            # OSRM parses its whole query: an unknown option is an error
+            return self.send_json(400, {"code": "InvalidQuery",
+                                        "message": "Query string malformed close to position "
+                                                   + str(u.query.find("access_token"))})
         coords = urllib.parse.unquote(parts[-1])
         try:
             wps = [[float(x) for x in c.split(",")] for c in coords.split(";")]
