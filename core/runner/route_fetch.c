@@ -7,8 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+
+#include <fleetsim/geo.h>
 #include <fleetsim/runner.h>
 #include <fleetsim/services.h>
+
+/* A routing service's overview line has a vertex where the road bends, so a straight road
+ * can be one segment kilometres long; elevation is sampled at least this often along it,
+ * so a hill between two bends still gives a grade (the DEM is 90 m, grades are smoothed
+ * over ±50 m: FSIM_GEO_GRADE_HALF_WINDOW_M). */
+#define ELEVATION_SPACING_M 100.0
 
 struct text {
     char *s;
@@ -44,6 +53,41 @@ static void add(struct text *t, const char *fmt, ...)
     }
 }
 
+/* Points every ELEVATION_SPACING_M or closer: each longer segment split evenly (linear in
+ * lon/lat, which changes a segment's length by far less than a millimetre at this scale). */
+static fsim_status densify(const fsim_svc_route *in, fsim_arena *arena, fsim_svc_route *out,
+                           fsim_error *err)
+{
+    size_t n = 1;
+    for (size_t i = 1; i < in->n; i++)
+        n += (size_t)ceil(fsim_geo_haversine_m(in->lon[i - 1], in->lat[i - 1], in->lon[i],
+                                               in->lat[i]) / ELEVATION_SPACING_M) + 1;
+    *out = *in;
+    out->lon = fsim_arena_calloc(arena, n, sizeof(double));
+    out->lat = fsim_arena_calloc(arena, n, sizeof(double));
+    if (!out->lon || !out->lat)
+        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    out->n = 0;
+    for (size_t i = 0; i < in->n; i++) {
+        if (i) {
+            double d = fsim_geo_haversine_m(in->lon[i - 1], in->lat[i - 1], in->lon[i],
+                                            in->lat[i]);
+            size_t m = (size_t)ceil(d / ELEVATION_SPACING_M);
+            for (size_t k = 1; k < m; k++) {
+                out->lon[out->n] = in->lon[i - 1] + (in->lon[i] - in->lon[i - 1]) * (double)k /
+                                                        (double)m;
+                out->lat[out->n] = in->lat[i - 1] + (in->lat[i] - in->lat[i - 1]) * (double)k /
+                                                        (double)m;
+                out->n++;
+            }
+        }
+        out->lon[out->n] = in->lon[i];
+        out->lat[out->n] = in->lat[i];
+        out->n++;
+    }
+    return FSIM_OK;
+}
+
 /* The text of a JSON string (route ids and URLs: no control characters expected). */
 static void add_str(struct text *t, const char *s)
 {
@@ -66,9 +110,11 @@ fsim_status fsim_runner_route_fetch(const fsim_route_def *route, fsim_svc *svc,
     fsim_arena *arena = fsim_arena_new();
     if (!arena)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    fsim_svc_route r;
+    fsim_svc_route line, r;
     fsim_status st = fsim_svc_route_fetch(svc, (const double(*)[2])route->waypoints,
-                                          route->n_waypoints, hint, arena, &r, err);
+                                          route->n_waypoints, hint, arena, &line, err);
+    if (st == FSIM_OK)
+        st = densify(&line, arena, &r, err);
     double *elev = st == FSIM_OK ? fsim_arena_calloc(arena, r.n, sizeof *elev) : NULL;
     if (st == FSIM_OK && !elev)
         st = fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");

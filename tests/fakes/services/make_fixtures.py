@@ -66,11 +66,18 @@ def main():
         json.dump({"source": "Mapbox Directions API v5, Response object "
                              "(docs.mapbox.com/api/navigation/directions/#directions-response-object)",
                    "waypoints": WAYPOINTS, "body": directions}, f, indent=1)
-    # Elevation: what Open-Meteo's Copernicus DEM gives for these points, recorded per point.
+    # Elevation: what Open-Meteo's Copernicus DEM gives for the points fleetsim asks about
+    # (the line with a point at least every 100 m: core/runner/route_fetch.c), per point.
+    dense = [line[0]]
+    for a, b in zip(line, line[1:]):
+        m = math.ceil(hav(a, b) / 100.0)
+        for k in range(1, m):
+            dense.append([a[0] + (b[0] - a[0]) * k / m, a[1] + (b[1] - a[1]) * k / m])
+        dense.append(b)
     pts = []
-    for lon, lat in line:
+    for lon, lat in dense:
         e = 230 + 25 * math.sin((lon + 79.96) * 180) + 18 * math.cos((lat - 40.47) * 260)
-        pts.append({"lat": lat, "lon": lon, "elevation": round(e, 1)})
+        pts.append({"lat": round(lat, 7), "lon": round(lon, 7), "elevation": round(e, 1)})
     with open(os.path.join(HERE, "fixtures/elevation-north.json"), "w") as f:
         json.dump({"source": "Open-Meteo Elevation API (open-meteo.com/en/docs/elevation-api)",
                    "points": pts}, f, indent=0)
@@ -89,8 +96,8 @@ def main():
         json.dump({"source": "Open-Meteo Historical Weather API "
                              "(open-meteo.com/en/docs/historical-weather-api)",
                    "body": archive}, f)
-    print("route: %d points, %.1f m geodesic, service distance %.1f m" % (len(line), length,
-                                                                         distance))
+    print("route: %d points (%d with elevation samples), %.1f m geodesic, service distance "
+          "%.1f m" % (len(line), len(dense), length, distance))
 
 
 main()
