@@ -155,6 +155,43 @@ int main(void)
     char *enc = fsim_wire_encode(FSIM_WIRE_RESULT, w, 0, NULL);
     CHECK(enc && strstr(enc, "\"temperatureC\":"), "result.json carries temperatureC");
     free(enc);
+    /* the contract: one source per weather block; a depot's own wins over the request's */
+    static const char *const bad[][2] = {
+        {"{\"source\": \"open-meteo\", \"hourlyTemperatureC\": [1]}", "together"},
+        {"{}", "needs \"source\" or \"hourlyTemperatureC\""},
+        {"{\"source\": \"met-office\"}", "unknown weather source"},
+        {"{\"hourlyTemperatureC\": [99]}", "between"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *base = request_json(false), json[16384];
+        snprintf(json, sizeof json, "%.*s, \"weather\": %s}", (int)strlen(base) - 1, base,
+                 bad[i][0]);
+        free(base);
+        void *out;
+        fsim_status st = fsim_wire_decode(FSIM_WIRE_REQUEST, json, strlen(json), "t", 0, arena,
+                                          &out, &err);
+        CHECK(st == FSIM_INVALID && strstr(err.message, bad[i][1]),
+              "weather %s is refused: %.200s: %.200s", bad[i][0], err.path, err.message);
+    }
+    {
+        char *base = request_json(true), json[16384];
+        const char *at = strstr(base, "\"chargers\"");
+        snprintf(json, sizeof json, "%.*s\"weather\": {\"hourlyTemperatureC\": [10]}, %s",
+                 (int)(at - base), base, at);
+        free(base);
+        fsim_request *req;
+        fsim_result *res = NULL;
+        fsim_runner_options opts = {.config_dir = config_dir, .source = "depot-weather"};
+        fsim_status st = fsim_wire_decode(FSIM_WIRE_REQUEST, json, strlen(json), "t", 0, arena,
+                                          (void **)&req, &err);
+        if (st == FSIM_OK)
+            st = fsim_runner_run(req, &opts, arena, &res, &err);
+        CHECK(st == FSIM_OK && res->n_time_series_data &&
+                  res->time_series_data[0].temperature_c == 10 &&
+                  res->time_series_data[res->n_time_series_data - 1].temperature_c == 10,
+              "a depot's own series (10 °C, its last value held) wins: %.200s", err.message);
+    }
+
     fsim_config_free(cfg);
     fsim_arena_free(arena);
     return check_done();
