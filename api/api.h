@@ -101,6 +101,7 @@ typedef struct api_server {
     api_publisher *publisher;     /* NULL without FLEETSIM_PUBSUB_TOPIC */
     fsim_gcs *gcs;                /* reads gcs-mode results (result_stream.c) */
     fsim_gcp_auth *gcp_auth;      /* its credentials; NULL with an emulator */
+    fsim_svc *svc;                /* routing, elevation, weather (docs/services.md) */
 } api_server;
 
 /* ---- One request (server.c) ------------------------------------------------------------ */

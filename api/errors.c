@@ -95,6 +95,9 @@ bool api_error_from(api_request *req, const fsim_error *err)
     case FSIM_CANCELLED:
         return api_error(req, 503, "unavailable", NULL,
                          "the server is shutting down; retry the request");
+    case FSIM_UNAVAILABLE: /* a routing, elevation or weather service (docs/services.md) */
+        api_add_header(req, "Retry-After", "30");
+        return api_error(req, 503, "service_unavailable", NULL, "%s", err->message);
     default: {
         char detail[1200];
         fsim_error_format(err, detail, sizeof detail);

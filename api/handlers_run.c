@@ -44,7 +44,8 @@ fsim_runner_options api_runner_options(const api_request *req)
     return (fsim_runner_options){.config_dir = c->config_dir,
                                  .env_overrides_json = c->config_overrides,
                                  .source = "request body",
-                                 .trace_id = req->request_id};
+                                 .trace_id = req->request_id,
+                                 .services = req->server->svc};
 }
 
 /* Between simulated days (from any thread of a comparison): stop when shutdown's grace

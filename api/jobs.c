@@ -36,7 +36,8 @@ static void log_job(void *user, const char *severity, const char *trace_id,
 
 fsim_services api_services(const api_server *srv)
 {
-    return (fsim_services){.store = srv->store, .gcs = srv->gcs, .log = log_job};
+    return (fsim_services){.store = srv->store, .gcs = srv->gcs, .log = log_job,
+                           .svc = srv->svc};
 }
 
 /* Shutdown: the running jobs stop at their next simulated day and are handed back. */

@@ -241,6 +241,12 @@ static bool start(api_server *srv, fsim_error *err)
         return fail(err, "could not start publishing to Pub/Sub");
     if (!api_gcs_open(srv, err))
         return fail(err, "Cloud Storage (gcs-mode results)");
+    fsim_svc_options so; /* the same services as the CLI and the worker, injected */
+    if (fsim_svc_options_from_settings(&so, err) != FSIM_OK)
+        return fail(err, "routing, elevation and weather services");
+    srv->svc = fsim_svc_new(&so);
+    if (!srv->svc)
+        return fail(err, "routing, elevation and weather services");
     return api_server_start(srv);
 }
 
@@ -295,6 +301,8 @@ static void release(api_server *srv)
     api_publisher_stop(srv->publisher);
     srv->publisher = NULL;
     api_gcs_close(srv);
+    fsim_svc_free(srv->svc);
+    srv->svc = NULL;
     fsim_store_close(srv->store);
     api_idempotency_free(srv->idempotency);
     api_status_cache_free(srv->status_cache);

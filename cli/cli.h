@@ -31,6 +31,13 @@ int cmd_import(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_routes(int argc, char **argv);
+
+/* The routing, elevation and weather services from the settings (docs/services.md), built
+ * once per process; NULL with *err when a setting is malformed. cli_services_offline()
+ * before the first call: cache only (--offline). */
+fsim_svc *cli_services(fsim_error *err);
+void cli_services_offline(void);
 
 /* Prints "fleetsim <cmd>: <file:line:col: path: message>" on stderr and returns the exit
  * code for the error's status (2 bad input, 1 runtime failure). */

@@ -15,7 +15,7 @@
 
 static const char usage[] =
     "fleetsim run [SCENARIO.json] [--config DIR] [--out DIR] [--strategy NAME] [--json] "
-    "[--mode local|db|gcs] [--strict] [--report]";
+    "[--mode local|db|gcs] [--strict] [--report] [--offline]";
 
 static const char help[] =
     "  SCENARIO.json    a SimulationRequest (default: <config>/scenarios/demo.json)\n"
@@ -29,6 +29,8 @@ static const char help[] =
     "  --strict         exit 3 when the run is not feasible (a trip missed or stranded,\n"
     "                   a depot above its grid limit, or a vehicle ending too low)\n"
     "  --report         also write report.html (charts, one self-contained page) in --out\n"
+    "  --offline        weather and unfetched routes from the cache only (docs/services.md);\n"
+    "                   a missing entry: exit 2 naming it (also FLEETSIM_OFFLINE=1)\n"
     "exit codes: 0 done (feasible or not, without --strict), 1 runtime failure, 2 bad\n"
     "input or usage, 3 not feasible with --strict\n";
 
@@ -52,6 +54,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         {"strategy", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
         {"mode", required_argument, NULL, 'm'},   {"strict", no_argument, NULL, 'S'},
         {"report", no_argument, NULL, 'r'},       {"help", no_argument, NULL, 'h'},
+        {"offline", no_argument, NULL, 'O'},
         {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->mode = "local";
@@ -73,6 +76,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
             break;
         case 'S': o->strict = 1; break;
         case 'r': o->report = 1; break;
+        case 'O': cli_services_offline(); break;
         case 'h': cli_help(usage, help); return -1;
         default:
             return cli_option_error("run", usage, c, argv);

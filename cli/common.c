@@ -70,10 +70,11 @@ fsim_status cli_load_request(const char *path, fsim_arena *arena, fsim_request *
 
 fsim_runner_options cli_runner_options(const char *config_dir, const char *scenario)
 {
+    fsim_error ignored; /* a malformed service setting: the run fails if it needs one */
     return (fsim_runner_options){.config_dir = config_dir,
                                  .env_overrides_json =
                                      fsim_setting_text(FSIM_SETTING_CONFIG_OVERRIDES),
-                                 .source = scenario};
+                                 .source = scenario, .services = cli_services(&ignored)};
 }
 
 const char *cli_default_scenario(const char *config_dir, fsim_arena *arena)
@@ -110,4 +111,28 @@ int cli_parse_double(const char *text, double *out)
         return 0;
     *out = v;
     return 1;
+}
+
+/* One services handle per process (the CLI runs one command), built from the settings on
+ * first use; --offline forces the cache-only mode whatever FLEETSIM_OFFLINE says. */
+static fsim_svc *cli_svc;
+static bool cli_svc_offline;
+
+void cli_services_offline(void)
+{
+    cli_svc_offline = true;
+}
+
+fsim_svc *cli_services(fsim_error *err)
+{
+    if (cli_svc)
+        return cli_svc;
+    fsim_svc_options o;
+    if (fsim_svc_options_from_settings(&o, err) != FSIM_OK)
+        return NULL;
+    o.offline = o.offline || cli_svc_offline;
+    cli_svc = fsim_svc_new(&o);
+    if (!cli_svc)
+        fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    return cli_svc;
 }

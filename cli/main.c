@@ -13,6 +13,7 @@ static const struct cli_command commands[] = {
     {"compare", cmd_compare, "a scenario under every strategy, side by side (--json: as JSON)"},
     {"plan", cmd_plan, "size the depot: the cheapest chargers and grid that do the job"},
     {"report", cmd_report, "a result as an HTML page with charts (-o FILE; default report.html)"},
+    {"routes", cmd_routes, "routes fetch [ID…]: resolve routes.yaml waypoints into GeoJSON files"},
     {"validate", cmd_validate, "check a scenario against the config; runs nothing"},
     {"cycle", cmd_cycle, "one vehicle over one speed trace or route: energy and kWh/km"},
     {"vehicles", cmd_vehicles, "vehicles from-epa FILE.csv: vehicles.yaml entries from EPA tests"},

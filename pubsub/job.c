@@ -49,7 +49,7 @@ static bool aborting(void *user)
 static fsim_services services(job_ctx *c, fsim_store *store)
 {
     return (fsim_services){.store = store, .gcs = c->w->gcs, .gcs_bucket = c->w->cfg.gcs_bucket,
-                           .log = log_job, .log_user = c};
+                           .log = log_job, .log_user = c, .svc = c->w->svc};
 }
 
 static fsim_job_policy policy(const ps_worker *w)

@@ -164,12 +164,23 @@ int main(int argc, char **argv)
         fsim_arena_free(arena);
         return 2;
     }
+    fsim_svc_options so; /* the same services as the CLI and the API, injected */
+    fsim_error serr;
+    fsim_error_clear(&serr);
+    if (fsim_svc_options_from_settings(&so, &serr) != FSIM_OK ||
+        !(w.svc = fsim_svc_new(&so))) {
+        fprintf(stderr, "fleetsim-pubsub: %s: %s\n", serr.source, serr.message);
+        ps_gcs_close(&w);
+        fsim_arena_free(arena);
+        return 2;
+    }
     if (pull)
         rc = ps_pull_main(&w);
     else
         rc = ps_push_main(&w);
     fsim_store_close(w.store);
     ps_gcs_close(&w);
+    fsim_svc_free(w.svc);
     pthread_mutex_destroy(&w.store_mu);
     fsim_arena_free(arena);
     return rc;

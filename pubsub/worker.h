@@ -12,6 +12,7 @@
 
 #include <fleetsim/gcs.h>
 #include <fleetsim/pubsub.h>
+#include <fleetsim/services.h>
 #include <fleetsim/store.h>
 
 /* ---- Settings (main.c: read once from the environment) -------------------------------- */
@@ -50,6 +51,7 @@ typedef struct ps_worker {
     atomic_long jobs_done;        /* runs stored (tests, logs) */
     fsim_gcs *gcs;                /* gcs mode: opened at start-up when a bucket is set */
     fsim_gcp_auth *gcp_auth;      /* its credentials (NULL with an emulator) */
+    fsim_svc *svc;                /* routing, elevation, weather (docs/services.md) */
 } ps_worker;
 
 /* ---- Logging (log.c): JSON lines on stdout in Cloud Logging's shape --------------------- */

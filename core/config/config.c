@@ -297,11 +297,44 @@ static fsim_status field_geojson(const vctx *v, const field *f, const fsim__cfg_
                                      : fsim_arena_sprintf(v->arena, "%s/%s", v->dir, rel);
     if (!full)
         return nomem(v);
+    r->geojson_path = full;
+    if (r->n_waypoints && stat(full, &sb) != 0) {
+        r->geojson_missing = true; /* `fleetsim routes fetch` writes it */
+        return FSIM_OK;
+    }
     if (stat(full, &sb) != 0)
         return fail(v, n, path, "could not find \"%s\": %s", full, strerror(errno));
     if (!S_ISREG(sb.st_mode))
         return fail(v, n, path, "\"%s\" is not a file", full);
     r->geojson_path = full;
+    return FSIM_OK;
+}
+
+/* [[lon, lat], …]: at least two, in WGS84 degrees (GeoJSON's order). */
+static fsim_status field_waypoints(const vctx *v, const field *f, const fsim__cfg_node *n,
+                                   const char *path, void *base)
+{
+    fsim_route_def *r = base;
+    char ipath[340];
+    if (n->kind != FSIM__CFG_SEQ || n->len < 2 || n->len > 1000)
+        return fail(v, n, path, "must be a list of 2 to 1000 [lon, lat] points");
+    r->waypoints = fsim_arena_calloc(v->arena, n->len, sizeof *r->waypoints);
+    if (!r->waypoints)
+        return nomem(v);
+    for (size_t i = 0; i < n->len; i++) {
+        const fsim__cfg_node *pt = n->items[i];
+        snprintf(ipath, sizeof ipath, "%s[%zu]", path, i);
+        if (pt->kind != FSIM__CFG_SEQ || pt->len != 2 ||
+            pt->items[0]->kind != FSIM__CFG_NUMBER || pt->items[1]->kind != FSIM__CFG_NUMBER)
+            return fail(v, pt, ipath, "must be [lon, lat]");
+        double lon = pt->items[0]->number, lat = pt->items[1]->number;
+        if (!(lon >= -180 && lon <= 180) || !(lat >= -90 && lat <= 90))
+            return fail(v, pt, ipath, "must be [lon, lat] in degrees (lon -180..180, "
+                                      "lat -90..90)");
+        r->waypoints[i][0] = lon;
+        r->waypoints[i][1] = lat;
+    }
+    r->n_waypoints = n->len;
     return FSIM_OK;
 }
 
@@ -374,7 +407,9 @@ static const field charger_fields[] = {
 #define RNUM(k, member, r)                                                                 \
     {.key = k, .read = field_number, .offset = offsetof(fsim_route_def, params.member), .range = r}
 static const field route_fields[] = {
-    {.key = "geojson", .read = field_geojson, .offset = 0, .range = R_POS},
+    /* waypoints first: with them, a geojson file may be one `routes fetch` has yet to write */
+    {.key = "waypoints", .read = field_waypoints, .offset = 0, .range = R_POS, .optional = true},
+    {.key = "geojson", .read = field_geojson, .offset = 0, .range = R_POS, .optional = true},
     RNUM("speedKph", speed_kph, R_POS),
     RNUM("stopsPerKm", stops_per_km, R_NONNEG),
     RNUM("dwellSeconds", dwell_seconds, R_NONNEG),
@@ -686,6 +721,27 @@ static fsim_status apply_overrides(const vctx *v, const char *label, const char 
     return FSIM_OK;
 }
 
+/* Each route has a geometry: its file, or waypoints whose file `routes fetch` writes to
+ * routes/<id>.geojson unless `geojson` names another place. */
+static fsim_status route_sources(const vctx *v, const fsim__cfg_entry *sec, fsim_config *cfg)
+{
+    struct stat sb;
+    for (size_t i = 0; i < cfg->n_routes; i++) {
+        fsim_route_def *r = &cfg->routes[i];
+        if (r->geojson_path)
+            continue;
+        const fsim__cfg_entry *e = fsim__cfg_map_find(sec->value, r->id);
+        if (!r->n_waypoints)
+            return fail_key(v, e, fsim_arena_sprintf(v->arena, "routes.%s", r->id),
+                            "needs \"geojson\" (a file) or \"waypoints\" ([[lon, lat], …])");
+        r->geojson_path = fsim_arena_sprintf(v->arena, "%s/routes/%s.geojson", v->dir, r->id);
+        if (!r->geojson_path)
+            return nomem(v);
+        r->geojson_missing = stat(r->geojson_path, &sb) != 0;
+    }
+    return FSIM_OK;
+}
+
 static fsim_status build(const vctx *v, config_impl *impl, const char *env_json,
                          const char *req_json)
 {
@@ -721,6 +777,8 @@ static fsim_status build(const vctx *v, config_impl *impl, const char *env_json,
     if (st != FSIM_OK)
         return st;
     cfg->routes = arr;
+    if ((st = route_sources(v, fsim__cfg_map_find(tree, "routes"), cfg)) != FSIM_OK)
+        return st;
     st = validate_section(v, fsim__cfg_map_find(tree, "tariffs"), tariff_fields,
                           sizeof tariff_fields / sizeof *tariff_fields, sizeof(fsim_tariff),
                           &arr, &cfg->n_tariffs);

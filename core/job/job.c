@@ -225,6 +225,8 @@ fsim_job_outcome fsim_job_run(const fsim_job_run_options *o, const fsim_store_jo
         fsim__job_log(s, "INFO", trace, id, "job started (attempt %d)", attempt);
     clock_gettime(CLOCK_MONOTONIC, &c.last_beat);
     fsim_runner_options ro = o->runner;
+    if (!ro.services)
+        ro.services = s->svc; /* the program's routing, elevation and weather services */
     /* A fleet whose state has imported state data: its depots without a tariff of their own
      * are priced by it (a flat tariff) rather than by the config's default. */
     fsim_state_data sd;

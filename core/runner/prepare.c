@@ -4,13 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+
 #include <fleetsim/config.h>
+#include <fleetsim/geo.h>
 #include <fleetsim/runner.h>
+
+#include "runner_internal.h"
 
 /* More than this many vehicles in one run is refused before anything is allocated. */
 #define MAX_VEHICLES 1000000
 #define MAX_CHARGERS 1000000
 #define MAX_WARNINGS 100
+/* Weather: energy profiles per whole degree from -60 to 60 °C (the wire's range). */
+#define TEMP_MIN (-60)
+#define TEMP_BUCKETS 121
 
 struct prep {
     const fsim_request *req;
@@ -23,6 +31,10 @@ struct prep {
     fsim_route_path **paths;      /* per config route, loaded on first use */
     fsim_cycle **cycles;
     fsim_sim_route_profile **profiles;
+    /* with weather: per depot its hourly temperatures (NULL: constant), and the profiles
+     * per (route, type, whole °C) indexed [(route * n_types + type) * TEMP_BUCKETS + bucket] */
+    double **temps;
+    fsim_sim_route_profile **bucket_profiles;
     size_t warnings_cap;
 };
 
@@ -188,15 +200,41 @@ static size_t depot_index(const fsim_request *req, const char *id)
     return req->n_depots; /* cannot happen: the wire codec checked it */
 }
 
+/* A route's geometry: its file; a route given as waypoints whose file was never fetched is
+ * resolved by the injected services (their cache first), else the run fails naming the
+ * command that fetches it. Runs never ask a service for a route that has a file. */
+static fsim_status load_route_path(struct prep *p, const fsim_route_def *route,
+                                   fsim_route_path *path)
+{
+    if (!route->geojson_missing)
+        return fsim_geo_load_file(route->geojson_path, p->arena, path, p->err);
+    if (!p->opts->services)
+        return fsim_error_set(p->err, FSIM_NOT_FOUND, route->geojson_path, 0, 0, NULL,
+                              "route \"%s\" has waypoints but no file yet: run `fleetsim "
+                              "routes fetch %s` and review the GeoJSON it writes",
+                              route->id, route->id);
+    char *text = NULL;
+    fsim_status st = fsim_runner_route_fetch(route, p->opts->services, NULL, &text, NULL,
+                                             p->err);
+    if (st == FSIM_OK)
+        st = fsim_geo_parse(text, strlen(text), route->geojson_path, p->arena, path, p->err);
+    free(text);
+    return st;
+}
+
 /* The profile of route r driven by vehicle type t: GeoJSON and drive cycle once per route,
- * energy integration once per (route, type). */
-static fsim_status route_profile(struct prep *p, size_t r, size_t t,
-                                 const fsim_sim_route_profile **out)
+ * energy integration once per (route, type) — per (route, type, whole °C) with weather
+ * (bucket ≥ 0: that temperature, TEMP_MIN + bucket °C). */
+static fsim_status route_profile_at(struct prep *p, size_t r, size_t t, int bucket,
+                                    const fsim_sim_route_profile **out)
 {
     const fsim_config *cfg = p->config;
     const size_t slot = r * cfg->n_vehicles + t;
-    if (p->profiles[slot]) {
-        *out = p->profiles[slot];
+    fsim_sim_route_profile **cache =
+        bucket < 0 ? &p->profiles[slot]
+                   : &p->bucket_profiles[slot * TEMP_BUCKETS + (size_t)bucket];
+    if (*cache) {
+        *out = *cache;
         return FSIM_OK;
     }
     const fsim_route_def *route = &cfg->routes[r];
@@ -206,7 +244,7 @@ static fsim_status route_profile(struct prep *p, size_t r, size_t t,
         fsim_cycle *cycle = fsim_arena_calloc(p->arena, 1, sizeof *cycle);
         if (!path || !cycle)
             return nomem(p);
-        if ((st = fsim_geo_load_file(route->geojson_path, p->arena, path, p->err)) != FSIM_OK ||
+        if ((st = load_route_path(p, route, path)) != FSIM_OK ||
             (st = fsim_cycle_from_route(path, &route->params, p->arena, cycle, p->err)) != FSIM_OK)
             return st;
         p->paths[r] = path;
@@ -214,7 +252,9 @@ static fsim_status route_profile(struct prep *p, size_t r, size_t t,
     }
     const fsim_vehicle_params *params = &cfg->vehicles[t].params;
     const double ambient =
-        p->req->has_ambient_temperature_c ? p->req->ambient_temperature_c : 20.0;
+        bucket >= 0                       ? (double)(TEMP_MIN + bucket)
+        : p->req->has_ambient_temperature_c ? p->req->ambient_temperature_c
+                                            : 20.0;
     fsim_energy_profile energy;
     fsim_energy_totals totals;
     fsim_sim_route_profile *prof = fsim_arena_calloc(p->arena, 1, sizeof *prof);
@@ -227,8 +267,37 @@ static fsim_status route_profile(struct prep *p, size_t r, size_t t,
                                           fsim_aux_power_kw(params, ambient), p->arena,
                                           p->err)) != FSIM_OK)
         return st;
-    p->profiles[slot] = prof;
+    *cache = prof;
     *out = prof;
+    return FSIM_OK;
+}
+
+static fsim_status route_profile(struct prep *p, size_t r, size_t t,
+                                 const fsim_sim_route_profile **out)
+{
+    return route_profile_at(p, r, t, -1, out);
+}
+
+/* With weather at the group's depot: the route per hour of the horizon at that hour's
+ * temperature (whole degrees), so each trip's HVAC and air density are its hour's. */
+static fsim_status route_by_hour(struct prep *p, size_t r, size_t t, const double *temps,
+                                 const fsim_sim_route_profile *const **out, size_t *n_out)
+{
+    const size_t hours = (size_t)p->req->days * 24;
+    const fsim_sim_route_profile **by = fsim_arena_calloc(p->arena, hours, sizeof *by);
+    if (!by)
+        return nomem(p);
+    for (size_t h = 0; h < hours; h++) {
+        long c = lround(temps[h]);
+        int bucket = (int)(c < TEMP_MIN ? 0 : c > TEMP_MIN + TEMP_BUCKETS - 1
+                                                  ? TEMP_BUCKETS - 1
+                                                  : c - TEMP_MIN);
+        fsim_status st = route_profile_at(p, r, t, bucket, &by[h]);
+        if (st != FSIM_OK)
+            return st;
+    }
+    *out = by;
+    *n_out = hours;
     return FSIM_OK;
 }
 
@@ -321,6 +390,11 @@ static fsim_status build_vehicles(struct prep *p)
         qsort(minutes, grp->n_departures, sizeof *minutes, minutes_order);
         if ((st = warn_group(p, g, route, prof, minutes, grp->n_departures)) != FSIM_OK)
             return st;
+        const fsim_sim_route_profile *const *by_hour = NULL;
+        size_t n_hours = 0;
+        const double *temps = p->temps[depot_index(req, grp->depot)];
+        if (temps && (st = route_by_hour(p, r, t, temps, &by_hour, &n_hours)) != FSIM_OK)
+            return st;
         size_t n = grp->vins ? grp->n_vins : (size_t)grp->count;
         for (size_t k = 0; k < n; k++) {
             const char *id = grp->vins ? grp->vins[k]
@@ -333,7 +407,7 @@ static fsim_status build_vehicles(struct prep *p)
                 .depot = depot_index(req, grp->depot), .route = prof,
                 .n_departures = grp->n_departures, .departure_minutes = minutes,
                 .initial_soc = grp->initial_soc, .target_soc = grp->target_soc,
-                .reserve_soc = reserve};
+                .reserve_soc = reserve, .route_by_hour = by_hour, .n_route_hours = n_hours};
         }
     }
     return FSIM_OK;
@@ -366,7 +440,15 @@ fsim_status fsim_runner_prepare(const fsim_request *request, const fsim_runner_o
     p.paths = fsim_arena_calloc(arena, config->n_routes + 1, sizeof *p.paths);
     p.cycles = fsim_arena_calloc(arena, config->n_routes + 1, sizeof *p.cycles);
     p.profiles = fsim_arena_calloc(arena, slots, sizeof *p.profiles);
-    if (!p.out || !p.paths || !p.cycles || !p.profiles) {
+    p.temps = fsim_arena_calloc(arena, request->n_depots + 1, sizeof *p.temps);
+    bool weather = request->weather != NULL;
+    for (size_t d = 0; d < request->n_depots; d++)
+        weather = weather || request->depots[d].weather != NULL;
+    p.bucket_profiles =
+        weather ? fsim_arena_calloc(arena, slots * TEMP_BUCKETS, sizeof *p.bucket_profiles)
+                : NULL;
+    if (!p.out || !p.paths || !p.cycles || !p.profiles || !p.temps ||
+        (weather && !p.bucket_profiles)) {
         st = nomem(&p);
         goto out;
     }
@@ -382,8 +464,17 @@ fsim_status fsim_runner_prepare(const fsim_request *request, const fsim_runner_o
         .strategy = (fsim_strategy_kind)request->strategy,
         .per_vehicle_series = request->outputs && request->outputs->has_per_vehicle_series &&
                               request->outputs->per_vehicle_series};
+    if (weather &&
+        (st = fsim__runner_weather(request, config, opts->services, source_of(&p), arena,
+                                   p.temps, err)) != FSIM_OK)
+        goto out;
     if ((st = build_depots(&p)) != FSIM_OK || (st = build_vehicles(&p)) != FSIM_OK)
         goto out;
+    for (size_t d = 0; d < in->n_depots; d++)
+        if (p.temps[d]) {
+            in->depots[d].temperature_c = p.temps[d];
+            in->depots[d].n_temperature_hours = (size_t)request->days * 24;
+        }
     p.out->config_hash = fsim_arena_strdup(arena, config->hash);
     if (!p.out->config_hash) {
         st = nomem(&p);

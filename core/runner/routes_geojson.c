@@ -10,14 +10,39 @@
 #include <fleetsim/geo.h>
 #include <fleetsim/runner.h>
 
+static fsim_status waypoint_path(const fsim_route_def *route, fsim_arena *arena,
+                                 fsim_route_path *path, fsim_error *err)
+{
+    const size_t n = route->n_waypoints;
+    *path = (fsim_route_path){.n = n};
+    path->lon = fsim_arena_calloc(arena, n, sizeof(double));
+    path->lat = fsim_arena_calloc(arena, n, sizeof(double));
+    path->elevation_m = fsim_arena_calloc(arena, n, sizeof(double));
+    if (!path->lon || !path->lat || !path->elevation_m)
+        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        path->lon[i] = route->waypoints[i][0];
+        path->lat[i] = route->waypoints[i][1];
+        if (i)
+            path->length_m += fsim_geo_haversine_m(path->lon[i - 1], path->lat[i - 1],
+                                                   path->lon[i], path->lat[i]);
+    }
+    return FSIM_OK;
+}
+
 /* One route as a Feature: LineString of its path (with elevation), properties = its
  * routes.yaml entry plus id and lengthKm. */
 static cJSON *route_feature(const fsim_route_def *route, const cJSON *props_src,
                             fsim_arena *arena, fsim_error *err)
 {
     fsim_route_path path;
-    if (fsim_geo_load_file(route->geojson_path, arena, &path, err) != FSIM_OK)
+    if (route->geojson_missing) {
+        /* waypoints not fetched yet (docs/services.md): the straight line through them */
+        if (waypoint_path(route, arena, &path, err) != FSIM_OK)
+            return NULL;
+    } else if (fsim_geo_load_file(route->geojson_path, arena, &path, err) != FSIM_OK) {
         return NULL;
+    }
     cJSON *f = cJSON_CreateObject();
     if (f) {
         cJSON_AddStringToObject(f, "type", "Feature");
@@ -42,6 +67,8 @@ static cJSON *route_feature(const fsim_route_def *route, const cJSON *props_src,
     cJSON_DeleteItemFromObject(props, "geojson"); /* a server path, of no use to a client */
     cJSON_AddStringToObject(props, "id", route->id);
     cJSON_AddNumberToObject(props, "lengthKm", path.length_m / 1000.0);
+    if (route->geojson_missing)
+        cJSON_AddBoolToObject(props, "fetched", false); /* waypoints only: routes fetch */
     cJSON_AddItemToObject(f, "properties", props);
     return f;
 }

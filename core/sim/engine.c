@@ -916,7 +916,8 @@ static void depart(struct engine *eng, size_t dep_id, double t)
     if (vs->state == WAITING)
         d->n_waiting--;
 
-    const fsim_sim_route_profile *r = veh->route;
+    const fsim_sim_route_profile *r = fsim_sim_trip_route(in, veh, t); /* per-trip weather */
+    vs->route = r;
     const size_t n = r->energy.n;
     const double e0 = vs->e_kwh, cap = vs->cap_kwh;
     size_t end_s = n - 1;
@@ -1264,7 +1265,7 @@ fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
         double e = vs->e_kwh;
         if (vs->state == DRIVING) {
             /* Mid-trip at the end: account the part driven so far. */
-            const fsim_sim_route_profile *r = in->vehicles[v].route;
+            const fsim_sim_route_profile *r = vs->route;
             double s = end_t - vs->depart_t;
             size_t si = s <= 0 ? 0 : (size_t)s;
             if (si >= r->energy.n)

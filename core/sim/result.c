@@ -69,7 +69,8 @@ static fsim_status convert_trips(const fsim_sim_input *in, const struct fsim__ou
         if (t->status != FSIM__TRIP_MISSED) {
             sum->distance_km += t->distance_km;
             sum->energy_used_kwh += t->energy_kwh;
-            sum->aux_energy_kwh += v->route->aux_kw * (t->arrive - t->depart) / 3600.0;
+            sum->aux_energy_kwh += fsim_sim_trip_route(in, v, t->depart)->aux_kw *
+                                   (t->arrive - t->depart) / 3600.0;
         }
     }
     return FSIM_OK;
@@ -146,6 +147,14 @@ static fsim_status convert_series(const fsim_sim_input *in, const struct fsim__o
             .charging = p->charging, .driving = p->driving, .waiting = p->waiting,
             .mean_soc = fsim__clamp_soc(p->mean_soc), .min_soc = fsim__clamp_soc(p->min_soc),
             .energy_kwh = fsim__q6(p->energy_kwh)};
+        const fsim_sim_depot *dep = &in->depots[p->depot];
+        if (dep->temperature_c && dep->n_temperature_hours) {
+            double h = (p->t - in->start) / 3600.0;
+            size_t k = h <= 0 ? 0 : (size_t)h;
+            out->time_series_data[i].has_temperature_c = true;
+            out->time_series_data[i].temperature_c =
+                dep->temperature_c[k < dep->n_temperature_hours ? k : dep->n_temperature_hours - 1];
+        }
     }
     if (!in->per_vehicle_series)
         return FSIM_OK;

@@ -36,6 +36,8 @@ fsim_job_error fsim_job_error_from_status(fsim_status status)
     case FSIM_IO:
     case FSIM_NOMEM:
         return FSIM_JOB_ERR_UNAVAILABLE;
+    case FSIM_UNAVAILABLE:
+        return FSIM_JOB_ERR_SERVICE_UNAVAILABLE;
     default:
         return FSIM_JOB_ERR_INTERNAL;
     }

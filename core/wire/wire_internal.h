@@ -20,7 +20,7 @@ typedef enum fsim__kind {
 /* String / number formats named by a list entry's `aux`. */
 typedef enum fsim__fmt {
     FSIM__FMT_none, FSIM__FMT_uuid, FSIM__FMT_hhmm, FSIM__FMT_ident, FSIM__FMT_text,
-    FSIM__FMT_positive, FSIM__FMT_soc,
+    FSIM__FMT_positive, FSIM__FMT_soc, FSIM__FMT_celsius,
 } fsim__fmt;
 
 #define FSIM__NO_OFF SIZE_MAX

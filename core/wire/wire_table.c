@@ -60,6 +60,7 @@ const fsim__fmt_info fsim__fmts[] = {
     [FSIM__FMT_text] = {0, 4096, 0, 0},
     [FSIM__FMT_positive] = {0, 0, 0, 0},
     [FSIM__FMT_soc] = {0, 0, 0, 1},
+    [FSIM__FMT_celsius] = {0, 0, -60, 60},
 };
 
 int fsim_wire_hhmm_minutes(const char *s)
@@ -137,6 +138,9 @@ static const fsim__field fields_lonlat[] = {FSIM_WIRE_LONLAT_FIELDS(FIELD)};
 #undef CUR
 #define CUR fsim_charger_spec
 static const fsim__field fields_charger_spec[] = {FSIM_WIRE_CHARGER_SPEC_FIELDS(FIELD)};
+#undef CUR
+#define CUR fsim_weather_spec
+static const fsim__field fields_weather_spec[] = {FSIM_WIRE_WEATHER_SPEC_FIELDS(FIELD)};
 #undef CUR
 #define CUR fsim_depot_spec
 static const fsim__field fields_depot_spec[] = {FSIM_WIRE_DEPOT_SPEC_FIELDS(FIELD)};
@@ -290,6 +294,23 @@ static bool check_depot_spec(fsim__ctx *ctx, const void *obj)
     if (types != stack)
         free(types);
     return ok;
+}
+
+/* A weather block names where its temperatures come from: a service or the series. */
+static bool check_weather_spec(fsim__ctx *ctx, const void *obj)
+{
+    const fsim_weather_spec *w = obj;
+    if (w->source && w->hourly_temperature_c) {
+        fsim__path_key(ctx, "hourlyTemperatureC");
+        return fsim__fail(ctx, "cannot be given together with \"source\"");
+    }
+    if (!w->source && !w->hourly_temperature_c)
+        return fsim__fail(ctx, "needs \"source\" or \"hourlyTemperatureC\"");
+    if (w->source && strcmp(w->source, "open-meteo") != 0) {
+        fsim__path_key(ctx, "source");
+        return fsim__fail(ctx, "unknown weather source \"%s\" (known: open-meteo)", w->source);
+    }
+    return true;
 }
 
 static bool check_vehicle_group(fsim__ctx *ctx, const void *obj)
@@ -475,6 +496,7 @@ static bool check_trip_result(fsim__ctx *ctx, const void *obj)
 #define CHECK_FN(lower)                                                                     \
     (T_##lower == T_depot_spec       ? check_depot_spec                                     \
      : T_##lower == T_vehicle_group  ? check_vehicle_group                                  \
+     : T_##lower == T_weather_spec   ? check_weather_spec                                   \
      : T_##lower == T_request        ? check_request                                        \
      : T_##lower == T_plan_spec      ? check_plan_spec                                      \
      : T_##lower == T_charging_event ? check_charging_event                                 \

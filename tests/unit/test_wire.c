@@ -648,7 +648,7 @@ static void test_schema(void)
     CHECK_STR(cJSON_GetStringValue(get(s, "$schema")),
               "https://json-schema.org/draft/2020-12/schema", "draft 2020-12");
     const cJSON *props = get(s, "properties");
-    CHECK(cJSON_GetArraySize(props) == 13, "13 request properties (plan included)");
+    CHECK(cJSON_GetArraySize(props) == 14, "14 request properties (plan and weather included)");
     const cJSON *req = get(s, "required");
     bool has_fleet = false, has_name = false;
     for (const cJSON *c = req ? req->child : NULL; c; c = c->next) {
@@ -675,7 +675,7 @@ static void test_schema(void)
     s = text ? cJSON_Parse(text) : NULL;
     props = get(s, "properties");
     CHECK(get(props, "fleetId") && get(props, "mode") && !get(s, "$defs") &&
-              cJSON_GetArraySize(props) == 15,
+              cJSON_GetArraySize(props) == 16,
           "JobMessage: the request's fields inline plus mode and simulationId");
     CHECK_STR(cJSON_GetStringValue(get(get(get(props, "depots"), "items"), "$ref")),
               "#/components/schemas/DepotSpec", "references use the caller's prefix");

@@ -44,6 +44,12 @@ typedef struct fsim_route_def {
     const char *geojson_path; /* resolved: relative paths are relative to the config dir */
     const char *depot;        /* depot id this route starts and ends at */
     fsim_route_params params;
+    /* `waypoints: [[lon, lat], …]` (docs/services.md): the route is resolved by the routing
+     * service; `fleetsim routes fetch` writes it to geojson_path (default
+     * routes/<id>.geojson), which then wins. geojson_missing: that file is not there yet. */
+    size_t n_waypoints;
+    double (*waypoints)[2];
+    bool geojson_missing;
 } fsim_route_def;
 
 /* One time-of-use window: from this minute after local midnight until the next window's. */

@@ -16,6 +16,7 @@
     X(IO,        1, "input/output error")                            \
     X(NOMEM,     1, "out of memory")                                 \
     X(CANCELLED, 1, "cancelled")                                     \
+    X(UNAVAILABLE, 1, "service unavailable")                         \
     X(INTERNAL,  1, "internal error")
 
 typedef enum fsim_status {

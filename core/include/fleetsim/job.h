@@ -36,6 +36,7 @@ typedef struct fsim_services {
     const char *topic;        /* with pubsub: projects/P/topics/T */
     fsim_job_log_fn log;      /* optional */
     void *log_user;
+    fsim_svc *svc;            /* borrowed; NULL: no routing/elevation/weather (services.h) */
 } fsim_services;
 
 /* ---- The policy: one per program, the same rules everywhere ----------------------------- */

@@ -28,6 +28,9 @@
     X(UNAVAILABLE, "unavailable", true,                                                       \
       "the database or another service failed transiently; the job is handed back and "       \
       "claimed again")                                                                        \
+    X(SERVICE_UNAVAILABLE, "service_unavailable", true,                                       \
+      "a routing, elevation or weather service did not answer within its retries, or its "    \
+      "circuit breaker is open; the job is handed back and claimed again")                    \
     X(INTERNAL, "internal", false, "a failure the service cannot recover from (a bug)")      \
     X(ATTEMPTS_EXHAUSTED, "attempts_exhausted", false,                                        \
       "the last allowed attempt failed with a retryable error or was interrupted")
@@ -46,7 +49,8 @@ bool fsim_job_error_retryable(fsim_job_error e);
 /* One sentence for the documentation. */
 const char *fsim_job_error_meaning(fsim_job_error e);
 /* The code of a failure reported as `status` by the runner, the store or a sink: bad input
- * ⇒ invalid_request, I/O and memory ⇒ unavailable (retryable), the rest ⇒ internal. */
+ * ⇒ invalid_request, I/O and memory ⇒ unavailable (retryable), an outside service that did not
+ * answer ⇒ service_unavailable (retryable), the rest ⇒ internal. */
 fsim_job_error fsim_job_error_from_status(fsim_status status);
 
 #endif

@@ -9,6 +9,7 @@
 #include <fleetsim/arena.h>
 #include <fleetsim/config.h>
 #include <fleetsim/error.h>
+#include <fleetsim/services.h>
 #include <fleetsim/sim.h>
 #include <fleetsim/wire.h>
 
@@ -22,6 +23,10 @@ typedef struct fsim_runner_options {
     /* optional: prices a depot that names no tariff instead of tariffs.yaml's "default" —
      * the fleet's state data in the database, as a flat tariff (fsim_tariff_flat) */
     const fsim_tariff *fallback_tariff;
+    /* optional, borrowed: the routing, elevation and weather services (docs/services.md),
+     * asked for a request's `weather` and for a route whose file was never fetched; NULL:
+     * such a request fails naming what is missing */
+    fsim_svc *services;
 } fsim_runner_options;
 
 /* A request checked against the config and turned into the engine's input. */
@@ -74,6 +79,14 @@ fsim_status fsim_runner_compare_prepared(const fsim_request *request,
  * leaves none of them. */
 fsim_status fsim_runner_write_files(const fsim_result *result, const char *dir,
                                     fsim_error *err);
+
+/* A route given as waypoints (routes.yaml) resolved by the routing and elevation services
+ * (or their cache) into GeoJSON text with elevation: what `fleetsim routes fetch` writes to
+ * route->geojson_path. `source_label` (may be NULL) goes into the file's properties.
+ * *geojson is malloc'd; *service_distance_m (may be NULL) is the service's own length. */
+fsim_status fsim_runner_route_fetch(const fsim_route_def *route, fsim_svc *svc,
+                                    const char *source_label, char **geojson,
+                                    double *service_distance_m, fsim_error *err);
 
 /* Every route of `config` as a GeoJSON FeatureCollection: one LineString Feature per route
  * (coordinates with elevation), properties = its routes.yaml settings (but the server-side

@@ -190,7 +190,37 @@
       "`host:port` of a local Pub/Sub (insecure channel, no auth; Google's convention)") \
     X(STORAGE_EMULATOR_HOST, "STORAGE_EMULATOR_HOST", TEXT, NULL, 0, 0, NULL,\
       "api, pubsub, `run --mode gcs`", "—",\
-      "`host:port` or `http://host:port` of a local Storage emulator (plain HTTP, no auth)")
+      "`host:port` or `http://host:port` of a local Storage emulator (plain HTTP, no auth)") \
+    X(MAPBOX_ACCESS_TOKEN, "MAPBOX_ACCESS_TOKEN", TEXT, NULL, 0, 0, NULL,\
+      "`routes fetch`, `run`, api, pubsub", "—",\
+      "the Mapbox token sent as `access_token` to the routing service (not needed by an OSRM server; never cached or logged)") \
+    X(ROUTING_URL, "FLEETSIM_ROUTING_URL", TEXT, "https://api.mapbox.com/directions/v5/mapbox", 0, 0, NULL,\
+      "`routes fetch`, `run`, api, pubsub", "`https://api.mapbox.com/directions/v5/mapbox`",\
+      "base URL of the routing service: Mapbox Directions v5, or an OSRM server's `http://host:5000/route/v1` (docs/services.md)") \
+    X(ROUTING_PROFILE, "FLEETSIM_ROUTING_PROFILE", CHOICE, "driving", 0, 0, "driving|driving-traffic",\
+      "`routes fetch`, `run`, api, pubsub", "`driving`",\
+      "routing profile; `driving-traffic` (Mapbox only) routes with live traffic") \
+    X(ELEVATION_URL, "FLEETSIM_ELEVATION_URL", TEXT, "https://api.open-meteo.com/v1/elevation", 0, 0, NULL,\
+      "`routes fetch`, `run`, api, pubsub", "`https://api.open-meteo.com/v1/elevation`",\
+      "Open-Meteo's elevation API (or a server answering the same way)") \
+    X(WEATHER_URL, "FLEETSIM_WEATHER_URL", TEXT, "https://api.open-meteo.com/v1/forecast", 0, 0, NULL,\
+      "`run`, api, pubsub", "`https://api.open-meteo.com/v1/forecast`",\
+      "Open-Meteo's forecast API, asked for hourly `temperature_2m`") \
+    X(WEATHER_ARCHIVE_URL, "FLEETSIM_WEATHER_ARCHIVE_URL", TEXT, "https://archive-api.open-meteo.com/v1/archive", 0, 0, NULL,\
+      "`run`, api, pubsub", "`https://archive-api.open-meteo.com/v1/archive`",\
+      "Open-Meteo's historical archive API, used for horizons that end before today") \
+    X(CACHE_DIR, "FLEETSIM_CACHE_DIR", TEXT, NULL, 0, 0, NULL,\
+      "`routes fetch`, `run`, api, pubsub", "`$XDG_CACHE_HOME/fleetsim`, else `~/.cache/fleetsim`",\
+      "where every service answer is kept, content-addressed (`<sha256 of the request>.json`)") \
+    X(OFFLINE, "FLEETSIM_OFFLINE", BOOL, "0", 0, 1, NULL,\
+      "`routes fetch`, `run`, api, pubsub", "`0` (tests: `1`)",\
+      "`1`: services answer from the cache only; a missing entry fails with exit 2 naming it (as `--offline`)") \
+    X(SERVICE_TIMEOUT_SECONDS, "FLEETSIM_SERVICE_TIMEOUT_SECONDS", INT, "20", 1, 600, NULL,\
+      "`routes fetch`, `run`, api, pubsub", "`20`",\
+      "whole-request deadline of one call to a routing, elevation or weather service") \
+    X(SERVICE_MAX_ATTEMPTS, "FLEETSIM_SERVICE_MAX_ATTEMPTS", INT, "4", 1, 20, NULL,\
+      "`routes fetch`, `run`, api, pubsub", "`4`",\
+      "tries per call (429 honours `Retry-After`, 5xx and timeouts back off 0.5 s doubling, at most 8 s)")
 
 typedef enum fsim_setting_id {
 #define FSIM__SETTING_ENUM(id, name, type, value, lo, hi, choices, used_by, doc_default, meaning) \

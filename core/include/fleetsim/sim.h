@@ -44,6 +44,10 @@ typedef struct fsim_sim_depot {
     const fsim_tariff *tariff;        /* NULL: not priced (no tariffs.yaml) */
     size_t n_chargers;
     fsim_sim_charger *chargers; /* sorted fastest first, then by id */
+    /* optional: air temperature, °C, per hour from `start` (the last holds), reported as
+     * the time series' temperatureC; NULL without weather */
+    const double *temperature_c;
+    size_t n_temperature_hours;
 } fsim_sim_depot;
 
 /* A route as driven by one vehicle type at the run's temperature: the cumulative energy
@@ -69,6 +73,10 @@ typedef struct fsim_sim_vehicle {
     double initial_soc;
     double target_soc;
     double reserve_soc;
+    /* optional: the route as driven at each hour's temperature, per hour from `start`
+     * (n_route_hours of them, the last holds); a trip uses its departure hour's. NULL: route */
+    const fsim_sim_route_profile *const *route_by_hour;
+    size_t n_route_hours;
 } fsim_sim_vehicle;
 
 typedef struct fsim_sim_input {
@@ -83,6 +91,19 @@ typedef struct fsim_sim_input {
     size_t n_vehicles;
     fsim_sim_vehicle *vehicles;
 } fsim_sim_input;
+
+/* The profile a trip of `v` departing at `t` drives: its departure hour's when the
+ * temperature varies by hour (weather), else the vehicle's one route. */
+static inline const fsim_sim_route_profile *fsim_sim_trip_route(const fsim_sim_input *in,
+                                                                 const fsim_sim_vehicle *v,
+                                                                 double t)
+{
+    if (!v->route_by_hour || !v->n_route_hours)
+        return v->route;
+    double h = (t - in->start) / 3600.0;
+    size_t i = h <= 0 ? 0 : (size_t)h;
+    return v->route_by_hour[i < v->n_route_hours ? i : v->n_route_hours - 1];
+}
 
 /* Fills a route profile from an energy profile (borrowed: its arrays must outlive the
  * run) and computes the prefix extremes into `arena`. */

@@ -126,6 +126,17 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(STR, REQ, type, "type", 1, 64, none, "charger type, a key of chargers.yaml")          \
     X(INT, REQ, count, "count", 1, 10000, none, "number of chargers of this type")
 
+/* Hourly air temperature (docs/services.md): from a weather service, or given. */
+#define FSIM_WIRE_WEATHER_SPEC_FIELDS(X)                                                    \
+    X(STR, OPT, source, "source", 1, 32, none,                                              \
+      "\"open-meteo\": hourly temperature_2m from Open-Meteo's forecast (its archive for " \
+      "past horizons); exactly one of source and hourlyTemperatureC")                        \
+    X(OBJ, OPT, location, "location", 0, 0, lonlat,                                         \
+      "where the weather is asked for; default: the first point of the first route "        \
+      "driven from the depot")                                                              \
+    X(NUMS, OPT, hourly_temperature_c, "hourlyTemperatureC", 1, 8808, celsius,              \
+      "air temperature, degrees C, one value per hour from start (the last one holds)")
+
 #define FSIM_WIRE_DEPOT_SPEC_FIELDS(X)                                                      \
     X(STR, REQ, id, "id", 1, 64, none, "depot id, referenced by vehicles[].depot; unique")  \
     X(INT, REQ, utc_offset_minutes, "utcOffsetMinutes", -840, 840, none,                    \
@@ -134,7 +145,9 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
       "site grid connection limit, kW; peak_shaving never exceeds it")                      \
     X(ARR, REQ, chargers, "chargers", 0, 1000, charger_spec, "chargers installed here")     \
     X(STR, OPT, tariff, "tariff", 1, 64, none,                                              \
-      "electricity tariff, a key of tariffs.yaml; default: its default tariff")
+      "electricity tariff, a key of tariffs.yaml; default: its default tariff")           \
+    X(OBJ, OPT, weather, "weather", 0, 0, weather_spec,                                     \
+      "this depot's hourly air temperature; default: the request's weather")
 
 #define FSIM_WIRE_VEHICLE_GROUP_FIELDS(X)                                                   \
     X(STR, REQ, type, "type", 1, 64, none, "vehicle type, a key of vehicles.yaml")          \
@@ -191,6 +204,8 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(ENUM, REQ, strategy, "strategy", 0, 0, strategy, "charging strategy")                 \
     X(NUM, OPT, ambient_temperature_c, "ambientTemperatureC", -60, 60, none,                \
       "outside air temperature, degrees C; default 20")                                     \
+    X(OBJ, OPT, weather, "weather", 0, 0, weather_spec,                                     \
+      "hourly air temperature of every depot without its own; absent: ambientTemperatureC") \
     X(ARR, REQ, depots, "depots", 1, 100, depot_spec, "depots, ids unique")                 \
     X(ARR, REQ, vehicles, "vehicles", 1, 10000, vehicle_group, "vehicle groups")            \
     X(JSON, OPT, overrides, "overrides", 0, 0, none,                                        \
@@ -311,7 +326,9 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(INT, REQ, waiting, "waiting", 0, 2000000000, none, "vehicles queued for a charger")   \
     X(NUM, REQ, mean_soc, "meanSoc", 0, 1, none, "mean SoC of the depot's vehicles")        \
     X(NUM, REQ, min_soc, "minSoc", 0, 1, none, "lowest SoC of the depot's vehicles")        \
-    X(NUM, REQ, energy_kwh, "energyKwh", 0, 1e12, none, "cumulative grid energy")
+    X(NUM, REQ, energy_kwh, "energyKwh", 0, 1e12, none, "cumulative grid energy")          \
+    X(NUM, OPT, temperature_c, "temperatureC", -60, 60, none,                               \
+      "air temperature at the depot at t, degrees C (when the request has weather)")
 
 #define FSIM_WIRE_CHARGING_EVENT_FIELDS(X)                                                  \
     X(STR, REQ, vehicle_id, "vehicleId", 1, 128, none, "VIN or generated id")               \
@@ -566,6 +583,7 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
 #define FSIM_WIRE_TYPES(X)                                                                  \
     X(LONLAT, lonlat, "LonLat")                                                             \
     X(CHARGER_SPEC, charger_spec, "ChargerSpec")                                            \
+    X(WEATHER_SPEC, weather_spec, "WeatherSpec")                                            \
     X(DEPOT_SPEC, depot_spec, "DepotSpec")                                                  \
     X(VEHICLE_GROUP, vehicle_group, "VehicleGroup")                                         \
     X(REQUEST_OUTPUTS, request_outputs, "RequestOutputs")                                   \
@@ -645,6 +663,7 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
 
 FSIM__WIRE_STRUCT(lonlat, FSIM_WIRE_LONLAT_FIELDS)
 FSIM__WIRE_STRUCT(charger_spec, FSIM_WIRE_CHARGER_SPEC_FIELDS)
+FSIM__WIRE_STRUCT(weather_spec, FSIM_WIRE_WEATHER_SPEC_FIELDS)
 FSIM__WIRE_STRUCT(depot_spec, FSIM_WIRE_DEPOT_SPEC_FIELDS)
 FSIM__WIRE_STRUCT(vehicle_group, FSIM_WIRE_VEHICLE_GROUP_FIELDS)
 FSIM__WIRE_STRUCT(request_outputs, FSIM_WIRE_REQUEST_OUTPUTS_FIELDS)
