@@ -37,7 +37,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 mkdir -p /src && tar -C /src -xf - && cd /src
 t() { local name=$1 s e; shift; s=$(date +%s.%N); "$@"; e=$(date +%s.%N)
-      echo "TIME $name $(awk -v s="$s" -v e="$e" 'BEGIN {printf "%.1f", e - s}')"; }
+      echo "TIME $name $(awk -v s="$s" -v e="$e" 'BEGIN {printf "%.1f", e - s}')" >&2; }
 installed() { dpkg-query -W -f='${db:Status-Status}\n' | grep -cx installed; }
 echo "COUNT base-installed $(installed)"
 case "$1" in
