@@ -82,7 +82,7 @@ build() { # build NAME DOCKERFILE TAG
   # the API image's docs-assets stage runs npm: the machine's CA bundle (a TLS-inspecting
   # proxy's CA, here) as a build secret, never a layer
   local ca=()
-  [ -f /etc/ssl/certs/ca-certificates.crt ] && ca=(--secret id=npm-ca,src=/etc/ssl/certs/ca-certificates.crt)
+  [ -f /etc/ssl/certs/ca-certificates.crt ] && ca=(--secret "id=npm-ca,src=/etc/ssl/certs/ca-certificates.crt")
   "${P[@]}" build --pull=never --network host "${ca[@]}" -f "$2" -t "$3" "$context" >"$tmp/build-$1.log" 2>&1 || rc=$?
   if [ $rc = 0 ]; then
     ok "$1 image builds ($(secs "$t1" "$(now)") s, $("${P[@]}" image inspect "$3" --format '{{.Size}}' | awk '{printf "%.1f MB", $1/1e6}'))"
