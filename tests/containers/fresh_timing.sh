@@ -14,9 +14,18 @@
 #             test` less what is installed (apt-get install of the test set)
 #   test-all  a second fresh container: apt-get install of the whole `./dev.sh packages
 #             test` set from nothing (what `./dev.sh test` installs on a fresh machine)
+#   sizes     what each set downloads (apt-get --print-uris), nothing installed
+# (tests/containers/fresh_timing.sh OUT_DIR STEP… runs only those steps.)
 #
-# It prints one table (set, names listed, Debian packages installed with dependencies,
-# download size, seconds) and leaves every log in OUT_DIR. Not part of ./dev.sh test: it
+# Measured on this 2-core machine (2026-12-07, the Debian mirror behind a proxy, other work
+# running beside it, so read them as orders of magnitude): `./dev.sh demo` from nothing
+# 169 s — 19 names, 115 Debian packages (86 MB); in a second, busier run its package step
+# took 126 s and the build and demo run 99 s;
+# the test set from nothing: 34 names, 839 packages (612 MB) in 15 s + 553 s; after the demo,
+# `./dev.sh test` adds 723 packages in 393 s.
+#
+# Each step prints TIME (seconds), COUNT (names listed, Debian packages installed) and
+# DOWNLOAD lines and leaves its log in OUT_DIR. Not part of ./dev.sh test: it
 # takes minutes and downloads a few hundred MB. Container names are fleetsim-fresh-*.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -60,6 +69,13 @@ demo-whole)
   tail -n 12 /tmp/demo.out
   echo "COUNT demo-installed $(installed)"
   ;;
+sizes)
+  apt-get update -qq
+  for set in demo test; do
+    apt-get install --no-install-recommends --print-uris -qq $(./dev.sh packages $set | sort -u) |
+      awk -v s="$set" '{n++; b += $3} END {printf "DOWNLOAD %s %d packages, %.0f MB\n", s, n, b / 1e6}'
+  done
+  ;;
 test-all)
   names=$(./dev.sh packages test | sort -u)
   echo "COUNT test-names $(echo "$names" | wc -l)"
@@ -85,5 +101,5 @@ run_step() { # run_step NAME: a fresh container, its output in OUT_DIR/NAME.log
 }
 
 for s in "${@:2}"; do run_step "$s"; done
-[ $# -ge 2 ] || { run_step demo-whole; run_step test-all; run_step demo; }
+[ $# -ge 2 ] || { run_step demo-whole; run_step test-all; run_step demo; run_step sizes; }
 echo "==> logs in $out" >&2
