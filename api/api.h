@@ -43,6 +43,7 @@ typedef struct api_settings {
     const char *cors_origins;     /* FLEETSIM_API_CORS_ORIGINS or NULL (no cross-origin) */
     const char *gcp_project;      /* GOOGLE_CLOUD_PROJECT, for trace names */
     bool docs;                    /* FLEETSIM_API_DOCS=1; off unless asked */
+    const char *docs_assets;      /* FLEETSIM_API_DOCS_ASSETS or NULL (handlers_docs.c) */
     bool debug_log;               /* FLEETSIM_API_LOG_LEVEL=debug: a line per request start */
     size_t max_body_bytes;        /* FLEETSIM_API_MAX_BODY_BYTES, default 1 MiB */
     size_t max_header_bytes;      /* FLEETSIM_API_MAX_HEADER_BYTES, default 16 KiB */
@@ -79,6 +80,7 @@ typedef struct api_idempotency api_idempotency;
 typedef struct api_publisher api_publisher;
 typedef struct api_status_cache api_status_cache;
 typedef struct api_handler_pool api_handler_pool;
+typedef struct api_docs api_docs;
 
 typedef struct api_server {
     api_settings cfg;
@@ -93,6 +95,7 @@ typedef struct api_server {
     api_status_cache *status_cache; /* NULL when turned off */
     api_handler_pool *handlers;   /* runs the handlers that may block (handler_pool.c) */
     char *openapi_json;           /* built at start-up when docs are on (malloc'd) */
+    api_docs *docs;               /* the viewers /docs serves, when docs are on */
     struct MHD_Daemon *daemon;
     atomic_int in_flight;         /* requests between first callback and completion */
     atomic_int sync_running;      /* POST /v1/simulations:run in progress */
@@ -272,13 +275,28 @@ const api_route *api_route_find(api_request *req, int *status, const char **allo
  * (tests/api/routes_cases.sh checks both directions). */
 void api_routes_print(FILE *out);
 
+/* ---- Documentation pages (handlers_docs.c) ------------------------------------------- */
+
+/* Reads the pinned Swagger UI and Redoc files (api/docs-assets/install.sh) into memory and
+ * makes the two pages. `setting` (FLEETSIM_API_DOCS_ASSETS, may be NULL) names the folder;
+ * without it docs-assets/ beside the binary, then ../share/fleetsim/docs-assets/ from it.
+ * A set folder without the files is FSIM_USAGE naming the variable; no folder found is
+ * not an error (api_docs_folder says NULL, and /docs answers 503 saying why). */
+api_docs *api_docs_load(const char *setting, fsim_error *err);
+/* The folder the files came from, or NULL. */
+const char *api_docs_folder(const api_docs *docs);
+/* Accepts NULL; only after the daemon has stopped (responses point into it). */
+void api_docs_free(api_docs *docs);
+
 /* ---- Handlers -------------------------------------------------------------------------- */
 
 bool api_handle_healthz(api_request *req);
 bool api_handle_readyz(api_request *req);
 bool api_handle_config(api_request *req);
 bool api_handle_openapi(api_request *req);
-bool api_handle_docs(api_request *req);
+bool api_handle_docs(api_request *req);       /* handlers_docs.c: Swagger UI */
+bool api_handle_docs_redoc(api_request *req); /* Redoc */
+bool api_handle_docs_asset(api_request *req); /* /docs/assets/{name} */
 bool api_handle_run(api_request *req);
 bool api_handle_compare(api_request *req);
 bool api_handle_submit(api_request *req);

@@ -112,6 +112,7 @@ static bool read_settings(api_settings *c, fsim_error *err)
         c->migrations_dir = default_migrations_dir(c->config_dir);
     c->api_keys = fsim_setting_text(FSIM_SETTING_API_KEYS);
     c->cors_origins = fsim_setting_text(FSIM_SETTING_API_CORS_ORIGINS);
+    c->docs_assets = fsim_setting_text(FSIM_SETTING_API_DOCS_ASSETS);
     c->gcp_project = fsim_setting_text(FSIM_SETTING_GOOGLE_CLOUD_PROJECT);
     c->pubsub_topic = fsim_setting_text(FSIM_SETTING_PUBSUB_TOPIC);
     c->credentials_json = fsim_setting_text(FSIM_SETTING_GCP_CREDENTIALS_JSON);
@@ -229,6 +230,16 @@ static bool start(api_server *srv, fsim_error *err)
             fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
             return fail(err, "could not build the OpenAPI document");
         }
+        srv->docs = api_docs_load(srv->cfg.docs_assets, err);
+        if (!srv->docs)
+            return fail(err, "could not load the documentation viewers");
+        if (api_docs_folder(srv->docs))
+            api_log("INFO", NULL, "documentation at /docs and /docs/redoc, viewers from %s",
+                    api_docs_folder(srv->docs));
+        else
+            api_log("WARNING", NULL, "the documentation viewers are not installed (build with "
+                    "npm, or set FLEETSIM_API_DOCS_ASSETS): /docs answers 503, /openapi.json "
+                    "is served");
     }
     if (!open_store(srv, err))
         return false;
@@ -308,6 +319,7 @@ static void release(api_server *srv)
     api_status_cache_free(srv->status_cache);
     api_auth_free(srv->auth);
     free(srv->openapi_json);
+    api_docs_free(srv->docs);
     free(srv->routes_geojson);
     fsim_config_free(srv->config);
 }

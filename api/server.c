@@ -84,9 +84,14 @@ bool api_respond_response(api_request *req, int status, const char *content_type
     }
     if (req->server->cfg.cors_origins) /* the answer depends on Origin */
         MHD_add_response_header(resp, "Vary", "Origin");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    for (int i = 0; i < req->n_extra; i++)
+    /* no-store unless the handler said otherwise (the documentation's assets) */
+    bool cache_control = false;
+    for (int i = 0; i < req->n_extra; i++) {
         MHD_add_response_header(resp, req->extra_names[i], req->extra_values[i]);
+        cache_control |= strcasecmp(req->extra_names[i], "Cache-Control") == 0;
+    }
+    if (!cache_control)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     /* while draining, keep-alive would let a client start new requests on old sockets */
     if (atomic_load(&req->server->draining))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");

@@ -3,12 +3,15 @@
  * the wire field lists through fsim_wire_schema — the same lists that drive the codec — so
  * the document cannot drift from the code. It lives beside the codec because it is the
  * contract in another notation; fleetsim-api serves it (GET /openapi.json). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include <fleetsim/wire.h>
+
+#include "wire_internal.h"
 
 #define REF(name) "{\"$ref\": \"#/components/schemas/" name "\"}"
 #define JSON_CONTENT(schema) "{\"application/json\": {\"schema\": " schema "}}"
@@ -185,6 +188,78 @@ static bool add_wire_schemas(cJSON *schemas)
     return true;
 }
 
+/* ---- Examples ------------------------------------------------------------------------ */
+
+/* The example of `key` (wire_examples.c) parsed, or NULL when there is none. */
+static cJSON *example(const char *key)
+{
+    for (const fsim__wire_example *e = fsim__wire_examples; e->key; e++) {
+        if (strcmp(e->key, key) != 0)
+            continue;
+        size_t total = 1;
+        for (const char *const *p = e->pieces; *p; p++)
+            total += strlen(*p);
+        char *text = malloc(total);
+        if (!text)
+            return NULL;
+        text[0] = '\0';
+        for (const char *const *p = e->pieces; *p; p++)
+            strcat(text, *p);
+        cJSON *value = cJSON_Parse(text);
+        free(text);
+        return value;
+    }
+    return NULL;
+}
+
+/* Gives each media type of `content` without an example one: the operation's own
+ * ("<operationId>.<what>"), else its schema's ("SimulationResult"). */
+static void add_examples(cJSON *content, const char *op_id, const char *what)
+{
+    cJSON *media;
+    cJSON_ArrayForEach(media, content) {
+        if (cJSON_GetObjectItemCaseSensitive(media, "example"))
+            continue;
+        char key[160];
+        snprintf(key, sizeof key, "%s.%s", op_id ? op_id : "", what);
+        cJSON *value = example(key);
+        const cJSON *ref = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(media, "schema"), "$ref");
+        const char *slash = cJSON_IsString(ref) ? strrchr(ref->valuestring, '/') : NULL;
+        if (!value && slash)
+            value = example(slash + 1);
+        if (value)
+            cJSON_AddItemToObject(media, "example", value);
+    }
+}
+
+/* Every request body and response with content gets its example: taken from a real run
+ * (core/wire/examples/, checked against the schemas and a fresh run by
+ * tests/api/openapi_examples.sh), so a reader sees what the service really sends. */
+static void add_all_examples(cJSON *paths, cJSON *components)
+{
+    cJSON *item, *op;
+    cJSON_ArrayForEach(item, paths) {
+        cJSON_ArrayForEach(op, item) {
+            if (!cJSON_IsObject(op) || strcmp(op->string, "parameters") == 0)
+                continue;
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(op, "operationId");
+            const char *op_id = cJSON_IsString(id) ? id->valuestring : NULL;
+            add_examples(cJSON_GetObjectItemCaseSensitive(
+                             cJSON_GetObjectItemCaseSensitive(op, "requestBody"), "content"),
+                         op_id, "request");
+            cJSON *response;
+            cJSON_ArrayForEach(response, cJSON_GetObjectItemCaseSensitive(op, "responses"))
+                add_examples(cJSON_GetObjectItemCaseSensitive(response, "content"), op_id,
+                             response->string);
+        }
+    }
+    cJSON *response;
+    cJSON_ArrayForEach(response, cJSON_GetObjectItemCaseSensitive(components, "responses"))
+        add_examples(cJSON_GetObjectItemCaseSensitive(response, "content"), NULL,
+                     response->string);
+}
+
 char *fsim_wire_openapi(const char *version, size_t *len)
 {
     cJSON *doc = cJSON_CreateObject();
@@ -241,6 +316,7 @@ char *fsim_wire_openapi(const char *version, size_t *len)
     cJSON_AddItemToObject(doc, "components", components);
     if (!add_wire_schemas(cJSON_GetObjectItemCaseSensitive(components, "schemas")))
         goto out;
+    add_all_examples(paths, components);
     out = cJSON_PrintUnformatted(doc);
     if (out && len)
         *len = strlen(out);

@@ -37,8 +37,11 @@ fi
 . "$root/tests/lib/tap.sh"
 P=(podman --runtime runc)
 RUN=("${P[@]}" run --network host --ulimit nofile=20000:20000 --ulimit nproc=32768:32768)
-API_IMG=localhost/fleetsim-api:test
-WORKER_IMG=localhost/fleetsim-pubsub:test
+# (FSIM_CONTAINERS_API_IMG / _WORKER_IMG / _PREFIX, the containers' names: other names, for a
+# run beside another one)
+ct=${FSIM_CONTAINERS_PREFIX:-fsim-ct}
+API_IMG=${FSIM_CONTAINERS_API_IMG:-localhost/fleetsim-api:test}
+WORKER_IMG=${FSIM_CONTAINERS_WORKER_IMG:-localhost/fleetsim-pubsub:test}
 key=container-test-key
 containers=()
 cleanup_containers() {
@@ -79,7 +82,11 @@ fi
 build() { # build NAME DOCKERFILE TAG
   local t1 rc=0
   t1=$(now)
-  "${P[@]}" build --pull=never --network host -f "$2" -t "$3" "$context" >"$tmp/build-$1.log" 2>&1 || rc=$?
+  # the API image's docs-assets stage runs npm: the machine's CA bundle (a TLS-inspecting
+  # proxy's CA, here) as a build secret, never a layer
+  local ca=()
+  [ -f /etc/ssl/certs/ca-certificates.crt ] && ca=(--secret "id=npm-ca,src=/etc/ssl/certs/ca-certificates.crt")
+  "${P[@]}" build --pull=never --network host "${ca[@]}" -f "$2" -t "$3" "$context" >"$tmp/build-$1.log" 2>&1 || rc=$?
   if [ $rc = 0 ]; then
     ok "$1 image builds ($(secs "$t1" "$(now)") s, $("${P[@]}" image inspect "$3" --format '{{.Size}}' | awk '{printf "%.1f MB", $1/1e6}'))"
   else
@@ -166,28 +173,52 @@ submit_and_fetch() {
 }
 
 if [ $api_built = 1 ]; then
-  start_api fsim-ct-api
+  start_api "$ct-api"
   if wait_http "$api_url/readyz" 200 60; then
     ok "API container answers /readyz 200 (database reachable, schema current)"
   else
-    bad "API /readyz" "$("${P[@]}" logs fsim-ct-api 2>&1 | tail -5)"
+    bad "API /readyz" "$("${P[@]}" logs "$ct-api" 2>&1 | tail -5)"
   fi
   if msg=$(submit_and_fetch "$api_url" "$tmp/result-db.json"); then
     grep -q '"summary"' "$tmp/result-db.json" &&
       ok "API container: submit → status → fetch (in-process workers, job $msg)" ||
       bad "API result has no summary"
   else
-    bad "API container: submit → fetch" "$msg" "$("${P[@]}" logs fsim-ct-api 2>&1 | tail -5)"
+    bad "API container: submit → fetch" "$msg" "$("${P[@]}" logs "$ct-api" 2>&1 | tail -5)"
   fi
   t1=$(now)
-  "${P[@]}" stop -t 10 fsim-ct-api >/dev/null 2>&1
-  code=$("${P[@]}" inspect fsim-ct-api --format '{{.State.ExitCode}}')
-  logs=$("${P[@]}" logs fsim-ct-api 2>&1)
+  "${P[@]}" stop -t 10 "$ct-api" >/dev/null 2>&1
+  code=$("${P[@]}" inspect "$ct-api" --format '{{.State.ExitCode}}')
+  logs=$("${P[@]}" logs "$ct-api" 2>&1)
   if [ "$code" = 0 ] && grep -q SIGTERM <<<"$logs"; then
     ok "API container: SIGTERM reaches the program, clean exit 0 in $(secs "$t1" "$(now)") s"
   else
-    bad "API container: SIGTERM" "exit $code" "$("${P[@]}" logs fsim-ct-api 2>&1 | tail -3)"
+    bad "API container: SIGTERM" "exit $code" "$("${P[@]}" logs "$ct-api" 2>&1 | tail -3)"
   fi
+  # the documentation the image carries: /docs and /docs/redoc from its own assets, offline
+  start_api "$ct-docs" -e FLEETSIM_API_DOCS=1
+  if wait_http "$api_url/docs" 200 60 &&
+     curl -s "$api_url/docs/assets/versions.json" | python3 -c '
+import json, sys
+pins = json.load(open(sys.argv[1]))["dependencies"]
+got = json.load(sys.stdin)
+sys.exit(0 if all(got.get(k) == v for k, v in pins.items()) else 1)' "$root/api/docs-assets/package.json"; then
+    ok "API container: /docs served from the image's docs-assets, the pinned versions"
+  else
+    bad "API container: /docs" "$("${P[@]}" logs "$ct-docs" 2>&1 | tail -3)"
+  fi
+  if command -v chromium >/dev/null; then
+    curl -s -o "$tmp/docs-openapi.json" "$api_url/openapi.json"
+    if python3 "$root/tests/api/docs_browser.py" "$(command -v chromium)" "$api_url" \
+         "$tmp/docs-openapi.json" "$tmp/docs-shots" >"$tmp/docs-browser.tap" 2>&1; then
+      ok "API container: both docs pages draw every operation in headless Chromium, no request leaves 127.0.0.1"
+    else
+      bad "API container: docs pages in Chromium" "$(grep -A2 '^not ok' "$tmp/docs-browser.tap" | head -8)"
+    fi
+  else
+    skip "API container: docs pages in Chromium" "chromium is not installed"
+  fi
+  "${P[@]}" rm -f -t 2 "$ct-docs" >/dev/null 2>&1 || true
 else
   skip "API container tests" "the API image did not build"
 fi
@@ -198,8 +229,8 @@ if [ $worker_built = 0 ]; then
 else
   # --push: one push envelope (as Pub/Sub's push subscription sends it) with a db-mode job.
   port=$(free_port)
-  "${RUN[@]}" -d --name fsim-ct-push -e PORT="$port" -e DATABASE_URL -e FLEETSIM_PUSH_AUTH=none "$WORKER_IMG" --push >/dev/null
-  containers+=(fsim-ct-push)
+  "${RUN[@]}" -d --name "$ct-push" -e PORT="$port" -e DATABASE_URL -e FLEETSIM_PUSH_AUTH=none "$WORKER_IMG" --push >/dev/null
+  containers+=("$ct-push")
   if wait_http "http://127.0.0.1:$port/healthz" 200 30 || sleep 2; then :; fi
   before=$("${psql[@]}" -c "SELECT count(*) FROM simulations WHERE status = 'succeeded'")
   data=$(python3 -c 'import json,sys,base64; m=json.load(open(sys.argv[1])); m["mode"]="db"; print(base64.b64encode(json.dumps(m).encode()).decode())' "$root/config/scenarios/demo.json")
@@ -211,10 +242,10 @@ else
     ok "worker --push: envelope acknowledged (HTTP $code), the job's row succeeded"
   else
     bad "worker --push" "HTTP $code $(head -c 200 "$tmp/push.out")" "succeeded rows $before → $after" \
-      "$("${P[@]}" logs fsim-ct-push 2>&1 | tail -5)"
+      "$("${P[@]}" logs "$ct-push" 2>&1 | tail -5)"
   fi
-  "${P[@]}" stop -t 10 fsim-ct-push >/dev/null 2>&1
-  code=$("${P[@]}" inspect fsim-ct-push --format '{{.State.ExitCode}}')
+  "${P[@]}" stop -t 10 "$ct-push" >/dev/null 2>&1
+  code=$("${P[@]}" inspect "$ct-push" --format '{{.State.ExitCode}}')
   [ "$code" = 0 ] && ok "worker --push: clean exit on SIGTERM" || bad "worker --push SIGTERM" "exit $code"
 
   # gcs mode through --push: the worker stores the result in the Storage emulator; the object
@@ -224,9 +255,9 @@ else
   else
     bucket=fleetsim-results
     port=$(free_port)
-    "${RUN[@]}" -d --name fsim-ct-push-gcs -e PORT="$port" -e DATABASE_URL -e STORAGE_EMULATOR_HOST \
+    "${RUN[@]}" -d --name "$ct-push-gcs" -e PORT="$port" -e DATABASE_URL -e STORAGE_EMULATOR_HOST \
       -e FLEETSIM_GCS_BUCKET=$bucket -e FLEETSIM_PUSH_AUTH=none "$WORKER_IMG" --push >/dev/null
-    containers+=(fsim-ct-push-gcs)
+    containers+=("$ct-push-gcs")
     wait_http "http://127.0.0.1:$port/healthz" 200 30 || sleep 2
     data=$(python3 -c 'import json,sys,base64; m=json.load(open(sys.argv[1])); m["mode"]="gcs"; print(base64.b64encode(json.dumps(m).encode()).decode())' "$root/config/scenarios/demo.json")
     env_json=$(printf '{"message":{"data":"%s","attributes":{"traceId":"ct-gcs-1"},"messageId":"ct-gcs-1","publishTime":"2026-01-05T00:00:00Z"},"subscription":"projects/fleetsim-test/subscriptions/fleetsim-push","deliveryAttempt":1}' "$data")
@@ -238,7 +269,7 @@ else
        [ -n "$(norm "$tmp/result-gcs-obj.json")" ] &&
        [ "$(norm "$tmp/result-gcs-obj.json")" = "$(norm "$tmp/result-db.json")" ]; then
       ok "gcs mode: worker --push stored gs://$bucket/simulations/$id/result.json, equal to the db-mode result"
-      start_api fsim-ct-api-gcs -e STORAGE_EMULATOR_HOST -e FLEETSIM_GCS_BUCKET=$bucket
+      start_api "$ct-api-gcs" -e STORAGE_EMULATOR_HOST -e FLEETSIM_GCS_BUCKET=$bucket
       wait_http "$api_url/readyz" 200 60
       if [ "$(curl -s -o "$tmp/result-gcs-api.json" -w '%{http_code}' "$api_url/v1/simulations/$id/result" -H "X-API-Key: $key")" = 200 ] &&
          cmp -s "$tmp/result-gcs-api.json" "$tmp/result-gcs-obj.json"; then
@@ -248,7 +279,7 @@ else
       fi
     else
       bad "gcs mode end to end" "push HTTP $code: $(head -c 200 "$tmp/push-gcs.out")" "row: '$id'" \
-        "$("${P[@]}" logs fsim-ct-push-gcs 2>&1 | tail -3)"
+        "$("${P[@]}" logs "$ct-push-gcs" 2>&1 | tail -3)"
     fi
   fi
 
@@ -268,14 +299,14 @@ else
       GOOGLE_CLOUD_PROJECT=$project "$FSIM_PUBSUB_SETUP" "$topic" "$sub" >/dev/null 2>"$tmp/setup.err" ||
         bad "Pub/Sub topic and subscription" "$(cat "$tmp/setup.err")"
     fi
-    "${RUN[@]}" -d --name fsim-ct-pull "${common[@]}" "$WORKER_IMG" --pull >/dev/null
-    containers+=(fsim-ct-pull)
-    start_api fsim-ct-api2 "${common[@]}" -e FLEETSIM_API_WORKERS=0
+    "${RUN[@]}" -d --name "$ct-pull" "${common[@]}" "$WORKER_IMG" --pull >/dev/null
+    containers+=("$ct-pull")
+    start_api "$ct-api2" "${common[@]}" -e FLEETSIM_API_WORKERS=0
     wait_http "$api_url/readyz" 200 60
     if msg=$(submit_and_fetch "$api_url" "$tmp/result-pull.json" 60); then
       ok "worker --pull: API → Pub/Sub → worker → PostgreSQL → API fetch (job $msg)"
     else
-      bad "worker --pull" "$msg" "$("${P[@]}" logs fsim-ct-pull 2>&1 | tail -5)"
+      bad "worker --pull" "$msg" "$("${P[@]}" logs "$ct-pull" 2>&1 | tail -5)"
     fi
     # The same through an API that asks for gcs results (FLEETSIM_RESULT_MODE=gcs): the pull
     # worker uploads the object, the API streams it back; it must equal the object's bytes and
@@ -283,7 +314,7 @@ else
     if [ -z "${STORAGE_EMULATOR_HOST:-}" ]; then
       skip "worker --pull, gcs mode" "no Storage emulator (tests/fakes/with_storage.sh could not start)"
     else
-      start_api fsim-ct-api3 "${common[@]}" -e FLEETSIM_API_WORKERS=0 -e FLEETSIM_RESULT_MODE=gcs
+      start_api "$ct-api3" "${common[@]}" -e FLEETSIM_API_WORKERS=0 -e FLEETSIM_RESULT_MODE=gcs
       wait_http "$api_url/readyz" 200 60
       if msg=$(submit_and_fetch "$api_url" "$tmp/result-pull-gcs.json" 60) &&
          curl -sf -o "$tmp/result-pull-gcs-obj.json" \
@@ -292,7 +323,7 @@ else
          [ "$(norm "$tmp/result-pull-gcs.json")" = "$(norm "$tmp/result-db.json")" ]; then
         ok "worker --pull, gcs mode: API → Pub/Sub → worker → Storage → API fetch equals the object and the db-mode result (job $msg)"
       else
-        bad "worker --pull, gcs mode" "$msg" "$("${P[@]}" logs fsim-ct-pull 2>&1 | tail -5)"
+        bad "worker --pull, gcs mode" "$msg" "$("${P[@]}" logs "$ct-pull" 2>&1 | tail -5)"
       fi
     fi
   fi

@@ -64,7 +64,10 @@
       "comma-separated origins (`https://app.example.com`) a browser app may call the API from; `*` any; preflight `OPTIONS` answered for them") \
     X(API_DOCS, "FLEETSIM_API_DOCS", BOOL, "0", 0, 1, NULL,\
       "api", "`0`",\
-      "`1` serves `/openapi.json` and `/docs`") \
+      "`1` serves `/openapi.json`, `/docs` (Swagger UI) and `/docs/redoc` (Redoc)") \
+    X(API_DOCS_ASSETS, "FLEETSIM_API_DOCS_ASSETS", TEXT, NULL, 0, 0, NULL,\
+      "api", "`docs-assets/` beside the binary, else `../share/fleetsim/docs-assets/` from it (images: `/usr/share/fleetsim/docs-assets`)",\
+      "folder of the pinned Swagger UI and Redoc files `/docs` serves (`api/docs-assets/install.sh`); set but unreadable stops start-up") \
     X(API_MAX_BODY_BYTES, "FLEETSIM_API_MAX_BODY_BYTES", INT, "1048576", 1, 1073741824, NULL,\
       "api", "`1048576`",\
       "request body limit (`413` beyond)") \
