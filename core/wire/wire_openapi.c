@@ -190,12 +190,13 @@ static const char *const paths_and_more[] = {
 };
 
 /* Adds every wire type's schema under components.schemas, from the field lists — but the
- * log line's and the CLI's cycle report: stdout is no part of the HTTP API. */
+ * log line's and the CLI's cycle report (stdout is no part of the HTTP API) and a plan
+ * batch's stored outcome (a row of plan_batches, never a body). */
 static bool add_wire_schemas(cJSON *schemas)
 {
     for (int t = 0; t < FSIM_WIRE_TYPE_COUNT; t++) {
         if (t == FSIM_WIRE_LOG_ENTRY || t == FSIM_WIRE_HTTP_REQUEST_LOG ||
-            t == FSIM_WIRE_CYCLE_REPORT)
+            t == FSIM_WIRE_CYCLE_REPORT || t == FSIM_WIRE_PLAN_BATCH_OUTCOME)
             continue;
         char *text = fsim_wire_schema((fsim_wire_type)t, "#/components/schemas/", 0, NULL);
         cJSON *schema = text ? cJSON_Parse(text) : NULL;

@@ -822,7 +822,8 @@ char *fsim_wire_schema(fsim_wire_type type, const char *ref_prefix, unsigned fla
                        size_t *len);
 
 /* The OpenAPI 3.1 document of fleetsim-api, `version` as info.version: the paths, and every
- * wire type's schema (but the log line's and the cycle report's) under components.schemas. malloc'd JSON, *len (may
+ * wire type's schema (but the log line's, the cycle report's and a plan batch's stored
+ * outcome) under components.schemas. malloc'd JSON, *len (may
  * be NULL) its length; NULL when out of memory. */
 char *fsim_wire_openapi(const char *version, size_t *len);
 
