@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fleetsim/job_error.h>
+
 #include "store_sim.h"
 
 static fsim_status plan_not_found(fsim_error *err, const char *id)
@@ -96,6 +98,7 @@ typedef struct claim_ctx {
     int batch;
     char lease[16], max[16];
     fsim_arena *arena;
+    const char *exhausted_json;   /* claim_next: the error of a plan out of attempts */
     fsim_store_plan_batch *out;
     fsim_store_batch_state state;
 } claim_ctx;
@@ -196,8 +199,13 @@ static fsim_status claim_next_op(fsim__conn *c, void *v, fsim_error *err)
     ctx->out = NULL;
     if (!begin(c, err))
         return FSIM_IO;
+    const char *pe[] = {ctx->max, ctx->exhausted_json};
+    PGresult *r = run_stmt(c, S_PLAN_EXPIRE, pe, "expire exhausted plans", err);
+    if (!r)
+        return FSIM_IO;
+    PQclear(r);
     const char *p[] = {ctx->lease, ctx->max};
-    PGresult *r = run_stmt(c, S_PLAN_CLAIM_NEXT, p, "claim a plan batch", err);
+    r = run_stmt(c, S_PLAN_CLAIM_NEXT, p, "claim a plan batch", err);
     if (!r)
         return FSIM_IO;
     fsim_status st = PQntuples(r) == 1 ? batch_from_row(c, r, ctx, err) : FSIM_OK;
@@ -209,10 +217,16 @@ fsim_status fsim_store_plan_claim_next(fsim_store *store, int lease_seconds, int
                                        fsim_arena *arena, fsim_store_plan_batch **out,
                                        fsim_error *err)
 {
-    claim_ctx ctx = {.arena = arena};
+    fsim_api_error e = {.code = fsim_job_error_code(FSIM_JOB_ERR_ATTEMPTS_EXHAUSTED),
+                        .message = "a batch of the plan was interrupted too many times"};
+    char *ej = fsim_wire_encode(FSIM_WIRE_API_ERROR, &e, 0, NULL);
+    if (!ej)
+        return nomem(err);
+    claim_ctx ctx = {.arena = arena, .exhausted_json = ej};
     snprintf(ctx.lease, sizeof ctx.lease, "%d", lease_seconds);
     snprintf(ctx.max, sizeof ctx.max, "%d", max_attempts);
     fsim_status st = fsim__store_run(store, claim_next_op, &ctx, err);
+    free(ej);
     *out = ctx.out;
     return st;
 }

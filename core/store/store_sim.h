@@ -53,6 +53,7 @@ enum fsim__sim_stmt {
     S_PLAN_RESULT,
     S_PLAN_UNPUBLISHED,
     S_PLAN_MARK_PUBLISHED,
+    S_PLAN_EXPIRE,
 };
 
 extern const fsim__stmt fsim__sim_stmts[];

@@ -236,6 +236,14 @@ const fsim__stmt fsim__sim_stmts[] = {
                             " AND p.created_at < now() - make_interval(secs => $2::float8)"
                             " OR b.plan_id = $1::uuid)"
                             " ORDER BY p.created_at, b.plan_id, b.batch LIMIT $3::int", 3},
+    /* a plan of the API's workers whose batch ran out of attempts (its workers kept dying):
+     * failed, as S_EXPIRE fails such a simulation; Pub/Sub plans learn it from a delivery */
+    [S_PLAN_EXPIRE] = {"UPDATE plans p SET status = 'failed', finished_at = now(),"
+                       " metadata = p.metadata || jsonb_build_object('error', $2::jsonb)"
+                       " WHERE p.dispatch IS NULL AND p.status = 'running' AND p.deleted_at IS NULL"
+                       " AND EXISTS (SELECT 1 FROM plan_batches b WHERE b.plan_id = p.id"
+                       " AND b.status = 'running' AND b.lease_expires_at < now()"
+                       " AND b.attempts >= $1::int)", 2},
     [S_PLAN_MARK_PUBLISHED] = {"UPDATE plan_batches SET published_at = coalesce(published_at,"
                                " now()) WHERE plan_id = $1::uuid AND batch = ANY($2::int[])", 2},
 };

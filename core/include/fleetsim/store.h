@@ -296,7 +296,8 @@ fsim_status fsim_store_plan_claim(fsim_store *store, const char *plan_id, int ba
                                   fsim_store_plan_batch **out, fsim_store_batch_state *state,
                                   fsim_error *err);
 /* Claims the first open batch of the oldest plan the API's workers run (not Pub/Sub),
- * FOR UPDATE SKIP LOCKED; *out NULL when there is none. */
+ * FOR UPDATE SKIP LOCKED; *out NULL when there is none. First fails (attempts_exhausted)
+ * such plans with a batch whose lease ran out after max_attempts claims. */
 fsim_status fsim_store_plan_claim_next(fsim_store *store, int lease_seconds, int max_attempts,
                                        fsim_arena *arena, fsim_store_plan_batch **out,
                                        fsim_error *err);
