@@ -42,9 +42,18 @@ start_worker() {
   for i in $(seq 1 600); do grep -q 'pulling from' "$tmp/$1.log" && return 0; sleep 0.05; done
   return 1
 }
-stop_workers() { # all but the API
-  local p
-  for p in "${pids[@]:1}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+# CPU seconds (user + system) a process has used so far
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null
+}
+stop_workers() { # all but the API; first says what each worker did and the CPU it got
+  local p i=0
+  for p in "${pids[@]:1}"; do
+    i=$((i + 1))
+    printf '  worker %d: %s batches stored, %s CPU s\n' "$i" \
+      "$(grep -c 'batch [0-9]* (variants [0-9.]*) stored' "$tmp/$1-$i.log")" "$(cpu_seconds "$p")"
+    kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null
+  done
   pids=("${pids[0]}")
 }
 # run NAME N: one plan on N worker processes; prints its line, leaves the answer in $tmp/NAME.json
@@ -64,7 +73,7 @@ run() {
     "plan fan-out, $n worker process$( [ "$n" = 1 ] || echo es)" "$st" "$secs" \
     "$(echo "scale=1; 2000 / $secs" | bc)"
   echo "$secs" >"$tmp/$name.secs"
-  stop_workers
+  stop_workers "$name"
 }
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
 run one 1
