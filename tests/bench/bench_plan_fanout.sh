@@ -19,9 +19,10 @@ sql() { psql -X -qtA -v ON_ERROR_STOP=1 -c "$1"; }
 "$fleetsim" migrate --dir "${FSIM_MIGRATIONS_DIR:?}" >/dev/null || exit 1
 sql "INSERT INTO fleets (id, name) VALUES ('$(jq -r .fleetId "$demo")', 'bench')" >/dev/null
 "${FSIM_PUBSUB_SETUP:?}" plans bench >/dev/null || exit 1
-# 10 × 5 × 10 × 4 = 2,000 variants, 80 batches of 25
-jq '.plan.vary = ["north.ac-19kw=8..17", "north.dc-50kw=0..4", "north.grid=100..550/50",
-                  "strategy=all"] | .plan.batchVariants = 25' "$demo" >"$tmp/plan.json"
+# 10 × 5 × 10 × 4 = 2,000 variants, in batches of $FSIM_BENCH_BATCH (default 25: 80 batches)
+batch=${FSIM_BENCH_BATCH:-25}
+jq --argjson b "$batch" '.plan.vary = ["north.ac-19kw=8..17", "north.dc-50kw=0..4",
+  "north.grid=100..550/50", "strategy=all"] | .plan.batchVariants = $b' "$demo" >"$tmp/plan.json"
 
 env PORT=0 FLEETSIM_API_LISTEN=127.0.0.1 FLEETSIM_API_WORKERS=0 FLEETSIM_PUBSUB_TOPIC=plans \
   "$api" >"$tmp/api.log" 2>&1 &
@@ -50,8 +51,9 @@ stop_workers() { # all but the API; first says what each worker did and the CPU 
   local p i=0
   for p in "${pids[@]:1}"; do
     i=$((i + 1))
-    printf '  worker %d: %s batches stored, %s CPU s\n' "$i" \
-      "$(grep -c 'batch [0-9]* (variants [0-9.]*) stored' "$tmp/$1-$i.log")" "$(cpu_seconds "$p")"
+    printf '  worker %d: %s batches stored, %s CPU s of %s s wall\n' "$i" \
+      "$(grep -c 'batch [0-9]* (variants [0-9.]*) stored' "$tmp/$1-$i.log")" "$(cpu_seconds "$p")" \
+      "$(cat "$tmp/$1.secs")"
     kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null
   done
   pids=("${pids[0]}")
@@ -75,7 +77,7 @@ run() {
   echo "$secs" >"$tmp/$name.secs"
   stop_workers "$name"
 }
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
+echo "batches of $batch variants; load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
 run one 1
 run two 2
 echo "speed-up, 2 workers vs 1: $(echo "scale=2; $(cat "$tmp/one.secs") / $(cat "$tmp/two.secs")" | bc)x"
@@ -83,5 +85,19 @@ if cmp -s "$tmp/one.json" "$tmp/two.json"; then
   echo "1 and 2 workers give byte-identical answers"
 else
   echo "the answers of 1 and 2 workers differ"
+fi
+# The control: the same plan in one process, `fleetsim plan` on 1 and 2 threads — what this
+# machine gives a second engine right now, whoever runs it.
+for t in 1 2; do
+  s0=$(date +%s.%N)
+  "$fleetsim" plan "$tmp/plan.json" --threads "$t" --json --config "$FLEETSIM_CONFIG_DIR" \
+    >"$tmp/local$t.json"
+  printf '%-34s 2000 variants in %.2f s wall\n' "control: fleetsim plan, $t thread$( [ "$t" = 1 ] || echo s)" \
+    "$(echo "$(date +%s.%N) - $s0" | bc)"
+done
+if cmp -s "$tmp/one.json" <(head -c -1 "$tmp/local1.json"); then
+  echo "the fan-out's answer is fleetsim plan --json's, byte for byte"
+else
+  echo "the fan-out's answer differs from fleetsim plan --json's"
 fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
