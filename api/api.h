@@ -309,6 +309,9 @@ bool api_handle_delete(api_request *req);
 bool api_handle_fleet_create(api_request *req); /* handlers_fleets.c */
 bool api_handle_fleet_list(api_request *req);
 bool api_handle_fleet_get(api_request *req);
+bool api_handle_plan_submit(api_request *req); /* handlers_plans.c */
+bool api_handle_plan_status(api_request *req);
+bool api_handle_plan_result(api_request *req);
 
 /* Handlers that need the database: true when there is one, else it answers 503 (util.c). */
 bool api_need_store(api_request *req);
@@ -385,6 +388,9 @@ void api_jobs_stop(api_jobs *jobs);
  * per-row backoff. srv->publisher stays NULL without a topic. False (err filled) when the
  * topic cannot be named or the client not created. */
 bool api_publisher_start(api_server *srv, fsim_error *err);
+/* The job services with the publisher's client and topic (svc.pubsub NULL without a topic):
+ * what a plan job publishes its batches with. */
+fsim_services api_plan_services(const api_server *srv);
 /* Stops the relayer (cancelling a publish in flight) and closes the client. Accepts NULL. */
 void api_publisher_stop(api_publisher *pub);
 /* "db" or "gcs" (the result_mode of new rows) when publishing; NULL otherwise. */

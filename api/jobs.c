@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <fleetsim/job.h>
+#include <fleetsim/plan_job.h>
 #include <fleetsim/util.h>
 
 #include "api.h"
@@ -69,6 +70,8 @@ static bool run_next(api_jobs *jobs, fsim_arena *arena)
     fsim_error err;
     bool ran = false;
     fsim_job_run_next(&o, arena, &ran, &err); /* a claim that failed is logged by the core */
+    if (!ran) /* then a batch of a plan that is not on Pub/Sub (<fleetsim/plan_job.h>) */
+        fsim_plan_job_run_next(&o, arena, &ran, &err);
     return ran;
 }
 

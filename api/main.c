@@ -16,6 +16,7 @@
 
 #include <microhttpd.h>
 
+#include <fleetsim/plan_job.h>
 #include <fleetsim/settings.h>
 #include <fleetsim/version.h>
 
@@ -307,6 +308,7 @@ static void release(api_server *srv)
 {
     api_jobs_stop(srv->jobs);
     api_handler_pool_stop(srv->handlers);
+    fsim_plan_job_cache_clear(); /* no plan batch runs any more */
     if (srv->daemon)
         MHD_stop_daemon(srv->daemon);
     api_publisher_stop(srv->publisher);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <fleetsim/plan_job.h>
 #include <fleetsim/pubsub.h>
 #include <fleetsim/util.h>
 
@@ -55,6 +56,11 @@ void api_publish_job(api_publisher *pub, const char *id, const fsim_request *req
                 err.message);
 }
 
+fsim_services api_plan_services(const api_server *srv)
+{
+    return srv->publisher ? services(srv->publisher) : api_services(srv);
+}
+
 const char *api_publisher_mode(const api_publisher *pub)
 {
     return pub ? fsim_job_mode_name(pub->mode) : NULL;
@@ -97,6 +103,7 @@ static void *relayer(void *arg)
     fsim_services svc = services(pub);
     while (!stopping(pub)) {
         fsim_job_relay_outbox(&svc, &policy, stopping_cb, pub);
+        fsim_plan_job_relay(&svc, c->outbox_delay_s); /* plan batches whose publish failed */
         pause_relayer(pub);
     }
     return NULL;

@@ -31,6 +31,9 @@ static const api_route routes[] = {
     {"POST", "/v1/fleets", api_handle_fleet_create, API_ROUTE_JSON_BODY, NULL},
     {"GET", "/v1/fleets", api_handle_fleet_list, 0, NULL},
     {"GET", "/v1/fleets/{id}", api_handle_fleet_get, 0, NULL},
+    {"POST", "/v1/plans", api_handle_plan_submit, API_ROUTE_JSON_BODY, NULL},
+    {"GET", "/v1/plans/{id}", api_handle_plan_status, 0, NULL},
+    {"GET", "/v1/plans/{id}/result", api_handle_plan_result, 0, NULL},
 };
 
 void api_routes_print(FILE *out)

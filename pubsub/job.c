@@ -123,6 +123,11 @@ ps_outcome ps_job_process(ps_worker *w, const fsim_pubsub_message *msg)
                "database unavailable, message nacked: %s", err.message);
         goto done;
     }
+    const char *kind = fsim_pubsub_attribute_get(msg, "kind");
+    if (kind && strcmp(kind, "plan-batch") == 0) { /* a batch of a plan job: plan_batch.c */
+        out = ps_plan_batch_process(w, msg, store);
+        goto done;
+    }
     fsim_services svc = services(&c, store);
     if (st != FSIM_OK) {
         out = fail(&c, store, id, FSIM_JOB_ERR_INVALID_MESSAGE, &err);

@@ -13,6 +13,7 @@
 
 #include <microhttpd.h>
 
+#include <fleetsim/plan_job.h>
 #include <fleetsim/settings.h>
 #include <fleetsim/version.h>
 
@@ -178,6 +179,7 @@ int main(int argc, char **argv)
         rc = ps_pull_main(&w);
     else
         rc = ps_push_main(&w);
+    fsim_plan_job_cache_clear(); /* no plan batch runs any more */
     fsim_store_close(w.store);
     ps_gcs_close(&w);
     fsim_svc_free(w.svc);

@@ -75,6 +75,10 @@ typedef enum ps_outcome {
 /* Runs the job a message carries and stores its result; says what to tell Pub/Sub. Never
  * acks a job before its result (or its failure) is committed. */
 ps_outcome ps_job_process(ps_worker *w, const fsim_pubsub_message *msg);
+/* A message of kind plan-batch (plan_batch.c): runs that batch of a plan job through the
+ * core (<fleetsim/plan_job.h>); a duplicate is acked, a batch leased elsewhere retried later. */
+ps_outcome ps_plan_batch_process(ps_worker *w, const fsim_pubsub_message *msg,
+                                 fsim_store *store);
 /* A message whose payload could not even be extracted (push data not base64): fails the row
  * named by its simulationId attribute, if any, logs with the message id; always PS_ACK unless
  * the database is down. */

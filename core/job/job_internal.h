@@ -28,4 +28,17 @@ void fsim__job_log(const fsim_services *svc, const char *severity, const char *t
 #endif
     ;
 
+/* ---- The plan cache (plan_cache.c): plans prepared once per process, shared by threads -- */
+
+struct fsim_plan;
+typedef struct fsim__plan_ref fsim__plan_ref;
+
+/* The plan of `plan_id`, built from `request` (copied) with `runner` when not cached. The
+ * plan stays valid until fsim__plan_cache_put(*ref). */
+fsim_status fsim__plan_cache_get(const char *plan_id, const fsim_request *request,
+                                 const fsim_runner_options *runner,
+                                 const struct fsim_plan **plan, fsim__plan_ref **ref,
+                                 fsim_error *err);
+void fsim__plan_cache_put(fsim__plan_ref *ref);
+
 #endif

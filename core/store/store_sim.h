@@ -34,6 +34,26 @@ enum fsim__sim_stmt {
     S_RELEASE,
     S_FLEET_GET,
     S_FLEET_LIST,
+    /* plans (store_plans.c) */
+    S_PLAN_CREATE,
+    S_PLAN_BATCHES,
+    S_PLAN_CLAIM,
+    S_PLAN_CLAIM_NEXT,
+    S_PLAN_START,
+    S_PLAN_BATCH_STATE,
+    S_PLAN_HEARTBEAT,
+    S_PLAN_RELEASE,
+    S_PLAN_LOCK,
+    S_PLAN_BATCH_DONE,
+    S_PLAN_COUNT_OFF,
+    S_PLAN_OUTCOMES,
+    S_PLAN_SUCCEED,
+    S_PLAN_FAIL,
+    S_PLAN_STATUS,
+    S_PLAN_RESULT,
+    S_PLAN_UNPUBLISHED,
+    S_PLAN_MARK_PUBLISHED,
+    S_PLAN_EXPIRE,
 };
 
 extern const fsim__stmt fsim__sim_stmts[];

@@ -35,6 +35,18 @@
     " RETURNING s.id, s.fleet_id, s.attempts, (s.metadata->'request')::text,"              \
     " s.metadata->>'traceId'"
 
+/* A plan batch's claim: running under a lease, one more attempt. */
+#define PLAN_CLAIM_SET                                                                       \
+    "SET status = 'running', attempts = b.attempts + 1,"                                    \
+    " lease_expires_at = now() + make_interval(secs => $1::int)"
+/* Claimable: queued, or running with its lease run out and attempts left ($4), while its
+ * plan still runs. */
+#define PLAN_CLAIMABLE                                                                       \
+    "(b.status = 'queued' OR (b.status = 'running' AND b.lease_expires_at < now()"          \
+    " AND b.attempts < $4::int)) AND EXISTS (SELECT 1 FROM plans p WHERE p.id = b.plan_id"   \
+    " AND p.status IN ('queued', 'running') AND p.deleted_at IS NULL)"
+#define PLAN_CLAIM_RETURNING                                                                 \
+    " RETURNING b.plan_id, b.batch, b.first_variant, b.variant_count, b.attempts"
 
 const fsim__stmt fsim__sim_stmts[] = {
     [S_FLEET_EXISTS] = {"SELECT 1 FROM fleets WHERE id = $1::uuid", 1},
@@ -142,4 +154,96 @@ const fsim__stmt fsim__sim_stmts[] = {
                       " AND s.status IN ('queued', 'running') RETURNING s.id", 5},
     [S_RESULT_URI] = {"SELECT metadata->>'resultUri' FROM simulations"
                       " WHERE id = $1::uuid AND deleted_at IS NULL", 1},
+
+    /* ---- plans (store_plans.c): a `plans` row and its `plan_batches` ---- */
+    [S_PLAN_CREATE] = {"INSERT INTO plans (fleet_id, status, name, metadata, variants,"
+                       " batch_variants, batches, remaining, dispatch)"
+                       " VALUES ($1::uuid, 'queued', $2, jsonb_build_object('request', $3::jsonb)"
+                       " || CASE WHEN $4::text IS NULL THEN '{}'::jsonb"
+                       " ELSE jsonb_build_object('traceId', $4::text) END, $5::int, $6::int,"
+                       " $7::int, $7::int, $8) RETURNING id", 8},
+    /* batch i: variants i·$2 .. min((i+1)·$2, $3) − 1 */
+    [S_PLAN_BATCHES] = {"INSERT INTO plan_batches (plan_id, batch, first_variant, variant_count)"
+                        " SELECT $1::uuid, i, i * $2::int, least($2::int, $3::int - i * $2::int)"
+                        " FROM generate_series(0, $4::int - 1) AS i", 4},
+    [S_PLAN_CLAIM] = {"UPDATE plan_batches b " PLAN_CLAIM_SET
+                      " WHERE b.plan_id = $2::uuid AND b.batch = $3::int AND " PLAN_CLAIMABLE
+                      PLAN_CLAIM_RETURNING, 4},
+    [S_PLAN_CLAIM_NEXT] = {"UPDATE plan_batches b " PLAN_CLAIM_SET
+                           " WHERE (b.plan_id, b.batch) = (SELECT o.plan_id, o.batch"
+                           " FROM plan_batches o JOIN plans p ON p.id = o.plan_id"
+                           " WHERE p.dispatch IS NULL AND p.status IN ('queued', 'running')"
+                           " AND p.deleted_at IS NULL AND o.status <> 'done'"
+                           " AND (o.status = 'queued' OR (o.lease_expires_at < now()"
+                           " AND o.attempts < $2::int))"
+                           " ORDER BY p.created_at, o.plan_id, o.batch LIMIT 1"
+                           " FOR UPDATE OF o SKIP LOCKED)" PLAN_CLAIM_RETURNING, 2},
+    /* the plan's request with the claim; a queued plan starts running */
+    [S_PLAN_START] = {"WITH s AS (UPDATE plans SET status = 'running',"
+                      " started_at = coalesce(started_at, now())"
+                      " WHERE id = $1::uuid AND status = 'queued')"
+                      " SELECT (metadata->'request')::text, metadata->>'traceId', variants"
+                      " FROM plans WHERE id = $1::uuid", 1},
+    /* why a batch was not claimed: its status, attempts, whether its lease ran out, and
+     * whether its plan still runs */
+    [S_PLAN_BATCH_STATE] = {"SELECT b.status, b.attempts, b.lease_expires_at < now(),"
+                            " p.status IN ('queued', 'running') AND p.deleted_at IS NULL"
+                            " FROM plan_batches b JOIN plans p ON p.id = b.plan_id"
+                            " WHERE b.plan_id = $1::uuid AND b.batch = $2::int", 2},
+    [S_PLAN_HEARTBEAT] = {"UPDATE plan_batches b"
+                          " SET lease_expires_at = now() + make_interval(secs => $3::int)"
+                          " FROM plans p WHERE p.id = b.plan_id AND b.plan_id = $1::uuid"
+                          " AND b.batch = $2::int AND b.status = 'running'"
+                          " AND p.status IN ('queued', 'running') AND p.deleted_at IS NULL"
+                          " RETURNING b.batch", 3},
+    [S_PLAN_RELEASE] = {"UPDATE plan_batches SET lease_expires_at = now() - interval '1 second'"
+                        " WHERE plan_id = $1::uuid AND batch = $2::int AND status = 'running'", 2},
+    /* the finisher's lock: every finisher of one plan queues here, so the one that counts the
+     * last batch off sees remaining 0 and nobody else does */
+    [S_PLAN_LOCK] = {"SELECT status FROM plans WHERE id = $1::uuid FOR UPDATE", 1},
+    /* idempotent: a batch is stored once, a duplicate changes nothing */
+    [S_PLAN_BATCH_DONE] = {"UPDATE plan_batches SET status = 'done', outcome = $3::jsonb,"
+                           " lease_expires_at = NULL, finished_at = now()"
+                           " WHERE plan_id = $1::uuid AND batch = $2::int AND status <> 'done'"
+                           " RETURNING batch", 3},
+    [S_PLAN_COUNT_OFF] = {"UPDATE plans SET remaining = remaining - 1 WHERE id = $1::uuid"
+                          " RETURNING remaining", 1},
+    [S_PLAN_OUTCOMES] = {"SELECT outcome::text FROM plan_batches WHERE plan_id = $1::uuid"
+                         " ORDER BY batch", 1},
+    [S_PLAN_SUCCEED] = {"UPDATE plans SET status = 'succeeded', finished_at = now(),"
+                        " metadata = metadata || jsonb_build_object('result', $2::jsonb)"
+                        " WHERE id = $1::uuid AND status IN ('queued', 'running')"
+                        " RETURNING id", 2},
+    [S_PLAN_FAIL] = {"UPDATE plans SET status = 'failed', finished_at = now(),"
+                     " metadata = metadata || jsonb_build_object('error', $2::jsonb)"
+                     " WHERE id = $1::uuid AND deleted_at IS NULL"
+                     " AND status IN ('queued', 'running') RETURNING id", 2},
+    [S_PLAN_STATUS] = {"SELECT jsonb_build_object('id', id, 'fleetId', fleet_id, 'name', name,"
+                       " 'status', status, 'progress', (batches - remaining)::float8 / batches,"
+                       " 'variants', variants, 'batches', batches,"
+                       " 'batchesDone', batches - remaining, 'createdAt', " TS("created_at") ","
+                       " 'updatedAt', " TS("updated_at") ", 'startedAt', " TS("started_at") ","
+                       " 'finishedAt', " TS("finished_at") ", 'error', metadata->'error')::text"
+                       " FROM plans WHERE id = $1::uuid AND deleted_at IS NULL", 1},
+    [S_PLAN_RESULT] = {"SELECT status, (metadata->'result')::text FROM plans"
+                       " WHERE id = $1::uuid AND deleted_at IS NULL", 1},
+    /* $1 a plan, or NULL: any Pub/Sub plan's batches older than $2 seconds */
+    [S_PLAN_UNPUBLISHED] = {"SELECT b.plan_id, b.batch FROM plan_batches b"
+                            " JOIN plans p ON p.id = b.plan_id"
+                            " WHERE p.dispatch = 'pubsub' AND p.status IN ('queued', 'running')"
+                            " AND p.deleted_at IS NULL AND b.published_at IS NULL"
+                            " AND b.status <> 'done' AND ($1::uuid IS NULL"
+                            " AND p.created_at < now() - make_interval(secs => $2::float8)"
+                            " OR b.plan_id = $1::uuid)"
+                            " ORDER BY p.created_at, b.plan_id, b.batch LIMIT $3::int", 3},
+    /* a plan of the API's workers whose batch ran out of attempts (its workers kept dying):
+     * failed, as S_EXPIRE fails such a simulation; Pub/Sub plans learn it from a delivery */
+    [S_PLAN_EXPIRE] = {"UPDATE plans p SET status = 'failed', finished_at = now(),"
+                       " metadata = p.metadata || jsonb_build_object('error', $2::jsonb)"
+                       " WHERE p.dispatch IS NULL AND p.status = 'running' AND p.deleted_at IS NULL"
+                       " AND EXISTS (SELECT 1 FROM plan_batches b WHERE b.plan_id = p.id"
+                       " AND b.status = 'running' AND b.lease_expires_at < now()"
+                       " AND b.attempts >= $1::int)", 2},
+    [S_PLAN_MARK_PUBLISHED] = {"UPDATE plan_batches SET published_at = coalesce(published_at,"
+                               " now()) WHERE plan_id = $1::uuid AND batch = ANY($2::int[])", 2},
 };

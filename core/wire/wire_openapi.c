@@ -142,7 +142,33 @@ static const char *const paths_and_more[] = {
     "  \"get\": {\"operationId\": \"getFleet\", \"summary\": \"a fleet: name, state code, "
     "counts of vehicles and simulations\", \"responses\": {\"200\": {\"description\": \"the "
     "fleet\", \"content\": " JSON_CONTENT(REF("Fleet")) "}, " ERR("400") ", " ERR("401") ", "
-    ERR("403") ", " ERR("404") ", " ERR("431") ", " ERR("503") "}}}"
+    ERR("403") ", " ERR("404") ", " ERR("431") ", " ERR("503") "}}},"
+    ,
+    " \"/v1/plans\": {\"post\": {\"operationId\": \"submitPlan\", \"summary\": \"queue a "
+    "depot plan (fleetsim plan as a job): the request's plan block says what to vary; its "
+    "variants run in batches, on Pub/Sub workers when the API publishes, else on the API's "
+    "own workers\", \"requestBody\": {\"required\": true, \"content\": "
+    JSON_CONTENT(REF("SimulationRequest")) "}, \"responses\": {\"202\": {\"description\": "
+    "\"queued\", \"headers\": {\"Location\": {\"description\": \"the status URL\", "
+    "\"schema\": {\"type\": \"string\"}}}, \"content\": " JSON_CONTENT(REF("SubmitResponse"))
+    "}, " ERR("400") ", " ERR("401") ", " ERR("403") ", " ERR("413") ", " ERR("415") ", "
+    ERR("422") ", " ERR("431") ", " ERR("503") "}}},"
+    ,
+    " \"/v1/plans/{id}\": {\"parameters\": [{\"name\": \"id\", \"in\": \"path\", "
+    "\"required\": true, \"description\": \"plan id\", \"schema\": {\"type\": \"string\", "
+    "\"format\": \"uuid\"}}],"
+    "  \"get\": {\"operationId\": \"getPlan\", \"summary\": \"status, batches done and "
+    "times\", \"responses\": {\"200\": {\"description\": \"the status\", \"content\": "
+    JSON_CONTENT(REF("PlanStatus")) "}, " ERR("400") ", " ERR("401") ", " ERR("403") ", "
+    ERR("404") ", " ERR("431") ", " ERR("503") "}}},"
+    " \"/v1/plans/{id}/result\": {\"parameters\": [{\"name\": \"id\", \"in\": \"path\", "
+    "\"required\": true, \"description\": \"plan id\", \"schema\": {\"type\": \"string\", "
+    "\"format\": \"uuid\"}}],"
+    "  \"get\": {\"operationId\": \"getPlanResult\", \"summary\": \"the plan's answer, as "
+    "fleetsim plan --json prints it (409 until every batch is done, or when it failed)\", "
+    "\"responses\": {\"200\": {\"description\": \"the answer\", \"content\": "
+    JSON_CONTENT(REF("PlanResult")) "}, " ERR("400") ", " ERR("401") ", " ERR("403") ", "
+    ERR("404") ", " ERR("409") ", " ERR("431") ", " ERR("503") "}}}"
     "},"
     ,
     "\"components\": {"
@@ -167,15 +193,13 @@ static const char *const paths_and_more[] = {
 };
 
 /* Adds every wire type's schema under components.schemas, from the field lists — but the
- * log line's and the CLI's cycle report: stdout is no part of the HTTP API; nor, until
- * POST /v1/plans serves it, `fleetsim plan`'s answer (its request's `plan` block is in). */
+ * log line's and the CLI's cycle report (stdout is no part of the HTTP API) and a plan
+ * batch's stored outcome (a row of plan_batches, never a body). */
 static bool add_wire_schemas(cJSON *schemas)
 {
     for (int t = 0; t < FSIM_WIRE_TYPE_COUNT; t++) {
         if (t == FSIM_WIRE_LOG_ENTRY || t == FSIM_WIRE_HTTP_REQUEST_LOG ||
-            t == FSIM_WIRE_CYCLE_REPORT || t == FSIM_WIRE_PLAN_COST ||
-            t == FSIM_WIRE_PLAN_DESIGN || t == FSIM_WIRE_PLAN_REJECTION ||
-            t == FSIM_WIRE_PLAN_RESULT)
+            t == FSIM_WIRE_CYCLE_REPORT || t == FSIM_WIRE_PLAN_BATCH_OUTCOME)
             continue;
         char *text = fsim_wire_schema((fsim_wire_type)t, "#/components/schemas/", 0, NULL);
         cJSON *schema = text ? cJSON_Parse(text) : NULL;

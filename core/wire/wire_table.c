@@ -253,6 +253,17 @@ static const fsim__field fields_plan_rejection[] = {FSIM_WIRE_PLAN_REJECTION_FIE
 #define CUR fsim_plan_result
 static const fsim__field fields_plan_result[] = {FSIM_WIRE_PLAN_RESULT_FIELDS(FIELD)};
 #undef CUR
+#define CUR fsim_plan_status
+static const fsim__field fields_plan_status[] = {FSIM_WIRE_PLAN_STATUS_FIELDS(FIELD)};
+#undef CUR
+#define CUR fsim_plan_batch_message
+static const fsim__field fields_plan_batch_message[] = {
+    FSIM_WIRE_PLAN_BATCH_MESSAGE_FIELDS(FIELD)};
+#undef CUR
+#define CUR fsim_plan_batch_outcome
+static const fsim__field fields_plan_batch_outcome[] = {
+    FSIM_WIRE_PLAN_BATCH_OUTCOME_FIELDS(FIELD)};
+#undef CUR
 
 /* ---- Cross-field rules ------------------------------------------------------------------ */
 

@@ -251,6 +251,102 @@ fsim_status fsim_store_outbox_take(fsim_store *store, double min_age_s, double b
  * already set): it leaves the outbox. FSIM_NOT_FOUND when the row is absent. */
 fsim_status fsim_store_mark_published(fsim_store *store, const char *id, fsim_error *err);
 
+/* ---- Plans: a depot plan as a job (store_plans.c, docs/plan.md "As a job") ------------------ */
+
+typedef struct fsim_store_new_plan {
+    const fsim_request *request;  /* borrowed; its `plan` block says what varies */
+    int variants;                 /* the plan's variants, 1.. */
+    int batch_variants;           /* variants per batch, 1.. */
+    const char *trace_id;         /* optional; metadata.traceId */
+    bool pubsub;                  /* batches go to Pub/Sub workers; else the API's own */
+} fsim_store_new_plan;
+
+/* Inserts a `queued` plan and its batches (ceil(variants / batch_variants) of them, batch i
+ * holding variants i·batch_variants ..) in one transaction. FSIM_NOT_FOUND (path "fleetId")
+ * when the fleet does not exist. *batches (may be NULL) gets the count. */
+fsim_status fsim_store_plan_create(fsim_store *store, const fsim_store_new_plan *plan,
+                                   char id[FSIM_STORE_ID_LEN], int *batches, fsim_error *err);
+
+/* A claimed batch: the batch row is `running` with a lease until now + lease_seconds. */
+typedef struct fsim_store_plan_batch {
+    char plan_id[FSIM_STORE_ID_LEN];
+    int batch;
+    int first;                /* its first variant */
+    int count;                /* its variants */
+    int attempts;             /* claims of this batch, this one included */
+    int variants;             /* the plan's */
+    fsim_request *request;    /* the plan's, decoded into the caller's arena */
+    const char *trace_id;     /* in the arena; NULL when none */
+} fsim_store_plan_batch;
+
+/* Why a batch could not be claimed. */
+typedef enum fsim_store_batch_state {
+    FSIM_BATCH_RUNNING,       /* leased elsewhere: offer it again later */
+    FSIM_BATCH_DONE,          /* its outcome is stored: nothing to do */
+    FSIM_BATCH_PLAN_FINISHED, /* the plan succeeded, failed, was cancelled or deleted */
+    FSIM_BATCH_EXHAUSTED,     /* its lease ran out max_attempts times: the plan should fail */
+} fsim_store_batch_state;
+
+/* Claims batch `batch` of plan `plan_id` if it is queued, or running with an expired lease
+ * and fewer than `max_attempts` claims, and the plan is still queued or running (which
+ * then says running). *out NULL when it cannot be claimed; *state says why. FSIM_NOT_FOUND
+ * when the plan or batch does not exist. */
+fsim_status fsim_store_plan_claim(fsim_store *store, const char *plan_id, int batch,
+                                  int lease_seconds, int max_attempts, fsim_arena *arena,
+                                  fsim_store_plan_batch **out, fsim_store_batch_state *state,
+                                  fsim_error *err);
+/* Claims the first open batch of the oldest plan the API's workers run (not Pub/Sub),
+ * FOR UPDATE SKIP LOCKED; *out NULL when there is none. First fails (attempts_exhausted)
+ * such plans with a batch whose lease ran out after max_attempts claims. */
+fsim_status fsim_store_plan_claim_next(fsim_store *store, int lease_seconds, int max_attempts,
+                                       fsim_arena *arena, fsim_store_plan_batch **out,
+                                       fsim_error *err);
+/* Extends a running batch's lease. *keep_going false when the batch is no longer running
+ * or its plan no longer queued or running: stop. */
+fsim_status fsim_store_plan_heartbeat(fsim_store *store, const char *plan_id, int batch,
+                                      int lease_seconds, bool *keep_going, fsim_error *err);
+/* Hands a running batch back (its lease ends at once). No-op when not running. */
+fsim_status fsim_store_plan_release(fsim_store *store, const char *plan_id, int batch,
+                                    fsim_error *err);
+
+/* Composes the plan's result from every batch's stored outcome (`outcomes[i]`: batch i's
+ * PlanBatchOutcome as JSON text, borrowed): *result gets malloc'd PlanResult JSON (the
+ * store frees it). Called inside the finishing transaction; may be called again when that
+ * transaction is retried, so it must be a pure function of its input. */
+typedef fsim_status (*fsim_store_plan_compose_fn)(void *user, const char *const *outcomes,
+                                                  size_t n, char **result, fsim_error *err);
+
+/* Stores batch `batch`'s outcome (PlanBatchOutcome JSON, borrowed) unless it is stored
+ * already (*stored false: a duplicate, nothing changes), and in the same transaction, under
+ * the plan row's lock, counts it off the plan's remaining batches; the transaction that takes
+ * the count to 0 calls `compose` and marks the plan succeeded with its result (*composed
+ * true) — so exactly one finisher composes, and a finisher killed before its commit leaves
+ * nothing behind. stored / composed may be NULL. */
+fsim_status fsim_store_plan_finish_batch(fsim_store *store, const char *plan_id, int batch,
+                                         const char *outcome_json,
+                                         fsim_store_plan_compose_fn compose, void *user,
+                                         bool *stored, bool *composed, fsim_error *err);
+/* Marks a queued or running plan failed with `error` (metadata.error). */
+fsim_status fsim_store_plan_fail(fsim_store *store, const char *plan_id,
+                                 const fsim_api_error *error, fsim_error *err);
+/* The plan's status, decoded into `arena`. FSIM_NOT_FOUND when absent or deleted. */
+fsim_status fsim_store_plan_status(fsim_store *store, const char *plan_id, fsim_arena *arena,
+                                   fsim_plan_status **out, fsim_error *err);
+/* The plan's result, decoded through the codec into `arena`. FSIM_INVALID with path
+ * "status" while it has none (queued, running, failed, cancelled: HTTP 409). */
+fsim_status fsim_store_plan_result(fsim_store *store, const char *plan_id, fsim_arena *arena,
+                                   fsim_plan_result **out, fsim_error *err);
+/* The batches of a Pub/Sub plan not yet known to be published and not done, at most `max`,
+ * by index (*batches in `arena`, *n of them); with plan_id NULL, those of any plan older
+ * than `min_age_s` seconds (the relay): then *plan_id_out (in `arena`) names the plan. */
+fsim_status fsim_store_plan_unpublished(fsim_store *store, const char *plan_id,
+                                        double min_age_s, int max, fsim_arena *arena,
+                                        const char **plan_id_out, int **batches, size_t *n,
+                                        fsim_error *err);
+/* Records that batches[0..n−1] of the plan were accepted by Pub/Sub. */
+fsim_status fsim_store_plan_mark_published(fsim_store *store, const char *plan_id,
+                                           const int *batches, size_t n, fsim_error *err);
+
 /* ---- CSV import ------------------------------------------------------------------------- */
 
 typedef enum fsim_import_kind {

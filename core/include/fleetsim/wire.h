@@ -191,7 +191,10 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
       "capital recovery period of a grid connection; default 25")                           \
     X(BOOL, OPT, prune, "prune", 0, 0, none,                                                \
       "branch and bound on the capital cost: the cheapest design stays exact, the fronts "  \
-      "cover the designs run; default false")
+      "cover the designs run; default false")                                               \
+    X(INT, OPT, batch_variants, "batchVariants", 1, 10000, none,                            \
+      "a plan job (POST /v1/plans): variants per batch, the unit a worker runs and stores; " \
+      "default 25; fleetsim plan ignores it")
 
 #define FSIM_WIRE_REQUEST_FIELDS(X)                                                         \
     X(STR, REQ, fleet_id, "fleetId", 36, 36, uuid, "fleet the simulation belongs to")       \
@@ -579,6 +582,34 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
       "every infeasible design and why, by variant")                                        \
     X(STRS, REQ, warnings, "warnings", 0, 10000, text, "things a planner should know")
 
+/* A plan as a job (POST /v1/plans, docs/plan.md "As a job"): the request is a
+ * SimulationRequest whose `plan` block says what to vary; the answer is the PlanResult. */
+#define FSIM_WIRE_PLAN_STATUS_FIELDS(X)                                                     \
+    X(STR, REQ, id, "id", 36, 36, uuid, "plan id")                                          \
+    X(STR, REQ, fleet_id, "fleetId", 36, 36, uuid, "fleet")                                 \
+    X(STR, OPT, name, "name", 1, 200, none, "the request's name")                          \
+    X(ENUM, REQ, status, "status", 0, 0, run_status, "where the plan is")                   \
+    X(NUM, REQ, progress, "progress", 0, 1, none, "share of the batches done, 0..1")        \
+    X(INT, REQ, variants, "variants", 1, 2000000000, none, "designs in the plan")           \
+    X(INT, REQ, batches, "batches", 1, 2000000000, none, "batches of variants")             \
+    X(INT, REQ, batches_done, "batchesDone", 0, 2000000000, none, "batches stored")         \
+    X(TIME, REQ, created_at, "createdAt", 0, 0, none, "submitted")                          \
+    X(TIME, REQ, updated_at, "updatedAt", 0, 0, none, "last change")                        \
+    X(TIME, OPT, started_at, "startedAt", 0, 0, none, "a worker started its first batch")   \
+    X(TIME, OPT, finished_at, "finishedAt", 0, 0, none, "succeeded or failed")              \
+    X(OBJ, OPT, error, "error", 0, 0, api_error, "why it failed")
+
+/* The Pub/Sub message of one batch of a plan job: the plan's row holds the request, so the
+ * message only names the batch (the row is authoritative, like a JobMessage's). */
+#define FSIM_WIRE_PLAN_BATCH_MESSAGE_FIELDS(X)                                              \
+    X(STR, REQ, plan_id, "planId", 36, 36, uuid, "the plan")                                \
+    X(INT, REQ, batch, "batch", 0, 2000000000, none, "the batch's index")
+
+/* What one batch of a plan job stored (plan_batches.outcome): its designs, by variant. */
+#define FSIM_WIRE_PLAN_BATCH_OUTCOME_FIELDS(X)                                              \
+    X(INT, REQ, batch, "batch", 0, 2000000000, none, "the batch's index")                   \
+    X(ARR, REQ, designs, "designs", 0, 100000, plan_design, "the batch's designs, by variant")
+
 /* Every type: X(ENUM_SUFFIX, c_suffix, "SchemaName"), dependencies first. */
 #define FSIM_WIRE_TYPES(X)                                                                  \
     X(LONLAT, lonlat, "LonLat")                                                             \
@@ -619,7 +650,10 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(PLAN_COST, plan_cost, "PlanCost")                                                     \
     X(PLAN_DESIGN, plan_design, "PlanDesign")                                               \
     X(PLAN_REJECTION, plan_rejection, "PlanRejection")                                      \
-    X(PLAN_RESULT, plan_result, "PlanResult")
+    X(PLAN_RESULT, plan_result, "PlanResult")                                              \
+    X(PLAN_STATUS, plan_status, "PlanStatus")                                              \
+    X(PLAN_BATCH_MESSAGE, plan_batch_message, "PlanBatchMessage")                          \
+    X(PLAN_BATCH_OUTCOME, plan_batch_outcome, "PlanBatchOutcome")
 
 /* ---- The structs, derived from the lists ----------------------------------------------- */
 
@@ -700,6 +734,9 @@ FSIM__WIRE_STRUCT(plan_cost, FSIM_WIRE_PLAN_COST_FIELDS)
 FSIM__WIRE_STRUCT(plan_design, FSIM_WIRE_PLAN_DESIGN_FIELDS)
 FSIM__WIRE_STRUCT(plan_rejection, FSIM_WIRE_PLAN_REJECTION_FIELDS)
 FSIM__WIRE_STRUCT(plan_result, FSIM_WIRE_PLAN_RESULT_FIELDS)
+FSIM__WIRE_STRUCT(plan_status, FSIM_WIRE_PLAN_STATUS_FIELDS)
+FSIM__WIRE_STRUCT(plan_batch_message, FSIM_WIRE_PLAN_BATCH_MESSAGE_FIELDS)
+FSIM__WIRE_STRUCT(plan_batch_outcome, FSIM_WIRE_PLAN_BATCH_OUTCOME_FIELDS)
 
 /* The type tag of the generic entry points: FSIM_WIRE_REQUEST ⇔ fsim_request, … */
 typedef enum fsim_wire_type {
@@ -804,8 +841,8 @@ char *fsim_wire_schema(fsim_wire_type type, const char *ref_prefix, unsigned fla
                        size_t *len);
 
 /* The OpenAPI 3.1 document of fleetsim-api, `version` as info.version: the paths, and every
- * wire type's schema (but the log line's, the cycle report's and, until POST /v1/plans
- * exists, the plan's answer) under components.schemas. malloc'd JSON, *len (may
+ * wire type's schema (but the log line's, the cycle report's and a plan batch's stored
+ * outcome) under components.schemas. malloc'd JSON, *len (may
  * be NULL) its length; NULL when out of memory. */
 char *fsim_wire_openapi(const char *version, size_t *len);
 
