@@ -4,7 +4,7 @@
 # schema, and each is what the service answers today — this script makes every one of them
 # again on a fresh database (the example request is the bundled demo scenario cut to one day
 # and five vehicles; its :run result, :compare, a fleet, a submitted job that ran, the pages,
-# a 422, the config sections, the health answers, the report) and openapi_examples.py compares
+# a plan's status and answer, a 422, the config sections, the health answers, the report) and openapi_examples.py compares
 # them with core/wire/examples/*.json (ids, times and cursors compared by shape only).
 #   with_postgres.sh openapi_examples.sh FLEETSIM-API FLEETSIM            check (TAP)
 #   with_postgres.sh openapi_examples.sh FLEETSIM-API FLEETSIM --update   rewrite the files
@@ -69,6 +69,23 @@ done
 keep JobStatus 200
 fleet=$(jq -r .fleetId "$request")
 req GET "/v1/simulations?fleetId=$fleet&limit=1" "${H[@]}"; keep SimulationPage 200
+# a plan of the same request: two charger counts under two strategies, run by the API's worker
+if [ "$mode" = --update ]; then
+  jq '.plan = {"vary": ["north.ac-19kw=1..2", "strategy=cost,peak_shaving"]}' "$request" \
+    >"$real/submitPlan.request.json"
+else
+  cp "$examples/submitPlan.request.json" "$real/submitPlan.request.json"
+fi
+req POST /v1/plans "${J[@]}" --data-binary "@$real/submitPlan.request.json"
+plan=$(jq -r .id "$tmp/body")
+[ "$status" = 202 ] || bad "submitPlan: a real answer ($status, expected 202)" "$(head -c 300 "$tmp/body")"
+for _ in $(seq 1 300); do
+  req GET "/v1/plans/$plan" "${H[@]}"
+  jq -e '.status == "succeeded" or .status == "failed"' "$tmp/body" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+keep PlanStatus 200
+req GET "/v1/plans/$plan/result" "${H[@]}"; keep PlanResult 200
 jq '.vehicles[1].initialSoc = 1.5 | .vehicles[0].count = 0' "$request" >"$tmp/bad.json"
 req POST /v1/simulations:run "${J[@]}" --data-binary "@$tmp/bad.json"; keep ErrorResponse 422
 req GET "/v1/simulations/$id/report" "${H[@]}"
