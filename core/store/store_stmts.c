@@ -20,12 +20,17 @@
     " 'simulations', (SELECT count(*) FROM simulations s WHERE s.fleet_id = f.id"           \
     " AND s.deleted_at IS NULL), 'createdAt', " TS("f.created_at") "))::text"
 
-/* The JobStatus of a row, as JSON text. */
+/* The JobStatus of a row, as JSON text. The error is read only from a row that can hold
+ * one: metadata->'error' decompresses the whole metadata (a succeeded run keeps its trips and
+ * series there: tens of kB to read for a status), and only S_FAIL / S_EXPIRE write an error,
+ * each making the row 'failed' for good — succeeded and imported rows never have one. */
+#define STATUS_ERROR                                                                         \
+    "CASE WHEN status IN ('succeeded', 'imported') THEN NULL ELSE metadata->'error' END"
 #define STATUS_JSON                                                                          \
     "jsonb_build_object('id', id, 'fleetId', fleet_id, 'name', name, 'status', status,"     \
     " 'progress', progress, 'createdAt', " TS("created_at") ", 'updatedAt', "               \
     TS("updated_at") ", 'startedAt', " TS("started_at") ", 'finishedAt', "                  \
-    TS("finished_at") ", 'error', metadata->'error')::text"
+    TS("finished_at") ", 'error', " STATUS_ERROR ")::text"
 
 #define CLAIM_SET                                                                            \
     "SET status = 'running', attempts = s.attempts + 1, progress = 0,"                      \
