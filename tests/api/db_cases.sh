@@ -63,6 +63,9 @@ q "UPDATE simulations SET status = 'failed', finished_at = now(), metadata = met
 req GET "/v1/simulations/$failed_id/result" "${H[@]}"
 check "result of a failed job: 409 with its error and field" eval '[ "$status" = 409 ] && error_shape_ok &&
   jq -e ".error.code == \"simulation_failed\" and (.error.message | contains(\"boom\")) and .error.field == \"vehicles[0].type\"" "$tmp/body" >/dev/null'
+req GET "/v1/simulations/$failed_id" "${H[@]}"
+check "status of a failed job: its error whole, its times to the second" eval '[ "$status" = 200 ] &&
+  jq -e ".status == \"failed\" and .error == {\"code\": \"invalid_request\", \"message\": \"boom\", \"field\": \"vehicles[0].type\"} and (.finishedAt | test(\"^[0-9-]{10}T[0-9:]{8}Z$\"))" "$tmp/body" >/dev/null'
 
 # ---- idempotency --------------------------------------------------------------------------
 req POST /v1/simulations "${J[@]}" -H 'Idempotency-Key: key-one' --data-binary "@$small"
