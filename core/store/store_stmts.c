@@ -119,9 +119,14 @@ const fsim__stmt fsim__sim_stmts[] = {
                   " WHERE id = $1::uuid AND deleted_at IS NULL RETURNING id", 1},
     /* the JobStatus's columns, in binary (store_reads.c builds the struct): no JSON built
      * here and parsed there, no timestamps formatted, for the most frequent read */
-    [S_STATUS] = {"SELECT id, fleet_id, name, status, progress, created_at, updated_at,"
-                  " started_at, finished_at, " STATUS_ERROR " FROM simulations"
+#define STATUS_COLUMNS                                                                       \
+    "id, fleet_id, name, status, progress, created_at, updated_at, started_at, finished_at, " \
+    STATUS_ERROR
+    [S_STATUS] = {"SELECT " STATUS_COLUMNS " FROM simulations"
                   " WHERE id = $1::uuid AND deleted_at IS NULL", 1, true},
+    /* the same for a set of ids: the polls a handler thread found queued together */
+    [S_STATUS_MANY] = {"SELECT " STATUS_COLUMNS " FROM simulations"
+                       " WHERE id = ANY ($1::uuid[]) AND deleted_at IS NULL", 1, true},
     /* the result's metadata is the envelope's metadata without the envelope's own keys:
      * whatever a writer stored there comes back whole (no list of metadata keys here) */
     [S_RESULT] = {"SELECT status, jsonb_build_object('simulationId', id, 'status', status,"
