@@ -2,7 +2,8 @@
 # Benchmark: `fleetsim import vins` of N rows (default 1,000,000) against the raw
 # `psql -c "\copy vehicles …"` of the same file into the same table — `vehicles` itself
 # (uuid key, unique VIN, the fleet foreign key, its CHECKs and index), emptied before each
-# load — on the server of tests/db/with_postgres.sh. The loads take turns for
+# load (once before and once after each round's imports: their mean is the round's raw
+# figure) — on the server of tests/db/with_postgres.sh. The loads take turns for
 # $FSIM_BENCH_ROUNDS rounds (default 3), so all see about the same machine; it prints every
 # round and the medians: seconds, rows/s and the import's ratio to the raw COPY of its round.
 # FSIM_BENCH_IMPORT_BASE=/path/to/an/older/fleetsim adds that binary's import to each round.
@@ -50,7 +51,11 @@ for r in $(seq "$rounds"); do
   timed again import "$fleetsim"
   [ -z "$base" ] || { empty; timed base import "$base"; }
   [ "$(q "SELECT count(*) FROM vehicles")" = "$rows" ] || { echo "bench_import: rows missing"; exit 1; }
-  raw=$(sed -n "${r}p" "$tmp/raw")
+  empty; timed raw_after raw_copy
+  # the round's raw COPY: the mean of the one before and the one after its imports (the
+  # machine may change within a round)
+  raw=$(echo "($(sed -n "${r}p" "$tmp/raw") + $(sed -n "${r}p" "$tmp/raw_after")) / 2" | bc -l)
+  echo "$raw" >>"$tmp/raw_mean"
   echo "round $r"
   line "  ${labels[0]}" "$raw"
   for k in "${!names[@]}"; do
@@ -62,7 +67,7 @@ for r in $(seq "$rounds"); do
 done
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 echo "median of $rounds rounds (the ratio: the median of the rounds' ratios)"
-line "  ${labels[0]}" "$(median <"$tmp/raw")"
+line "  ${labels[0]}" "$(median <"$tmp/raw_mean")"
 for k in "${!names[@]}"; do
   [ "$k" -gt 0 ] || continue
   printf '%-38s %7.2f s  %9.0f rows/s  %sx raw COPY\n' "  ${labels[$k]}" "$(median <"$tmp/${names[$k]}")" \
