@@ -164,6 +164,13 @@ void api_handle_status_batch(api_request **reqs, size_t n)
     fsim_error err;
     fsim_error_clear(&err);
     fsim_status st = fsim_store_status_many(srv->store, ids, k, arenas, jobs, &err);
+    if (st != FSIM_OK && st != FSIM_IO && k > 1) {
+        /* a row that does not decode fails the whole read: then each poll reads its own
+         * row, so only the polls of that row see the error */
+        for (size_t i = 0; i < k; i++)
+            api_handle_status(valid[i]);
+        return;
+    }
     for (size_t i = 0; i < k; i++) {
         fsim_error missing;
         fsim_error_clear(&missing);

@@ -159,9 +159,6 @@ fsim_status fsim_store_status(fsim_store *store, const char *id, fsim_arena *are
     return st;
 }
 
-/* Why: polls that queue up together (many clients, one handler thread free) are answered
- * by one statement instead of one round trip each; each request still reads the row after
- * it arrived. */
 typedef struct status_many_ctx {
     const char *const *ids;
     size_t n;
@@ -169,6 +166,9 @@ typedef struct status_many_ctx {
     fsim_job_status **out;
 } status_many_ctx;
 
+/* Why: polls that queue up together (many clients, one handler thread free) are answered
+ * by one statement instead of one round trip each; each request still reads the row after
+ * it arrived. */
 static fsim_status status_many_op(fsim__conn *c, void *v, fsim_error *err)
 {
     status_many_ctx *ctx = v;
