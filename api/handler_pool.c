@@ -7,7 +7,8 @@
  * suspended by server.c and queued here; a pool thread runs its handler, which leaves the
  * response in the request, and resumes the connection; libmicrohttpd then calls server.c
  * again, on the HTTP thread, to queue that response. FIFO, unbounded: the connection limit
- * bounds the queue. */
+ * bounds the queue. A route with a batch handler (api_route_batch: the status poll) takes
+ * its requests queued behind the first along, up to API_BATCH_MAX, for one database read. */
 #include <pthread.h>
 #include <stdlib.h>
 
