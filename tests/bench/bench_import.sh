@@ -2,8 +2,8 @@
 # Benchmark: `fleetsim import vins` of N rows (default 1,000,000) against the raw
 # `psql -c "\copy vehicles …"` of the same file into the same table — `vehicles` itself
 # (uuid key, unique VIN, the fleet foreign key, its CHECKs and index), emptied before each
-# load (once before and once after each round's imports: their mean is the round's raw
-# figure) — on the server of tests/db/with_postgres.sh. The loads take turns for
+# load — on the server of tests/db/with_postgres.sh. The raw COPY runs before and after each
+# round's imports; their mean is the round's raw figure. The loads take turns for
 # $FSIM_BENCH_ROUNDS rounds (default 3), so all see about the same machine; it prints every
 # round and the medians: seconds, rows/s and the import's ratio to the raw COPY of its round.
 # FSIM_BENCH_IMPORT_BASE=/path/to/an/older/fleetsim adds that binary's import to each round.
