@@ -191,8 +191,13 @@ bool api_server_start(api_server *srv);
 
 /* ---- Handler pool (handler_pool.c) ----------------------------------------------------- */
 
-/* `threads` threads calling `run` for each submitted request, in order. */
+/* At most this many requests go to one call of a route's batch handler. */
+#define API_BATCH_MAX 32
+/* `threads` threads calling `run` for each submitted request, in order; a request whose
+ * route has a batch handler goes to `run_batch` with the requests of that route queued
+ * behind it (up to API_BATCH_MAX). */
 api_handler_pool *api_handler_pool_start(int threads, void (*run)(api_request *req),
+                                         void (*run_batch)(api_request **reqs, size_t n),
                                          fsim_error *err);
 /* Queues `req`; false once the pool is stopping (then nothing was queued). */
 bool api_handler_pool_submit(api_handler_pool *pool, api_request *req);
@@ -249,6 +254,7 @@ int api_auth_check(const api_auth *auth, const char *presented);
 /* ---- Routing (router.c) --------------------------------------------------------------- */
 
 typedef bool (*api_handler_fn)(api_request *req);
+typedef void (*api_batch_fn)(api_request **reqs, size_t n);
 
 enum {
     API_ROUTE_OPEN = 1u << 0,      /* no API key needed (health, docs) */
@@ -267,6 +273,10 @@ struct api_route {
     api_handler_fn fast;
 };
 
+/* The route's batch handler, or NULL: on a handler thread instead of `handler`, it answers
+ * n requests of the route that were queued together (reqs[0] the oldest), e.g. in one
+ * database round trip (handler_pool.c). */
+api_batch_fn api_route_batch(const api_route *route);
 /* Finds the route of (method, path). NULL with *status 404, or 405 and *allow the methods
  * the path takes ("GET, DELETE"), in `req`'s arena. */
 const api_route *api_route_find(api_request *req, int *status, const char **allow);
@@ -302,6 +312,7 @@ bool api_handle_compare(api_request *req);
 bool api_handle_submit(api_request *req);
 bool api_handle_status(api_request *req);
 bool api_handle_status_cached(api_request *req);
+void api_handle_status_batch(api_request **reqs, size_t n);
 bool api_handle_result(api_request *req);
 bool api_handle_report(api_request *req); /* handlers_report.c */
 bool api_handle_list(api_request *req);

@@ -7,7 +7,8 @@
  * suspended by server.c and queued here; a pool thread runs its handler, which leaves the
  * response in the request, and resumes the connection; libmicrohttpd then calls server.c
  * again, on the HTTP thread, to queue that response. FIFO, unbounded: the connection limit
- * bounds the queue. */
+ * bounds the queue. A route with a batch handler (api_route_batch: the status poll) takes
+ * its requests queued behind the first along, up to API_BATCH_MAX, for one database read. */
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -19,13 +20,44 @@ struct api_handler_pool {
     api_request *head, *tail; /* queued, linked through next_queued */
     bool stopping;
     void (*run)(api_request *req);
+    void (*run_batch)(api_request **reqs, size_t n);
     int n_threads;
     pthread_t *threads;
 };
 
+/* Takes the queued requests of req's batch route out of the queue (FIFO order kept for the
+ * rest), behind req in batch[]; returns how many batch[] holds. Under p->mu. */
+static size_t take_batch(api_handler_pool *p, api_request *req, api_request **batch)
+{
+    size_t n = 0;
+    batch[n++] = req;
+    api_request *prev = NULL;
+    for (api_request *r = p->head; r && n < API_BATCH_MAX;) {
+        api_request *next = r->next_queued;
+        if (r->route == req->route) {
+            if (prev)
+                prev->next_queued = next;
+            else
+                p->head = next;
+            if (p->tail == r)
+                p->tail = prev;
+            batch[n++] = r;
+        } else {
+            prev = r;
+        }
+        r = next;
+    }
+    return n;
+}
+
+/* Why batches: with many clients polling, requests wait here while every handler thread is
+ * in a database round trip; the next free thread answers all the queued polls with one
+ * statement (the route's batch handler), instead of one round trip and two thread wake-ups
+ * each. Requests of other routes keep their order. */
 static void *worker(void *arg)
 {
     api_handler_pool *p = arg;
+    api_request *batch[API_BATCH_MAX];
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->head && !p->stopping)
@@ -36,8 +68,13 @@ static void *worker(void *arg)
         p->head = req->next_queued;
         if (!p->head)
             p->tail = NULL;
+        size_t n = p->run_batch && api_route_batch(req->route) ? take_batch(p, req, batch) : 0;
         pthread_mutex_unlock(&p->mu);
-        p->run(req); /* resumes the connection: req may be gone when this returns */
+        /* both resume the connections: a request may be gone when they return */
+        if (n)
+            p->run_batch(batch, n);
+        else
+            p->run(req);
         pthread_mutex_lock(&p->mu);
     }
     pthread_mutex_unlock(&p->mu);
@@ -45,6 +82,7 @@ static void *worker(void *arg)
 }
 
 api_handler_pool *api_handler_pool_start(int threads, void (*run)(api_request *req),
+                                         void (*run_batch)(api_request **reqs, size_t n),
                                          fsim_error *err)
 {
     api_handler_pool *p = calloc(1, sizeof *p);
@@ -56,6 +94,7 @@ api_handler_pool *api_handler_pool_start(int threads, void (*run)(api_request *r
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     p->run = run;
+    p->run_batch = run_batch;
     for (; p->n_threads < threads; p->n_threads++) {
         if (pthread_create(&p->threads[p->n_threads], NULL, worker, p) != 0) {
             fsim_error_set(err, FSIM_IO, "FLEETSIM_API_HANDLER_THREADS", 0, 0, NULL,

@@ -103,34 +103,85 @@ bool api_handle_status_cached(api_request *req)
     return api_respond(req, 200, "application/json", body, len);
 }
 
-/* Not in the cache (or expired): the row decides, and a final status is kept for the next
- * polls; anything still moving is never kept. */
-bool api_handle_status(api_request *req)
+/* The answer to one status poll from its read (st, job: what fsim_store_status gave, with
+ * the cache's epoch taken before the read): a final status is kept for the next polls;
+ * anything still moving is never kept. */
+static bool answer_status(api_request *req, const char *id, uint64_t epoch, fsim_status st,
+                          const fsim_job_status *job, const fsim_error *err)
 {
-    const char *id = path_id(req);
-    if (!id || !api_need_store(req))
-        return true;
     api_status_cache *cache = req->server->status_cache;
-    char *body = NULL;
     size_t len = 0;
-    uint64_t epoch = api_status_cache_epoch(cache);
-    fsim_error err;
-    fsim_error_clear(&err);
-    fsim_job_status *job = NULL;
-    fsim_status st = fsim_store_status(req->server->store, id, req->arena, &job, &err);
-    body = st == FSIM_OK ? fsim_job_status_encode(job, 0, &len) : NULL;
+    char *body = st == FSIM_OK ? fsim_job_status_encode(job, 0, &len) : NULL;
     if (body && (job->status == FSIM_RUN_SUCCEEDED || job->status == FSIM_RUN_FAILED))
         api_status_cache_put(cache, id, body, len, epoch);
     else
         api_status_cache_forget(cache, id);
     if (st != FSIM_OK) {
-        if (err.status == FSIM_NOT_FOUND)
+        if (err->status == FSIM_NOT_FOUND)
             return api_error(req, 404, "not_found", NULL, "no simulation %s", id);
-        return api_error_from(req, &err);
+        return api_error_from(req, err);
     }
     if (!body)
         return api_error(req, 503, "unavailable", NULL, "out of memory");
     return api_respond(req, 200, "application/json", body, len);
+}
+
+/* Not in the cache (or expired): the row decides. */
+bool api_handle_status(api_request *req)
+{
+    const char *id = path_id(req);
+    if (!id || !api_need_store(req))
+        return true;
+    uint64_t epoch = api_status_cache_epoch(req->server->status_cache);
+    fsim_error err;
+    fsim_error_clear(&err);
+    fsim_job_status *job = NULL;
+    fsim_status st = fsim_store_status(req->server->store, id, req->arena, &job, &err);
+    return answer_status(req, id, epoch, st, job, &err);
+}
+
+/* The polls the handler pool found queued together (handler_pool.c): one read for all of
+ * them, each answered exactly as api_handle_status would. */
+void api_handle_status_batch(api_request **reqs, size_t n)
+{
+    const char *ids[API_BATCH_MAX];
+    fsim_arena *arenas[API_BATCH_MAX];
+    fsim_job_status *jobs[API_BATCH_MAX];
+    api_request *valid[API_BATCH_MAX];
+    size_t k = 0;
+    for (size_t i = 0; i < n && i < API_BATCH_MAX; i++) {
+        const char *id = path_id(reqs[i]); /* else answered: 400 */
+        if (!id || !api_need_store(reqs[i]))
+            continue;
+        valid[k] = reqs[i];
+        ids[k] = id;
+        arenas[k++] = reqs[i]->arena;
+    }
+    if (k == 0)
+        return;
+    api_server *srv = valid[0]->server;
+    uint64_t epoch = api_status_cache_epoch(srv->status_cache);
+    fsim_error err;
+    fsim_error_clear(&err);
+    fsim_status st = fsim_store_status_many(srv->store, ids, k, arenas, jobs, &err);
+    if (st != FSIM_OK && st != FSIM_IO && k > 1) {
+        /* a row that does not decode fails the whole read: then each poll reads its own
+         * row, so only the polls of that row see the error */
+        for (size_t i = 0; i < k; i++)
+            api_handle_status(valid[i]);
+        return;
+    }
+    for (size_t i = 0; i < k; i++) {
+        fsim_error missing;
+        fsim_error_clear(&missing);
+        if (st == FSIM_OK && !jobs[i]) { /* what fsim_store_status says of a missing row */
+            fsim_error_set(&missing, FSIM_NOT_FOUND, NULL, 0, 0, "id",
+                           "simulation \"%s\" does not exist", ids[i]);
+            answer_status(valid[i], ids[i], epoch, FSIM_NOT_FOUND, NULL, &missing);
+        } else {
+            answer_status(valid[i], ids[i], epoch, st, jobs[i], &err);
+        }
+    }
 }
 
 /* ---- GET /v1/simulations/{id}/result --------------------------------------------------- */

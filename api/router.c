@@ -71,6 +71,23 @@ static bool match(fsim_arena *arena, const char *pattern, const char *path,
     return *p == '\0' && *s == '\0';
 }
 
+/* The handlers that can answer several queued requests at once, by their route's handler:
+ * a side table, so the route table above keeps its shape. */
+static const struct {
+    api_handler_fn handler;
+    api_batch_fn batch;
+} batches[] = {
+    {api_handle_status, api_handle_status_batch},
+};
+
+api_batch_fn api_route_batch(const api_route *route)
+{
+    for (size_t i = 0; route && i < sizeof batches / sizeof *batches; i++)
+        if (batches[i].handler == route->handler)
+            return batches[i].batch;
+    return NULL;
+}
+
 const api_route *api_route_find(api_request *req, int *status, const char **allow)
 {
     /* HEAD is GET without a body (libmicrohttpd drops the body) */

@@ -271,6 +271,18 @@ static void run_deferred(api_request *req)
     MHD_resume_connection(req->conn);
 }
 
+/* run_deferred for requests the pool took together (a route's batch handler): each is
+ * answered, then each connection resumed. */
+static void run_deferred_batch(api_request **reqs, size_t n)
+{
+    api_route_batch(reqs[0]->route)(reqs, n);
+    for (size_t i = 0; i < n; i++)
+        if (!reqs[i]->responded)
+            api_error(reqs[i], 500, "internal", NULL, "the request could not be answered");
+    for (size_t i = 0; i < n; i++)
+        MHD_resume_connection(reqs[i]->conn);
+}
+
 /* The request is complete: answer on this thread when that cannot block, else suspend the
  * connection and hand the handler to the pool. */
 static enum MHD_Result dispatch(api_request *req)
@@ -387,7 +399,8 @@ bool api_server_start(api_server *srv)
     size_t memory = c->max_header_bytes * 2 + 16384;
     fsim_error err;
     fsim_error_clear(&err);
-    srv->handlers = api_handler_pool_start(c->handler_threads, run_deferred, &err);
+    srv->handlers = api_handler_pool_start(c->handler_threads, run_deferred, run_deferred_batch,
+                                           &err);
     if (!srv->handlers) {
         api_log("ERROR", NULL, "could not start the handler pool: %s", err.message);
         return false;

@@ -105,7 +105,9 @@ PGresult *fsim__exec_prepared(fsim__conn *c, const fsim__stmt *table, int id,
         c->prepared |= bit;
     }
     return check_result(
-        c, PQexecPrepared(c->pg, name, table[id].n_params, params, NULL, NULL, 0), what, err);
+        c, PQexecPrepared(c->pg, name, table[id].n_params, params, NULL, NULL,
+                          table[id].binary ? 1 : 0),
+        what, err);
 }
 
 PGresult *fsim__exec(fsim__conn *c, const char *sql, int n, const char *const *params,

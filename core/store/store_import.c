@@ -689,7 +689,11 @@ static fsim_status copy_import_op(fsim__conn *c, void *v, fsim_error *err)
         st = fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
         goto out;
     }
+    /* work_mem for this transaction only: the upsert sorts the staged rows by key and counts
+     * its RETURNING rows; at the default 4 MB both spill to temporary files on disk for a
+     * large file (a million VINs: ~100 MB), which made the import ~1.4x a raw COPY */
     if (!fsim__command(c, "BEGIN", "begin the import", err) ||
+        !fsim__command(c, "SET LOCAL work_mem = '256MB'", "size the import's memory", err) ||
         !fsim__command(c, vins ? vins_stage_sql : state_stage_sql, "create the staging table",
                        err))
         goto out;

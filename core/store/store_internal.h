@@ -41,6 +41,7 @@ typedef struct fsim__conn {
 typedef struct fsim__stmt {
     const char *sql;
     int n_params;
+    bool binary; /* results in binary format (the reader decodes each column's wire form) */
 } fsim__stmt;
 
 /* An operation run on one connection; may be run again after a transient failure, so it

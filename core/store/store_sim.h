@@ -34,6 +34,7 @@ enum fsim__sim_stmt {
     S_RELEASE,
     S_FLEET_GET,
     S_FLEET_LIST,
+    S_STATUS_MANY,
     /* plans (store_plans.c) */
     S_PLAN_CREATE,
     S_PLAN_BATCHES,

@@ -196,7 +196,8 @@ for i in $(seq 1 600); do lock_held && break; sleep 0.05; done
 curl -sS -o "$tmp/waiting.json" -w '%{http_code}' "${H[@]}" "$base/v1/simulations/$waiting_id" \
   >"$tmp/waiting.code" 2>&1 &
 reader=$!
-stuck() { [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%jsonb_build_object%'")" -ge 1 ]; }
+# (the status statement, core/store/store_stmts.c S_STATUS, by its column list)
+stuck() { [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%status, progress, created_at%'")" -ge 1 ]; }
 for i in $(seq 1 600); do stuck && break; sleep 0.05; done
 check "the simulations table is locked and a status read waits on it" eval 'lock_held && stuck && kill -0 "$reader"'
 req GET /healthz --max-time 60 # (a hang would otherwise last until the lock goes)

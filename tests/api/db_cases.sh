@@ -63,6 +63,9 @@ q "UPDATE simulations SET status = 'failed', finished_at = now(), metadata = met
 req GET "/v1/simulations/$failed_id/result" "${H[@]}"
 check "result of a failed job: 409 with its error and field" eval '[ "$status" = 409 ] && error_shape_ok &&
   jq -e ".error.code == \"simulation_failed\" and (.error.message | contains(\"boom\")) and .error.field == \"vehicles[0].type\"" "$tmp/body" >/dev/null'
+req GET "/v1/simulations/$failed_id" "${H[@]}"
+check "status of a failed job: its error whole, its times to the second" eval '[ "$status" = 200 ] &&
+  jq -e ".status == \"failed\" and .error == {\"code\": \"invalid_request\", \"message\": \"boom\", \"field\": \"vehicles[0].type\"} and (.finishedAt | test(\"^[0-9-]{10}T[0-9:]{8}Z$\"))" "$tmp/body" >/dev/null'
 
 # ---- idempotency --------------------------------------------------------------------------
 req POST /v1/simulations "${J[@]}" -H 'Idempotency-Key: key-one' --data-binary "@$small"
@@ -91,6 +94,31 @@ check "50 concurrent submits, one key: every answer 202 for that row or 409" eva
   [ "$(grep -cvE "^(202|409)$" "$tmp/c.codes")" = 0 ] && [ "$(wc -l <"$tmp/c.codes")" = 50 ] &&
   [ "$(echo "$ids" | wc -l)" = 1 ] && [ "$ids" = "$(q "SELECT id FROM simulations WHERE idempotency_key = '"'"'key-race'"'"'")" ]'
 check "every 409 is the error shape" eval 'for i in $(seq 1 50); do jq -e "has(\"id\") or (.error.code == \"idempotency_key_in_use\")" "$tmp/c$i.body" >/dev/null || exit 1; done'
+# polls arriving together are read together (handler_pool.c batches them): each still gets
+# its own job's answer
+req POST /v1/simulations "${J[@]}" --data-binary "@$small"
+waiting=$(jq -r .id "$tmp/body")
+poll_ids=("$waiting" "$failed_id" 00000000-0000-4000-8000-000000000000 "$queued" not-a-uuid)
+poll_want=("200 queued" "200 failed" 404 404 400)
+pollers=()
+for i in $(seq 0 59); do
+  curl -sS -o "$tmp/p$i.body" -w '%{http_code}' "${H[@]}" "$base/v1/simulations/${poll_ids[i % 5]}" >"$tmp/p$i.code" &
+  pollers+=($!)
+done
+wait "${pollers[@]}" # not the server
+polls_ok() {
+  for i in $(seq 0 59); do
+    local want=${poll_want[i % 5]} got
+    got=$(cat "$tmp/p$i.code")
+    [ "${want%% *}" = "$got" ] || return 1
+    case $want in
+      "200 queued") jq -e --arg id "$waiting" '.id == $id and .status == "queued" and (has("error") | not)' "$tmp/p$i.body" >/dev/null ;;
+      "200 failed") jq -e --arg id "$failed_id" '.id == $id and .status == "failed" and .error.message == "boom"' "$tmp/p$i.body" >/dev/null ;;
+      *) jq -e '.error.code' "$tmp/p$i.body" >/dev/null ;;
+    esac || return 1
+  done
+}
+check "60 concurrent polls of 5 ids (queued, failed, unknown, deleted, not a uuid): each its own answer" polls_ok
 api_stop
 check "idle server: exit 0" eval '[ "$api_rc" = 0 ]'
 check "no sanitizer reports" sanitizer_clean "$api_log"

@@ -196,6 +196,12 @@ fsim_status fsim_store_delete(fsim_store *store, const char *id, fsim_error *err
 /* The job's status (error included when failed), decoded into `arena`. */
 fsim_status fsim_store_status(fsim_store *store, const char *id, fsim_arena *arena,
                               fsim_job_status **out, fsim_error *err);
+/* The statuses of n jobs in one database round trip (the API's polls that arrive together):
+ * out[i] is ids[i]'s status decoded into arenas[i], or NULL when that job does not exist (or
+ * its id is no uuid). ids, arenas and out are borrowed; a failure is the whole read's. */
+fsim_status fsim_store_status_many(fsim_store *store, const char *const *ids, size_t n,
+                                   fsim_arena *const *arenas, fsim_job_status **out,
+                                   fsim_error *err);
 /* The stored result, rebuilt from the envelope and decoded through the wire codec into
  * `arena`; simulationId is the row's id. FSIM_INVALID with path "status" when the job has
  * no result yet (queued, running, failed, cancelled: HTTP 409). */
