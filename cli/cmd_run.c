@@ -200,7 +200,9 @@ int cmd_run(int argc, char **argv)
     fsim_job_run_options jo = {.services = &svc, .policy = &policy,
                                .sink = fsim_sink_find(sink),
                                .out_dir = o.out_dir, .runner = opts,
-                               .progress = opts.progress, .progress_user = opts.progress_user};
+                               .progress = opts.progress, .progress_user = opts.progress_user,
+                               /* the report and --json read every row: kept in memory */
+                               .whole_result = o.report || o.json};
     char id[37] = "";
     fsim_job_outcome outcome = o.db ? run_in_db(&jo, req, arena, &res, id, &err)
                                     : fsim_job_run(&jo, NULL, req, arena, &res, &err);

@@ -29,7 +29,7 @@ struct vehicle_state {
     double arrived_t;
     unsigned queue_gen;
     size_t charger;        /* CHARGING: index into the depot's chargers */
-    size_t event;          /* CHARGING: index of its open event */
+    size_t event;          /* CHARGING: id of its open session (eng->open_ev[v]) */
     /* CHARGING: the open session's running totals, kept here (next to e_kwh, which each
      * step touches anyway) and written to the event at unplug: one cache line per vehicle
      * per step instead of three */
@@ -40,8 +40,11 @@ struct vehicle_state {
      * closes); it draws p_hold kW from the grid (batt_kw into the battery) until the target
      * is reached or the strategy's rules run again (see segment_open, hold_steps) */
     double p_hold;
-    /* schedule cursor: its next departure id */
-    size_t next_dep;
+    /* timetable: the step of its next departure (NONE: no more), where its timetable is,
+     * and the next vehicle leaving in the same step */
+    size_t next_step;
+    struct fsim__dep_cursor cur;
+    size_t dep_next;
     unsigned seg_gen;      /* CHARGING: counts segments, so calendar records can go stale */
     bool raised;           /* CHARGING: at full power because a vehicle waits (rush_check) */
 };
@@ -140,7 +143,10 @@ struct engine {
     size_t *hold_head;     /* n_steps + 1 */
     struct hold_rec *holds;
     size_t n_holds, cap_holds, free_holds;
-    double *dep_time;      /* departure id → Unix s */
+    size_t *dep_head;      /* per step: first vehicle leaving then (linked by dep_next) */
+    size_t *dep_batch;     /* n_vehicles: one step's leaving vehicles, sorted */
+    struct fsim__event *open_ev; /* per vehicle: its open session */
+    size_t n_events;       /* sessions so far: the next session's id */
     struct fsim__output *out;
     double start;
     double step_h;
@@ -186,8 +192,8 @@ static double trip_energy_at(const fsim_sim_route_profile *r, double e0, double 
 static double next_departure_t(const struct engine *eng, size_t v)
 {
     const struct vehicle_state *vs = &eng->vs[v];
-    if (vs->next_dep < eng->sched.vehicle_first[v + 1])
-        return eng->dep_time[vs->next_dep];
+    if (vs->next_step != NONE)
+        return eng->start + (double)vs->next_step * eng->in->step_s;
     return eng->start + (double)eng->in->days * 86400.0;
 }
 
@@ -381,7 +387,7 @@ static void unplug(struct engine *eng, size_t v, double t)
     segment_close(eng, v, t);
     struct vehicle_state *vs = &eng->vs[v];
     struct depot_state *d = &eng->ds[eng->in->vehicles[v].depot];
-    struct fsim__event *ev = &eng->out->events[vs->event];
+    struct fsim__event *ev = &eng->open_ev[v];
     ev->end = t;
     ev->end_soc = vehicle_soc_of_energy(vs, vs->e_kwh);
     ev->energy_kwh = vs->sess_kwh;
@@ -403,6 +409,8 @@ static void unplug(struct engine *eng, size_t v, double t)
     free_push(d, vs->charger);
     d->n_plugged--;
     vs->state = PARKED; /* its list entry is now stale */
+    eng->out->n_events++;
+    fsim__collect_event(eng->out->col, ev);
 }
 
 static fsim_status decide(struct engine *eng, size_t v, double t, fsim_error *err);
@@ -419,15 +427,12 @@ static fsim_status assign_chargers(struct engine *eng, size_t di, double t, fsim
         struct vehicle_state *vs = &eng->vs[qe.vehicle];
         if (vs->state != WAITING || vs->queue_gen != qe.gen)
             continue; /* left the queue (departed) since */
-        if (eng->out->n_events == eng->out->cap_events) /* sized for the most there can be */
-            return fsim_error_set(err, FSIM_INTERNAL, NULL, 0, 0, NULL,
-                                  "more charging events than plug-ins possible");
         d->n_waiting--;
         size_t c = free_pop(d);
         d->occupant[c] = qe.vehicle;
         vs->state = CHARGING;
         vs->charger = c;
-        vs->event = eng->out->n_events++;
+        vs->event = eng->n_events++;
         vs->sess_kwh = vs->sess_grid_kwh = vs->sess_peak_kw = vs->sess_start = 0;
         vs->sess_drew = false;
         vs->seg_t0 = t;
@@ -435,7 +440,7 @@ static fsim_status assign_chargers(struct engine *eng, size_t di, double t, fsim
         if (eng->plans)
             eng->plans[qe.vehicle].until = -INFINITY;
         vs->raised = false;
-        eng->out->events[vs->event] = (struct fsim__event){
+        eng->open_ev[qe.vehicle] = (struct fsim__event){
             .vehicle = qe.vehicle, .depot = di, .charger = c, .arrived = vs->arrived_t,
             .plugged = t, .start = t, .end = t,
             .start_soc = vehicle_soc_of_energy(vs, vs->e_kwh)};
@@ -883,15 +888,12 @@ static double close_step(struct engine *eng, size_t di, double t0, double t1)
 
 /* A departure: the trip is missed (below reserve, still out, stranded) or starts, and its
  * whole outcome — arrival or the second it runs dry — is decided now from the profile. */
-static void depart(struct engine *eng, size_t dep_id, double t)
+static void leave(struct engine *eng, size_t v, double t, struct fsim__trip *trip)
 {
     const fsim_sim_input *in = eng->in;
-    size_t v = eng->sched.vehicle_of[dep_id];
     const fsim_sim_vehicle *veh = &in->vehicles[v];
     struct vehicle_state *vs = &eng->vs[v];
     struct depot_state *d = &eng->ds[veh->depot];
-    struct fsim__trip *trip = &eng->out->trips[dep_id];
-    vs->next_dep = dep_id + 1;
 
     double soc = vehicle_soc_of_energy(vs, energy_now(vs, t));
     *trip = (struct fsim__trip){.vehicle = v, .depart = t, .arrive = t, .start_soc = soc,
@@ -972,6 +974,15 @@ static void depart(struct engine *eng, size_t dep_id, double t)
         vs->end_next = eng->end_head[end_step];
         eng->end_head[end_step] = v;
     }
+}
+
+/* A departure's trip record is complete the moment it leaves: it goes out at once. */
+static void depart(struct engine *eng, size_t v, double t)
+{
+    struct fsim__trip trip;
+    leave(eng, v, t, &trip);
+    eng->out->n_trips++;
+    fsim__collect_trip(eng->out->col, &trip);
 }
 
 /* The end of a drive: energy settles, the vehicle parks (and queues if it needs charge) or
@@ -1074,7 +1085,9 @@ static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsi
                                struct fsim__output *out, fsim_error *err)
 {
     memset(eng, 0, sizeof *eng);
+    struct fsim__collect *col = out->col; /* the caller's */
     memset(out, 0, sizeof *out);
+    out->col = col;
     eng->in = in;
     eng->arena = arena;
     eng->out = out;
@@ -1083,9 +1096,7 @@ static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsi
     eng->per_step = in->strategy == FSIM_STRATEGY_PEAK_SHAVING ||
                     in->strategy == FSIM_STRATEGY_COST;
     eng->rush = in->strategy == FSIM_STRATEGY_BALANCED || in->strategy == FSIM_STRATEGY_COST;
-    fsim_status st = fsim__schedule_build(in, arena, &eng->sched, err);
-    if (st != FSIM_OK)
-        return st;
+    fsim__schedule_init(in, &eng->sched);
     const size_t nv = in->n_vehicles, nd = in->n_depots;
     eng->vs = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->vs);
     if (in->strategy == FSIM_STRATEGY_COST &&
@@ -1096,28 +1107,17 @@ static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsi
     eng->arrivals = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->arrivals);
     eng->hold_head = fsim_arena_calloc(arena, eng->sched.n_steps + 1, sizeof *eng->hold_head);
     eng->free_holds = NONE;
-    eng->dep_time = fsim_arena_calloc(arena, eng->sched.n_departures + 1, sizeof *eng->dep_time);
-    /* Big output arrays whose every element is written before it is read: not zeroed
-     * (fresh pages come zeroed from the kernel already; a second pass costs as much). */
-    out->trips = fsim_arena_alloc(arena, (eng->sched.n_departures + 1) * sizeof *out->trips);
+    eng->dep_head = fsim_arena_calloc(arena, eng->sched.n_steps + 1, sizeof *eng->dep_head);
+    eng->dep_batch = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->dep_batch);
+    eng->open_ev = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->open_ev);
     out->accounts = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *out->accounts);
     out->depots = fsim_arena_calloc(arena, nd ? nd : 1, sizeof *out->depots);
-    size_t per_interval = (size_t)(in->output_interval_s / in->step_s);
-    size_t n_intervals = (eng->sched.n_steps + per_interval - 1) / per_interval;
-    out->points = fsim_arena_alloc(arena, (n_intervals * nd + 1) * sizeof *out->points);
-    /* A vehicle plugs in at most once at the start and once per arrival: sized once. */
-    out->cap_events = eng->sched.n_departures + nv + 1;
-    out->events = fsim_arena_alloc(arena, out->cap_events * sizeof *out->events);
     if (!eng->vs || !eng->ds || !eng->end_head || !eng->arrivals || !eng->hold_head ||
-        !eng->dep_time || !out->trips || !out->events || !out->accounts || !out->depots ||
-        !out->points)
+        !eng->dep_head || !eng->dep_batch || !eng->open_ev || !out->accounts || !out->depots)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    out->n_trips = eng->sched.n_departures;
     out->horizon_s = (double)in->days * 86400.0;
     for (size_t s = 0; s <= eng->sched.n_steps; s++)
-        eng->end_head[s] = eng->hold_head[s] = NONE;
-    for (size_t k = 0; k < eng->sched.n_departures; k++)
-        eng->dep_time[k] = in->start + (double)eng->sched.step_of[k] * in->step_s;
+        eng->end_head[s] = eng->hold_head[s] = eng->dep_head[s] = NONE;
 
     for (size_t di = 0; di < nd; di++) {
         struct depot_state *d = &eng->ds[di];
@@ -1166,12 +1166,47 @@ static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsi
         vs->e_kwh = veh->initial_soc * vs->cap_kwh;
         vs->target_kwh = veh->target_soc * vs->cap_kwh;
         vs->state = PARKED;
-        vs->next_dep = eng->sched.vehicle_first[v];
         vs->end_next = NONE;
+        fsim__schedule_cursor(in, &eng->sched, v, &vs->cur);
+        vs->next_step = fsim__schedule_next(in, &eng->sched, v, &vs->cur);
+        if (vs->next_step != NONE) {
+            vs->dep_next = eng->dep_head[vs->next_step];
+            eng->dep_head[vs->next_step] = v;
+        }
         out->accounts[v].initial_kwh = vs->e_kwh;
         out->accounts[v].min_soc = veh->initial_soc;
     }
     return FSIM_OK;
+}
+
+static int size_order(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The step's departures in vehicle order (a vehicle's several departures in one step one
+ * after the other), each vehicle then filed under the step of its next departure. */
+static void departures(struct engine *eng, size_t step, double t)
+{
+    size_t n = 0;
+    for (size_t v = eng->dep_head[step]; v != NONE; v = eng->vs[v].dep_next)
+        eng->dep_batch[n++] = v;
+    eng->dep_head[step] = NONE;
+    if (n > 1)
+        qsort(eng->dep_batch, n, sizeof *eng->dep_batch, size_order);
+    for (size_t i = 0; i < n; i++) {
+        size_t v = eng->dep_batch[i];
+        struct vehicle_state *vs = &eng->vs[v];
+        while (vs->next_step == step) {
+            vs->next_step = fsim__schedule_next(eng->in, &eng->sched, v, &vs->cur);
+            depart(eng, v, t);
+        }
+        if (vs->next_step != NONE) {
+            vs->dep_next = eng->dep_head[vs->next_step];
+            eng->dep_head[vs->next_step] = v;
+        }
+    }
 }
 
 fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
@@ -1185,6 +1220,9 @@ fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
     const size_t per_interval = (size_t)(in->output_interval_s / in->step_s);
     const size_t steps_per_day = (size_t)(86400 / in->step_s);
     double *per_vehicle = NULL;
+    if (in->per_vehicle_series &&
+        !(per_vehicle = fsim_arena_calloc(arena, in->n_vehicles + 1, sizeof *per_vehicle)))
+        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
 
     for (size_t step = 0; step < eng.sched.n_steps && st == FSIM_OK; step++) {
         const double t = in->start + (double)step * in->step_s;
@@ -1193,9 +1231,8 @@ fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
         /* 1. drives that end at the boundary (the later ones join the sweep); 2. departures;
          * 3. segments whose strategy runs again; 4. queue → free chargers */
         st = end_drives(&eng, step, t, err);
-        for (size_t i = eng.sched.bucket_start[step];
-             st == FSIM_OK && i < eng.sched.bucket_start[step + 1]; i++)
-            depart(&eng, eng.sched.by_step[i], t);
+        if (st == FSIM_OK)
+            departures(&eng, step, t);
         if (st == FSIM_OK)
             st = expire_segments(&eng, step, t, err);
         for (size_t v = 0; step == 0 && v < in->n_vehicles; v++)
@@ -1206,14 +1243,9 @@ fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
         if (st != FSIM_OK)
             break;
         if (step % per_interval == 0) {
-            if (in->per_vehicle_series) {
-                per_vehicle = fsim_arena_calloc(arena, in->n_vehicles + 1, sizeof *per_vehicle);
-                if (!per_vehicle) {
-                    st = fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-                    break;
-                }
-            }
             snapshot(&eng, t, per_vehicle);
+            if (per_vehicle)
+                fsim__collect_series(out->col, per_vehicle);
         }
         /* 5. the strategy at the boundary; 6. the instants inside the step */
         for (size_t di = 0; di < in->n_depots && st == FSIM_OK; di++)
@@ -1236,16 +1268,17 @@ fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
             double t0 = in->start + (double)(step + 1 - steps_in) * in->step_s;
             for (size_t di = 0; di < in->n_depots; di++) {
                 struct depot_state *d = &eng.ds[di];
-                out->points[out->n_points++] = (struct fsim__point){
+                fsim__collect_point(out->col, &(struct fsim__point){
                     .t = t0, .depot = di,
                     .load_kw = d->interval_kwh / ((double)steps_in * eng.step_h),
                     .charging = d->snap_charging, .driving = d->snap_driving,
                     .waiting = d->snap_waiting, .mean_soc = d->snap_mean_soc,
-                    .min_soc = d->snap_min_soc, .energy_kwh = d->total_kwh,
-                    .vehicle_soc = per_vehicle};
+                    .min_soc = d->snap_min_soc, .energy_kwh = d->total_kwh});
                 d->interval_kwh = 0;
             }
         }
+        if (st == FSIM_OK && out->col->st != FSIM_OK)
+            st = out->col->st; /* the sink failed: its error is in err already */
         if (progress && (step + 1) % steps_per_day == 0 &&
             !progress(progress_user, (int)((step + 1) / steps_per_day), in->days))
             st = fsim_error_set(err, FSIM_CANCELLED, NULL, 0, 0, NULL, "run cancelled");
@@ -1284,6 +1317,8 @@ fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
             acc->min_soc = soc;
         out->charged_kwh += acc->charged_kwh;
     }
+    if (out->col->st != FSIM_OK)
+        return out->col->st;
     for (size_t di = 0; di < in->n_depots; di++) {
         out->grid_kwh += eng.ds[di].total_kwh;
         out->depots[di].grid_kwh = eng.ds[di].total_kwh;

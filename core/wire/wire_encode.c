@@ -355,6 +355,11 @@ static void encode_object(fsim__jw *w, int type, const void *obj)
     fsim__jw_end(w, '}');
 }
 
+void fsim__jw_object(fsim__jw *w, int type, const void *obj)
+{
+    encode_object(w, type, obj);
+}
+
 char *fsim_wire_encode(fsim_wire_type type, const void *obj, unsigned flags, size_t *len)
 {
     if ((unsigned)type >= FSIM_WIRE_TYPE_COUNT || !obj)

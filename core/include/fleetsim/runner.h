@@ -4,6 +4,7 @@
 #ifndef FLEETSIM_RUNNER_H
 #define FLEETSIM_RUNNER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <fleetsim/arena.h>
@@ -74,6 +75,30 @@ fsim_status fsim_runner_compare_prepared(const fsim_request *request,
  * leaves none of them. */
 fsim_status fsim_runner_write_files(const fsim_result *result, const char *dir,
                                     fsim_error *err);
+
+/* The local sink, streaming (bounded memory): the engine's rows go to the files as they
+ * are produced. Open it in `dir` (created if missing) for the row kinds in in->outputs —
+ * with `csv`, each kind's CSV table too, else result.json alone (gcs mode) —, run the
+ * engine with its rows (fsim_sim_run_rows), then commit with the run's result (summary,
+ * metadata: its row arrays are ignored): result.json is the bytes fsim_runner_write_files
+ * gives for the same run kept in memory, the tables likewise. Everything is written under
+ * temporary names and renamed into place only at commit, once all files are complete
+ * (a table whose kind is off is removed, so no stale one stays beside the new files):
+ * a failed or killed run leaves none. commit and abort free the stream. */
+typedef struct fsim_runner_stream fsim_runner_stream;
+fsim_status fsim_runner_stream_open(const char *dir, bool csv, const fsim_sim_input *in,
+                                    fsim_runner_stream **out, fsim_error *err);
+const fsim_sim_rows *fsim_runner_stream_rows(fsim_runner_stream *s);
+fsim_status fsim_runner_stream_commit(fsim_runner_stream *s, const fsim_result *result,
+                                      fsim_error *err);
+void fsim_runner_stream_abort(fsim_runner_stream *s);
+
+/* Prepares, runs and streams into `dir` as above; *out (in `arena`) is the result without
+ * its rows (status, summary, metadata, vehicleSeries): what a caller prints or stores in a
+ * row beside the files. */
+fsim_status fsim_runner_run_files(const fsim_request *request, const fsim_runner_options *opts,
+                                  const char *dir, bool csv, fsim_arena *arena,
+                                  fsim_result **out, fsim_error *err);
 
 /* Every route of `config` as a GeoJSON FeatureCollection: one LineString Feature per route
  * (coordinates with elevation), properties = its routes.yaml settings (but the server-side
