@@ -221,9 +221,11 @@ static double next_departure_t(const struct engine *eng, size_t v)
 
 #define FX_ONE 1099511627776.0 /* 2^40: SoC in [0, 1] to 1e-12, sums of 8 million exact */
 
-static long long soc_fx(double soc)
+/* SoC is in [0, 1] (vehicle_soc_of_energy clamps): truncation after +0.5 rounds, without
+ * llround's library call (it was a tenth of the engine). */
+static inline long long soc_fx(double soc)
 {
-    return llround(soc * FX_ONE);
+    return (long long)(soc * FX_ONE + 0.5);
 }
 
 static bool still_entry_live(const struct engine *eng, const struct still_entry *e)
@@ -1181,7 +1183,7 @@ static fsim_status end_drives(struct engine *eng, size_t step, double t, fsim_er
 }
 
 /* SoC of a vehicle at time t (driving vehicles are evaluated from their trip profile). */
-static double soc_at(const struct engine *eng, size_t v, double t)
+static inline double soc_at(const struct engine *eng, size_t v, double t)
 {
     const struct vehicle_state *vs = &eng->vs[v];
     if (vs->state != DRIVING)
