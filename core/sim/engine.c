@@ -181,6 +181,7 @@ struct engine {
     struct cost_plan *plans;            /* cost: per vehicle */
     struct fsim__price_window *windows; /* cost: scratch for fsim__cost_threshold */
     size_t cap_windows;
+    double *per_vehicle;   /* per_vehicle_series: every vehicle's SoC at the interval */
 };
 
 #define NONE ((size_t)-1)
@@ -1390,68 +1391,87 @@ static void departures(struct engine *eng, size_t step, double t)
     }
 }
 
-fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
-                             fsim_sim_progress_fn progress, void *progress_user,
-                             struct fsim__output *out, fsim_error *err)
+fsim_status fsim__engine_begin(const fsim_sim_input *in, fsim_arena *arena,
+                               struct fsim__output *out, struct engine **engp, fsim_error *err)
 {
-    struct engine eng;
-    fsim_status st = engine_init(&eng, in, arena, out, err);
+    struct engine *eng = fsim_arena_alloc(arena, sizeof *eng);
+    if (!eng)
+        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    fsim_status st = engine_init(eng, in, arena, out, err);
     if (st != FSIM_OK)
         return st;
-    const size_t per_interval = (size_t)(in->output_interval_s / in->step_s);
-    const size_t steps_per_day = (size_t)(86400 / in->step_s);
-    double *per_vehicle = NULL;
     if (in->per_vehicle_series &&
-        !(per_vehicle = fsim_arena_calloc(arena, in->n_vehicles + 1, sizeof *per_vehicle)))
+        !(eng->per_vehicle = fsim_arena_calloc(arena, in->n_vehicles + 1, sizeof *eng->per_vehicle)))
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    *engp = eng;
+    return FSIM_OK;
+}
 
-    for (size_t step = 0; step < eng.sched.n_steps && st == FSIM_OK; step++) {
+size_t fsim__engine_steps_total(const struct engine *eng)
+{
+    return eng->sched.n_steps;
+}
+
+/* Steps [from, to): everything of a step, its rows handed on. site_kw (optional): each
+ * step's load summed over the depots, for a caller that combines engines. */
+fsim_status fsim__engine_steps(struct engine *engp, size_t from, size_t to, double *site_kw_out,
+                               fsim_error *err)
+{
+    struct engine *eng = engp;
+    const fsim_sim_input *in = eng->in;
+    struct fsim__output *out = eng->out;
+    const size_t per_interval = (size_t)(in->output_interval_s / in->step_s);
+    double *per_vehicle = eng->per_vehicle;
+    fsim_status st = FSIM_OK;
+    for (size_t step = from; step < to && st == FSIM_OK; step++) {
         const double t = in->start + (double)step * in->step_s;
-        eng.step = step;
-        eng.t_step_end = t + in->step_s;
+        eng->step = step;
+        eng->t_step_end = t + in->step_s;
         /* 1. drives that end at the boundary (the later ones join the sweep); 2. departures;
          * 3. segments whose strategy runs again; 4. queue → free chargers */
-        st = end_drives(&eng, step, t, err);
+        st = end_drives(eng, step, t, err);
         if (st == FSIM_OK)
-            departures(&eng, step, t);
+            departures(eng, step, t);
         if (st == FSIM_OK)
-            st = expire_segments(&eng, step, t, err);
+            st = expire_segments(eng, step, t, err);
         for (size_t v = 0; step == 0 && v < in->n_vehicles; v++)
-            if (eng.vs[v].state == PARKED && eng.vs[v].e_kwh < eng.vs[v].target_kwh - 1e-9)
-                enqueue(&eng, v, t);
+            if (eng->vs[v].state == PARKED && eng->vs[v].e_kwh < eng->vs[v].target_kwh - 1e-9)
+                enqueue(eng, v, t);
         for (size_t di = 0; di < in->n_depots && st == FSIM_OK; di++)
-            st = assign_chargers(&eng, di, t, err);
+            st = assign_chargers(eng, di, t, err);
         if (st != FSIM_OK)
             break;
         if (step % per_interval == 0) {
-            snapshot(&eng, t, per_vehicle);
+            snapshot(eng, t, per_vehicle);
             if (per_vehicle)
                 fsim__collect_series(out->col, per_vehicle);
         }
         /* 5. the strategy at the boundary; 6. the instants inside the step */
         for (size_t di = 0; di < in->n_depots && st == FSIM_OK; di++)
-            st = boundary_decide(&eng, di, step, t, err);
+            st = boundary_decide(eng, di, step, t, err);
         if (st == FSIM_OK)
-            st = run_sweep(&eng, err);
+            st = run_sweep(eng, err);
         if (st != FSIM_OK)
             break;
         /* 7. the step's energy, load and bill */
         double site_kw = 0;
         for (size_t di = 0; di < in->n_depots; di++)
-            site_kw += close_step(&eng, di, t, eng.t_step_end);
+            site_kw += close_step(eng, di, t, eng->t_step_end);
         if (site_kw > out->peak_kw) {
             out->peak_kw = site_kw;
             out->peak_t = t;
         }
+        if (site_kw_out)
+            site_kw_out[step - from] = site_kw;
         /* 8. close the output interval */
-        if ((step + 1) % per_interval == 0 || step + 1 == eng.sched.n_steps) {
+        if ((step + 1) % per_interval == 0 || step + 1 == eng->sched.n_steps) {
             size_t steps_in = step % per_interval + 1;
             double t0 = in->start + (double)(step + 1 - steps_in) * in->step_s;
             for (size_t di = 0; di < in->n_depots; di++) {
-                struct depot_state *d = &eng.ds[di];
+                struct depot_state *d = &eng->ds[di];
                 fsim__collect_point(out->col, &(struct fsim__point){
                     .t = t0, .depot = di,
-                    .load_kw = d->interval_kwh / ((double)steps_in * eng.step_h),
+                    .load_kw = d->interval_kwh / ((double)steps_in * eng->step_h),
                     .charging = d->snap_charging, .driving = d->snap_driving,
                     .waiting = d->snap_waiting, .mean_soc = d->snap_mean_soc,
                     .min_soc = d->snap_min_soc, .energy_kwh = d->total_kwh});
@@ -1460,21 +1480,25 @@ fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
         }
         if (st == FSIM_OK && out->col->st != FSIM_OK)
             st = out->col->st; /* the sink failed: its error is in err already */
-        if (progress && (step + 1) % steps_per_day == 0 &&
-            !progress(progress_user, (int)((step + 1) / steps_per_day), in->days))
-            st = fsim_error_set(err, FSIM_CANCELLED, NULL, 0, 0, NULL, "run cancelled");
     }
-    free(eng.windows);
-    if (st != FSIM_OK)
-        return st;
+    return st;
+}
 
-    /* Close what is still open at the end of the horizon. */
-    const double end_t = in->start + (double)eng.sched.n_steps * in->step_s;
+/* Closes what is still open at the end of the horizon. */
+fsim_status fsim__engine_end(struct engine *engp, fsim_error *err)
+{
+    struct engine *eng = engp;
+    const fsim_sim_input *in = eng->in;
+    struct fsim__output *out = eng->out;
+    free(eng->windows);
+    eng->windows = NULL;
+    (void)err;
+    const double end_t = in->start + (double)eng->sched.n_steps * in->step_s;
     for (size_t v = 0; v < in->n_vehicles; v++) {
-        struct vehicle_state *vs = &eng.vs[v];
+        struct vehicle_state *vs = &eng->vs[v];
         struct fsim__vehicle_account *acc = &out->accounts[v];
         if (vs->state == CHARGING)
-            unplug(&eng, v, end_t);
+            unplug(eng, v, end_t);
         double e = vs->e_kwh;
         if (vs->state == DRIVING) {
             /* Mid-trip at the end: account the part driven so far. */
@@ -1501,9 +1525,42 @@ fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
     if (out->col->st != FSIM_OK)
         return out->col->st;
     for (size_t di = 0; di < in->n_depots; di++) {
-        out->grid_kwh += eng.ds[di].total_kwh;
-        out->depots[di].grid_kwh = eng.ds[di].total_kwh;
+        out->grid_kwh += eng->ds[di].total_kwh;
+        out->depots[di].grid_kwh = eng->ds[di].total_kwh;
         fsim__bill_finish(&out->depots[di].bill);
     }
     return FSIM_OK;
+}
+
+/* Releases what the engine holds outside its arena (after a failure before _end). */
+void fsim__engine_release(struct engine *eng)
+{
+    if (eng) {
+        free(eng->windows);
+        eng->windows = NULL;
+    }
+}
+
+fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
+                             fsim_sim_progress_fn progress, void *progress_user,
+                             struct fsim__output *out, fsim_error *err)
+{
+    struct engine *eng = NULL;
+    fsim_status st = fsim__engine_begin(in, arena, out, &eng, err);
+    if (st != FSIM_OK)
+        return st;
+    const size_t steps_per_day = (size_t)(86400 / in->step_s);
+    const size_t n_steps = eng->sched.n_steps;
+    for (size_t from = 0; from < n_steps && st == FSIM_OK; from += steps_per_day) {
+        size_t to = from + steps_per_day < n_steps ? from + steps_per_day : n_steps;
+        st = fsim__engine_steps(eng, from, to, NULL, err);
+        if (st == FSIM_OK && progress && to % steps_per_day == 0 &&
+            !progress(progress_user, (int)(to / steps_per_day), in->days))
+            st = fsim_error_set(err, FSIM_CANCELLED, NULL, 0, 0, NULL, "run cancelled");
+    }
+    if (st != FSIM_OK) {
+        fsim__engine_release(eng);
+        return st;
+    }
+    return fsim__engine_end(eng, err);
 }

@@ -201,6 +201,19 @@ fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
                              fsim_sim_progress_fn progress, void *progress_user,
                              struct fsim__output *out, fsim_error *err);
 
+/* The same run in pieces, for a caller that runs several engines side by side (one per
+ * depot, see split.c): begin, steps [from, to) day by day (site_kw, optional: each step's
+ * load summed over the engine's depots), end (the horizon closed); release after a
+ * failure. */
+struct engine;
+fsim_status fsim__engine_begin(const fsim_sim_input *in, fsim_arena *arena,
+                               struct fsim__output *out, struct engine **eng, fsim_error *err);
+size_t fsim__engine_steps_total(const struct engine *eng);
+fsim_status fsim__engine_steps(struct engine *eng, size_t from, size_t to, double *site_kw,
+                               fsim_error *err);
+fsim_status fsim__engine_end(struct engine *eng, fsim_error *err);
+void fsim__engine_release(struct engine *eng);
+
 /* Every reported quantity is rounded to 6 decimals: 1 Wh/1000 for energy, 1 mW for power,
  * 1e-6 of SoC, 10 cm for positions. The engine computes in full precision (the invariants
  * hold there); 6 decimals are far below any measurement a user could compare with, make
