@@ -15,6 +15,7 @@ fsim_status fsim_runner_run(const fsim_request *request, const fsim_runner_optio
     fsim_status st = fsim_runner_prepare(request, opts, arena, &prep, err);
     if (st != FSIM_OK)
         return st;
+    prep->input.threads = opts->threads;
     fsim_result *res = fsim_arena_calloc(arena, 1, sizeof *res);
     if (!res)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
@@ -43,6 +44,7 @@ fsim_status fsim_runner_run_files(const fsim_request *request, const fsim_runner
     fsim_result *res = fsim_arena_calloc(arena, 1, sizeof *res);
     if (!res)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    prep->input.threads = opts->threads;
     if ((st = fsim_runner_stream_open(dir, csv, &prep->input, &stream, err)) != FSIM_OK)
         return st;
     st = fsim_sim_run_rows(&prep->input, arena, opts->progress, opts->progress_user,

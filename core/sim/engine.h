@@ -166,6 +166,7 @@ struct fsim__collect {
     void (*raw_event)(void *user, const struct fsim__event *e);
     void (*raw_point)(void *user, const struct fsim__point *p);
     void *raw_user;
+    bool raw_only;           /* records only: no rows, no summary (one depot of a split run) */
 };
 
 /* A collector for a run of `in` with `rows` (NULL: none); release frees what init took. */
@@ -213,6 +214,12 @@ fsim_status fsim__engine_steps(struct engine *eng, size_t from, size_t to, doubl
                                fsim_error *err);
 fsim_status fsim__engine_end(struct engine *eng, fsim_error *err);
 void fsim__engine_release(struct engine *eng);
+
+/* A run of several depots as one engine per depot on up to `threads` threads (split.c):
+ * the same collector calls and totals for any number of threads. */
+fsim_status fsim__split_run(const fsim_sim_input *in, fsim_arena *arena,
+                            fsim_sim_progress_fn progress, void *progress_user,
+                            struct fsim__output *out, int threads, fsim_error *err);
 
 /* Every reported quantity is rounded to 6 decimals: 1 Wh/1000 for energy, 1 mW for power,
  * 1e-6 of SoC, 10 cm for positions. The engine computes in full precision (the invariants

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <fleetsim/util.h>
 
@@ -44,6 +45,8 @@ void fsim__collect_trip(struct fsim__collect *c, const struct fsim__trip *t)
     fsim_summary *sum = &c->sum;
     if (c->raw_trip)
         c->raw_trip(c->raw_user, t);
+    if (c->raw_only)
+        return;
     fsim_vehicle_summary *vs = &c->veh[t->vehicle];
     sum->trips++;
     switch (t->status) {
@@ -102,6 +105,8 @@ void fsim__collect_event(struct fsim__collect *c, const struct fsim__event *e)
     double wait = fsim__event_wait_s(e);
     if (c->raw_event)
         c->raw_event(c->raw_user, e);
+    if (c->raw_only)
+        return;
     sum->charging_events++;
     sum->waiting_seconds_total += wait;
     if (wait > sum->waiting_seconds_max)
@@ -145,6 +150,8 @@ void fsim__collect_point(struct fsim__collect *c, const struct fsim__point *p)
     const fsim_sim_input *in = c->in;
     if (c->raw_point)
         c->raw_point(c->raw_user, p);
+    if (c->raw_only)
+        return;
     if (!(in->outputs & FSIM_SIM_OUT_SERIES) || !c->rows->point || c->st != FSIM_OK)
         return;
     fsim_time_series_point r = {
@@ -429,7 +436,14 @@ fsim_status fsim_sim_run_rows(const fsim_sim_input *in, fsim_arena *arena,
     fsim_status st = fsim__collect_init(&c, in, rows, arena, err);
     if (st != FSIM_OK)
         goto out;
-    if ((st = fsim__engine_run(in, arena, progress, progress_user, &o, err)) != FSIM_OK)
+    /* several depots: one engine per depot, side by side (the same bytes on any number of
+     * threads); one depot: the engine itself */
+    int threads = in->threads > 0 ? in->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    st = in->n_depots > 1
+             ? fsim__split_run(in, arena, progress, progress_user, &o, threads < 1 ? 1 : threads,
+                               err)
+             : fsim__engine_run(in, arena, progress, progress_user, &o, err);
+    if (st != FSIM_OK)
         goto out;
     memset(out, 0, sizeof *out);
     out->status = FSIM_RUN_SUCCEEDED;

@@ -1,7 +1,7 @@
 /* Benchmark of a whole run (figures, no thresholds): config → routes → engine → the five
  * result files, on config/scenarios/large.json scaled to N vehicles and D days.
  *
- *   bench_engine VEHICLES DAYS [OUT_DIR|-] [STRATEGY|-] [stream|memory] [OUTPUTS] [DEPOTS]
+ *   bench_engine VEHICLES DAYS [OUT_DIR|-] [STRATEGY|-] [stream|memory] [OUTPUTS] [DEPOTS] [THREADS]
  *
  * With OUT_DIR the files are streamed as the engine produces the rows (the default, what
  * `fleetsim run` does; "engine" then includes writing the rows and "files" is the commit:
@@ -9,7 +9,8 @@
  * kept in memory afterwards. OUTPUTS: the row kinds to produce, letters of "setv" (series,
  * events, trips, vehicles; default all), e.g. "sv" for a year of a big fleet. DEPOTS
  * (default 1): the scenario's depot and its vehicle groups copied that many times
- * ("north-1", …), the vehicles shared evenly among them.
+ * ("north-1", …), the vehicles shared evenly among them. THREADS: depots run side by side
+ * on that many threads (default 0: every CPU).
  *
  * The scenario's vehicle groups and chargers are multiplied by VEHICLES / (its vehicle
  * count), so the depot keeps its mix. Prints wall times (prepare, engine, files), the
@@ -121,6 +122,7 @@ int main(int argc, char **argv)
                           (strchr(kinds, 'e') ? FSIM_SIM_OUT_EVENTS : 0u) |
                           (strchr(kinds, 't') ? FSIM_SIM_OUT_TRIPS : 0u) |
                           (strchr(kinds, 'v') ? FSIM_SIM_OUT_VEHICLES : 0u);
+    prep->input.threads = argc > 8 ? atoi(argv[8]) : 0;
     fsim_runner_stream *stream = NULL;
     if (out_dir && !memory &&
         fsim_runner_stream_open(out_dir, true, &prep->input, &stream, &err) != FSIM_OK)
@@ -140,9 +142,10 @@ int main(int argc, char **argv)
     double t3 = now_s();
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("run %zu vehicles x %d days, %zu depots (%d s steps, %s, %s): prepare %.3f s, engine %.3f s, files %.3f s,"
+    printf("run %zu vehicles x %d days, %zu depots, %d threads (%d s steps, %s, %s): prepare %.3f s, engine %.3f s, files %.3f s,"
            " total %.3f s\n",
-           prep->input.n_vehicles, days, prep->input.n_depots, req->step_seconds,
+           prep->input.n_vehicles, days, prep->input.n_depots, prep->input.threads,
+           req->step_seconds,
            fsim_strategy_name(req->strategy), !out_dir ? "no files" : memory ? "files from memory" : "files streamed",
            t1 - t0, t2 - t1, t3 - t2, t3 - t0);
     printf("  %.0f vehicle-steps, %.1f M vehicle-steps/s (engine), %d trips, %d charging "

@@ -4,6 +4,8 @@
  *     written from the whole result kept in memory (fsim_runner_run + write_files);
  *   - outputs off: the tables of the kinds turned off are not written (and a stale one is
  *     removed), result.json's arrays are empty, the summary is the same;
+ *   - depots in parallel: large.json split into 5 depots gives the same five files on 1
+ *     and on 2 threads, byte for byte;
  *   - all or nothing: a run killed midway (SIGKILL from its progress callback, after rows
  *     were written) leaves none of the five files, and the previous run's files intact. */
 #include <fleetsim/runner.h>
@@ -138,6 +140,70 @@ static void outputs_off(const char *tmp)
     fsim_arena_free(arena);
 }
 
+/* large.json's depot and groups copied into `n` depots, the vehicles shared among them. */
+static void split_depots(fsim_arena *arena, fsim_request *req, int n)
+{
+    size_t nd = req->n_depots, ng = req->n_vehicles;
+    fsim_depot_spec *depots = fsim_arena_calloc(arena, nd * (size_t)n, sizeof *depots);
+    fsim_vehicle_group *groups = fsim_arena_calloc(arena, ng * (size_t)n, sizeof *groups);
+    for (int k = 0; k < n; k++) {
+        for (size_t d = 0; d < nd; d++) {
+            depots[(size_t)k * nd + d] = req->depots[d];
+            depots[(size_t)k * nd + d].id = fsim_arena_sprintf(arena, "%s-%d", req->depots[d].id, k);
+        }
+        for (size_t g = 0; g < ng; g++) {
+            fsim_vehicle_group *gg = &groups[(size_t)k * ng + g];
+            *gg = req->vehicles[g];
+            gg->count = req->vehicles[g].count / n / 4 + 1;
+            gg->depot = fsim_arena_sprintf(arena, "%s-%d", req->vehicles[g].depot, k);
+        }
+    }
+    req->depots = depots;
+    req->n_depots = nd * (size_t)n;
+    req->vehicles = groups;
+    req->n_vehicles = ng * (size_t)n;
+}
+
+/* Depots on threads: one thread and two give the same bytes. */
+static void threads_same(const char *tmp)
+{
+    fsim_arena *arena = fsim_arena_new();
+    fsim_request *req = load(arena, "large.json");
+    bool ok = req != NULL;
+    if (ok) {
+        split_depots(arena, req, 5);
+        req->days = 2;
+    }
+    char d1[1100], d2[1100];
+    snprintf(d1, sizeof d1, "%s/t1", tmp);
+    snprintf(d2, sizeof d2, "%s/t2", tmp);
+    fsim_runner_options o1 = {.config_dir = config_dir, .source = "large.json", .threads = 1};
+    fsim_runner_options o2 = o1;
+    o2.threads = 2;
+    fsim_result *r1 = NULL, *r2 = NULL;
+    fsim_error err = {0};
+    ok = ok && fsim_runner_run_files(req, &o1, d1, true, arena, &r1, &err) == FSIM_OK &&
+         fsim_runner_run_files(req, &o2, d2, true, arena, &r2, &err) == FSIM_OK;
+    if (!ok)
+        printf("# %s\n", err.message);
+    bool same = ok;
+    for (size_t i = 0; same && i < sizeof files / sizeof files[0]; i++)
+        same = same_file(d1, d2, files[i]);
+    CHECK(same, "5 depots: 1 and 2 threads give the same five files byte for byte (%d trips)",
+          r1 ? r1->summary.trips : 0);
+    /* and the in-memory result of the split run equals its streamed files */
+    fsim_result *m = NULL;
+    char dm[1100];
+    snprintf(dm, sizeof dm, "%s/tm", tmp);
+    ok = ok && fsim_runner_run(req, &o2, arena, &m, &err) == FSIM_OK &&
+         fsim_runner_write_files(m, dm, &err) == FSIM_OK;
+    same = ok;
+    for (size_t i = 0; same && i < sizeof files / sizeof files[0]; i++)
+        same = same_file(d1, dm, files[i]);
+    CHECK(same, "5 depots: the in-memory result equals the streamed files byte for byte");
+    fsim_arena_free(arena);
+}
+
 static bool kill_on_day(void *user, int day, int days)
 {
     (void)user;
@@ -198,6 +264,7 @@ int main(void)
     }
     compare(tmp, "large.json", FSIM_STRAT_BALANCED, 2);
     outputs_off(tmp);
+    threads_same(tmp);
     killed(tmp);
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);

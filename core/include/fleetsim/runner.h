@@ -23,6 +23,9 @@ typedef struct fsim_runner_options {
     /* optional: prices a depot that names no tariff instead of tariffs.yaml's "default" —
      * the fleet's state data in the database, as a flat tariff (fsim_tariff_flat) */
     const fsim_tariff *fallback_tariff;
+    /* depots run side by side on this many threads (0: every CPU); the same result for
+     * any count (fsim_sim_input.threads) */
+    int threads;
 } fsim_runner_options;
 
 /* A request checked against the config and turned into the engine's input. */

@@ -92,6 +92,8 @@ typedef struct fsim_sim_input {
     fsim_strategy_kind strategy;
     bool per_vehicle_series;
     unsigned outputs;                 /* FSIM_SIM_OUT_* bits: the row kinds produced */
+    int threads;                      /* depots run side by side on this many threads (0:
+                                         every CPU); the result is the same for any count */
     size_t n_depots;
     fsim_sim_depot *depots;
     size_t n_vehicles;
