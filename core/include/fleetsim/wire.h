@@ -379,19 +379,22 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(STRS, REQ, warnings, "warnings", 0, 10000, text, "things a user should know")        \
     X(STR, OPT, trace_id, "traceId", 1, 256, none, "request / trace id that started it")
 
+/* The row arrays hold up to 2,000,000,000 rows: the summary counts them in 32-bit integers
+ * (trips, chargingEvents). A streamed run writes them row by row, so memory does not bound
+ * them; a 100,000-vehicle year with four trips a day is 146 million trips. */
 #define FSIM_WIRE_RESULT_FIELDS(X)                                                          \
     X(STR, OPT, simulation_id, "simulationId", 36, 36, uuid, "absent for local CLI runs")   \
     X(ENUM, REQ, status, "status", 0, 0, run_status, "succeeded unless the run failed")     \
     X(OBJ, REQ, summary, "summary", 0, 0, summary, "totals")                                \
-    X(ARR, REQ, time_series_data, "timeSeriesData", 0, 100000000, time_series_point,        \
+    X(ARR, REQ, time_series_data, "timeSeriesData", 0, 2000000000, time_series_point,        \
       "per depot per output interval")                                                      \
-    X(ARR, REQ, charging_events, "chargingEvents", 0, 100000000, charging_event,            \
+    X(ARR, REQ, charging_events, "chargingEvents", 0, 2000000000, charging_event,            \
       "every charging session")                                                             \
-    X(ARR, REQ, trips, "trips", 0, 100000000, trip_result, "every scheduled trip")           \
+    X(ARR, REQ, trips, "trips", 0, 2000000000, trip_result, "every scheduled trip")           \
     X(OBJ, REQ, metadata, "metadata", 0, 0, result_metadata, "provenance")                  \
     X(ARR, OPT, vehicle_series, "vehicleSeries", 0, 100000000, vehicle_series,              \
       "per-vehicle SoC, when outputs.perVehicleSeries")                                     \
-    X(ARR, OPT, vehicles, "vehicles", 0, 100000000, vehicle_summary, "per vehicle totals")
+    X(ARR, OPT, vehicles, "vehicles", 0, 2000000000, vehicle_summary, "per vehicle totals")
 
 /* `fleetsim compare` and POST /v1/simulations:compare: one scenario under each strategy. */
 #define FSIM_WIRE_STRATEGY_OUTCOME_FIELDS(X)                                                \
