@@ -25,6 +25,7 @@ struct vehicle_state {
     double trip_aux_kwh, trip_driven_kwh;
     bool strands;
     size_t end_next;       /* next vehicle in the same end-of-drive bucket, or SIZE_MAX */
+    size_t end_step;       /* DRIVING: the step its drive ends in */
     /* WAITING / CHARGING */
     double arrived_t;
     unsigned queue_gen;
@@ -137,6 +138,7 @@ struct hold_rec {
     double t;              /* TARGET: the instant the target is reached */
     unsigned gen;          /* the segment it belongs to (vehicle_state.seg_gen) */
     bool target;           /* the target is reached at t; else the strategy runs again */
+    size_t step;           /* the step it is filed under (set by calendar_add) */
 };
 
 /* Something that happens at an instant inside the current step: a vehicle arrives at its
@@ -164,6 +166,11 @@ struct engine {
     struct hold_rec *holds;
     size_t n_holds, cap_holds, free_holds;
     size_t *dep_head;      /* per step: first vehicle leaving then (linked by dep_next) */
+    /* The three calendars (end_head, hold_head, dep_head) are rings of `ring` steps, so a
+     * year costs what three days do: what is filed further ahead waits in a far list and
+     * is filed into the ring once a day, days before its step comes. */
+    size_t ring;
+    size_t far_end, far_hold, far_dep;
     size_t *dep_batch;     /* n_vehicles: one step's leaving vehicles, sorted */
     struct fsim__event *open_ev; /* per vehicle: its open session */
     size_t n_events;       /* sessions so far: the next session's id */
@@ -727,9 +734,16 @@ static fsim_status calendar_add(struct engine *eng, size_t step, struct hold_rec
     } else {
         r = eng->n_holds++;
     }
-    rec.next = eng->hold_head[step];
+    rec.step = step;
+    if (step - eng->step >= eng->ring) {
+        rec.next = eng->far_hold;
+        eng->holds[r] = rec;
+        eng->far_hold = r;
+        return FSIM_OK;
+    }
+    rec.next = eng->hold_head[step % eng->ring];
     eng->holds[r] = rec;
-    eng->hold_head[step] = r;
+    eng->hold_head[step % eng->ring] = r;
     return FSIM_OK;
 }
 
@@ -772,13 +786,13 @@ static fsim_status segment_open(struct engine *eng, size_t v, size_t step, doubl
         if (s_target >= eng->sched.n_steps)
             return FSIM_OK; /* beyond the horizon: closed by the end of the run */
         return calendar_add(eng, s_target,
-                            (struct hold_rec){v, vs->event, NONE, t_target, vs->seg_gen, true},
+                            (struct hold_rec){v, vs->event, NONE, t_target, vs->seg_gen, true, 0},
                             err);
     }
     if (eng->per_step || step + k >= eng->sched.n_steps)
         return FSIM_OK; /* walked every step anyway / closed by the end of the run */
     return calendar_add(eng, step + k,
-                        (struct hold_rec){v, vs->event, NONE, 0, vs->seg_gen, false}, err);
+                        (struct hold_rec){v, vs->event, NONE, 0, vs->seg_gen, false, 0}, err);
 }
 
 /* A plugged vehicle without an open segment gets one now, at t (inside a step: plug-ins
@@ -880,8 +894,8 @@ static fsim_status expire_segments(struct engine *eng, size_t step, double t, fs
         }
         return FSIM_OK;
     }
-    size_t r = eng->hold_head[step];
-    eng->hold_head[step] = NONE;
+    size_t r = eng->hold_head[step % eng->ring];
+    eng->hold_head[step % eng->ring] = NONE;
     while (r != NONE) {
         const struct hold_rec rec = eng->holds[r];
         struct vehicle_state *vs = &eng->vs[rec.vehicle];
@@ -1111,8 +1125,14 @@ static void leave(struct engine *eng, size_t v, double t, struct fsim__trip *tri
     double rel = (trip->arrive - eng->start) / in->step_s;
     size_t end_step = (size_t)floor(rel + 1e-9);
     if (end_step < eng->sched.n_steps) {
-        vs->end_next = eng->end_head[end_step];
-        eng->end_head[end_step] = v;
+        vs->end_step = end_step;
+        if (end_step - eng->step >= eng->ring) {
+            vs->end_next = eng->far_end;
+            eng->far_end = v;
+        } else {
+            vs->end_next = eng->end_head[end_step % eng->ring];
+            eng->end_head[end_step % eng->ring] = v;
+        }
     }
 }
 
@@ -1163,9 +1183,9 @@ static fsim_status end_drives(struct engine *eng, size_t step, double t, fsim_er
 {
     /* A whole fleet on one timetable arrives in the same step: sort, never insertion-sort. */
     size_t n = 0;
-    for (size_t v = eng->end_head[step]; v != NONE; v = eng->vs[v].end_next)
+    for (size_t v = eng->end_head[step % eng->ring]; v != NONE; v = eng->vs[v].end_next)
         eng->arrivals[n++] = (struct arrival){eng->vs[v].arrive_t, v};
-    eng->end_head[step] = NONE;
+    eng->end_head[step % eng->ring] = NONE;
     if (n > 1)
         qsort(eng->arrivals, n, sizeof *eng->arrivals, arrival_order);
     for (size_t i = 0; i < n; i++) {
@@ -1259,6 +1279,8 @@ static void snapshot(struct engine *eng, double t, double *per_vehicle)
     }
 }
 
+static void dep_file(struct engine *eng, size_t v);
+
 static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsim_arena *arena,
                                struct fsim__output *out, fsim_error *err)
 {
@@ -1281,11 +1303,16 @@ static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsi
         !(eng->plans = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->plans)))
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
     eng->ds = fsim_arena_calloc(arena, nd ? nd : 1, sizeof *eng->ds);
-    eng->end_head = fsim_arena_calloc(arena, eng->sched.n_steps + 1, sizeof *eng->end_head);
+    /* three days of steps (or the horizon, if shorter): see engine.ring */
+    eng->ring = 3 * (size_t)(86400 / in->step_s);
+    if (eng->ring > eng->sched.n_steps + 1)
+        eng->ring = eng->sched.n_steps + 1;
+    eng->far_end = eng->far_hold = eng->far_dep = NONE;
+    eng->end_head = fsim_arena_calloc(arena, eng->ring, sizeof *eng->end_head);
     eng->arrivals = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->arrivals);
-    eng->hold_head = fsim_arena_calloc(arena, eng->sched.n_steps + 1, sizeof *eng->hold_head);
+    eng->hold_head = fsim_arena_calloc(arena, eng->ring, sizeof *eng->hold_head);
     eng->free_holds = NONE;
-    eng->dep_head = fsim_arena_calloc(arena, eng->sched.n_steps + 1, sizeof *eng->dep_head);
+    eng->dep_head = fsim_arena_calloc(arena, eng->ring, sizeof *eng->dep_head);
     eng->dep_batch = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->dep_batch);
     eng->open_ev = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->open_ev);
     out->accounts = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *out->accounts);
@@ -1294,7 +1321,7 @@ static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsi
         !eng->dep_head || !eng->dep_batch || !eng->open_ev || !out->accounts || !out->depots)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
     out->horizon_s = (double)in->days * 86400.0;
-    for (size_t s = 0; s <= eng->sched.n_steps; s++)
+    for (size_t s = 0; s < eng->ring; s++)
         eng->end_head[s] = eng->hold_head[s] = eng->dep_head[s] = NONE;
 
     for (size_t di = 0; di < nd; di++) {
@@ -1351,14 +1378,74 @@ static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsi
         vs->end_next = NONE;
         fsim__schedule_cursor(in, &eng->sched, v, &vs->cur);
         vs->next_step = fsim__schedule_next(in, &eng->sched, v, &vs->cur);
-        if (vs->next_step != NONE) {
-            vs->dep_next = eng->dep_head[vs->next_step];
-            eng->dep_head[vs->next_step] = v;
-        }
+        if (vs->next_step != NONE)
+            dep_file(eng, v);
         out->accounts[v].initial_kwh = vs->e_kwh;
         out->accounts[v].min_soc = veh->initial_soc;
     }
     return FSIM_OK;
+}
+
+/* Files a vehicle under the step of its next departure (the far list beyond the ring). */
+static void dep_file(struct engine *eng, size_t v)
+{
+    struct vehicle_state *vs = &eng->vs[v];
+    if (vs->next_step - eng->step >= eng->ring) {
+        vs->dep_next = eng->far_dep;
+        eng->far_dep = v;
+        return;
+    }
+    vs->dep_next = eng->dep_head[vs->next_step % eng->ring];
+    eng->dep_head[vs->next_step % eng->ring] = v;
+}
+
+/* Once a day: what the far lists hold for the next `ring` steps moves into the ring. */
+static void refile_far(struct engine *eng)
+{
+    size_t v = eng->far_dep, keep = NONE;
+    eng->far_dep = NONE;
+    while (v != NONE) {
+        size_t next = eng->vs[v].dep_next;
+        if (eng->vs[v].next_step - eng->step < eng->ring) {
+            dep_file(eng, v);
+        } else {
+            eng->vs[v].dep_next = keep;
+            keep = v;
+        }
+        v = next;
+    }
+    eng->far_dep = keep;
+    v = eng->far_end, keep = NONE;
+    eng->far_end = NONE;
+    while (v != NONE) {
+        struct vehicle_state *vs = &eng->vs[v];
+        size_t next = vs->end_next;
+        if (vs->end_step - eng->step < eng->ring) {
+            vs->end_next = eng->end_head[vs->end_step % eng->ring];
+            eng->end_head[vs->end_step % eng->ring] = v;
+        } else {
+            vs->end_next = keep;
+            keep = v;
+        }
+        v = next;
+    }
+    eng->far_end = keep;
+    size_t r = eng->far_hold;
+    keep = NONE;
+    eng->far_hold = NONE;
+    while (r != NONE) {
+        struct hold_rec *h = &eng->holds[r];
+        size_t next = h->next;
+        if (h->step - eng->step < eng->ring) {
+            h->next = eng->hold_head[h->step % eng->ring];
+            eng->hold_head[h->step % eng->ring] = r;
+        } else {
+            h->next = keep;
+            keep = r;
+        }
+        r = next;
+    }
+    eng->far_hold = keep;
 }
 
 static int size_order(const void *a, const void *b)
@@ -1372,9 +1459,9 @@ static int size_order(const void *a, const void *b)
 static void departures(struct engine *eng, size_t step, double t)
 {
     size_t n = 0;
-    for (size_t v = eng->dep_head[step]; v != NONE; v = eng->vs[v].dep_next)
+    for (size_t v = eng->dep_head[step % eng->ring]; v != NONE; v = eng->vs[v].dep_next)
         eng->dep_batch[n++] = v;
-    eng->dep_head[step] = NONE;
+    eng->dep_head[step % eng->ring] = NONE;
     if (n > 1)
         qsort(eng->dep_batch, n, sizeof *eng->dep_batch, size_order);
     for (size_t i = 0; i < n; i++) {
@@ -1384,10 +1471,8 @@ static void departures(struct engine *eng, size_t step, double t)
             vs->next_step = fsim__schedule_next(eng->in, &eng->sched, v, &vs->cur);
             depart(eng, v, t);
         }
-        if (vs->next_step != NONE) {
-            vs->dep_next = eng->dep_head[vs->next_step];
-            eng->dep_head[vs->next_step] = v;
-        }
+        if (vs->next_step != NONE)
+            dep_file(eng, v);
     }
 }
 
@@ -1427,6 +1512,8 @@ fsim_status fsim__engine_steps(struct engine *engp, size_t from, size_t to, doub
         const double t = in->start + (double)step * in->step_s;
         eng->step = step;
         eng->t_step_end = t + in->step_s;
+        if (step % (size_t)(86400 / in->step_s) == 0)
+            refile_far(eng);
         /* 1. drives that end at the boundary (the later ones join the sweep); 2. departures;
          * 3. segments whose strategy runs again; 4. queue → free chargers */
         st = end_drives(eng, step, t, err);
