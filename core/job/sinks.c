@@ -31,7 +31,7 @@ static fsim_status files_stream(const fsim_job_run_options *o, const char *id,
                                 size_t where_size, fsim_job_error *code, fsim_error *err)
 {
     snprintf(where, where_size, "%s", o->out_dir);
-    fsim_status st = fsim_runner_run_files(request, ro, o->out_dir, true, arena, res, err);
+    fsim_status st = fsim_runner_run_files(request, ro, o->out_dir, true, id, arena, res, err);
     if (st == FSIM_OK && *res)
         (*res)->simulation_id = id;
     *code = fsim_job_error_from_status(st);
@@ -152,7 +152,7 @@ static fsim_status gcs_stream(const fsim_job_run_options *o, const char *id,
         return fsim_error_set(err, FSIM_IO, dir, 0, 0, NULL, "could not create: %s",
                               strerror(errno));
     snprintf(path, sizeof path, "%s/result.json", dir);
-    st = fsim_runner_run_files(request, ro, dir, false, arena, res, err);
+    st = fsim_runner_run_files(request, ro, dir, false, id, arena, res, err);
     if (st != FSIM_OK) {
         *code = fsim_job_error_from_status(st);
         goto out;

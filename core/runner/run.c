@@ -32,8 +32,8 @@ fsim_status fsim_runner_run(const fsim_request *request, const fsim_runner_optio
 }
 
 fsim_status fsim_runner_run_files(const fsim_request *request, const fsim_runner_options *opts,
-                                  const char *dir, bool csv, fsim_arena *arena,
-                                  fsim_result **out, fsim_error *err)
+                                  const char *dir, bool csv, const char *simulation_id,
+                                  fsim_arena *arena, fsim_result **out, fsim_error *err)
 {
     *out = NULL;
     fsim_prepared *prep;
@@ -58,6 +58,7 @@ fsim_status fsim_runner_run_files(const fsim_request *request, const fsim_runner
                                            .warnings = prep->warnings,
                                            .n_warnings = prep->n_warnings,
                                            .trace_id = opts->trace_id};
+    res->simulation_id = simulation_id;
     if ((st = fsim_runner_stream_commit(stream, res, err)) != FSIM_OK)
         return st;
     *out = res;

@@ -233,8 +233,10 @@ static fsim_status write_json(fsim_runner_stream *s, const fsim_result *res, fsi
                                 strerror(errno));
         at = m;
     }
+    /* a file in a folder ends its line (as fsim_runner_write_files); the gcs object is the
+     * encoded result alone, as the in-memory upload sends it */
     if (st == FSIM_OK && (!write_fd(&s->json.fd, at, len - (size_t)(at - text)) ||
-                          !write_fd(&s->json.fd, "\n", 1)))
+                          (s->csv && !write_fd(&s->json.fd, "\n", 1))))
         st = fsim_error_set(err, FSIM_IO, s->json.path, 0, 0, NULL, "could not write: %s",
                             strerror(errno));
     free(text);

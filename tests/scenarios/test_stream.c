@@ -89,7 +89,7 @@ static void compare(const char *tmp, const char *scenario, fsim_strategy strateg
     fsim_error err = {0};
     bool ok = fsim_runner_run(req, &opts, arena, &mres, &err) == FSIM_OK &&
               fsim_runner_write_files(mres, mdir, &err) == FSIM_OK &&
-              fsim_runner_run_files(req, &opts, sdir, true, arena, &sres, &err) == FSIM_OK;
+              fsim_runner_run_files(req, &opts, sdir, true, NULL, arena, &sres, &err) == FSIM_OK;
     if (!ok)
         printf("# %s\n", err.message);
     bool same = ok;
@@ -119,7 +119,7 @@ static void outputs_off(const char *tmp)
     bool ok = req && fsim_runner_run(req, &opts, arena, &full, &err) == FSIM_OK;
     if (req)
         req->outputs = &outs;
-    ok = ok && fsim_runner_run_files(req, &opts, dir, true, arena, &part, &err) == FSIM_OK;
+    ok = ok && fsim_runner_run_files(req, &opts, dir, true, NULL, arena, &part, &err) == FSIM_OK;
     CHECK(ok, "demo.json runs with trips and chargingEvents off");
     CHECK(ok && !exists(dir, "trips.csv") && !exists(dir, "charging_events.csv") &&
               exists(dir, "timeseries.csv") && exists(dir, "vehicles.csv") &&
@@ -182,8 +182,8 @@ static void threads_same(const char *tmp)
     o2.threads = 2;
     fsim_result *r1 = NULL, *r2 = NULL;
     fsim_error err = {0};
-    ok = ok && fsim_runner_run_files(req, &o1, d1, true, arena, &r1, &err) == FSIM_OK &&
-         fsim_runner_run_files(req, &o2, d2, true, arena, &r2, &err) == FSIM_OK;
+    ok = ok && fsim_runner_run_files(req, &o1, d1, true, NULL, arena, &r1, &err) == FSIM_OK &&
+         fsim_runner_run_files(req, &o2, d2, true, NULL, arena, &r2, &err) == FSIM_OK;
     if (!ok)
         printf("# %s\n", err.message);
     bool same = ok;
@@ -224,7 +224,7 @@ static void killed(const char *tmp)
     fsim_result *res = NULL;
     fsim_error err = {0};
     /* before: only vehicles.csv, from an older run, so a new file would show */
-    bool ok = req && fsim_runner_run_files(req, &opts, dir, true, arena, &res, &err) == FSIM_OK;
+    bool ok = req && fsim_runner_run_files(req, &opts, dir, true, NULL, arena, &res, &err) == FSIM_OK;
     for (size_t i = 0; ok && i < 4; i++) {
         char p[1200];
         snprintf(p, sizeof p, "%s/%s", dir, files[i]);
@@ -234,7 +234,7 @@ static void killed(const char *tmp)
     pid_t pid = fork();
     if (pid == 0) {
         opts.progress = kill_on_day;
-        fsim_runner_run_files(req, &opts, dir, true, arena, &res, &err);
+        fsim_runner_run_files(req, &opts, dir, true, NULL, arena, &res, &err);
         _exit(0);
     }
     int status = 0;

@@ -81,7 +81,8 @@ fsim_status fsim_runner_write_files(const fsim_result *result, const char *dir,
 
 /* The local sink, streaming (bounded memory): the engine's rows go to the files as they
  * are produced. Open it in `dir` (created if missing) for the row kinds in in->outputs —
- * with `csv`, each kind's CSV table too, else result.json alone (gcs mode) —, run the
+ * with `csv`, each kind's CSV table too, else result.json alone and without a final newline,
+ * the bytes of the encoded result (gcs mode) —, run the
  * engine with its rows (fsim_sim_run_rows), then commit with the run's result (summary,
  * metadata: its row arrays are ignored): result.json is the bytes fsim_runner_write_files
  * gives for the same run kept in memory, the tables likewise. Everything is written under
@@ -96,12 +97,13 @@ fsim_status fsim_runner_stream_commit(fsim_runner_stream *s, const fsim_result *
                                       fsim_error *err);
 void fsim_runner_stream_abort(fsim_runner_stream *s);
 
-/* Prepares, runs and streams into `dir` as above; *out (in `arena`) is the result without
+/* Prepares, runs and streams into `dir` as above (simulation_id, borrowed, may be NULL: the
+ * result's simulationId); *out (in `arena`) is the result without
  * its rows (status, summary, metadata, vehicleSeries): what a caller prints or stores in a
  * row beside the files. */
 fsim_status fsim_runner_run_files(const fsim_request *request, const fsim_runner_options *opts,
-                                  const char *dir, bool csv, fsim_arena *arena,
-                                  fsim_result **out, fsim_error *err);
+                                  const char *dir, bool csv, const char *simulation_id,
+                                  fsim_arena *arena, fsim_result **out, fsim_error *err);
 
 /* Every route of `config` as a GeoJSON FeatureCollection: one LineString Feature per route
  * (coordinates with elevation), properties = its routes.yaml settings (but the server-side
