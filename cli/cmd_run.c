@@ -15,7 +15,7 @@
 
 static const char usage[] =
     "fleetsim run [SCENARIO.json] [--config DIR] [--out DIR] [--strategy NAME] [--json] "
-    "[--mode local|db|gcs] [--strict] [--report] [--offline]";
+    "[--mode local|db|gcs] [--strict] [--report] [--offline] [--threads N]";
 
 static const char help[] =
     "  SCENARIO.json    a SimulationRequest (default: <config>/scenarios/demo.json)\n"
@@ -31,6 +31,8 @@ static const char help[] =
     "  --report         also write report.html (charts, one self-contained page) in --out\n"
     "  --offline        weather and unfetched routes from the cache only (docs/services.md);\n"
     "                   a missing entry: exit 2 naming it (also FLEETSIM_OFFLINE=1)\n"
+    "  --threads N      run the depots side by side on N threads (default: every CPU); the\n"
+    "                   result is the same bytes for any N\n"
     "exit codes: 0 done (feasible or not, without --strict), 1 runtime failure, 2 bad\n"
     "input or usage, 3 not feasible with --strict\n";
 
@@ -45,6 +47,7 @@ struct run_options {
     int db;           /* db or gcs: a simulations row */
     int strict;       /* exit CLI_EXIT_INFEASIBLE when the run is not feasible */
     int report;       /* --report: <out>/report.html */
+    int threads;      /* --threads: 0 = every CPU */
 };
 
 static int parse_options(int argc, char **argv, struct run_options *o)
@@ -55,6 +58,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         {"mode", required_argument, NULL, 'm'},   {"strict", no_argument, NULL, 'S'},
         {"report", no_argument, NULL, 'r'},       {"help", no_argument, NULL, 'h'},
         {"offline", no_argument, NULL, 'O'},
+        {"threads", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->mode = "local";
@@ -77,6 +81,15 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         case 'S': o->strict = 1; break;
         case 'r': o->report = 1; break;
         case 'O': cli_services_offline(); break;
+        case 't': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || n < 1 || n > 256)
+                return cli_usage("run", usage, "--threads: \"%s\" is not a number from 1 to 256",
+                                 optarg);
+            o->threads = (int)n;
+            break;
+        }
         case 'h': cli_help(usage, help); return -1;
         default:
             return cli_option_error("run", usage, c, argv);
@@ -182,6 +195,7 @@ int cmd_run(int argc, char **argv)
     struct progress progress = {0};
     clock_gettime(CLOCK_MONOTONIC, &progress.started);
     fsim_runner_options opts = sc.opts;
+    opts.threads = o.threads;
     if (!o.json && isatty(STDERR_FILENO)) {
         opts.progress = show_progress;
         opts.progress_user = &progress;
@@ -204,7 +218,9 @@ int cmd_run(int argc, char **argv)
     fsim_job_run_options jo = {.services = &svc, .policy = &policy,
                                .sink = fsim_sink_find(sink),
                                .out_dir = o.out_dir, .runner = opts,
-                               .progress = opts.progress, .progress_user = opts.progress_user};
+                               .progress = opts.progress, .progress_user = opts.progress_user,
+                               /* the report and --json read every row: kept in memory */
+                               .whole_result = o.report || o.json};
     char id[37] = "";
     fsim_job_outcome outcome = o.db ? run_in_db(&jo, req, arena, &res, id, &err)
                                     : fsim_job_run(&jo, NULL, req, arena, &res, &err);

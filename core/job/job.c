@@ -247,7 +247,24 @@ fsim_job_outcome fsim_job_run(const fsim_job_run_options *o, const fsim_store_jo
     ro.progress = on_day;
     ro.progress_user = &c;
     fsim_result *res = NULL;
-    fsim_status st = fsim_runner_run(request, &ro, arena, &res, err);
+    fsim_status st;
+    if (o->sink->stream && !o->whole_result) {
+        /* run and delivery in one: the rows go out as the engine makes them */
+        char where[1200] = "";
+        code = FSIM_JOB_ERR_INTERNAL;
+        st = o->sink->stream(o, id, request, &ro, arena, &res, where, sizeof where, &code,
+                             err);
+        if (st == FSIM_CANCELLED || (job && st == FSIM_NOT_FOUND))
+            return cancelled(&c, trace, err);
+        if (st != FSIM_OK)
+            return fsim_job_fail_or_retry(s, o->policy, id, trace, attempt, code, err, err);
+        if (result)
+            *result = res;
+        if (job)
+            fsim__job_log(s, "INFO", trace, id, "job succeeded: result in %s", where);
+        return FSIM_JOB_SUCCEEDED;
+    }
+    st = fsim_runner_run(request, &ro, arena, &res, err);
     if (st == FSIM_CANCELLED)
         return cancelled(&c, trace, err);
     if (st != FSIM_OK)

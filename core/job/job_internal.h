@@ -18,6 +18,15 @@ struct fsim_sink {
     fsim_status (*deliver)(const fsim_job_run_options *o, const char *id, fsim_result *res,
                            char *where, size_t where_size, fsim_job_error *code,
                            fsim_error *err);
+    /* Optional, a streaming sink: runs the request (`ro`: the job's runner options) with
+     * its rows going straight to where they are delivered, so memory stays bounded by the
+     * fleet, not the horizon, and delivers. *res: the result without its rows (summary,
+     * metadata). Used unless the caller needs the whole result (o->whole_result). *code
+     * says which error a failure is. */
+    fsim_status (*stream)(const fsim_job_run_options *o, const char *id,
+                          const fsim_request *request, const fsim_runner_options *ro,
+                          fsim_arena *arena, fsim_result **res, char *where, size_t where_size,
+                          fsim_job_error *code, fsim_error *err);
 };
 
 /* One log line through svc->log (nothing without a logger). */

@@ -82,6 +82,8 @@ fsim_status fsim_runner_compare_prepared(const fsim_request *request,
         runs[i].input = prep->input;
         runs[i].input.strategy = (fsim_strategy_kind)strategies[i];
         runs[i].input.per_vehicle_series = false; /* only the summary is kept */
+        runs[i].input.outputs = 0;
+        runs[i].input.threads = 1; /* the strategies already run side by side */
         runs[i].opts = opts;
         runs[i].st = FSIM_NOMEM;
         fsim_error_set(&runs[i].err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");

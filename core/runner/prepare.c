@@ -463,7 +463,8 @@ fsim_status fsim_runner_prepare(const fsim_request *request, const fsim_runner_o
         .output_interval_s = request->output_interval_seconds,
         .strategy = (fsim_strategy_kind)request->strategy,
         .per_vehicle_series = request->outputs && request->outputs->has_per_vehicle_series &&
-                              request->outputs->per_vehicle_series};
+                              request->outputs->per_vehicle_series,
+        .outputs = fsim_sim_outputs_of(request->outputs)};
     if (weather &&
         (st = fsim__runner_weather(request, config, opts->services, source_of(&p), arena,
                                    p.temps, err)) != FSIM_OK)

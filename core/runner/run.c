@@ -15,6 +15,7 @@ fsim_status fsim_runner_run(const fsim_request *request, const fsim_runner_optio
     fsim_status st = fsim_runner_prepare(request, opts, arena, &prep, err);
     if (st != FSIM_OK)
         return st;
+    prep->input.threads = opts->threads;
     fsim_result *res = fsim_arena_calloc(arena, 1, sizeof *res);
     if (!res)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
@@ -26,6 +27,40 @@ fsim_status fsim_runner_run(const fsim_request *request, const fsim_runner_optio
                                            .warnings = prep->warnings,
                                            .n_warnings = prep->n_warnings,
                                            .trace_id = opts->trace_id};
+    *out = res;
+    return FSIM_OK;
+}
+
+fsim_status fsim_runner_run_files(const fsim_request *request, const fsim_runner_options *opts,
+                                  const char *dir, bool csv, const char *simulation_id,
+                                  fsim_arena *arena, fsim_result **out, fsim_error *err)
+{
+    *out = NULL;
+    fsim_prepared *prep;
+    fsim_runner_stream *stream = NULL;
+    fsim_status st = fsim_runner_prepare(request, opts, arena, &prep, err);
+    if (st != FSIM_OK)
+        return st;
+    fsim_result *res = fsim_arena_calloc(arena, 1, sizeof *res);
+    if (!res)
+        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    prep->input.threads = opts->threads;
+    if ((st = fsim_runner_stream_open(dir, csv, &prep->input, &stream, err)) != FSIM_OK)
+        return st;
+    st = fsim_sim_run_rows(&prep->input, arena, opts->progress, opts->progress_user,
+                           fsim_runner_stream_rows(stream), res, err);
+    if (st != FSIM_OK) {
+        fsim_runner_stream_abort(stream);
+        return st;
+    }
+    res->metadata = (fsim_result_metadata){.engine_version = FSIM_VERSION,
+                                           .config_hash = prep->config_hash,
+                                           .warnings = prep->warnings,
+                                           .n_warnings = prep->n_warnings,
+                                           .trace_id = opts->trace_id};
+    res->simulation_id = simulation_id;
+    if ((st = fsim_runner_stream_commit(stream, res, err)) != FSIM_OK)
+        return st;
     *out = res;
     return FSIM_OK;
 }

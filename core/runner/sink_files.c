@@ -13,6 +13,8 @@
 #include <fleetsim/runner.h>
 #include <fleetsim/util.h>
 
+#include "runner_internal.h"
+
 enum { F_RESULT, F_SERIES, F_EVENTS, F_TRIPS, F_VEHICLES, N_FILES };
 static const char *const file_names[N_FILES] = {"result.json", "timeseries.csv",
                                                 "charging_events.csv", "trips.csv",
@@ -65,6 +67,15 @@ static int make_dirs(const char *dir)
     if (stat(buf, &st) != 0)
         return errno;
     return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+}
+
+fsim_status fsim__runner_make_dirs(const char *dir, fsim_error *err)
+{
+    int e = make_dirs(dir);
+    if (e)
+        return fsim_error_set(err, FSIM_IO, NULL, 0, 0, NULL, "could not create \"%s\": %s",
+                              dir, strerror(e));
+    return FSIM_OK;
 }
 
 /* Writes one file under a temporary name; the caller renames it once all are written. */

@@ -25,11 +25,12 @@ struct vehicle_state {
     double trip_aux_kwh, trip_driven_kwh;
     bool strands;
     size_t end_next;       /* next vehicle in the same end-of-drive bucket, or SIZE_MAX */
+    size_t end_step;       /* DRIVING: the step its drive ends in */
     /* WAITING / CHARGING */
     double arrived_t;
     unsigned queue_gen;
     size_t charger;        /* CHARGING: index into the depot's chargers */
-    size_t event;          /* CHARGING: index of its open event */
+    size_t event;          /* CHARGING: id of its open session (eng->open_ev[v]) */
     /* CHARGING: the open session's running totals, kept here (next to e_kwh, which each
      * step touches anyway) and written to the event at unplug: one cache line per vehicle
      * per step instead of three */
@@ -40,9 +41,17 @@ struct vehicle_state {
      * closes); it draws p_hold kW from the grid (batt_kw into the battery) until the target
      * is reached or the strategy's rules run again (see segment_open, hold_steps) */
     double p_hold;
-    /* schedule cursor: its next departure id */
-    size_t next_dep;
+    /* timetable: the step of its next departure (NONE: no more), where its timetable is,
+     * and the next vehicle leaving in the same step */
+    size_t next_step;
+    struct fsim__dep_cursor cur;
+    size_t dep_next;
     unsigned seg_gen;      /* CHARGING: counts segments, so calendar records can go stale */
+    /* the output intervals' SoC statistics, kept incrementally (see snapshot) */
+    long long fx_soc;      /* PARKED / WAITING / STRANDED: its SoC in fixed point */
+    unsigned still_gen;    /* counts its entries into the still set: older heap entries stale */
+    bool still;            /* in the still set */
+    size_t drv_pos;        /* DRIVING: its index in the depot's driving list */
     bool raised;           /* CHARGING: at full power because a vehicle waits (rush_check) */
 };
 
@@ -93,10 +102,25 @@ struct depot_state {
     int driving;
     double interval_kwh;   /* grid energy in the current output interval */
     double total_kwh;
+    /* The still set: vehicles whose SoC cannot change (parked, waiting, stranded). Their SoC
+     * sum (fixed point: exact, so any order of adds and removes gives the same sum) and a
+     * lazy min-heap of their SoC; charging and driving vehicles are evaluated at each
+     * snapshot (the chargers' occupants and the driving list). */
+    long long still_fx;
+    struct still_entry *still_heap;
+    size_t n_still_heap, cap_still_heap;
+    size_t *drv;           /* DRIVING vehicles of this depot (any order) */
+    size_t n_drv;
     /* snapshot at the start of the current output interval */
     int snap_charging, snap_driving, snap_waiting;
     double snap_mean_soc, snap_min_soc;
     size_t n_vehicles;
+};
+
+struct still_entry {
+    double soc;
+    size_t vehicle;
+    unsigned gen;
 };
 
 /* A drive ending in the current step: its arrival time and vehicle, the order they plug in. */
@@ -114,6 +138,7 @@ struct hold_rec {
     double t;              /* TARGET: the instant the target is reached */
     unsigned gen;          /* the segment it belongs to (vehicle_state.seg_gen) */
     bool target;           /* the target is reached at t; else the strategy runs again */
+    size_t step;           /* the step it is filed under (set by calendar_add) */
 };
 
 /* Something that happens at an instant inside the current step: a vehicle arrives at its
@@ -140,7 +165,15 @@ struct engine {
     size_t *hold_head;     /* n_steps + 1 */
     struct hold_rec *holds;
     size_t n_holds, cap_holds, free_holds;
-    double *dep_time;      /* departure id → Unix s */
+    size_t *dep_head;      /* per step: first vehicle leaving then (linked by dep_next) */
+    /* The three calendars (end_head, hold_head, dep_head) are rings of `ring` steps, so a
+     * year costs what three days do: what is filed further ahead waits in a far list and
+     * is filed into the ring once a day, days before its step comes. */
+    size_t ring;
+    size_t far_end, far_hold, far_dep;
+    size_t *dep_batch;     /* n_vehicles: one step's leaving vehicles, sorted */
+    struct fsim__event *open_ev; /* per vehicle: its open session */
+    size_t n_events;       /* sessions so far: the next session's id */
     struct fsim__output *out;
     double start;
     double step_h;
@@ -155,6 +188,7 @@ struct engine {
     struct cost_plan *plans;            /* cost: per vehicle */
     struct fsim__price_window *windows; /* cost: scratch for fsim__cost_threshold */
     size_t cap_windows;
+    double *per_vehicle;   /* per_vehicle_series: every vehicle's SoC at the interval */
 };
 
 #define NONE ((size_t)-1)
@@ -186,9 +220,124 @@ static double trip_energy_at(const fsim_sim_route_profile *r, double e0, double 
 static double next_departure_t(const struct engine *eng, size_t v)
 {
     const struct vehicle_state *vs = &eng->vs[v];
-    if (vs->next_dep < eng->sched.vehicle_first[v + 1])
-        return eng->dep_time[vs->next_dep];
+    if (vs->next_step != NONE)
+        return eng->start + (double)vs->next_step * eng->in->step_s;
     return eng->start + (double)eng->in->days * 86400.0;
+}
+
+/* ---- The still set (see depot_state) ---------------------------------------------------- */
+
+#define FX_ONE 1099511627776.0 /* 2^40: SoC in [0, 1] to 1e-12, sums of 8 million exact */
+
+/* SoC is in [0, 1] (vehicle_soc_of_energy clamps): truncation after +0.5 rounds, without
+ * llround's library call (it was a tenth of the engine). */
+static inline long long soc_fx(double soc)
+{
+    return (long long)(soc * FX_ONE + 0.5);
+}
+
+static bool still_entry_live(const struct engine *eng, const struct still_entry *e)
+{
+    const struct vehicle_state *vs = &eng->vs[e->vehicle];
+    return vs->still && vs->still_gen == e->gen;
+}
+
+static void heap_sift_up(struct still_entry *h, size_t i)
+{
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!(h[i].soc < h[p].soc))
+            break;
+        struct still_entry tmp = h[i];
+        h[i] = h[p];
+        h[p] = tmp;
+        i = p;
+    }
+}
+
+static void heap_sift_down(struct still_entry *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && h[l].soc < h[m].soc)
+            m = l;
+        if (r < n && h[r].soc < h[m].soc)
+            m = r;
+        if (m == i)
+            return;
+        struct still_entry tmp = h[i];
+        h[i] = h[m];
+        h[m] = tmp;
+        i = m;
+    }
+}
+
+/* Drops the stale entries and rebuilds the heap: it then holds one entry per still
+ * vehicle at most, so its capacity (2 × the depot's vehicles + 16) is never exceeded. */
+static void still_compact(struct engine *eng, struct depot_state *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->n_still_heap; i++)
+        if (still_entry_live(eng, &d->still_heap[i]))
+            d->still_heap[n++] = d->still_heap[i];
+    d->n_still_heap = n;
+    for (size_t i = n / 2; i-- > 0;)
+        heap_sift_down(d->still_heap, n, i);
+}
+
+/* The vehicle's SoC stops changing (it parks, waits or strands). */
+static void still_add(struct engine *eng, size_t v)
+{
+    struct vehicle_state *vs = &eng->vs[v];
+    struct depot_state *d = &eng->ds[vs->depot];
+    if (vs->still)
+        return;
+    double soc = vehicle_soc_of_energy(vs, vs->e_kwh);
+    vs->still = true;
+    vs->still_gen++;
+    vs->fx_soc = soc_fx(soc);
+    d->still_fx += vs->fx_soc;
+    if (d->n_still_heap == d->cap_still_heap)
+        still_compact(eng, d);
+    d->still_heap[d->n_still_heap] = (struct still_entry){soc, v, vs->still_gen};
+    heap_sift_up(d->still_heap, d->n_still_heap++);
+}
+
+/* The vehicle's SoC starts changing (it plugs in or leaves). */
+static void still_remove(struct engine *eng, size_t v)
+{
+    struct vehicle_state *vs = &eng->vs[v];
+    if (!vs->still)
+        return;
+    vs->still = false; /* its heap entry is now stale */
+    eng->ds[vs->depot].still_fx -= vs->fx_soc;
+}
+
+/* The lowest SoC of the still vehicles (stale tops dropped); 2 when there are none. */
+static double still_min(struct engine *eng, struct depot_state *d)
+{
+    while (d->n_still_heap && !still_entry_live(eng, &d->still_heap[0])) {
+        d->still_heap[0] = d->still_heap[--d->n_still_heap];
+        heap_sift_down(d->still_heap, d->n_still_heap, 0);
+    }
+    return d->n_still_heap ? d->still_heap[0].soc : 2;
+}
+
+static void driving_add(struct engine *eng, size_t v)
+{
+    struct vehicle_state *vs = &eng->vs[v];
+    struct depot_state *d = &eng->ds[vs->depot];
+    vs->drv_pos = d->n_drv;
+    d->drv[d->n_drv++] = v;
+}
+
+static void driving_remove(struct engine *eng, size_t v)
+{
+    struct vehicle_state *vs = &eng->vs[v];
+    struct depot_state *d = &eng->ds[vs->depot];
+    size_t last = d->drv[--d->n_drv];
+    d->drv[vs->drv_pos] = last;
+    eng->vs[last].drv_pos = vs->drv_pos;
 }
 
 static void enqueue(struct engine *eng, size_t v, double t)
@@ -381,7 +530,7 @@ static void unplug(struct engine *eng, size_t v, double t)
     segment_close(eng, v, t);
     struct vehicle_state *vs = &eng->vs[v];
     struct depot_state *d = &eng->ds[eng->in->vehicles[v].depot];
-    struct fsim__event *ev = &eng->out->events[vs->event];
+    struct fsim__event *ev = &eng->open_ev[v];
     ev->end = t;
     ev->end_soc = vehicle_soc_of_energy(vs, vs->e_kwh);
     ev->energy_kwh = vs->sess_kwh;
@@ -403,6 +552,9 @@ static void unplug(struct engine *eng, size_t v, double t)
     free_push(d, vs->charger);
     d->n_plugged--;
     vs->state = PARKED; /* its list entry is now stale */
+    still_add(eng, v);
+    eng->out->n_events++;
+    fsim__collect_event(eng->out->col, ev);
 }
 
 static fsim_status decide(struct engine *eng, size_t v, double t, fsim_error *err);
@@ -419,15 +571,13 @@ static fsim_status assign_chargers(struct engine *eng, size_t di, double t, fsim
         struct vehicle_state *vs = &eng->vs[qe.vehicle];
         if (vs->state != WAITING || vs->queue_gen != qe.gen)
             continue; /* left the queue (departed) since */
-        if (eng->out->n_events == eng->out->cap_events) /* sized for the most there can be */
-            return fsim_error_set(err, FSIM_INTERNAL, NULL, 0, 0, NULL,
-                                  "more charging events than plug-ins possible");
         d->n_waiting--;
         size_t c = free_pop(d);
         d->occupant[c] = qe.vehicle;
         vs->state = CHARGING;
+        still_remove(eng, qe.vehicle);
         vs->charger = c;
-        vs->event = eng->out->n_events++;
+        vs->event = eng->n_events++;
         vs->sess_kwh = vs->sess_grid_kwh = vs->sess_peak_kw = vs->sess_start = 0;
         vs->sess_drew = false;
         vs->seg_t0 = t;
@@ -435,7 +585,7 @@ static fsim_status assign_chargers(struct engine *eng, size_t di, double t, fsim
         if (eng->plans)
             eng->plans[qe.vehicle].until = -INFINITY;
         vs->raised = false;
-        eng->out->events[vs->event] = (struct fsim__event){
+        eng->open_ev[qe.vehicle] = (struct fsim__event){
             .vehicle = qe.vehicle, .depot = di, .charger = c, .arrived = vs->arrived_t,
             .plugged = t, .start = t, .end = t,
             .start_soc = vehicle_soc_of_energy(vs, vs->e_kwh)};
@@ -584,9 +734,16 @@ static fsim_status calendar_add(struct engine *eng, size_t step, struct hold_rec
     } else {
         r = eng->n_holds++;
     }
-    rec.next = eng->hold_head[step];
+    rec.step = step;
+    if (step - eng->step >= eng->ring) {
+        rec.next = eng->far_hold;
+        eng->holds[r] = rec;
+        eng->far_hold = r;
+        return FSIM_OK;
+    }
+    rec.next = eng->hold_head[step % eng->ring];
     eng->holds[r] = rec;
-    eng->hold_head[step] = r;
+    eng->hold_head[step % eng->ring] = r;
     return FSIM_OK;
 }
 
@@ -629,13 +786,13 @@ static fsim_status segment_open(struct engine *eng, size_t v, size_t step, doubl
         if (s_target >= eng->sched.n_steps)
             return FSIM_OK; /* beyond the horizon: closed by the end of the run */
         return calendar_add(eng, s_target,
-                            (struct hold_rec){v, vs->event, NONE, t_target, vs->seg_gen, true},
+                            (struct hold_rec){v, vs->event, NONE, t_target, vs->seg_gen, true, 0},
                             err);
     }
     if (eng->per_step || step + k >= eng->sched.n_steps)
         return FSIM_OK; /* walked every step anyway / closed by the end of the run */
     return calendar_add(eng, step + k,
-                        (struct hold_rec){v, vs->event, NONE, 0, vs->seg_gen, false}, err);
+                        (struct hold_rec){v, vs->event, NONE, 0, vs->seg_gen, false, 0}, err);
 }
 
 /* A plugged vehicle without an open segment gets one now, at t (inside a step: plug-ins
@@ -737,8 +894,8 @@ static fsim_status expire_segments(struct engine *eng, size_t step, double t, fs
         }
         return FSIM_OK;
     }
-    size_t r = eng->hold_head[step];
-    eng->hold_head[step] = NONE;
+    size_t r = eng->hold_head[step % eng->ring];
+    eng->hold_head[step % eng->ring] = NONE;
     while (r != NONE) {
         const struct hold_rec rec = eng->holds[r];
         struct vehicle_state *vs = &eng->vs[rec.vehicle];
@@ -883,15 +1040,12 @@ static double close_step(struct engine *eng, size_t di, double t0, double t1)
 
 /* A departure: the trip is missed (below reserve, still out, stranded) or starts, and its
  * whole outcome — arrival or the second it runs dry — is decided now from the profile. */
-static void depart(struct engine *eng, size_t dep_id, double t)
+static void leave(struct engine *eng, size_t v, double t, struct fsim__trip *trip)
 {
     const fsim_sim_input *in = eng->in;
-    size_t v = eng->sched.vehicle_of[dep_id];
     const fsim_sim_vehicle *veh = &in->vehicles[v];
     struct vehicle_state *vs = &eng->vs[v];
     struct depot_state *d = &eng->ds[veh->depot];
-    struct fsim__trip *trip = &eng->out->trips[dep_id];
-    vs->next_dep = dep_id + 1;
 
     double soc = vehicle_soc_of_energy(vs, energy_now(vs, t));
     *trip = (struct fsim__trip){.vehicle = v, .depart = t, .arrive = t, .start_soc = soc,
@@ -942,7 +1096,9 @@ static void depart(struct engine *eng, size_t dep_id, double t)
     }
     double e_end = strands ? 0 : trip_energy_at(r, e0, cap, end_s);
     double aux = r->aux_kw * (double)end_s / 3600.0;
+    still_remove(eng, v);
     vs->state = DRIVING;
+    driving_add(eng, v);
     vs->depart_t = t;
     vs->e_after_kwh = e_end;
     vs->trip_aux_kwh = aux;
@@ -970,9 +1126,24 @@ static void depart(struct engine *eng, size_t dep_id, double t)
     double rel = (trip->arrive - eng->start) / in->step_s;
     size_t end_step = (size_t)floor(rel + 1e-9);
     if (end_step < eng->sched.n_steps) {
-        vs->end_next = eng->end_head[end_step];
-        eng->end_head[end_step] = v;
+        vs->end_step = end_step;
+        if (end_step - eng->step >= eng->ring) {
+            vs->end_next = eng->far_end;
+            eng->far_end = v;
+        } else {
+            vs->end_next = eng->end_head[end_step % eng->ring];
+            eng->end_head[end_step % eng->ring] = v;
+        }
     }
+}
+
+/* A departure's trip record is complete the moment it leaves: it goes out at once. */
+static void depart(struct engine *eng, size_t v, double t)
+{
+    struct fsim__trip trip;
+    leave(eng, v, t, &trip);
+    eng->out->n_trips++;
+    fsim__collect_trip(eng->out->col, &trip);
 }
 
 /* The end of a drive: energy settles, the vehicle parks (and queues if it needs charge) or
@@ -986,12 +1157,15 @@ static void end_drive(struct engine *eng, size_t v)
     acc->aux_kwh += vs->trip_aux_kwh;
     vs->e_kwh = vs->e_after_kwh;
     d->driving--;
+    driving_remove(eng, v);
     if (vs->strands) {
         vs->state = STRANDED;
         acc->stranded = true;
+        still_add(eng, v);
         return;
     }
     vs->state = PARKED;
+    still_add(eng, v);
     if (vs->e_kwh < vs->target_kwh - 1e-9)
         enqueue(eng, v, vs->arrive_t);
 }
@@ -1010,9 +1184,9 @@ static fsim_status end_drives(struct engine *eng, size_t step, double t, fsim_er
 {
     /* A whole fleet on one timetable arrives in the same step: sort, never insertion-sort. */
     size_t n = 0;
-    for (size_t v = eng->end_head[step]; v != NONE; v = eng->vs[v].end_next)
+    for (size_t v = eng->end_head[step % eng->ring]; v != NONE; v = eng->vs[v].end_next)
         eng->arrivals[n++] = (struct arrival){eng->vs[v].arrive_t, v};
-    eng->end_head[step] = NONE;
+    eng->end_head[step % eng->ring] = NONE;
     if (n > 1)
         qsort(eng->arrivals, n, sizeof *eng->arrivals, arrival_order);
     for (size_t i = 0; i < n; i++) {
@@ -1031,7 +1205,7 @@ static fsim_status end_drives(struct engine *eng, size_t step, double t, fsim_er
 }
 
 /* SoC of a vehicle at time t (driving vehicles are evaluated from their trip profile). */
-static double soc_at(const struct engine *eng, size_t v, double t)
+static inline double soc_at(const struct engine *eng, size_t v, double t)
 {
     const struct vehicle_state *vs = &eng->vs[v];
     if (vs->state != DRIVING)
@@ -1045,7 +1219,12 @@ static double soc_at(const struct engine *eng, size_t v, double t)
     return vehicle_soc_of_energy(vs, e < 0 ? 0 : e);
 }
 
-/* The state an output interval reports at its start: counts and SoC statistics per depot. */
+/* The state an output interval reports at its start: counts and SoC statistics per depot.
+ * Why incremental: walking every vehicle every interval was half the engine's time on a
+ * large fleet. A vehicle that is parked, waiting or stranded keeps its SoC, so those are
+ * summed as they come and go (the still set); only the chargers' occupants and the
+ * driving vehicles are evaluated here. The sums are fixed point, so the mean is the same
+ * whatever the order (the per-vehicle walk below gives the same bytes). */
 static void snapshot(struct engine *eng, double t, double *per_vehicle)
 {
     const fsim_sim_input *in = eng->in;
@@ -1057,25 +1236,59 @@ static void snapshot(struct engine *eng, double t, double *per_vehicle)
         d->snap_mean_soc = 0;
         d->snap_min_soc = d->n_vehicles ? 1 : 0;
     }
-    for (size_t v = 0; v < in->n_vehicles; v++) {
-        double soc = soc_at(eng, v, t);
-        struct depot_state *d = &eng->ds[eng->vs[v].depot];
-        d->snap_mean_soc += soc;
-        if (soc < d->snap_min_soc)
-            d->snap_min_soc = soc;
-        if (per_vehicle)
+    if (per_vehicle) {
+        /* vehicleSeries needs every vehicle's SoC anyway */
+        long long *sum = calloc(in->n_depots + 1, sizeof *sum);
+        for (size_t v = 0; v < in->n_vehicles; v++) {
+            double soc = soc_at(eng, v, t);
+            struct depot_state *d = &eng->ds[eng->vs[v].depot];
+            if (sum)
+                sum[eng->vs[v].depot] += soc_fx(soc);
+            if (soc < d->snap_min_soc)
+                d->snap_min_soc = soc;
             per_vehicle[v] = soc;
+        }
+        for (size_t di = 0; di < in->n_depots; di++)
+            if (eng->ds[di].n_vehicles && sum)
+                eng->ds[di].snap_mean_soc =
+                    (double)sum[di] / FX_ONE / (double)eng->ds[di].n_vehicles;
+        free(sum);
+        return;
     }
-    for (size_t di = 0; di < in->n_depots; di++)
-        if (eng->ds[di].n_vehicles)
-            eng->ds[di].snap_mean_soc /= (double)eng->ds[di].n_vehicles;
+    for (size_t di = 0; di < in->n_depots; di++) {
+        struct depot_state *d = &eng->ds[di];
+        const size_t nc = in->depots[di].n_chargers;
+        long long sum = d->still_fx;
+        double mn = still_min(eng, d);
+        for (size_t c = 0; c < nc; c++) {
+            size_t v = d->occupant[c];
+            if (v == NONE)
+                continue;
+            double soc = soc_at(eng, v, t);
+            sum += soc_fx(soc);
+            mn = soc < mn ? soc : mn;
+        }
+        for (size_t i = 0; i < d->n_drv; i++) {
+            double soc = soc_at(eng, d->drv[i], t);
+            sum += soc_fx(soc);
+            mn = soc < mn ? soc : mn;
+        }
+        if (mn < d->snap_min_soc)
+            d->snap_min_soc = mn;
+        if (d->n_vehicles)
+            d->snap_mean_soc = (double)sum / FX_ONE / (double)d->n_vehicles;
+    }
 }
+
+static void dep_file(struct engine *eng, size_t v);
 
 static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsim_arena *arena,
                                struct fsim__output *out, fsim_error *err)
 {
     memset(eng, 0, sizeof *eng);
+    struct fsim__collect *col = out->col; /* the caller's */
     memset(out, 0, sizeof *out);
+    out->col = col;
     eng->in = in;
     eng->arena = arena;
     eng->out = out;
@@ -1084,41 +1297,33 @@ static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsi
     eng->per_step = in->strategy == FSIM_STRATEGY_PEAK_SHAVING ||
                     in->strategy == FSIM_STRATEGY_COST;
     eng->rush = in->strategy == FSIM_STRATEGY_BALANCED || in->strategy == FSIM_STRATEGY_COST;
-    fsim_status st = fsim__schedule_build(in, arena, &eng->sched, err);
-    if (st != FSIM_OK)
-        return st;
+    fsim__schedule_init(in, &eng->sched);
     const size_t nv = in->n_vehicles, nd = in->n_depots;
     eng->vs = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->vs);
     if (in->strategy == FSIM_STRATEGY_COST &&
         !(eng->plans = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->plans)))
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
     eng->ds = fsim_arena_calloc(arena, nd ? nd : 1, sizeof *eng->ds);
-    eng->end_head = fsim_arena_calloc(arena, eng->sched.n_steps + 1, sizeof *eng->end_head);
+    /* three days of steps (or the horizon, if shorter): see engine.ring */
+    eng->ring = 3 * (size_t)(86400 / in->step_s);
+    if (eng->ring > eng->sched.n_steps + 1)
+        eng->ring = eng->sched.n_steps + 1;
+    eng->far_end = eng->far_hold = eng->far_dep = NONE;
+    eng->end_head = fsim_arena_calloc(arena, eng->ring, sizeof *eng->end_head);
     eng->arrivals = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->arrivals);
-    eng->hold_head = fsim_arena_calloc(arena, eng->sched.n_steps + 1, sizeof *eng->hold_head);
+    eng->hold_head = fsim_arena_calloc(arena, eng->ring, sizeof *eng->hold_head);
     eng->free_holds = NONE;
-    eng->dep_time = fsim_arena_calloc(arena, eng->sched.n_departures + 1, sizeof *eng->dep_time);
-    /* Big output arrays whose every element is written before it is read: not zeroed
-     * (fresh pages come zeroed from the kernel already; a second pass costs as much). */
-    out->trips = fsim_arena_alloc(arena, (eng->sched.n_departures + 1) * sizeof *out->trips);
+    eng->dep_head = fsim_arena_calloc(arena, eng->ring, sizeof *eng->dep_head);
+    eng->dep_batch = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->dep_batch);
+    eng->open_ev = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->open_ev);
     out->accounts = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *out->accounts);
     out->depots = fsim_arena_calloc(arena, nd ? nd : 1, sizeof *out->depots);
-    size_t per_interval = (size_t)(in->output_interval_s / in->step_s);
-    size_t n_intervals = (eng->sched.n_steps + per_interval - 1) / per_interval;
-    out->points = fsim_arena_alloc(arena, (n_intervals * nd + 1) * sizeof *out->points);
-    /* A vehicle plugs in at most once at the start and once per arrival: sized once. */
-    out->cap_events = eng->sched.n_departures + nv + 1;
-    out->events = fsim_arena_alloc(arena, out->cap_events * sizeof *out->events);
     if (!eng->vs || !eng->ds || !eng->end_head || !eng->arrivals || !eng->hold_head ||
-        !eng->dep_time || !out->trips || !out->events || !out->accounts || !out->depots ||
-        !out->points)
+        !eng->dep_head || !eng->dep_batch || !eng->open_ev || !out->accounts || !out->depots)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    out->n_trips = eng->sched.n_departures;
     out->horizon_s = (double)in->days * 86400.0;
-    for (size_t s = 0; s <= eng->sched.n_steps; s++)
-        eng->end_head[s] = eng->hold_head[s] = NONE;
-    for (size_t k = 0; k < eng->sched.n_departures; k++)
-        eng->dep_time[k] = in->start + (double)eng->sched.step_of[k] * in->step_s;
+    for (size_t s = 0; s < eng->ring; s++)
+        eng->end_head[s] = eng->hold_head[s] = eng->dep_head[s] = NONE;
 
     for (size_t di = 0; di < nd; di++) {
         struct depot_state *d = &eng->ds[di];
@@ -1155,7 +1360,10 @@ static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsi
         /* Each vehicle queues at most once per arrival, i.e. per trip, plus once at start. */
         d->q_cap = d->n_vehicles + 1;
         d->queue = fsim_arena_calloc(arena, d->q_cap, sizeof *d->queue);
-        if (!d->queue)
+        d->cap_still_heap = 2 * d->n_vehicles + 16;
+        d->still_heap = fsim_arena_alloc(arena, d->cap_still_heap * sizeof *d->still_heap);
+        d->drv = fsim_arena_alloc(arena, (d->n_vehicles + 1) * sizeof *d->drv);
+        if (!d->queue || !d->still_heap || !d->drv)
             return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
     }
     for (size_t v = 0; v < nv; v++) {
@@ -1167,101 +1375,218 @@ static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsi
         vs->e_kwh = veh->initial_soc * vs->cap_kwh;
         vs->target_kwh = veh->target_soc * vs->cap_kwh;
         vs->state = PARKED;
-        vs->next_dep = eng->sched.vehicle_first[v];
+        still_add(eng, v);
         vs->end_next = NONE;
+        fsim__schedule_cursor(in, &eng->sched, v, &vs->cur);
+        vs->next_step = fsim__schedule_next(in, &eng->sched, v, &vs->cur);
+        if (vs->next_step != NONE)
+            dep_file(eng, v);
         out->accounts[v].initial_kwh = vs->e_kwh;
         out->accounts[v].min_soc = veh->initial_soc;
     }
     return FSIM_OK;
 }
 
-fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
-                             fsim_sim_progress_fn progress, void *progress_user,
-                             struct fsim__output *out, fsim_error *err)
+/* Files a vehicle under the step of its next departure (the far list beyond the ring). */
+static void dep_file(struct engine *eng, size_t v)
 {
-    struct engine eng;
-    fsim_status st = engine_init(&eng, in, arena, out, err);
+    struct vehicle_state *vs = &eng->vs[v];
+    if (vs->next_step - eng->step >= eng->ring) {
+        vs->dep_next = eng->far_dep;
+        eng->far_dep = v;
+        return;
+    }
+    vs->dep_next = eng->dep_head[vs->next_step % eng->ring];
+    eng->dep_head[vs->next_step % eng->ring] = v;
+}
+
+/* Once a day: what the far lists hold for the next `ring` steps moves into the ring. */
+static void refile_far(struct engine *eng)
+{
+    size_t v = eng->far_dep, keep = NONE;
+    eng->far_dep = NONE;
+    while (v != NONE) {
+        size_t next = eng->vs[v].dep_next;
+        if (eng->vs[v].next_step - eng->step < eng->ring) {
+            dep_file(eng, v);
+        } else {
+            eng->vs[v].dep_next = keep;
+            keep = v;
+        }
+        v = next;
+    }
+    eng->far_dep = keep;
+    v = eng->far_end, keep = NONE;
+    eng->far_end = NONE;
+    while (v != NONE) {
+        struct vehicle_state *vs = &eng->vs[v];
+        size_t next = vs->end_next;
+        if (vs->end_step - eng->step < eng->ring) {
+            vs->end_next = eng->end_head[vs->end_step % eng->ring];
+            eng->end_head[vs->end_step % eng->ring] = v;
+        } else {
+            vs->end_next = keep;
+            keep = v;
+        }
+        v = next;
+    }
+    eng->far_end = keep;
+    size_t r = eng->far_hold;
+    keep = NONE;
+    eng->far_hold = NONE;
+    while (r != NONE) {
+        struct hold_rec *h = &eng->holds[r];
+        size_t next = h->next;
+        if (h->step - eng->step < eng->ring) {
+            h->next = eng->hold_head[h->step % eng->ring];
+            eng->hold_head[h->step % eng->ring] = r;
+        } else {
+            h->next = keep;
+            keep = r;
+        }
+        r = next;
+    }
+    eng->far_hold = keep;
+}
+
+static int size_order(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The step's departures in vehicle order (a vehicle's several departures in one step one
+ * after the other), each vehicle then filed under the step of its next departure. */
+static void departures(struct engine *eng, size_t step, double t)
+{
+    size_t n = 0;
+    for (size_t v = eng->dep_head[step % eng->ring]; v != NONE; v = eng->vs[v].dep_next)
+        eng->dep_batch[n++] = v;
+    eng->dep_head[step % eng->ring] = NONE;
+    if (n > 1)
+        qsort(eng->dep_batch, n, sizeof *eng->dep_batch, size_order);
+    for (size_t i = 0; i < n; i++) {
+        size_t v = eng->dep_batch[i];
+        struct vehicle_state *vs = &eng->vs[v];
+        while (vs->next_step == step) {
+            vs->next_step = fsim__schedule_next(eng->in, &eng->sched, v, &vs->cur);
+            depart(eng, v, t);
+        }
+        if (vs->next_step != NONE)
+            dep_file(eng, v);
+    }
+}
+
+fsim_status fsim__engine_begin(const fsim_sim_input *in, fsim_arena *arena,
+                               struct fsim__output *out, struct engine **engp, fsim_error *err)
+{
+    struct engine *eng = fsim_arena_alloc(arena, sizeof *eng);
+    if (!eng)
+        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    fsim_status st = engine_init(eng, in, arena, out, err);
     if (st != FSIM_OK)
         return st;
-    const size_t per_interval = (size_t)(in->output_interval_s / in->step_s);
-    const size_t steps_per_day = (size_t)(86400 / in->step_s);
-    double *per_vehicle = NULL;
+    if (in->per_vehicle_series &&
+        !(eng->per_vehicle = fsim_arena_calloc(arena, in->n_vehicles + 1, sizeof *eng->per_vehicle)))
+        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    *engp = eng;
+    return FSIM_OK;
+}
 
-    for (size_t step = 0; step < eng.sched.n_steps && st == FSIM_OK; step++) {
+size_t fsim__engine_steps_total(const struct engine *eng)
+{
+    return eng->sched.n_steps;
+}
+
+/* Steps [from, to): everything of a step, its rows handed on. site_kw (optional): each
+ * step's load summed over the depots, for a caller that combines engines. */
+fsim_status fsim__engine_steps(struct engine *engp, size_t from, size_t to, double *site_kw_out,
+                               fsim_error *err)
+{
+    struct engine *eng = engp;
+    const fsim_sim_input *in = eng->in;
+    struct fsim__output *out = eng->out;
+    const size_t per_interval = (size_t)(in->output_interval_s / in->step_s);
+    double *per_vehicle = eng->per_vehicle;
+    fsim_status st = FSIM_OK;
+    for (size_t step = from; step < to && st == FSIM_OK; step++) {
         const double t = in->start + (double)step * in->step_s;
-        eng.step = step;
-        eng.t_step_end = t + in->step_s;
+        eng->step = step;
+        eng->t_step_end = t + in->step_s;
+        if (step % (size_t)(86400 / in->step_s) == 0)
+            refile_far(eng);
         /* 1. drives that end at the boundary (the later ones join the sweep); 2. departures;
          * 3. segments whose strategy runs again; 4. queue → free chargers */
-        st = end_drives(&eng, step, t, err);
-        for (size_t i = eng.sched.bucket_start[step];
-             st == FSIM_OK && i < eng.sched.bucket_start[step + 1]; i++)
-            depart(&eng, eng.sched.by_step[i], t);
+        st = end_drives(eng, step, t, err);
         if (st == FSIM_OK)
-            st = expire_segments(&eng, step, t, err);
+            departures(eng, step, t);
+        if (st == FSIM_OK)
+            st = expire_segments(eng, step, t, err);
         for (size_t v = 0; step == 0 && v < in->n_vehicles; v++)
-            if (eng.vs[v].state == PARKED && eng.vs[v].e_kwh < eng.vs[v].target_kwh - 1e-9)
-                enqueue(&eng, v, t);
+            if (eng->vs[v].state == PARKED && eng->vs[v].e_kwh < eng->vs[v].target_kwh - 1e-9)
+                enqueue(eng, v, t);
         for (size_t di = 0; di < in->n_depots && st == FSIM_OK; di++)
-            st = assign_chargers(&eng, di, t, err);
+            st = assign_chargers(eng, di, t, err);
         if (st != FSIM_OK)
             break;
         if (step % per_interval == 0) {
-            if (in->per_vehicle_series) {
-                per_vehicle = fsim_arena_calloc(arena, in->n_vehicles + 1, sizeof *per_vehicle);
-                if (!per_vehicle) {
-                    st = fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-                    break;
-                }
-            }
-            snapshot(&eng, t, per_vehicle);
+            snapshot(eng, t, per_vehicle);
+            if (per_vehicle)
+                fsim__collect_series(out->col, per_vehicle);
         }
         /* 5. the strategy at the boundary; 6. the instants inside the step */
         for (size_t di = 0; di < in->n_depots && st == FSIM_OK; di++)
-            st = boundary_decide(&eng, di, step, t, err);
+            st = boundary_decide(eng, di, step, t, err);
         if (st == FSIM_OK)
-            st = run_sweep(&eng, err);
+            st = run_sweep(eng, err);
         if (st != FSIM_OK)
             break;
         /* 7. the step's energy, load and bill */
         double site_kw = 0;
         for (size_t di = 0; di < in->n_depots; di++)
-            site_kw += close_step(&eng, di, t, eng.t_step_end);
+            site_kw += close_step(eng, di, t, eng->t_step_end);
         if (site_kw > out->peak_kw) {
             out->peak_kw = site_kw;
             out->peak_t = t;
         }
+        if (site_kw_out)
+            site_kw_out[step - from] = site_kw;
         /* 8. close the output interval */
-        if ((step + 1) % per_interval == 0 || step + 1 == eng.sched.n_steps) {
+        if ((step + 1) % per_interval == 0 || step + 1 == eng->sched.n_steps) {
             size_t steps_in = step % per_interval + 1;
             double t0 = in->start + (double)(step + 1 - steps_in) * in->step_s;
             for (size_t di = 0; di < in->n_depots; di++) {
-                struct depot_state *d = &eng.ds[di];
-                out->points[out->n_points++] = (struct fsim__point){
+                struct depot_state *d = &eng->ds[di];
+                fsim__collect_point(out->col, &(struct fsim__point){
                     .t = t0, .depot = di,
-                    .load_kw = d->interval_kwh / ((double)steps_in * eng.step_h),
+                    .load_kw = d->interval_kwh / ((double)steps_in * eng->step_h),
                     .charging = d->snap_charging, .driving = d->snap_driving,
                     .waiting = d->snap_waiting, .mean_soc = d->snap_mean_soc,
-                    .min_soc = d->snap_min_soc, .energy_kwh = d->total_kwh,
-                    .vehicle_soc = per_vehicle};
+                    .min_soc = d->snap_min_soc, .energy_kwh = d->total_kwh});
                 d->interval_kwh = 0;
             }
         }
-        if (progress && (step + 1) % steps_per_day == 0 &&
-            !progress(progress_user, (int)((step + 1) / steps_per_day), in->days))
-            st = fsim_error_set(err, FSIM_CANCELLED, NULL, 0, 0, NULL, "run cancelled");
+        if (st == FSIM_OK && out->col->st != FSIM_OK)
+            st = out->col->st; /* the sink failed: its error is in err already */
     }
-    free(eng.windows);
-    if (st != FSIM_OK)
-        return st;
+    return st;
+}
 
-    /* Close what is still open at the end of the horizon. */
-    const double end_t = in->start + (double)eng.sched.n_steps * in->step_s;
+/* Closes what is still open at the end of the horizon. */
+fsim_status fsim__engine_end(struct engine *engp, fsim_error *err)
+{
+    struct engine *eng = engp;
+    const fsim_sim_input *in = eng->in;
+    struct fsim__output *out = eng->out;
+    free(eng->windows);
+    eng->windows = NULL;
+    (void)err;
+    const double end_t = in->start + (double)eng->sched.n_steps * in->step_s;
     for (size_t v = 0; v < in->n_vehicles; v++) {
-        struct vehicle_state *vs = &eng.vs[v];
+        struct vehicle_state *vs = &eng->vs[v];
         struct fsim__vehicle_account *acc = &out->accounts[v];
         if (vs->state == CHARGING)
-            unplug(&eng, v, end_t);
+            unplug(eng, v, end_t);
         double e = vs->e_kwh;
         if (vs->state == DRIVING) {
             /* Mid-trip at the end: account the part driven so far. */
@@ -1285,10 +1610,45 @@ fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
             acc->min_soc = soc;
         out->charged_kwh += acc->charged_kwh;
     }
+    if (out->col->st != FSIM_OK)
+        return out->col->st;
     for (size_t di = 0; di < in->n_depots; di++) {
-        out->grid_kwh += eng.ds[di].total_kwh;
-        out->depots[di].grid_kwh = eng.ds[di].total_kwh;
+        out->grid_kwh += eng->ds[di].total_kwh;
+        out->depots[di].grid_kwh = eng->ds[di].total_kwh;
         fsim__bill_finish(&out->depots[di].bill);
     }
     return FSIM_OK;
+}
+
+/* Releases what the engine holds outside its arena (after a failure before _end). */
+void fsim__engine_release(struct engine *eng)
+{
+    if (eng) {
+        free(eng->windows);
+        eng->windows = NULL;
+    }
+}
+
+fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
+                             fsim_sim_progress_fn progress, void *progress_user,
+                             struct fsim__output *out, fsim_error *err)
+{
+    struct engine *eng = NULL;
+    fsim_status st = fsim__engine_begin(in, arena, out, &eng, err);
+    if (st != FSIM_OK)
+        return st;
+    const size_t steps_per_day = (size_t)(86400 / in->step_s);
+    const size_t n_steps = eng->sched.n_steps;
+    for (size_t from = 0; from < n_steps && st == FSIM_OK; from += steps_per_day) {
+        size_t to = from + steps_per_day < n_steps ? from + steps_per_day : n_steps;
+        st = fsim__engine_steps(eng, from, to, NULL, err);
+        if (st == FSIM_OK && progress && to % steps_per_day == 0 &&
+            !progress(progress_user, (int)(to / steps_per_day), in->days))
+            st = fsim_error_set(err, FSIM_CANCELLED, NULL, 0, 0, NULL, "run cancelled");
+    }
+    if (st != FSIM_OK) {
+        fsim__engine_release(eng);
+        return st;
+    }
+    return fsim__engine_end(eng, err);
 }

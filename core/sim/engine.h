@@ -6,21 +6,26 @@
 
 #include <fleetsim/sim.h>
 
-/* Every departure in the horizon, in two orders: by vehicle (vehicle_first[v] ..
- * vehicle_first[v+1]−1, chronological) and by step (by_step[bucket_start[s] ..
- * bucket_start[s+1]−1], vehicle order within a step). */
+/* The departure calendar, one vehicle at a time: each vehicle's next departure is found
+ * when it leaves on the previous one (schedule.c), so the calendar holds one entry per
+ * vehicle, not one per departure of the horizon. */
 struct fsim__schedule {
     size_t n_steps;
-    size_t n_departures;
-    size_t *bucket_start;  /* n_steps + 1 */
-    size_t *by_step;       /* departure ids */
-    size_t *step_of;       /* departure id → step */
-    size_t *vehicle_of;    /* departure id → vehicle */
-    size_t *vehicle_first; /* n_vehicles + 1 */
+    long long start, end, step;
 };
 
-fsim_status fsim__schedule_build(const fsim_sim_input *in, fsim_arena *arena,
-                                 struct fsim__schedule *sched, fsim_error *err);
+/* Where a vehicle is in its timetable: the local day and the index of its next departure. */
+struct fsim__dep_cursor {
+    long long day;
+    size_t idx;
+};
+
+void fsim__schedule_init(const fsim_sim_input *in, struct fsim__schedule *sched);
+void fsim__schedule_cursor(const fsim_sim_input *in, const struct fsim__schedule *sched, size_t v,
+                           struct fsim__dep_cursor *c);
+/* The step of the vehicle's next departure in the horizon (consumed), or SIZE_MAX. */
+size_t fsim__schedule_next(const fsim_sim_input *in, const struct fsim__schedule *sched, size_t v,
+                           struct fsim__dep_cursor *c);
 
 typedef enum fsim__trip_status {
     FSIM__TRIP_COMPLETED,
@@ -119,7 +124,6 @@ struct fsim__point {
     int charging, driving, waiting;
     double mean_soc, min_soc;
     double energy_kwh;       /* cumulative grid energy at the end of the interval */
-    double *vehicle_soc;     /* per-vehicle SoC at t (only with per_vehicle_series) */
 };
 
 /* Per-vehicle energy accounts for the balance initial + charged − driven − aux = final. */
@@ -134,13 +138,54 @@ struct fsim__vehicle_account {
     bool stranded;
 };
 
+/* The rows on their way out (result.c): each is converted to its wire type, counted into
+ * the summary and its vehicle's totals, and handed to the sink, so nothing of the history
+ * stays in memory but what the summary needs (a histogram of waits). */
+struct fsim__collect {
+    const fsim_sim_input *in;
+    const fsim_sim_rows *rows;
+    fsim_status st;          /* the sink's first failure, sticky: the engine stops on it */
+    fsim_error *err;
+    fsim_summary sum;
+    fsim_vehicle_summary *veh; /* per vehicle, full precision until the end */
+    unsigned *wait_hist;     /* sessions that waited w s, w < FSIM__WAIT_HIST */
+    double *wait_long;       /* the rarer longer waits */
+    size_t n_wait_long, cap_wait_long;
+    size_t n_waited;
+    /* the verdict names the first trip not completed */
+    bool bad_trip;
+    size_t bad_vehicle;
+    double bad_depart;
+    fsim__trip_status bad_status;
+    fsim__miss_reason bad_reason;
+    /* per_vehicle_series: soc[v][k] */
+    double **series;
+    size_t n_intervals, k_interval;
+    /* optional (tests): the engine's own records as they go out */
+    void (*raw_trip)(void *user, const struct fsim__trip *t);
+    void (*raw_event)(void *user, const struct fsim__event *e);
+    void (*raw_point)(void *user, const struct fsim__point *p);
+    void *raw_user;
+    bool raw_only;           /* records only: no rows, no summary (one depot of a split run) */
+};
+
+/* A collector for a run of `in` with `rows` (NULL: none); release frees what init took. */
+fsim_status fsim__collect_init(struct fsim__collect *c, const fsim_sim_input *in,
+                               const fsim_sim_rows *rows, fsim_arena *arena, fsim_error *err);
+void fsim__collect_release(struct fsim__collect *c);
+
+enum { FSIM__WAIT_HIST = 1 << 18 }; /* 3 days in seconds */
+
+void fsim__collect_trip(struct fsim__collect *c, const struct fsim__trip *t);
+void fsim__collect_event(struct fsim__collect *c, const struct fsim__event *e);
+void fsim__collect_point(struct fsim__collect *c, const struct fsim__point *p);
+/* per_vehicle_series: every vehicle's SoC at the start of the next output interval. */
+void fsim__collect_series(struct fsim__collect *c, const double *vehicle_soc);
+
 struct fsim__output {
     size_t n_trips;
-    struct fsim__trip *trips;
-    size_t n_events, cap_events;
-    struct fsim__event *events;
-    size_t n_points;
-    struct fsim__point *points;
+    size_t n_events;
+    struct fsim__collect *col;
     struct fsim__vehicle_account *accounts; /* n_vehicles */
     double peak_kw;          /* max over steps of the summed mean load of all depots */
     double peak_t;           /* start of the first step at peak_kw (valid when peak_kw > 0) */
@@ -156,6 +201,25 @@ struct fsim__output {
 fsim_status fsim__engine_run(const fsim_sim_input *in, fsim_arena *arena,
                              fsim_sim_progress_fn progress, void *progress_user,
                              struct fsim__output *out, fsim_error *err);
+
+/* The same run in pieces, for a caller that runs several engines side by side (one per
+ * depot, see split.c): begin, steps [from, to) day by day (site_kw, optional: each step's
+ * load summed over the engine's depots), end (the horizon closed); release after a
+ * failure. */
+struct engine;
+fsim_status fsim__engine_begin(const fsim_sim_input *in, fsim_arena *arena,
+                               struct fsim__output *out, struct engine **eng, fsim_error *err);
+size_t fsim__engine_steps_total(const struct engine *eng);
+fsim_status fsim__engine_steps(struct engine *eng, size_t from, size_t to, double *site_kw,
+                               fsim_error *err);
+fsim_status fsim__engine_end(struct engine *eng, fsim_error *err);
+void fsim__engine_release(struct engine *eng);
+
+/* A run of several depots as one engine per depot on up to `threads` threads (split.c):
+ * the same collector calls and totals for any number of threads. */
+fsim_status fsim__split_run(const fsim_sim_input *in, fsim_arena *arena,
+                            fsim_sim_progress_fn progress, void *progress_user,
+                            struct fsim__output *out, int threads, fsim_error *err);
 
 /* Every reported quantity is rounded to 6 decimals: 1 Wh/1000 for energy, 1 mW for power,
  * 1e-6 of SoC, 10 cm for positions. The engine computes in full precision (the invariants
@@ -179,9 +243,9 @@ static inline double fsim__event_wait_s(const struct fsim__event *e)
     return nearbyint(e->plugged) - nearbyint(e->arrived);
 }
 
-/* SimulationResult.vehicles from the engine's output: one VehicleSummary per vehicle. */
-fsim_status fsim__convert_vehicles(const fsim_sim_input *in, const struct fsim__output *o,
-                                   fsim_arena *arena, fsim_result *out, fsim_error *err);
+/* SimulationResult.vehicles: one VehicleSummary per vehicle, to the sink. */
+fsim_status fsim__emit_vehicles(const fsim_sim_input *in, const struct fsim__output *o,
+                                fsim_error *err);
 
 /* Max charging power (kW, grid side) of a vehicle on a charger at a SoC: the lowest of the
  * charger, the vehicle's AC or DC limit and its charge curve at that SoC. */

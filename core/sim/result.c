@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <fleetsim/util.h>
 
@@ -27,53 +28,158 @@ static double ratio(double num, double den)
 }
 
 
-static fsim_status convert_trips(const fsim_sim_input *in, const struct fsim__output *o,
-                                 fsim_arena *arena, fsim_result *out, fsim_summary *sum,
-                                 fsim_error *err)
+/* ---- The rows on their way out ---------------------------------------------------------- */
+
+static void sink_result(struct fsim__collect *c, fsim_status st)
 {
-    out->trips = fsim_arena_alloc(arena, (o->n_trips + 1) * sizeof *out->trips);
-    if (!out->trips)
-        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    out->n_trips = o->n_trips;
-    for (size_t i = 0; i < o->n_trips; i++) {
-        const struct fsim__trip *t = &o->trips[i];
-        const fsim_sim_vehicle *v = &in->vehicles[t->vehicle];
-        fsim_trip_result *r = &out->trips[i];
-        *r = (fsim_trip_result){.vehicle_id = v->id, .route_id = v->route->route_id,
-                                .depot = in->depots[v->depot].id,
-                                .depart = t->depart, .distance_km = fsim__q6(t->distance_km),
-                                .energy_kwh = fsim__q6(t->energy_kwh),
-                                .kwh_per_km = fsim__q6(ratio(t->energy_kwh, t->distance_km)),
-                                .start_soc = fsim__clamp_soc(t->start_soc),
-                                .end_soc = fsim__clamp_soc(t->end_soc)};
-        switch (t->status) {
-        case FSIM__TRIP_COMPLETED:
-            r->status = FSIM_TRIP_COMPLETED;
-            r->has_arrive = true;
-            r->arrive = t->arrive;
-            sum->trips_completed++;
-            break;
-        case FSIM__TRIP_MISSED:
-            r->status = FSIM_TRIP_MISSED;
-            sum->trips_missed++;
-            break;
-        case FSIM__TRIP_STRANDED:
-            r->status = FSIM_TRIP_STRANDED;
-            r->stranded_at = fsim_arena_alloc(arena, sizeof *r->stranded_at);
-            if (!r->stranded_at)
-                return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-            *r->stranded_at = (fsim_lonlat){.lon = fsim__q6(t->stranded_lon), .lat = fsim__q6(t->stranded_lat)};
-            sum->trips_stranded++;
-            break;
-        }
-        if (t->status != FSIM__TRIP_MISSED) {
-            sum->distance_km += t->distance_km;
-            sum->energy_used_kwh += t->energy_kwh;
-            sum->aux_energy_kwh += fsim_sim_trip_route(in, v, t->depart)->aux_kw *
-                                   (t->arrive - t->depart) / 3600.0;
+    if (st != FSIM_OK && c->st == FSIM_OK)
+        c->st = st;
+}
+
+/* A trip: counted into the summary and its vehicle, remembered when it is the first that
+ * did not complete (the verdict names it), then handed to the sink as a TripResult. */
+void fsim__collect_trip(struct fsim__collect *c, const struct fsim__trip *t)
+{
+    const fsim_sim_input *in = c->in;
+    const fsim_sim_vehicle *v = &in->vehicles[t->vehicle];
+    fsim_summary *sum = &c->sum;
+    if (c->raw_trip)
+        c->raw_trip(c->raw_user, t);
+    if (c->raw_only)
+        return;
+    fsim_vehicle_summary *vs = &c->veh[t->vehicle];
+    sum->trips++;
+    switch (t->status) {
+    case FSIM__TRIP_COMPLETED: sum->trips_completed++; vs->trips_completed++; break;
+    case FSIM__TRIP_MISSED: sum->trips_missed++; vs->trips_missed++; break;
+    case FSIM__TRIP_STRANDED: sum->trips_stranded++; vs->trips_stranded++; break;
+    }
+    if (t->status != FSIM__TRIP_MISSED) {
+        sum->distance_km += t->distance_km;
+        sum->energy_used_kwh += t->energy_kwh;
+        sum->aux_energy_kwh += fsim_sim_trip_route(in, v, t->depart)->aux_kw *
+                               (t->arrive - t->depart) / 3600.0;
+        vs->distance_km += t->distance_km;
+        vs->energy_used_kwh += t->energy_kwh;
+    }
+    if (t->status != FSIM__TRIP_COMPLETED && !c->bad_trip) {
+        c->bad_trip = true;
+        c->bad_vehicle = t->vehicle;
+        c->bad_depart = t->depart;
+        c->bad_status = t->status;
+        c->bad_reason = t->reason;
+    }
+    if (!(in->outputs & FSIM_SIM_OUT_TRIPS) || !c->rows->trip || c->st != FSIM_OK)
+        return;
+    fsim_lonlat at;
+    fsim_trip_result r = {.vehicle_id = v->id, .route_id = v->route->route_id,
+                          .depot = in->depots[v->depot].id,
+                          .depart = t->depart, .distance_km = fsim__q6(t->distance_km),
+                          .energy_kwh = fsim__q6(t->energy_kwh),
+                          .kwh_per_km = fsim__q6(ratio(t->energy_kwh, t->distance_km)),
+                          .start_soc = fsim__clamp_soc(t->start_soc),
+                          .end_soc = fsim__clamp_soc(t->end_soc)};
+    switch (t->status) {
+    case FSIM__TRIP_COMPLETED:
+        r.status = FSIM_TRIP_COMPLETED;
+        r.has_arrive = true;
+        r.arrive = t->arrive;
+        break;
+    case FSIM__TRIP_MISSED:
+        r.status = FSIM_TRIP_MISSED;
+        break;
+    case FSIM__TRIP_STRANDED:
+        r.status = FSIM_TRIP_STRANDED;
+        at = (fsim_lonlat){.lon = fsim__q6(t->stranded_lon), .lat = fsim__q6(t->stranded_lat)};
+        r.stranded_at = &at;
+        break;
+    }
+    sink_result(c, c->rows->trip(c->rows->user, &r, c->err));
+}
+
+/* A session: its wait into the summary (a histogram: the percentiles are exact without
+ * keeping every wait) and its vehicle, then to the sink as a ChargingEvent. */
+void fsim__collect_event(struct fsim__collect *c, const struct fsim__event *e)
+{
+    const fsim_sim_input *in = c->in;
+    fsim_summary *sum = &c->sum;
+    double wait = fsim__event_wait_s(e);
+    if (c->raw_event)
+        c->raw_event(c->raw_user, e);
+    if (c->raw_only)
+        return;
+    sum->charging_events++;
+    sum->waiting_seconds_total += wait;
+    if (wait > sum->waiting_seconds_max)
+        sum->waiting_seconds_max = wait;
+    c->veh[e->vehicle].sessions++;
+    c->veh[e->vehicle].wait_seconds += wait;
+    if (wait > 0) {
+        c->n_waited++;
+        if (wait < FSIM__WAIT_HIST) {
+            c->wait_hist[(size_t)wait]++;
+        } else {
+            if (c->n_wait_long == c->cap_wait_long) {
+                size_t cap = c->cap_wait_long ? 2 * c->cap_wait_long : 64;
+                double *grown = realloc(c->wait_long, cap * sizeof *grown);
+                if (!grown) {
+                    sink_result(c, fsim_error_set(c->err, FSIM_NOMEM, NULL, 0, 0, NULL,
+                                                  "out of memory"));
+                    return;
+                }
+                c->wait_long = grown;
+                c->cap_wait_long = cap;
+            }
+            c->wait_long[c->n_wait_long++] = wait;
         }
     }
-    return FSIM_OK;
+    if (!(in->outputs & FSIM_SIM_OUT_EVENTS) || !c->rows->event || c->st != FSIM_OK)
+        return;
+    const fsim_sim_depot *d = &in->depots[e->depot];
+    fsim_charging_event r = {
+        .vehicle_id = in->vehicles[e->vehicle].id, .depot = d->id,
+        .charger_id = d->chargers[e->charger].id, .plugged_at = nearbyint(e->arrived),
+        .start = nearbyint(e->start), .end = nearbyint(e->end),
+        .energy_kwh = fsim__q6(e->energy_kwh), .grid_energy_kwh = fsim__q6(e->grid_kwh),
+        .start_soc = fsim__clamp_soc(e->start_soc), .end_soc = fsim__clamp_soc(e->end_soc),
+        .peak_kw = fsim__q6(e->peak_kw), .wait_seconds = wait};
+    sink_result(c, c->rows->event(c->rows->user, &r, c->err));
+}
+
+void fsim__collect_point(struct fsim__collect *c, const struct fsim__point *p)
+{
+    const fsim_sim_input *in = c->in;
+    if (c->raw_point)
+        c->raw_point(c->raw_user, p);
+    if (c->raw_only)
+        return;
+    if (!(in->outputs & FSIM_SIM_OUT_SERIES) || !c->rows->point || c->st != FSIM_OK)
+        return;
+    fsim_time_series_point r = {
+        .t = p->t, .depot = in->depots[p->depot].id, .load_kw = fsim__q6(p->load_kw),
+        .charging = p->charging, .driving = p->driving, .waiting = p->waiting,
+        .mean_soc = fsim__clamp_soc(p->mean_soc), .min_soc = fsim__clamp_soc(p->min_soc),
+        .energy_kwh = fsim__q6(p->energy_kwh)};
+    const fsim_sim_depot *dep = &in->depots[p->depot];
+    if (dep->temperature_c && dep->n_temperature_hours) {
+        double h = (p->t - in->start) / 3600.0;
+        size_t k = h <= 0 ? 0 : (size_t)h;
+        r.has_temperature_c = true;
+        r.temperature_c =
+            dep->temperature_c[k < dep->n_temperature_hours ? k : dep->n_temperature_hours - 1];
+    }
+    sink_result(c, c->rows->point(c->rows->user, &r, c->err));
+}
+
+/* vehicleSeries is every vehicle's SoC at every interval: it is the one output whose size
+ * is the history's by definition, so it stays in memory (off by default). */
+void fsim__collect_series(struct fsim__collect *c, const double *vehicle_soc)
+{
+    if (!c->series || c->k_interval >= c->n_intervals)
+        return;
+    for (size_t v = 0; v < c->in->n_vehicles; v++)
+        c->series[v][c->k_interval] = fsim__clamp_soc(vehicle_soc[v]);
+    c->k_interval++;
 }
 
 static int double_order(const void *a, const void *b)
@@ -82,102 +188,30 @@ static int double_order(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The k-th smallest (0-based) wait of those that waited: from the histogram, else from the
+ * sorted long waits. */
+static double wait_rank(const struct fsim__collect *c, size_t k)
+{
+    size_t seen = 0;
+    for (size_t w = 1; w < FSIM__WAIT_HIST; w++) {
+        seen += c->wait_hist[w];
+        if (seen > k)
+            return (double)w;
+    }
+    return c->wait_long[k - seen];
+}
+
 /* Waits of the sessions that waited at all (arrival to plug-in, exact to the second):
  * how many, and their median and 95th percentile (nearest rank). */
-static fsim_status wait_percentiles(const struct fsim__output *o, fsim_summary *sum,
-                                    fsim_error *err)
+static void wait_percentiles(struct fsim__collect *c, fsim_summary *sum)
 {
-    size_t n = 0;
-    double *w = malloc((o->n_events + 1) * sizeof *w);
-    if (!w)
-        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    for (size_t i = 0; i < o->n_events; i++) {
-        double wait = fsim__event_wait_s(&o->events[i]);
-        if (wait > 0)
-            w[n++] = wait;
-    }
-    qsort(w, n, sizeof *w, double_order);
+    size_t n = c->n_waited;
+    if (c->n_wait_long > 1)
+        qsort(c->wait_long, c->n_wait_long, sizeof *c->wait_long, double_order);
     sum->has_sessions_waited = sum->has_wait_seconds_p50 = sum->has_wait_seconds_p95 = true;
     sum->sessions_waited = (int)n;
-    sum->wait_seconds_p50 = n ? fsim__q6(w[(size_t)ceil(0.50 * (double)n) - 1]) : 0;
-    sum->wait_seconds_p95 = n ? fsim__q6(w[(size_t)ceil(0.95 * (double)n) - 1]) : 0;
-    free(w);
-    return FSIM_OK;
-}
-
-static fsim_status convert_events(const fsim_sim_input *in, const struct fsim__output *o,
-                                  fsim_arena *arena, fsim_result *out, fsim_summary *sum,
-                                  fsim_error *err)
-{
-    out->charging_events = fsim_arena_alloc(arena,
-                                            (o->n_events + 1) * sizeof *out->charging_events);
-    if (!out->charging_events)
-        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    out->n_charging_events = o->n_events;
-    for (size_t i = 0; i < o->n_events; i++) {
-        const struct fsim__event *e = &o->events[i];
-        const fsim_sim_depot *d = &in->depots[e->depot];
-        double wait = fsim__event_wait_s(e);
-        out->charging_events[i] = (fsim_charging_event){
-            .vehicle_id = in->vehicles[e->vehicle].id, .depot = d->id,
-            .charger_id = d->chargers[e->charger].id, .plugged_at = nearbyint(e->arrived),
-            .start = nearbyint(e->start), .end = nearbyint(e->end), .energy_kwh = fsim__q6(e->energy_kwh),
-            .grid_energy_kwh = fsim__q6(e->grid_kwh), .start_soc = fsim__clamp_soc(e->start_soc),
-            .end_soc = fsim__clamp_soc(e->end_soc), .peak_kw = fsim__q6(e->peak_kw), .wait_seconds = wait};
-        sum->waiting_seconds_total += wait;
-        if (wait > sum->waiting_seconds_max)
-            sum->waiting_seconds_max = wait;
-    }
-    sum->charging_events = (int)o->n_events;
-    return wait_percentiles(o, sum, err);
-}
-
-static fsim_status convert_series(const fsim_sim_input *in, const struct fsim__output *o,
-                                  fsim_arena *arena, fsim_result *out, fsim_error *err)
-{
-    out->time_series_data = fsim_arena_alloc(arena,
-                                             (o->n_points + 1) * sizeof *out->time_series_data);
-    if (!out->time_series_data)
-        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    out->n_time_series_data = o->n_points;
-    for (size_t i = 0; i < o->n_points; i++) {
-        const struct fsim__point *p = &o->points[i];
-        out->time_series_data[i] = (fsim_time_series_point){
-            .t = p->t, .depot = in->depots[p->depot].id, .load_kw = fsim__q6(p->load_kw),
-            .charging = p->charging, .driving = p->driving, .waiting = p->waiting,
-            .mean_soc = fsim__clamp_soc(p->mean_soc), .min_soc = fsim__clamp_soc(p->min_soc),
-            .energy_kwh = fsim__q6(p->energy_kwh)};
-        const fsim_sim_depot *dep = &in->depots[p->depot];
-        if (dep->temperature_c && dep->n_temperature_hours) {
-            double h = (p->t - in->start) / 3600.0;
-            size_t k = h <= 0 ? 0 : (size_t)h;
-            out->time_series_data[i].has_temperature_c = true;
-            out->time_series_data[i].temperature_c =
-                dep->temperature_c[k < dep->n_temperature_hours ? k : dep->n_temperature_hours - 1];
-        }
-    }
-    if (!in->per_vehicle_series)
-        return FSIM_OK;
-    /* Points come interval by interval, one per depot, each interval sharing one array of
-     * every vehicle's SoC: vehicle v's series is column v of those arrays. */
-    const size_t n_intervals = in->n_depots ? o->n_points / in->n_depots : 0;
-    out->vehicle_series = fsim_arena_calloc(arena, in->n_vehicles + 1,
-                                            sizeof *out->vehicle_series);
-    if (!out->vehicle_series)
-        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    out->n_vehicle_series = in->n_vehicles;
-    for (size_t v = 0; v < in->n_vehicles; v++) {
-        double *soc = fsim_arena_calloc(arena, n_intervals + 1, sizeof *soc);
-        if (!soc)
-            return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-        for (size_t k = 0; k < n_intervals; k++)
-            soc[k] = fsim__clamp_soc(o->points[k * in->n_depots].vehicle_soc[v]);
-        out->vehicle_series[v] = (fsim_vehicle_series){
-            .vehicle_id = in->vehicles[v].id, .depot = in->depots[in->vehicles[v].depot].id,
-            .start = in->start, .interval_seconds = in->output_interval_s, .soc = soc,
-            .n_soc = n_intervals};
-    }
-    return FSIM_OK;
+    sum->wait_seconds_p50 = n ? fsim__q6(wait_rank(c, (size_t)ceil(0.50 * (double)n) - 1)) : 0;
+    sum->wait_seconds_p95 = n ? fsim__q6(wait_rank(c, (size_t)ceil(0.95 * (double)n) - 1)) : 0;
 }
 
 /* Per depot: load against the grid limit, the bill, the chargers by type; and the site's
@@ -326,14 +360,12 @@ static fsim_status verdict(const fsim_sim_input *in, const struct fsim__output *
     sum->energy_ok = worst_v == SIZE_MAX;
     sum->feasible = sum->trips_ok && sum->grid_ok && sum->energy_ok;
     if (!sum->trips_ok) {
-        const struct fsim__trip *t = NULL;
-        for (size_t i = 0; i < o->n_trips && !t; i++)
-            if (o->trips[i].status != FSIM__TRIP_COMPLETED)
-                t = &o->trips[i];
+        const struct fsim__collect *c = o->col;
         snprintf(first, sizeof first, "%d of %d trips missed and %d stranded (first: %s at %s, %s)",
-                 sum->trips_missed, sum->trips, sum->trips_stranded, in->vehicles[t->vehicle].id,
-                 fsim_time_format(t->depart, when),
-                 t->status == FSIM__TRIP_STRANDED ? "ran out of energy" : miss_reason(t->reason));
+                 sum->trips_missed, sum->trips, sum->trips_stranded,
+                 in->vehicles[c->bad_vehicle].id, fsim_time_format(c->bad_depart, when),
+                 c->bad_status == FSIM__TRIP_STRANDED ? "ran out of energy"
+                                                      : miss_reason(c->bad_reason));
     }
     if (!sum->grid_ok) {
         size_t w = 0;
@@ -371,24 +403,79 @@ static fsim_status verdict(const fsim_sim_input *in, const struct fsim__output *
     return FSIM_OK;
 }
 
-fsim_status fsim_sim_run(const fsim_sim_input *in, fsim_arena *arena,
-                         fsim_sim_progress_fn progress, void *progress_user, fsim_result *out,
-                         fsim_error *err)
+fsim_status fsim__collect_init(struct fsim__collect *c, const fsim_sim_input *in,
+                               const fsim_sim_rows *rows, fsim_arena *arena, fsim_error *err)
 {
-    struct fsim__output o;
-    fsim_status st = fsim__engine_run(in, arena, progress, progress_user, &o, err);
+    static const fsim_sim_rows none = {0};
+    *c = (struct fsim__collect){.in = in, .rows = rows ? rows : &none, .err = err};
+    c->veh = calloc(in->n_vehicles + 1, sizeof *c->veh);
+    c->wait_hist = calloc(FSIM__WAIT_HIST, sizeof *c->wait_hist);
+    if (!c->veh || !c->wait_hist)
+        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    if (in->per_vehicle_series) {
+        size_t steps = (size_t)in->days * (size_t)(86400 / in->step_s);
+        size_t per = (size_t)(in->output_interval_s / in->step_s);
+        c->n_intervals = (steps + per - 1) / per;
+        c->series = fsim_arena_calloc(arena, in->n_vehicles + 1, sizeof *c->series);
+        for (size_t v = 0; c->series && v < in->n_vehicles; v++)
+            if (!(c->series[v] = fsim_arena_calloc(arena, c->n_intervals + 1, sizeof **c->series)))
+                c->series = NULL;
+        if (!c->series)
+            return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    }
+    return FSIM_OK;
+}
+
+void fsim__collect_release(struct fsim__collect *c)
+{
+    free(c->veh);
+    free(c->wait_hist);
+    free(c->wait_long);
+    c->veh = NULL;
+    c->wait_hist = NULL;
+    c->wait_long = NULL;
+}
+
+fsim_status fsim_sim_run_rows(const fsim_sim_input *in, fsim_arena *arena,
+                              fsim_sim_progress_fn progress, void *progress_user,
+                              const fsim_sim_rows *rows, fsim_result *out, fsim_error *err)
+{
+    struct fsim__collect c;
+    struct fsim__output o = {.col = &c};
+    fsim_status st = fsim__collect_init(&c, in, rows, arena, err);
     if (st != FSIM_OK)
-        return st;
+        goto out;
+    /* several depots: one engine per depot, side by side (the same bytes on any number of
+     * threads); one depot: the engine itself */
+    int threads = in->threads > 0 ? in->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    st = in->n_depots > 1
+             ? fsim__split_run(in, arena, progress, progress_user, &o, threads < 1 ? 1 : threads,
+                               err)
+             : fsim__engine_run(in, arena, progress, progress_user, &o, err);
+    if (st != FSIM_OK)
+        goto out;
     memset(out, 0, sizeof *out);
     out->status = FSIM_RUN_SUCCEEDED;
     fsim_summary *sum = &out->summary;
+    *sum = c.sum;
     sum->vehicles = (int)in->n_vehicles;
-    sum->trips = (int)o.n_trips;
-    if ((st = convert_trips(in, &o, arena, out, sum, err)) != FSIM_OK ||
-        (st = convert_events(in, &o, arena, out, sum, err)) != FSIM_OK ||
-        (st = convert_series(in, &o, arena, out, err)) != FSIM_OK ||
-        (st = fsim__convert_vehicles(in, &o, arena, out, err)) != FSIM_OK)
-        return st;
+    wait_percentiles(&c, sum);
+    if ((st = fsim__emit_vehicles(in, &o, err)) != FSIM_OK)
+        goto out;
+    if (c.series) {
+        out->vehicle_series = fsim_arena_calloc(arena, in->n_vehicles + 1,
+                                                sizeof *out->vehicle_series);
+        if (!out->vehicle_series) {
+            st = fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+            goto out;
+        }
+        out->n_vehicle_series = in->n_vehicles;
+        for (size_t v = 0; v < in->n_vehicles; v++)
+            out->vehicle_series[v] = (fsim_vehicle_series){
+                .vehicle_id = in->vehicles[v].id, .depot = in->depots[in->vehicles[v].depot].id,
+                .start = in->start, .interval_seconds = in->output_interval_s,
+                .soc = c.series[v], .n_soc = c.k_interval};
+    }
     sum->min_soc = in->n_vehicles ? 1 : 0;
     for (size_t v = 0; v < in->n_vehicles; v++) {
         sum->vehicles_stranded += o.accounts[v].stranded;
@@ -406,6 +493,9 @@ fsim_status fsim_sim_run(const fsim_sim_input *in, fsim_arena *arena,
     sum->charger_utilization =
         fsim__q6(fmin(1, ratio(o.delivering_seconds, (double)o.n_chargers * o.horizon_s)));
     if ((st = convert_depots(in, &o, arena, sum, err)) != FSIM_OK)
-        return st;
-    return verdict(in, &o, arena, sum, err);
+        goto out;
+    st = verdict(in, &o, arena, sum, err);
+out:
+    fsim__collect_release(&c);
+    return st;
 }

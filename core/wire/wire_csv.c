@@ -222,40 +222,113 @@ static const fsim__field *depot_field(const fsim__type *t)
     return NULL;
 }
 
+/* The row's depot offset for the _local columns; rows of one depot come in runs (and share
+ * the input's id pointer), so the table is searched only when the depot changes. */
+static void row_depot(csv_writer *w, const fsim__field *df, const void *row,
+                      const fsim_depot_summary *depots, size_t n_depots, const char **last)
+{
+    const char *depot = df ? *(const char *const *)FSIM__CAT(row, df->off) : NULL;
+    if (depot == *last)
+        return;
+    *last = depot;
+    w->local_known = false;
+    for (size_t d = 0; depot && d < n_depots; d++)
+        if (depots[d].id && strcmp(depots[d].id, depot) == 0) {
+            w->local_known = true;
+            w->local_offset = depots[d].utc_offset_minutes;
+            return;
+        }
+}
+
 fsim_status fsim_wire_csv_write(fsim_wire_type type, const void *rows, size_t n_rows,
                                 const fsim_depot_summary *depots, size_t n_depots,
                                 fsim_wire_write_fn write, void *user, fsim_error *err)
 {
+    fsim_wire_rows *w;
+    fsim_status st = fsim_wire_rows_new(type, FSIM_WIRE_ROWS_CSV, depots, n_depots, write, user,
+                                        &w, err);
+    if (st != FSIM_OK)
+        return st;
+    const size_t size = fsim__types[type].size;
+    for (size_t r = 0; r < n_rows; r++)
+        if (!fsim_wire_rows_add(w, (const char *)rows + r * size))
+            break;
+    return fsim_wire_rows_finish(w, err);
+}
+
+/* ---- Row by row ------------------------------------------------------------------------- */
+
+struct fsim_wire_rows {
+    int type;
+    fsim_wire_rows_format format;
+    const fsim_depot_summary *depots;
+    size_t n_depots;
+    const fsim__field *depot_field;
+    const char *last_depot;
+    csv_writer *csv;
+    fsim__jw jw;
+};
+
+fsim_status fsim_wire_rows_new(fsim_wire_type type, fsim_wire_rows_format format,
+                               const fsim_depot_summary *depots, size_t n_depots,
+                               fsim_wire_write_fn write, void *user, fsim_wire_rows **out,
+                               fsim_error *err)
+{
+    *out = NULL;
     if ((unsigned)type >= FSIM_WIRE_TYPE_COUNT)
         return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, NULL, "unknown wire type");
-    const fsim__type *t = &fsim__types[type];
-    csv_writer *w = malloc(sizeof *w);
+    fsim_wire_rows *w = calloc(1, sizeof *w);
     if (!w)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    *w = (csv_writer){.first = true, .write = write, .user = user};
-    put_header(w, t, "");
-    end_row(w);
-    const fsim__field *df = depot_field(t);
-    const char *last_depot = NULL;
-    for (size_t r = 0; r < n_rows && !w->failed; r++) {
-        const void *row = (const char *)rows + r * t->size;
-        const char *depot = df ? *(const char *const *)FSIM__CAT(row, df->off) : NULL;
-        /* rows of one depot come in runs: look the offset up only when the depot changes */
-        if (depot != last_depot) {
-            last_depot = depot;
-            w->local_known = false;
-            for (size_t d = 0; depot && d < n_depots; d++)
-                if (depots[d].id && strcmp(depots[d].id, depot) == 0) {
-                    w->local_known = true;
-                    w->local_offset = depots[d].utc_offset_minutes;
-                    break;
-                }
+    const fsim__type *t = &fsim__types[type];
+    *w = (fsim_wire_rows){.type = (int)type, .format = format, .depots = depots,
+                          .n_depots = n_depots, .depot_field = depot_field(t)};
+    if (format == FSIM_WIRE_ROWS_CSV) {
+        if (!(w->csv = malloc(sizeof *w->csv))) {
+            free(w);
+            return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
         }
-        put_cells(w, t, row);
-        end_row(w);
+        *w->csv = (csv_writer){.first = true, .write = write, .user = user};
+        put_header(w->csv, t, "");
+        end_row(w->csv);
+    } else {
+        /* inside an array: the encoder's separators, the bracket itself left out */
+        fsim__jw_init(&w->jw, false, write, user);
+        fsim__jw_begin(&w->jw, '[');
+        w->jw.len = 0;
     }
-    flush(w);
-    bool failed = w->failed;
+    *out = w;
+    return FSIM_OK;
+}
+
+bool fsim_wire_rows_add(fsim_wire_rows *w, const void *row)
+{
+    if (w->format == FSIM_WIRE_ROWS_JSON) {
+        fsim__jw_object(&w->jw, w->type, row);
+        return !w->jw.failed;
+    }
+    csv_writer *c = w->csv;
+    if (c->failed)
+        return false;
+    row_depot(c, w->depot_field, row, w->depots, w->n_depots, &w->last_depot);
+    put_cells(c, &fsim__types[w->type], row);
+    end_row(c);
+    return !c->failed;
+}
+
+fsim_status fsim_wire_rows_finish(fsim_wire_rows *w, fsim_error *err)
+{
+    if (!w)
+        return FSIM_OK;
+    bool failed;
+    if (w->format == FSIM_WIRE_ROWS_JSON) {
+        failed = !fsim__jw_flush(&w->jw);
+        fsim__jw_release(&w->jw);
+    } else {
+        flush(w->csv);
+        failed = w->csv->failed;
+        free(w->csv);
+    }
     free(w);
     return failed ? fsim_error_set(err, FSIM_IO, NULL, 0, 0, NULL, "could not write")
                   : FSIM_OK;

@@ -141,6 +141,8 @@ void fsim__jw_number(fsim__jw *w, double v);
 void fsim__jw_bool(fsim__jw *w, bool v);
 void fsim__jw_null(fsim__jw *w);
 void fsim__jw_raw(fsim__jw *w, const char *text);
+/* Writes one object of field-table type `type` as a value (the encoder's own walk). */
+void fsim__jw_object(fsim__jw *w, int type, const void *obj);
 /* Writes a cJSON value (numbers shortest round-trip); object keys sorted when `sort`. */
 void fsim__jw_cjson(fsim__jw *w, const struct cJSON *node, bool sort);
 

@@ -48,6 +48,79 @@ static void make_route(fsim_arena *a, fsim_sim_route_profile *r, fsim_route_path
     fsim_sim_route_profile_init(r, id, path, &e, 0.5, a, NULL);
 }
 
+/* The engine's output as these tests read it: its records kept in arrays (the engine
+ * itself hands them on and keeps none), and the totals it ends with. */
+struct test_out {
+    size_t n_trips, n_events, n_points;
+    struct fsim__trip *trips;
+    struct fsim__event *events;
+    struct fsim__point *points;
+    size_t cap_trips, cap_events, cap_points;
+    fsim_arena *arena;
+    struct fsim__vehicle_account *accounts;
+    struct fsim__depot_out *depots;
+    double peak_kw, grid_kwh;
+};
+
+/* Appends one record to an arena array that doubles when full. */
+static void *grow(fsim_arena *a, void *arr, size_t *n, size_t *cap, size_t size)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 64;
+        void *bigger = fsim_arena_alloc(a, c * size);
+        if (*n)
+            memcpy(bigger, arr, *n * size);
+        arr = bigger;
+        *cap = c;
+    }
+    (*n)++;
+    return arr;
+}
+
+static void rec_trip(void *user, const struct fsim__trip *t)
+{
+    struct test_out *o = user;
+    o->trips = grow(o->arena, o->trips, &o->n_trips, &o->cap_trips, sizeof *t);
+    memcpy(&o->trips[o->n_trips - 1], t, sizeof *t);
+}
+
+static void rec_event(void *user, const struct fsim__event *e)
+{
+    struct test_out *o = user;
+    o->events = grow(o->arena, o->events, &o->n_events, &o->cap_events, sizeof *e);
+    memcpy(&o->events[o->n_events - 1], e, sizeof *e);
+}
+
+static void rec_point(void *user, const struct fsim__point *p)
+{
+    struct test_out *o = user;
+    o->points = grow(o->arena, o->points, &o->n_points, &o->cap_points, sizeof *p);
+    memcpy(&o->points[o->n_points - 1], p, sizeof *p);
+}
+
+static fsim_status test_run(const fsim_sim_input *in, fsim_arena *arena,
+                            fsim_sim_progress_fn progress, void *user, struct test_out *o,
+                            fsim_error *err)
+{
+    memset(o, 0, sizeof *o);
+    o->arena = arena;
+    struct fsim__collect c;
+    struct fsim__output out = {.col = &c};
+    fsim_status st = fsim__collect_init(&c, in, NULL, arena, err);
+    c.raw_trip = rec_trip;
+    c.raw_event = rec_event;
+    c.raw_point = rec_point;
+    c.raw_user = o;
+    if (st == FSIM_OK)
+        st = fsim__engine_run(in, arena, progress, user, &out, err);
+    fsim__collect_release(&c);
+    o->accounts = out.accounts;
+    o->depots = out.depots;
+    o->peak_kw = out.peak_kw;
+    o->grid_kwh = out.grid_kwh;
+    return st;
+}
+
 struct fixture {
     fsim_arena *arena;
     fsim_sim_input in;
@@ -87,7 +160,8 @@ static void fixture_init(struct fixture *f, fsim_strategy_kind strategy, size_t 
             .reserve_soc = 0.1};
     f->in = (fsim_sim_input){.start = T0, .days = 3, .step_s = 60, .output_interval_s = 60,
                              .strategy = strategy, .n_depots = 1, .depots = &f->depot,
-                             .n_vehicles = n_vehicles, .vehicles = f->vehicles};
+                             .n_vehicles = n_vehicles, .vehicles = f->vehicles,
+                             .outputs = FSIM_SIM_OUT_ALL};
 }
 
 static const char *strategy_name(fsim_strategy_kind s)
@@ -99,7 +173,7 @@ static const char *strategy_name(fsim_strategy_kind s)
 }
 
 /* The invariants of DESIGN.md / the engine issue, for one finished run. */
-static void check_invariants(const struct fixture *f, const struct fsim__output *o,
+static void check_invariants(const struct fixture *f, const struct test_out *o,
                              const char *label)
 {
     bool soc_ok = true, eff_ok = true, balance_ok = true, status_ok = true;
@@ -169,9 +243,9 @@ static void test_invariants_and_strategies(void)
     for (int s = 0; s < 4; s++) {
         struct fixture f;
         fixture_init(&f, all[s], 6, 4, 2, 60, 0.5);
-        struct fsim__output o;
+        struct test_out o;
         fsim_error err;
-        fsim_status st = fsim__engine_run(&f.in, f.arena, NULL, NULL, &o, &err);
+        fsim_status st = test_run(&f.in, f.arena, NULL, NULL, &o, &err);
         CHECK(st == FSIM_OK, "%s: run succeeds", strategy_name(all[s]));
         if (st != FSIM_OK) {
             fsim_arena_free(f.arena);
@@ -200,8 +274,8 @@ static void test_invariants_and_strategies(void)
         /* Determinism: a second run gives identical records. */
         struct fixture g;
         fixture_init(&g, all[s], 6, 4, 2, 60, 0.5);
-        struct fsim__output o2;
-        fsim__engine_run(&g.in, g.arena, NULL, NULL, &o2, &err);
+        struct test_out o2;
+        test_run(&g.in, g.arena, NULL, NULL, &o2, &err);
         bool same = o.n_trips == o2.n_trips && o.n_events == o2.n_events &&
                     o.n_points == o2.n_points &&
                     memcmp(o.trips, o2.trips, o.n_trips * sizeof *o.trips) == 0 &&
@@ -234,9 +308,9 @@ static void test_balanced_hands_chargers_over(void)
         struct fixture f;
         fixture_init(&f, kinds[k], 6, 3, 1, 60, 0.5);
         f.depot.has_grid_limit = false;
-        struct fsim__output o;
+        struct test_out o;
         fsim_error err;
-        fsim__engine_run(&f.in, f.arena, NULL, NULL, &o, &err);
+        test_run(&f.in, f.arena, NULL, NULL, &o, &err);
         for (size_t i = 0; i < o.n_trips; i++) {
             done[k] += o.trips[i].status == FSIM__TRIP_COMPLETED;
             failed[k] += o.trips[i].status != FSIM__TRIP_COMPLETED;
@@ -255,9 +329,9 @@ static void test_queueing(void)
 {
     struct fixture f;
     fixture_init(&f, FSIM_STRATEGY_IMMEDIATE, 5, 1, 0, 60, 0.3);
-    struct fsim__output o;
+    struct test_out o;
     fsim_error err;
-    CHECK(fsim__engine_run(&f.in, f.arena, NULL, NULL, &o, &err) == FSIM_OK, "queue: run");
+    CHECK(test_run(&f.in, f.arena, NULL, NULL, &o, &err) == FSIM_OK, "queue: run");
     double max_wait = 0;
     bool fifo = true;
     for (size_t i = 0; i < o.n_events; i++) {
@@ -279,9 +353,9 @@ static void test_stranded_and_missed(void)
     struct fixture f;
     /* 15 kWh battery at 100 %, no chargers, a 20 kWh route: strands on the first trip. */
     fixture_init(&f, FSIM_STRATEGY_IMMEDIATE, 1, 0, 0, 15, 1.0);
-    struct fsim__output o;
+    struct test_out o;
     fsim_error err;
-    CHECK(fsim__engine_run(&f.in, f.arena, NULL, NULL, &o, &err) == FSIM_OK, "strand: run");
+    CHECK(test_run(&f.in, f.arena, NULL, NULL, &o, &err) == FSIM_OK, "strand: run");
     const struct fsim__trip *t = &o.trips[0];
     CHECK(t->status == FSIM__TRIP_STRANDED && t->end_soc == 0,
           "a van that cannot finish its trip is stranded with an empty battery");
@@ -300,7 +374,7 @@ static void test_stranded_and_missed(void)
 
     /* Below its reserve with no charger: every trip is missed, the battery untouched. */
     fixture_init(&f, FSIM_STRATEGY_IMMEDIATE, 1, 0, 0, 60, 0.05);
-    CHECK(fsim__engine_run(&f.in, f.arena, NULL, NULL, &o, &err) == FSIM_OK, "missed: run");
+    CHECK(test_run(&f.in, f.arena, NULL, NULL, &o, &err) == FSIM_OK, "missed: run");
     bool all_missed = true;
     for (size_t i = 0; i < o.n_trips; i++)
         all_missed &= o.trips[i].status == FSIM__TRIP_MISSED &&
@@ -366,9 +440,9 @@ static void test_regen_never_overfills(void)
     /* A full battery, and a downhill that regenerates more than the climb before it used:
      * what regen cannot store is curtailed, never stored above capacity. */
     make_route(f.arena, &f.route, &f.path, "hill", 3600, -1, 5, 20);
-    struct fsim__output o;
+    struct test_out o;
     fsim_error err;
-    CHECK(fsim__engine_run(&f.in, f.arena, NULL, NULL, &o, &err) == FSIM_OK, "regen: run");
+    CHECK(test_run(&f.in, f.arena, NULL, NULL, &o, &err) == FSIM_OK, "regen: run");
     check_invariants(&f, &o, "downhill on a full battery");
     fsim_arena_free(f.arena);
 }
@@ -385,9 +459,9 @@ static void test_plug_in_at_arrival(void)
         f.in.step_s = f.in.output_interval_s = 300;
         f.depot.has_grid_limit = false;
         make_route(f.arena, &f.route, &f.path, "loop", 3600 + offsets[i], 20, 2, 60);
-        struct fsim__output o;
+        struct test_out o;
         fsim_error err;
-        fsim__engine_run(&f.in, f.arena, NULL, NULL, &o, &err);
+        test_run(&f.in, f.arena, NULL, NULL, &o, &err);
         const struct fsim__event *e = o.n_events ? &o.events[0] : NULL;
         double arrive = T0 + 13 * 3600 + (double)offsets[i]; /* 07:00 at UTC−5, +1 h */
         bool ok = e && e->arrived == arrive && e->plugged == arrive && e->start == arrive;
@@ -412,9 +486,9 @@ static void test_exact_sessions(void)
     f.in.days = 1;
     f.depot.has_grid_limit = false;
     make_route(f.arena, &f.route, &f.path, "loop", 3600 + 137, 20, 2, 60);
-    struct fsim__output o;
+    struct test_out o;
     fsim_error err;
-    CHECK(fsim__engine_run(&f.in, f.arena, NULL, NULL, &o, &err) == FSIM_OK, "exact: run");
+    CHECK(test_run(&f.in, f.arena, NULL, NULL, &o, &err) == FSIM_OK, "exact: run");
     const struct fsim__event *a = NULL, *b = NULL;
     for (size_t i = 0; i < o.n_events; i++) {
         if (o.events[i].arrived != T0 + 13 * 3600 + 137)

@@ -96,6 +96,11 @@ typedef enum fsim_job_outcome {
 
 const char *fsim_job_outcome_name(fsim_job_outcome outcome);
 
+/* The largest result the db sink stores in a row's JSONB envelope: PostgreSQL caps a jsonb
+ * value at 255 MiB (its varlena limit), and the row keeps the request and metadata too.
+ * Bigger results are refused (invalid_request on `outputs`) with a pointer to mode gcs. */
+#define FSIM_JOB_DB_RESULT_MAX (200 << 20)
+
 typedef struct fsim_job_run_options {
     const fsim_services *services;
     const fsim_job_policy *policy;
@@ -110,6 +115,9 @@ typedef struct fsim_job_run_options {
     /* optional: called between simulated days after the heartbeat (a terminal's progress) */
     fsim_sim_progress_fn progress;
     void *progress_user;
+    /* the caller needs every row in *result (a report, --json): the files and gcs sinks
+     * then deliver from memory instead of streaming the rows as they are produced */
+    bool whole_result;
 } fsim_job_run_options;
 
 /* Runs `request` and delivers its result to the sink. With `job` (a claimed row; the sink

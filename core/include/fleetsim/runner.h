@@ -4,6 +4,7 @@
 #ifndef FLEETSIM_RUNNER_H
 #define FLEETSIM_RUNNER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <fleetsim/arena.h>
@@ -27,6 +28,9 @@ typedef struct fsim_runner_options {
      * asked for a request's `weather` and for a route whose file was never fetched; NULL:
      * such a request fails naming what is missing */
     fsim_svc *services;
+    /* depots run side by side on this many threads (0: every CPU); the same result for
+     * any count (fsim_sim_input.threads) */
+    int threads;
 } fsim_runner_options;
 
 /* A request checked against the config and turned into the engine's input. */
@@ -87,6 +91,31 @@ fsim_status fsim_runner_write_files(const fsim_result *result, const char *dir,
 fsim_status fsim_runner_route_fetch(const fsim_route_def *route, fsim_svc *svc,
                                     const char *source_label, char **geojson,
                                     double *service_distance_m, fsim_error *err);
+/* The local sink, streaming (bounded memory): the engine's rows go to the files as they
+ * are produced. Open it in `dir` (created if missing) for the row kinds in in->outputs —
+ * with `csv`, each kind's CSV table too, else result.json alone and without a final newline,
+ * the bytes of the encoded result (gcs mode) —, run the
+ * engine with its rows (fsim_sim_run_rows), then commit with the run's result (summary,
+ * metadata: its row arrays are ignored): result.json is the bytes fsim_runner_write_files
+ * gives for the same run kept in memory, the tables likewise. Everything is written under
+ * temporary names and renamed into place only at commit, once all files are complete
+ * (a table whose kind is off is removed, so no stale one stays beside the new files):
+ * a failed or killed run leaves none. commit and abort free the stream. */
+typedef struct fsim_runner_stream fsim_runner_stream;
+fsim_status fsim_runner_stream_open(const char *dir, bool csv, const fsim_sim_input *in,
+                                    fsim_runner_stream **out, fsim_error *err);
+const fsim_sim_rows *fsim_runner_stream_rows(fsim_runner_stream *s);
+fsim_status fsim_runner_stream_commit(fsim_runner_stream *s, const fsim_result *result,
+                                      fsim_error *err);
+void fsim_runner_stream_abort(fsim_runner_stream *s);
+
+/* Prepares, runs and streams into `dir` as above (simulation_id, borrowed, may be NULL: the
+ * result's simulationId); *out (in `arena`) is the result without
+ * its rows (status, summary, metadata, vehicleSeries): what a caller prints or stores in a
+ * row beside the files. */
+fsim_status fsim_runner_run_files(const fsim_request *request, const fsim_runner_options *opts,
+                                  const char *dir, bool csv, const char *simulation_id,
+                                  fsim_arena *arena, fsim_result **out, fsim_error *err);
 
 /* Every route of `config` as a GeoJSON FeatureCollection: one LineString Feature per route
  * (coordinates with elevation), properties = its routes.yaml settings (but the server-side

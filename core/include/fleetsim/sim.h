@@ -79,6 +79,19 @@ typedef struct fsim_sim_vehicle {
     size_t n_route_hours;
 } fsim_sim_vehicle;
 
+/* The kinds of rows a run produces (request.outputs; each on by default). A kind that is
+ * off costs nothing: its rows are never built. */
+enum {
+    FSIM_SIM_OUT_SERIES = 1u << 0,   /* timeSeriesData */
+    FSIM_SIM_OUT_EVENTS = 1u << 1,   /* chargingEvents */
+    FSIM_SIM_OUT_TRIPS = 1u << 2,    /* trips */
+    FSIM_SIM_OUT_VEHICLES = 1u << 3, /* vehicles */
+    FSIM_SIM_OUT_ALL = 15u,
+};
+
+/* request.outputs as FSIM_SIM_OUT_* bits: each kind on unless the request turns it off. */
+unsigned fsim_sim_outputs_of(const fsim_request_outputs *outputs);
+
 typedef struct fsim_sim_input {
     double start;                     /* Unix seconds */
     int days;
@@ -86,6 +99,9 @@ typedef struct fsim_sim_input {
     int output_interval_s;
     fsim_strategy_kind strategy;
     bool per_vehicle_series;
+    unsigned outputs;                 /* FSIM_SIM_OUT_* bits: the row kinds produced */
+    int threads;                      /* depots run side by side on this many threads (0:
+                                         every CPU); the result is the same for any count */
     size_t n_depots;
     fsim_sim_depot *depots;
     size_t n_vehicles;
@@ -115,6 +131,28 @@ fsim_status fsim_sim_route_profile_init(fsim_sim_route_profile *profile, const c
 /* Called between simulated days with (days done, days total); return false to stop the
  * run early (it then fails with FSIM_CANCELLED). */
 typedef bool (*fsim_sim_progress_fn)(void *user, int day_done, int days_total);
+
+/* Where the rows of a run go as the engine produces them, so memory holds the fleet's
+ * state and not its history. Each callback gets one row (borrowed: valid during the call;
+ * its strings point into the input) and may be NULL (the rows are dropped). Rows come in
+ * the order the result lists them: time series interval by interval (depots in input
+ * order), trips in departure order (vehicle order within a step), charging sessions in
+ * the order they end (those still open at the end of the horizon last, in vehicle
+ * order), vehicles in input order after the horizon. A failure stops the run with it. */
+typedef struct fsim_sim_rows {
+    void *user;
+    fsim_status (*point)(void *user, const fsim_time_series_point *row, fsim_error *err);
+    fsim_status (*event)(void *user, const fsim_charging_event *row, fsim_error *err);
+    fsim_status (*trip)(void *user, const fsim_trip_result *row, fsim_error *err);
+    fsim_status (*vehicle)(void *user, const fsim_vehicle_summary *row, fsim_error *err);
+} fsim_sim_rows;
+
+/* Runs the engine, hands every row of the kinds in in->outputs to `rows` and fills `out`'s
+ * status, summary and (with per_vehicle_series) vehicleSeries, accumulated on the way; the
+ * row arrays of `out` stay empty. fsim_sim_run is this with a sink that keeps the rows. */
+fsim_status fsim_sim_run_rows(const fsim_sim_input *in, fsim_arena *arena,
+                              fsim_sim_progress_fn progress, void *progress_user,
+                              const fsim_sim_rows *rows, fsim_result *out, fsim_error *err);
 
 /* Runs the engine and fills the wire result's status, summary, timeSeriesData,
  * chargingEvents, trips and (with per_vehicle_series) vehicleSeries, all allocated from

@@ -166,7 +166,14 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
 
 #define FSIM_WIRE_REQUEST_OUTPUTS_FIELDS(X)                                                 \
     X(BOOL, OPT, per_vehicle_series, "perVehicleSeries", 0, 0, none,                        \
-      "add each vehicle's SoC series (vehicleSeries) to the result; default false")
+      "add each vehicle's SoC series (vehicleSeries) to the result; default false")         \
+    X(BOOL, OPT, time_series, "timeSeries", 0, 0, none,                                     \
+      "timeSeriesData and timeseries.csv; default true")                                    \
+    X(BOOL, OPT, charging_events, "chargingEvents", 0, 0, none,                             \
+      "chargingEvents and charging_events.csv; default true (a 100,000-vehicle year of "   \
+      "sessions is tens of GB)")                                                            \
+    X(BOOL, OPT, trips, "trips", 0, 0, none, "trips and trips.csv; default true")           \
+    X(BOOL, OPT, vehicles, "vehicles", 0, 0, none, "vehicles and vehicles.csv; default true")
 
 /* `fleetsim plan` (docs/plan.md): a grid connection's one-time cost by size class. */
 #define FSIM_WIRE_GRID_STEP_FIELDS(X)                                                       \
@@ -392,19 +399,22 @@ bool fsim_job_mode_parse(const char *text, fsim_job_mode *value);
     X(STRS, REQ, warnings, "warnings", 0, 10000, text, "things a user should know")        \
     X(STR, OPT, trace_id, "traceId", 1, 256, none, "request / trace id that started it")
 
+/* The row arrays hold up to 2,000,000,000 rows: the summary counts them in 32-bit integers
+ * (trips, chargingEvents). A streamed run writes them row by row, so memory does not bound
+ * them; a 100,000-vehicle year with four trips a day is 146 million trips. */
 #define FSIM_WIRE_RESULT_FIELDS(X)                                                          \
     X(STR, OPT, simulation_id, "simulationId", 36, 36, uuid, "absent for local CLI runs")   \
     X(ENUM, REQ, status, "status", 0, 0, run_status, "succeeded unless the run failed")     \
     X(OBJ, REQ, summary, "summary", 0, 0, summary, "totals")                                \
-    X(ARR, REQ, time_series_data, "timeSeriesData", 0, 100000000, time_series_point,        \
+    X(ARR, REQ, time_series_data, "timeSeriesData", 0, 2000000000, time_series_point,        \
       "per depot per output interval")                                                      \
-    X(ARR, REQ, charging_events, "chargingEvents", 0, 100000000, charging_event,            \
+    X(ARR, REQ, charging_events, "chargingEvents", 0, 2000000000, charging_event,            \
       "every charging session")                                                             \
-    X(ARR, REQ, trips, "trips", 0, 100000000, trip_result, "every scheduled trip")           \
+    X(ARR, REQ, trips, "trips", 0, 2000000000, trip_result, "every scheduled trip")           \
     X(OBJ, REQ, metadata, "metadata", 0, 0, result_metadata, "provenance")                  \
     X(ARR, OPT, vehicle_series, "vehicleSeries", 0, 100000000, vehicle_series,              \
       "per-vehicle SoC, when outputs.perVehicleSeries")                                     \
-    X(ARR, OPT, vehicles, "vehicles", 0, 100000000, vehicle_summary, "per vehicle totals")
+    X(ARR, OPT, vehicles, "vehicles", 0, 2000000000, vehicle_summary, "per vehicle totals")
 
 /* `fleetsim compare` and POST /v1/simulations:compare: one scenario under each strategy. */
 #define FSIM_WIRE_STRATEGY_OUTCOME_FIELDS(X)                                                \
@@ -821,6 +831,23 @@ fsim_status fsim_wire_encode_to(fsim_wire_type type, const void *obj, unsigned f
 fsim_status fsim_wire_csv_write(fsim_wire_type type, const void *rows, size_t n_rows,
                                 const fsim_depot_summary *depots, size_t n_depots,
                                 fsim_wire_write_fn write, void *user, fsim_error *err);
+
+/* A table written row by row, as a streaming sink produces the rows: CSV (header first,
+ * exactly the lines fsim_wire_csv_write gives for the same rows) or JSON (the rows as the
+ * encoder writes them inside an array — compact, comma-separated — without the brackets,
+ * for splicing into an encoded document). Text goes to `write` in chunks of about 64 KiB.
+ * `depots` (borrowed, for the CSV's _local columns) must outlive the writer. */
+typedef struct fsim_wire_rows fsim_wire_rows;
+typedef enum fsim_wire_rows_format { FSIM_WIRE_ROWS_CSV, FSIM_WIRE_ROWS_JSON } fsim_wire_rows_format;
+fsim_status fsim_wire_rows_new(fsim_wire_type type, fsim_wire_rows_format format,
+                               const fsim_depot_summary *depots, size_t n_depots,
+                               fsim_wire_write_fn write, void *user, fsim_wire_rows **out,
+                               fsim_error *err);
+/* One row (an object of the writer's type, borrowed); false once a write has failed. */
+bool fsim_wire_rows_add(fsim_wire_rows *w, const void *row);
+/* Flushes what is buffered and frees the writer (NULL accepted): FSIM_IO when a write
+ * failed. */
+fsim_status fsim_wire_rows_finish(fsim_wire_rows *w, fsim_error *err);
 
 /* A deep copy of `obj` into `arena` (through the codec, which also checks the contract):
  * for moving a value out of an arena that is about to die. *out NULL on failure. */

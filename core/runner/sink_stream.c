@@ -1,0 +1,308 @@
+/* The local sink, streaming: each row goes to its files the moment the engine produces it,
+ * so a run's memory is the fleet's state, not its history. The CSV tables are written in
+ * place (under temporary names); result.json's arrays are written to fragment files as
+ * their rows come, and at the end the document is the encoded result (summary, metadata)
+ * with each fragment spliced between its array's brackets — the same bytes the in-memory
+ * encoder gives. Nothing is renamed into place until every file is complete. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fleetsim/runner.h>
+#include <fleetsim/util.h>
+
+#include "runner_internal.h"
+
+enum { K_SERIES, K_EVENTS, K_TRIPS, K_VEHICLES, N_KINDS };
+
+static const char *const csv_names[N_KINDS] = {"timeseries.csv", "charging_events.csv",
+                                               "trips.csv", "vehicles.csv"};
+static const char *const json_keys[N_KINDS] = {"\"timeSeriesData\":[", "\"chargingEvents\":[",
+                                               "\"trips\":[", "\"vehicles\":["};
+static const fsim_wire_type kind_types[N_KINDS] = {
+    FSIM_WIRE_TIME_SERIES_POINT, FSIM_WIRE_CHARGING_EVENT, FSIM_WIRE_TRIP_RESULT,
+    FSIM_WIRE_VEHICLE_SUMMARY};
+static const unsigned kind_bits[N_KINDS] = {FSIM_SIM_OUT_SERIES, FSIM_SIM_OUT_EVENTS,
+                                            FSIM_SIM_OUT_TRIPS, FSIM_SIM_OUT_VEHICLES};
+
+struct out_file {
+    char path[4200];
+    int fd;
+};
+
+struct fsim_runner_stream {
+    unsigned outputs;
+    bool csv;                         /* the CSV tables too (files), or result.json alone */
+    char dir[4096];
+    struct out_file json, final_json;
+    struct out_file table[N_KINDS], frag[N_KINDS];
+    fsim_wire_rows *table_w[N_KINDS], *frag_w[N_KINDS];
+    fsim_depot_summary *depots;       /* id and offset per depot, for the _local columns */
+    size_t n_depots;
+    fsim_sim_rows rows;
+};
+
+static bool write_fd(void *user, const char *data, size_t len)
+{
+    int fd = *(const int *)user;
+    while (len) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        data += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+static fsim_status open_temp(struct out_file *f, const char *dir, const char *name,
+                             fsim_error *err)
+{
+    snprintf(f->path, sizeof f->path, "%s/.%s.%ld.tmp", dir, name, (long)getpid());
+    unlink(f->path); /* a leftover of a crashed run with the same pid */
+    f->fd = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (f->fd < 0)
+        return fsim_error_set(err, FSIM_IO, f->path, 0, 0, NULL, "could not create: %s",
+                              strerror(errno));
+    return FSIM_OK;
+}
+
+static void close_file(struct out_file *f, bool remove)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    if (remove && f->path[0])
+        unlink(f->path);
+}
+
+/* One row to its table and to its fragment of result.json. */
+static fsim_status add_row(fsim_runner_stream *s, int k, const void *row, fsim_error *err)
+{
+    if ((s->table_w[k] && !fsim_wire_rows_add(s->table_w[k], row)) ||
+        !fsim_wire_rows_add(s->frag_w[k], row))
+        return fsim_error_set(err, FSIM_IO, s->dir, 0, 0, NULL, "could not write: %s",
+                              strerror(errno));
+    return FSIM_OK;
+}
+
+static fsim_status on_point(void *user, const fsim_time_series_point *row, fsim_error *err)
+{
+    return add_row(user, K_SERIES, row, err);
+}
+
+static fsim_status on_event(void *user, const fsim_charging_event *row, fsim_error *err)
+{
+    return add_row(user, K_EVENTS, row, err);
+}
+
+static fsim_status on_trip(void *user, const fsim_trip_result *row, fsim_error *err)
+{
+    return add_row(user, K_TRIPS, row, err);
+}
+
+static fsim_status on_vehicle(void *user, const fsim_vehicle_summary *row, fsim_error *err)
+{
+    return add_row(user, K_VEHICLES, row, err);
+}
+
+void fsim_runner_stream_abort(fsim_runner_stream *s)
+{
+    if (!s)
+        return;
+    for (int k = 0; k < N_KINDS; k++) {
+        fsim_wire_rows_finish(s->table_w[k], NULL);
+        fsim_wire_rows_finish(s->frag_w[k], NULL);
+        close_file(&s->table[k], true);
+        close_file(&s->frag[k], true);
+    }
+    close_file(&s->json, true);
+    free(s->depots);
+    free(s);
+}
+
+fsim_status fsim_runner_stream_open(const char *dir, bool csv, const fsim_sim_input *in,
+                                    fsim_runner_stream **out, fsim_error *err)
+{
+    *out = NULL;
+    fsim_status st = fsim__runner_make_dirs(dir, err);
+    if (st != FSIM_OK)
+        return st;
+    fsim_runner_stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    s->json.fd = -1;
+    for (int k = 0; k < N_KINDS; k++)
+        s->table[k].fd = s->frag[k].fd = -1;
+    s->outputs = in->outputs;
+    s->csv = csv;
+    snprintf(s->dir, sizeof s->dir, "%s", dir);
+    s->n_depots = in->n_depots;
+    s->depots = calloc(in->n_depots + 1, sizeof *s->depots);
+    if (!s->depots) {
+        st = fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        goto fail;
+    }
+    for (size_t d = 0; d < in->n_depots; d++)
+        s->depots[d] = (fsim_depot_summary){.id = in->depots[d].id,
+                                            .utc_offset_minutes = in->depots[d].utc_offset_minutes};
+    for (int k = 0; k < N_KINDS; k++) {
+        if (!(s->outputs & kind_bits[k]))
+            continue;
+        char frag[64];
+        snprintf(frag, sizeof frag, "result.%d.json", k);
+        if ((st = open_temp(&s->frag[k], dir, frag, err)) != FSIM_OK ||
+            (st = fsim_wire_rows_new(kind_types[k], FSIM_WIRE_ROWS_JSON, NULL, 0, write_fd,
+                                     &s->frag[k].fd, &s->frag_w[k], err)) != FSIM_OK)
+            goto fail;
+        if (csv && ((st = open_temp(&s->table[k], dir, csv_names[k], err)) != FSIM_OK ||
+                    (st = fsim_wire_rows_new(kind_types[k], FSIM_WIRE_ROWS_CSV, s->depots,
+                                             s->n_depots, write_fd, &s->table[k].fd,
+                                             &s->table_w[k], err)) != FSIM_OK))
+            goto fail;
+    }
+    s->rows = (fsim_sim_rows){s, on_point, on_event, on_trip, on_vehicle};
+    *out = s;
+    return FSIM_OK;
+fail:
+    fsim_runner_stream_abort(s);
+    return st;
+}
+
+const fsim_sim_rows *fsim_runner_stream_rows(fsim_runner_stream *s)
+{
+    return &s->rows;
+}
+
+/* Copies a fragment file into result.json: in the kernel (sendfile, no copy through this
+ * process) and, where that is refused, through a buffer. */
+static bool copy_fragment(int from, int to)
+{
+    struct stat sb;
+    if (fstat(from, &sb) != 0)
+        return false;
+    off_t at = 0;
+    while (at < sb.st_size) {
+        ssize_t n = sendfile(to, from, &at, (size_t)(sb.st_size - at));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+    }
+    if (at == sb.st_size)
+        return true;
+    if (lseek(from, at, SEEK_SET) != at)
+        return false;
+    char buf[1 << 16];
+    for (;;) {
+        ssize_t n = read(from, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return false;
+        if (n == 0)
+            return true;
+        if (!write_fd(&to, buf, (size_t)n))
+            return false;
+    }
+}
+
+/* result.json: the encoded result with its arrays empty, each array's rows spliced in from
+ * its fragment. The markers are found in order after the summary: the summary's strings
+ * are escaped, so a key with its quotes cannot occur inside them. */
+static fsim_status write_json(fsim_runner_stream *s, const fsim_result *res, fsim_error *err)
+{
+    fsim_result shell = *res;
+    fsim_vehicle_summary none;
+    shell.time_series_data = NULL, shell.n_time_series_data = 0;
+    shell.charging_events = NULL, shell.n_charging_events = 0;
+    shell.trips = NULL, shell.n_trips = 0;
+    shell.vehicles = (s->outputs & FSIM_SIM_OUT_VEHICLES) ? &none : NULL;
+    shell.n_vehicles = 0;
+    size_t len;
+    char *text = fsim_wire_encode(FSIM_WIRE_RESULT, &shell, 0, &len);
+    if (!text)
+        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    fsim_status st = open_temp(&s->json, s->dir, "result.json", err);
+    const char *at = text;
+    for (int k = 0; k < N_KINDS && st == FSIM_OK; k++) {
+        if (!(s->outputs & kind_bits[k]))
+            continue; /* an output that is off: its array stays empty (or absent) */
+        const char *m = strstr(at, json_keys[k]);
+        if (!m) {
+            st = fsim_error_set(err, FSIM_INTERNAL, NULL, 0, 0, NULL, "no %s in the result",
+                                json_keys[k]);
+            break;
+        }
+        m += strlen(json_keys[k]);
+        if (!write_fd(&s->json.fd, at, (size_t)(m - at)) ||
+            !copy_fragment(s->frag[k].fd, s->json.fd))
+            st = fsim_error_set(err, FSIM_IO, s->json.path, 0, 0, NULL, "could not write: %s",
+                                strerror(errno));
+        at = m;
+    }
+    /* a file in a folder ends its line (as fsim_runner_write_files); the gcs object is the
+     * encoded result alone, as the in-memory upload sends it */
+    if (st == FSIM_OK && (!write_fd(&s->json.fd, at, len - (size_t)(at - text)) ||
+                          (s->csv && !write_fd(&s->json.fd, "\n", 1))))
+        st = fsim_error_set(err, FSIM_IO, s->json.path, 0, 0, NULL, "could not write: %s",
+                            strerror(errno));
+    free(text);
+    return st;
+}
+
+fsim_status fsim_runner_stream_commit(fsim_runner_stream *s, const fsim_result *res,
+                                      fsim_error *err)
+{
+    fsim_status st = FSIM_OK;
+    for (int k = 0; k < N_KINDS && st == FSIM_OK; k++) {
+        fsim_status a = fsim_wire_rows_finish(s->table_w[k], err);
+        s->table_w[k] = NULL;
+        fsim_status b = a == FSIM_OK ? fsim_wire_rows_finish(s->frag_w[k], err) : a;
+        if (a == FSIM_OK)
+            s->frag_w[k] = NULL;
+        if (b != FSIM_OK)
+            st = fsim_error_set(err, FSIM_IO, s->dir, 0, 0, NULL, "could not write: %s",
+                                strerror(errno));
+    }
+    if (st == FSIM_OK)
+        st = write_json(s, res, err);
+    for (int k = 0; k < N_KINDS; k++)
+        close_file(&s->frag[k], true);
+    /* the bytes on disk before any name changes */
+    struct out_file *files[N_KINDS + 1] = {&s->json, &s->table[0], &s->table[1], &s->table[2],
+                                           &s->table[3]};
+    for (int i = 0; i <= N_KINDS && st == FSIM_OK; i++)
+        if (files[i]->fd >= 0 && fsync(files[i]->fd) != 0)
+            st = fsim_error_set(err, FSIM_IO, files[i]->path, 0, 0, NULL, "could not write: %s",
+                                strerror(errno));
+    const char *finals[N_KINDS + 1] = {"result.json", csv_names[0], csv_names[1], csv_names[2],
+                                       csv_names[3]};
+    char final[N_KINDS + 1][4200];
+    struct stat target;
+    for (int i = 0; i <= N_KINDS; i++) {
+        snprintf(final[i], sizeof final[i], "%s/%s", s->dir, finals[i]);
+        if (st == FSIM_OK && lstat(final[i], &target) == 0 && S_ISDIR(target.st_mode))
+            st = fsim_error_set(err, FSIM_IO, NULL, 0, 0, NULL,
+                                "could not replace \"%s\": it is a folder", final[i]);
+    }
+    for (int i = 0; i <= N_KINDS && st == FSIM_OK; i++) {
+        close_file(files[i], false);
+        if (files[i]->path[0] && rename(files[i]->path, final[i]) != 0)
+            st = fsim_error_set(err, FSIM_IO, NULL, 0, 0, NULL,
+                                "could not rename \"%s\" to \"%s\": %s", files[i]->path,
+                                final[i], strerror(errno));
+        else if (!files[i]->path[0] && s->csv)
+            unlink(final[i]); /* a table this run does not write: no stale one beside it */
+        files[i]->path[0] = '\0';
+    }
+    fsim_runner_stream_abort(s); /* what is left: temp files of a failure */
+    return st;
+}

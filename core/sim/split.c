@@ -1,0 +1,343 @@
+/* Depots in parallel. Vehicles never change depot and depots share nothing while the
+ * engine runs (each has its chargers, queue, grid limit and bill), so a fleet of several
+ * depots runs as one engine per depot, side by side on threads, a day at a time. After each
+ * day the depots' records are merged in an order that does not depend on the threads —
+ * time series interval by interval in depot order, trips by (departure, vehicle), sessions
+ * by (end, depot) — and go to the one collector (the rows, the summary) as a single engine's
+ * would; the fleet's load at each step is summed in depot order. So any number of threads
+ * gives the same bytes, and one thread runs the same code. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+struct vec {
+    char *data;
+    size_t n, cap, size;
+};
+
+static bool vec_push(struct vec *v, const void *item)
+{
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? 2 * v->cap : 256;
+        char *grown = realloc(v->data, cap * v->size);
+        if (!grown)
+            return false;
+        v->data = grown;
+        v->cap = cap;
+    }
+    memcpy(v->data + v->n++ * v->size, item, v->size);
+    return true;
+}
+
+/* One depot's engine and its records of the current day. */
+struct depot_run {
+    fsim_sim_input in;            /* this depot alone, its vehicles */
+    size_t *global;               /* local vehicle → input vehicle */
+    size_t depot;                 /* its index in the input */
+    fsim_arena *arena;            /* the engine allocates as it runs: one arena per depot */
+    struct fsim__collect col;     /* records only (raw hooks) */
+    struct fsim__output out;
+    struct engine *eng;
+    struct vec trips, events, points;
+    double *site_kw;              /* the day's step loads */
+    bool nomem;
+    fsim_status st;
+    fsim_error err;
+};
+
+static void keep_trip(void *user, const struct fsim__trip *t)
+{
+    struct depot_run *r = user;
+    r->nomem |= !vec_push(&r->trips, t);
+}
+
+static void keep_event(void *user, const struct fsim__event *e)
+{
+    struct depot_run *r = user;
+    r->nomem |= !vec_push(&r->events, e);
+}
+
+static void keep_point(void *user, const struct fsim__point *p)
+{
+    struct depot_run *r = user;
+    r->nomem |= !vec_push(&r->points, p);
+}
+
+struct day_job {
+    struct depot_run *runs;
+    size_t n_runs;
+    size_t from, to;
+    bool end;                     /* close the horizon instead of steps */
+    atomic_size_t next;
+};
+
+static void *day_worker(void *arg)
+{
+    struct day_job *job = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(&job->next, 1);
+        if (i >= job->n_runs)
+            return NULL;
+        struct depot_run *r = &job->runs[i];
+        if (r->st != FSIM_OK)
+            continue;
+        r->st = job->end ? fsim__engine_end(r->eng, &r->err)
+                         : fsim__engine_steps(r->eng, job->from, job->to, r->site_kw, &r->err);
+        if (r->st == FSIM_OK && r->nomem)
+            r->st = fsim_error_set(&r->err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    }
+}
+
+/* Runs the day (or the end) on up to `threads` threads; the calling thread is one of them. */
+static void run_day(struct depot_run *runs, size_t n, size_t from, size_t to, bool end,
+                    int threads)
+{
+    struct day_job job = {.runs = runs, .n_runs = n, .from = from, .to = to, .end = end};
+    atomic_init(&job.next, 0);
+    size_t extra = threads > 1 ? (size_t)threads - 1 : 0;
+    if (extra > n - 1)
+        extra = n - 1;
+    pthread_t tid[64];
+    if (extra > 64)
+        extra = 64;
+    size_t started = 0;
+    for (; started < extra; started++)
+        if (pthread_create(&tid[started], NULL, day_worker, &job) != 0)
+            break;
+    day_worker(&job);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+}
+
+struct ord {
+    double t;
+    size_t key;                   /* trips: the vehicle; sessions: the depot */
+    size_t seq;                   /* place in its depot's records */
+    const void *rec;
+};
+
+static int ord_cmp(const void *a, const void *b)
+{
+    const struct ord *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The day's records of every depot to the collector, in the thread-independent order. */
+static bool merge_day(struct depot_run *runs, size_t n, struct fsim__collect *col,
+                      struct vec *scratch)
+{
+    /* time series: the k-th point of each depot, depots in order */
+    size_t n_points = runs[0].points.n;
+    for (size_t k = 0; k < n_points; k++)
+        for (size_t d = 0; d < n; d++) {
+            struct fsim__point p = ((struct fsim__point *)runs[d].points.data)[k];
+            p.depot = runs[d].depot;
+            fsim__collect_point(col, &p);
+        }
+    /* trips by (departure, vehicle); sessions by (end, depot) */
+    for (int kind = 0; kind < 2; kind++) {
+        scratch->n = 0;
+        for (size_t d = 0; d < n; d++) {
+            const struct vec *v = kind == 0 ? &runs[d].trips : &runs[d].events;
+            for (size_t i = 0; i < v->n; i++) {
+                const void *rec = v->data + i * v->size;
+                struct ord o = {.seq = i, .rec = rec};
+                if (kind == 0) {
+                    const struct fsim__trip *t = rec;
+                    o.t = t->depart;
+                    o.key = runs[d].global[t->vehicle];
+                } else {
+                    const struct fsim__event *e = rec;
+                    o.t = e->end;
+                    o.key = d;
+                }
+                if (!vec_push(scratch, &o))
+                    return false;
+            }
+        }
+        struct ord *os = (struct ord *)scratch->data;
+        qsort(os, scratch->n, sizeof *os, ord_cmp);
+        for (size_t i = 0; i < scratch->n; i++) {
+            if (kind == 0) {
+                struct fsim__trip t = *(const struct fsim__trip *)os[i].rec;
+                t.vehicle = os[i].key;
+                fsim__collect_trip(col, &t);
+            } else {
+                struct fsim__event e = *(const struct fsim__event *)os[i].rec;
+                const struct depot_run *r = &runs[os[i].key];
+                e.vehicle = r->global[e.vehicle];
+                e.depot = r->depot;
+                fsim__collect_event(col, &e);
+            }
+        }
+    }
+    for (size_t d = 0; d < n; d++)
+        runs[d].trips.n = runs[d].events.n = runs[d].points.n = 0;
+    return true;
+}
+
+/* The depots' totals into the fleet's output, as one engine over all depots gives them. */
+static fsim_status combine(const fsim_sim_input *in, struct depot_run *runs, size_t n,
+                           fsim_arena *arena, struct fsim__output *out, fsim_error *err)
+{
+    for (size_t d = 0; d < n; d++) {
+        struct depot_run *r = &runs[d];
+        struct fsim__depot_out *o = &out->depots[d];
+        *o = r->out.depots[0];
+        size_t nc = in->depots[d].n_chargers;
+        o->charger_plugged_s = fsim_arena_calloc(arena, nc + 1, sizeof *o->charger_plugged_s);
+        o->charger_grid_kwh = fsim_arena_calloc(arena, nc + 1, sizeof *o->charger_grid_kwh);
+        o->charger_sessions = fsim_arena_calloc(arena, nc + 1, sizeof *o->charger_sessions);
+        if (!o->charger_plugged_s || !o->charger_grid_kwh || !o->charger_sessions)
+            return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        memcpy(o->charger_plugged_s, r->out.depots[0].charger_plugged_s, nc * sizeof(double));
+        memcpy(o->charger_grid_kwh, r->out.depots[0].charger_grid_kwh, nc * sizeof(double));
+        memcpy(o->charger_sessions, r->out.depots[0].charger_sessions, nc * sizeof(int));
+        for (size_t v = 0; v < r->in.n_vehicles; v++)
+            out->accounts[r->global[v]] = r->out.accounts[v];
+        out->n_trips += r->out.n_trips;
+        out->n_events += r->out.n_events;
+        out->plugged_seconds += r->out.plugged_seconds;
+        out->delivering_seconds += r->out.delivering_seconds;
+        out->n_chargers += r->out.n_chargers;
+        out->grid_kwh += r->out.grid_kwh;
+    }
+    for (size_t v = 0; v < in->n_vehicles; v++)
+        out->charged_kwh += out->accounts[v].charged_kwh;
+    out->horizon_s = (double)in->days * 86400.0;
+    return FSIM_OK;
+}
+
+fsim_status fsim__split_run(const fsim_sim_input *in, fsim_arena *arena,
+                            fsim_sim_progress_fn progress, void *progress_user,
+                            struct fsim__output *out, int threads, fsim_error *err)
+{
+    const size_t nd = in->n_depots, nv = in->n_vehicles;
+    struct fsim__collect *col = out->col;
+    fsim_status st = FSIM_OK;
+    struct vec scratch = {.size = sizeof(struct ord)};
+    struct depot_run *runs = calloc(nd, sizeof *runs);
+    size_t *global = malloc((nv + 1) * sizeof *global);
+    fsim_sim_vehicle *vehicles = malloc((nv + 1) * sizeof *vehicles);
+    size_t *count = calloc(nd + 1, sizeof *count);
+    out->accounts = fsim_arena_calloc(arena, nv + 1, sizeof *out->accounts);
+    out->depots = fsim_arena_calloc(arena, nd + 1, sizeof *out->depots);
+    if (!runs || !global || !vehicles || !count || !out->accounts || !out->depots) {
+        st = fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        goto out;
+    }
+    /* each depot's vehicles, in input order, one block per depot */
+    for (size_t v = 0; v < nv; v++)
+        count[in->vehicles[v].depot]++;
+    for (size_t d = 0, at = 0; d < nd; d++) {
+        runs[d].global = global + at;
+        runs[d].in = *in;
+        runs[d].in.vehicles = vehicles + at;
+        runs[d].in.n_vehicles = 0;
+        runs[d].in.depots = &in->depots[d];
+        runs[d].in.n_depots = 1;
+        runs[d].depot = d;
+        at += count[d];
+    }
+    for (size_t v = 0; v < nv; v++) {
+        struct depot_run *r = &runs[in->vehicles[v].depot];
+        r->global[r->in.n_vehicles] = v;
+        fsim_sim_vehicle *sv = (fsim_sim_vehicle *)&r->in.vehicles[r->in.n_vehicles++];
+        *sv = in->vehicles[v];
+        sv->depot = 0;
+    }
+    const size_t steps_per_day = (size_t)(86400 / in->step_s);
+    for (size_t d = 0; d < nd && st == FSIM_OK; d++) {
+        struct depot_run *r = &runs[d];
+        r->trips.size = sizeof(struct fsim__trip);
+        r->events.size = sizeof(struct fsim__event);
+        r->points.size = sizeof(struct fsim__point);
+        r->col = (struct fsim__collect){.in = &r->in, .raw_only = true, .raw_trip = keep_trip,
+                                        .raw_event = keep_event, .raw_point = keep_point,
+                                        .raw_user = r, .err = &r->err};
+        if (col->series) { /* each depot writes its vehicles' columns of the one series */
+            r->col.series = fsim_arena_calloc(arena, r->in.n_vehicles + 1, sizeof *r->col.series);
+            if (!r->col.series) {
+                st = fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+                break;
+            }
+            for (size_t v = 0; v < r->in.n_vehicles; v++)
+                r->col.series[v] = col->series[r->global[v]];
+            r->col.n_intervals = col->n_intervals;
+        }
+        r->out.col = &r->col;
+        r->arena = fsim_arena_new();
+        r->site_kw = malloc(steps_per_day * sizeof *r->site_kw);
+        if (!r->arena || !r->site_kw)
+            st = fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        else
+            st = fsim__engine_begin(&r->in, r->arena, &r->out, &r->eng, err);
+    }
+    const size_t n_steps = st == FSIM_OK ? fsim__engine_steps_total(runs[0].eng) : 0;
+    for (size_t from = 0; from < n_steps && st == FSIM_OK; from += steps_per_day) {
+        size_t to = from + steps_per_day < n_steps ? from + steps_per_day : n_steps;
+        run_day(runs, nd, from, to, false, threads);
+        for (size_t d = 0; d < nd && st == FSIM_OK; d++)
+            if (runs[d].st != FSIM_OK) {
+                st = runs[d].st;
+                *err = runs[d].err;
+            }
+        if (st != FSIM_OK)
+            break;
+        /* the fleet's load, step by step, summed in depot order */
+        for (size_t s = from; s < to; s++) {
+            double site_kw = 0;
+            for (size_t d = 0; d < nd; d++)
+                site_kw += runs[d].site_kw[s - from];
+            if (site_kw > out->peak_kw) {
+                out->peak_kw = site_kw;
+                out->peak_t = in->start + (double)s * in->step_s;
+            }
+        }
+        if (!merge_day(runs, nd, col, &scratch))
+            st = fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        else if (col->st != FSIM_OK)
+            st = col->st;
+        else if (progress && to % steps_per_day == 0 &&
+                 !progress(progress_user, (int)(to / steps_per_day), in->days))
+            st = fsim_error_set(err, FSIM_CANCELLED, NULL, 0, 0, NULL, "run cancelled");
+    }
+    if (st == FSIM_OK) {
+        run_day(runs, nd, 0, 0, true, threads);
+        for (size_t d = 0; d < nd && st == FSIM_OK; d++)
+            if (runs[d].st != FSIM_OK) {
+                st = runs[d].st;
+                *err = runs[d].err;
+            }
+    }
+    if (st == FSIM_OK && !merge_day(runs, nd, col, &scratch))
+        st = fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    if (st == FSIM_OK && col->st != FSIM_OK)
+        st = col->st;
+    if (st == FSIM_OK)
+        st = combine(in, runs, nd, arena, out, err);
+    if (st == FSIM_OK && col->series)
+        col->k_interval = runs[0].col.k_interval;
+out:
+    for (size_t d = 0; runs && d < nd; d++) {
+        fsim__engine_release(runs[d].eng);
+        free(runs[d].trips.data);
+        free(runs[d].events.data);
+        free(runs[d].points.data);
+        free(runs[d].site_kw);
+        fsim_arena_free(runs[d].arena);
+    }
+    free(scratch.data);
+    free(runs);
+    free(global);
+    free(vehicles);
+    free(count);
+    return st;
+}
