@@ -123,6 +123,10 @@ api_env = {**common, "PORT": "0", "FLEETSIM_API_LISTEN": "127.0.0.1", "FLEETSIM_
            "FLEETSIM_API_OUTBOX_DELAY_SECONDS": "2", "FLEETSIM_API_OUTBOX_BACKOFF_SECONDS": "1",
            "FLEETSIM_API_OUTBOX_POLL_MS": "500", "FLEETSIM_API_PUBLISH_TIMEOUT_MS": "2000",
            "FLEETSIM_API_GRACE_SECONDS": "5",
+           # a job still queued 60 s after its publish is published again: the fake's restart
+           # drops the messages it holds, and this is what brings their jobs back (the
+           # worker's claim makes the extra messages harmless)
+           "FLEETSIM_API_OUTBOX_REPUBLISH_SECONDS": "60",
            # the status cache is bounded (10000 by default): a small bound fills before the
            # warm-up ends, so its filling is not read as growth after it
            "FLEETSIM_API_STATUS_CACHE_ENTRIES": "500"}
@@ -435,9 +439,25 @@ def growth(life):
     if len(s) < 6:
         return None
     a, b = s[:3], s[-3:]
+    mid = len(s) // 2
+    m = s[mid - 1:mid + 2]
     r0, r1 = statistics.median(x[1] for x in a), statistics.median(x[1] for x in b)
+    rm = statistics.median(x[1] for x in m)
     f0, f1 = statistics.median(x[2] for x in a), statistics.median(x[2] for x in b)
-    return r0, r1, (r1 - r0) / r0 * 100, f0, f1, (f1 - f0) / max(f0, 1) * 100, b[-1][0] - a[0][0]
+    # the second half's growth apart: a leak grows about as much in each half, a cache or
+    # allocator arenas filling up mostly in the first
+    return (r0, r1, (r1 - r0) / r0 * 100, f0, f1, (f1 - f0) / max(f0, 1) * 100,
+            b[-1][0] - a[0][0], (r1 - rm) / rm * 100)
+
+
+def rss_curve(life):
+    """RSS (MB) once a minute over one instance's life, from its first sample."""
+    out, next_t = [], None
+    for t, rss, _ in life["samples"]:
+        if next_t is None or t >= next_t:
+            out.append(f"{rss / 1024:.0f}")
+            next_t = (next_t or t) + 60
+    return " ".join(out)
 
 
 def report():
@@ -468,6 +488,13 @@ def report():
              if stranded else ""))
     for i in not_done[:10]:
         print(f"      {i} {rows[i]}")
+    again = set()
+    for name in os.listdir(TMP):
+        if name.startswith("api-") and name.endswith(".log"):
+            again.update(re.findall(r"simulation ([0-9a-f-]{36}): republished",
+                                    open(os.path.join(TMP, name), errors="replace").read()))
+    print(f"{'  published again by the outbox (still queued)':44s} {len(again)} "
+          f"(of them succeeded once: {sum(1 for i in again if i in succeeded)})")
     print(f"{'  rows nobody was told about':44s} {len(extra)}")
     print(f"{'  duplicate rows for one Idempotency-Key':44s} {dup_keys}")
     if attempts:
@@ -501,15 +528,19 @@ def report():
     for name, s, e in faults:
         print(f"  {s:7.1f} – {e:7.1f}  {name}")
     print("\nmemory and descriptors after warm-up (per process instance that lived long enough)")
-    print("  process   pid      RSS kB start→end   growth   fds start→end  growth   over s")
+    print("  process   pid      RSS kB start→end   growth  2nd half   fds start→end  growth   over s")
     for p in apis + retired + workers:
         for life in p.lives:
             g = growth(life)
             if not g:
                 continue
-            r0, r1, rg, f0, f1, fg, span = g
-            print(f"  {p.role:8s} {life['pid']:6d} {r0:9.0f}→{r1:<9.0f} {rg:+6.1f} % "
+            r0, r1, rg, f0, f1, fg, span, late = g
+            print(f"  {p.role:8s} {life['pid']:6d} {r0:9.0f}→{r1:<9.0f} {rg:+6.1f} % {late:+6.1f} % "
                   f"{f0:5.0f}→{f1:<5.0f} {fg:+6.1f} % {span:7.0f}")
+    print("\nAPI RSS (MB), one sample a minute from its start")
+    for p in apis + retired:
+        for life in p.lives:
+            print(f"  {p.role:8s} {life['pid']:6d} {rss_curve(life)}")
     if missing or extra or dup_keys != "0" or len(not_done) or stats["bad_wrong"] or \
             stats["unanswered"] or stats["replay_wrong"] or stats["push_failed"]:
         ok = False
