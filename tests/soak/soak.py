@@ -133,8 +133,12 @@ api_env = {**common, "PORT": "0", "FLEETSIM_API_LISTEN": "127.0.0.1", "FLEETSIM_
            # worker's claim makes the extra messages harmless)
            "FLEETSIM_API_OUTBOX_REPUBLISH_SECONDS": "60",
            # the status cache is bounded (10000 by default): a small bound fills before the
-           # warm-up ends, so its filling is not read as growth after it
-           "FLEETSIM_API_STATUS_CACHE_ENTRIES": "500"}
+           # warm-up ends, so its filling is not read as growth after it. 500 did not: each
+           # API caches the finished jobs its polls meet, about 3.5 new ones a second, so 500
+           # filled only at 150-200 s, after the 90 s warm-up (about 0.3 MB of bodies: the
+           # "in use" heap of the APIs grew 1.9 → 2.2 MB in a 6-minute run with
+           # FSIM_SOAK_HEAP=1). 200 fills in about a minute.
+           "FLEETSIM_API_STATUS_CACHE_ENTRIES": "200"}
 worker_env = {**common, "FLEETSIM_PUBSUB_SUBSCRIPTION": "worker", "FLEETSIM_PUBSUB_WORKERS": "1",
               "FLEETSIM_PUBSUB_RETRY_SECONDS": "1", "FLEETSIM_PUBSUB_ACK_DEADLINE_SECONDS": "10",
               "FLEETSIM_PUBSUB_LEASE_SECONDS": "5", "FLEETSIM_PUBSUB_MAX_ATTEMPTS": "10"}
