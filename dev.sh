@@ -180,7 +180,7 @@ cmd_fuzz() {
     local execs rate cov found
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2) || true # none: it stopped on its first input
     found=$(($(count_findings "$findings") - before))
     rows+=("$t ${execs:-?} ${rate:-?} ${cov:-?} $found")
   done

@@ -66,6 +66,7 @@ typedef struct api_settings {
     int outbox_delay_s;           /* FLEETSIM_API_OUTBOX_DELAY_SECONDS, default 10 */
     int outbox_backoff_s;         /* FLEETSIM_API_OUTBOX_BACKOFF_SECONDS, default 5 */
     int outbox_poll_ms;           /* FLEETSIM_API_OUTBOX_POLL_MS, default 2000 */
+    int outbox_republish_s;       /* FLEETSIM_API_OUTBOX_REPUBLISH_SECONDS, default 900; 0 off */
     int http_threads;             /* FLEETSIM_API_HTTP_THREADS, default: 2 × online CPUs */
     int handler_threads;          /* FLEETSIM_API_HANDLER_THREADS, default db_pool + sync */
     long status_cache_entries;    /* FLEETSIM_API_STATUS_CACHE_ENTRIES, default 10000; 0 off */
@@ -115,10 +116,23 @@ typedef struct api_server {
 
 typedef struct api_route api_route;
 
+/* A request header or query argument of a request given to api_serve. */
+typedef struct api_header_kv {
+    const char *name;
+    const char *value;
+} api_header_kv;
+
 typedef struct api_request {
     api_server *server;
-    struct MHD_Connection *conn;
+    struct MHD_Connection *conn;  /* NULL for a request from api_serve */
     fsim_arena *arena;            /* everything of this request; freed at completion */
+    /* api_serve only: the headers (borrowed) and the query arguments (in the arena) */
+    const api_header_kv *headers;
+    size_t n_headers;
+    api_header_kv *args;
+    size_t n_args;
+    char *served_body;            /* api_serve only: the body api_respond was given */
+    const char *served_type;      /* the response's Content-Type, or NULL */
     const char *method;           /* borrowed from libmicrohttpd */
     const char *path;             /* the URL path, without the query */
     struct timespec started;      /* CLOCK_MONOTONIC */
@@ -188,6 +202,16 @@ bool api_respond_copy(api_request *req, int status, const char *content_type,
 
 /* Starts libmicrohttpd with the settings' limits (srv->daemon), and the handler pool. */
 bool api_server_start(api_server *srv);
+/* One request without a socket, through the steps a request from libmicrohttpd takes (the
+ * same functions): request id, header size, route (404/405), API key, Content-Type, body
+ * limit, the route's fast path or handler — the handler on this thread, not the pool.
+ * `url` is the request target as sent (path, optional ?query, percent-escaped); headers are
+ * borrowed. Returns the status (0 when out of memory); *response is the body (malloc'd,
+ * the caller frees it; NULL for an empty or streamed one). The access line is logged as
+ * for any request. For the fuzz harness (tests/fuzz/fuzz_api.c); `srv` needs no daemon. */
+int api_serve(api_server *srv, const char *method, const char *url, const api_header_kv *headers,
+              size_t n_headers, const void *body, size_t body_len, char **response,
+              size_t *response_len);
 
 /* ---- Handler pool (handler_pool.c) ----------------------------------------------------- */
 
@@ -396,7 +420,8 @@ void api_jobs_stop(api_jobs *jobs);
 
 /* With FLEETSIM_PUBSUB_TOPIC: opens the Pub/Sub client and starts the outbox relayer, which
  * re-publishes queued jobs still unpublished after FLEETSIM_API_OUTBOX_DELAY_SECONDS, with
- * per-row backoff. srv->publisher stays NULL without a topic. False (err filled) when the
+ * per-row backoff, and jobs still not done FLEETSIM_API_OUTBOX_REPUBLISH_SECONDS after their
+ * publish. srv->publisher stays NULL without a topic. False (err filled) when the
  * topic cannot be named or the client not created. */
 bool api_publisher_start(api_server *srv, fsim_error *err);
 /* The job services with the publisher's client and topic (svc.pubsub NULL without a topic):

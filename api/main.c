@@ -46,7 +46,8 @@ static const char *default_migrations_dir(const char *config_dir)
 static bool read_settings(api_settings *c, fsim_error *err)
 {
     long port, body, header, conns, idle, grace, budget, sync, workers, pool, lease, attempts,
-        poll, publish_timeout, outbox_delay, outbox_backoff, outbox_poll, cache_entries,
+        poll, publish_timeout, outbox_delay, outbox_backoff, outbox_poll, outbox_republish,
+        cache_entries,
         cache_ttl, http_threads, handler_threads;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     const char *log_level = NULL, *auth = NULL;
@@ -69,6 +70,7 @@ static bool read_settings(api_settings *c, fsim_error *err)
         fsim_setting_int(FSIM_SETTING_API_OUTBOX_DELAY_SECONDS, 0, &outbox_delay, err) ||
         fsim_setting_int(FSIM_SETTING_API_OUTBOX_BACKOFF_SECONDS, 0, &outbox_backoff, err) ||
         fsim_setting_int(FSIM_SETTING_API_OUTBOX_POLL_MS, 0, &outbox_poll, err) ||
+        fsim_setting_int(FSIM_SETTING_API_OUTBOX_REPUBLISH_SECONDS, 0, &outbox_republish, err) ||
         fsim_setting_int(FSIM_SETTING_API_STATUS_CACHE_ENTRIES, 0, &cache_entries, err) ||
         fsim_setting_int(FSIM_SETTING_API_STATUS_CACHE_TTL_MS, 0, &cache_ttl, err) ||
         /* two loops per CPU: on a shared machine a loop that loses its CPU stalls all its
@@ -98,6 +100,7 @@ static bool read_settings(api_settings *c, fsim_error *err)
     c->outbox_delay_s = (int)outbox_delay;
     c->outbox_backoff_s = (int)outbox_backoff;
     c->outbox_poll_ms = (int)outbox_poll;
+    c->outbox_republish_s = (int)outbox_republish;
     c->http_threads = (int)http_threads;
     c->handler_threads = (int)handler_threads;
     c->status_cache_entries = cache_entries;

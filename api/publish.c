@@ -3,7 +3,9 @@
  * /v1/simulations writes the row, then fsim_job_publish; the relayer thread here runs
  * fsim_job_relay_outbox every FLEETSIM_API_OUTBOX_POLL_MS, so a job whose publish failed is
  * published after FLEETSIM_API_OUTBOX_DELAY_SECONDS, each row backing off on its own
- * (FLEETSIM_API_OUTBOX_BACKOFF_SECONDS, doubling, at most 5 minutes). */
+ * (FLEETSIM_API_OUTBOX_BACKOFF_SECONDS, doubling, at most 5 minutes), and a job still
+ * queued FLEETSIM_API_OUTBOX_REPUBLISH_SECONDS after its publish is published again (its
+ * message may be lost; the worker runs a row once whatever it receives). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -97,6 +99,7 @@ static void *relayer(void *arg)
     api_publisher *pub = arg;
     const api_settings *c = &pub->srv->cfg;
     fsim_job_outbox_policy policy = {.delay_s = c->outbox_delay_s,
+                                     .republish_s = c->outbox_republish_s,
                                      .backoff_s = c->outbox_backoff_s,
                                      .max_backoff_s = OUTBOX_MAX_BACKOFF_S,
                                      .batch = OUTBOX_BATCH};
@@ -145,9 +148,10 @@ bool api_publisher_start(api_server *srv, fsim_error *err)
     const char *target = fsim_pubsub_target(pub->ps, &emulator);
     api_log("INFO", NULL,
             "jobs are published to %s via %s%s (result mode %s); the outbox re-publishes "
-            "unpublished jobs after %d s",
+            "unpublished jobs after %d s, and jobs still queued %d s after their publish%s",
             pub->topic, target, emulator ? " (emulator)" : "", fsim_job_mode_name(pub->mode),
-            c->outbox_delay_s);
+            c->outbox_delay_s, c->outbox_republish_s,
+            c->outbox_republish_s ? "" : " (0: never)");
     srv->publisher = pub;
     return true;
 }

@@ -27,14 +27,26 @@
 
 /* ---- Accessors ------------------------------------------------------------------------- */
 
+/* A request from api_serve has no connection: its headers and query arguments are arrays,
+ * searched as libmicrohttpd searches its own (the first match; header names ignore case). */
 const char *api_header(const api_request *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+    if (req->conn)
+        return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (strcasecmp(req->headers[i].name, name) == 0)
+            return req->headers[i].value;
+    return NULL;
 }
 
 const char *api_query(const api_request *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+    if (req->conn)
+        return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+    for (size_t i = 0; i < req->n_args; i++)
+        if (strcmp(req->args[i].name, name) == 0)
+            return req->args[i].value;
+    return NULL;
 }
 
 void api_add_header(api_request *req, const char *name, const char *value)
@@ -51,6 +63,19 @@ bool api_respond(api_request *req, int status, const char *content_type, char *b
 {
     if (req->responded) { /* a handler bug; the first answer stands */
         free(body);
+        return true;
+    }
+    if (!req->conn) { /* api_serve: the caller takes the body */
+        req->status = status;
+        req->response_size = len;
+        req->responded = true;
+        req->response_status = (unsigned)status;
+        req->served_type = content_type;
+        if (len > 0) {
+            req->served_body = body;
+        } else {
+            free(body);
+        }
         return true;
     }
     struct MHD_Response *resp;
@@ -98,8 +123,12 @@ bool api_respond_response(api_request *req, int status, const char *content_type
     req->status = status;
     req->response_size = len;
     req->responded = true;
-    req->response = resp;
     req->response_status = (unsigned)status;
+    req->served_type = content_type;
+    if (req->conn)
+        req->response = resp;
+    else /* api_serve: a streamed body (results) is not read back, its status is */
+        MHD_destroy_response(resp);
     return true;
 }
 
@@ -136,6 +165,16 @@ static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const
     return MHD_YES;
 }
 
+static size_t header_bytes(const api_request *req)
+{
+    size_t total = 0;
+    if (req->conn)
+        MHD_get_connection_values(req->conn, MHD_HEADER_KIND, add_header_size, &total);
+    for (size_t i = 0; i < req->n_headers; i++)
+        add_header_size(&total, MHD_HEADER_KIND, req->headers[i].name, req->headers[i].value);
+    return total;
+}
+
 /* application/json, optionally with parameters (charset=utf-8); nothing else is JSON. */
 static bool is_json_type(const char *ct)
 {
@@ -158,11 +197,10 @@ static bool is_json_type(const char *ct)
 static bool precheck(api_request *req)
 {
     api_server *srv = req->server;
-    size_t header_bytes = 0;
-    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, add_header_size, &header_bytes);
-    if (header_bytes > srv->cfg.max_header_bytes) {
+    size_t bytes = header_bytes(req);
+    if (bytes > srv->cfg.max_header_bytes) {
         api_error(req, 431, "headers_too_large", NULL,
-                  "request headers are %zu bytes; the limit is %zu", header_bytes,
+                  "request headers are %zu bytes; the limit is %zu", bytes,
                   srv->cfg.max_header_bytes);
         return false;
     }
@@ -239,8 +277,10 @@ static void take_body(api_request *req, const char *data, size_t size)
         req->body_too_large = true; /* out of memory: answered as 413, nothing better to say */
 }
 
+/* `conn` NULL: a request from api_serve, with its headers given (borrowed for its life). */
 static api_request *request_new(api_server *srv, struct MHD_Connection *conn, const char *url,
-                                const char *method)
+                                const char *method, const api_header_kv *headers,
+                                size_t n_headers)
 {
     api_request *req = calloc(1, sizeof *req);
     if (!req)
@@ -252,6 +292,8 @@ static api_request *request_new(api_server *srv, struct MHD_Connection *conn, co
     }
     req->server = srv;
     req->conn = conn;
+    req->headers = headers;
+    req->n_headers = n_headers;
     req->method = fsim_arena_strdup(req->arena, method);
     req->path = fsim_arena_strdup(req->arena, url);
     clock_gettime(CLOCK_MONOTONIC, &req->started);
@@ -260,14 +302,66 @@ static api_request *request_new(api_server *srv, struct MHD_Connection *conn, co
     return req;
 }
 
+/* ---- One request's steps, shared by libmicrohttpd's callbacks and api_serve -------------- */
+
+/* Headers are in: the checks that need no body. False when they answered. */
+static bool request_headers(api_request *req)
+{
+    if (req->server->cfg.debug_log)
+        api_log("DEBUG", req->request_id, "request started: %s %s", req->method, req->path);
+    return precheck(req);
+}
+
+/* The body is in: false when it answered (over the limit). */
+static bool request_body_done(api_request *req)
+{
+    if (!req->body_too_large)
+        return true;
+    api_error(req, 413, "payload_too_large", NULL, "the body is larger than %zu bytes",
+              req->server->cfg.max_body_bytes);
+    return false;
+}
+
+/* Whatever can answer without blocking: an inline handler, or the route's fast path (a
+ * cached status). False: the handler must run (it may block). */
+static bool answer_now(api_request *req)
+{
+    const api_route *route = req->route;
+    return (route->flags & API_ROUTE_INLINE) ? (route->handler(req), true)
+                                             : route->fast && route->fast(req);
+}
+
+/* A handler that returned without answering is a bug; the client still gets an answer. */
+static void ensure_answered(api_request *req)
+{
+    if (!req->responded)
+        api_error(req, 500, "internal", NULL, "the request could not be answered");
+}
+
+/* The end of a request: the access line, then everything it owned. */
+static void request_free(api_request *req)
+{
+    if (!req->responded)
+        req->status = 499; /* the client went away (nginx's convention) */
+    if (req->response) /* made but never queued: the connection died first */
+        MHD_destroy_response(req->response);
+    api_access_log(req);
+    free(req->served_body);
+    free(req->body);
+    fsim_arena_free(req->arena);
+    atomic_fetch_sub(&req->server->in_flight, 1);
+    free(req);
+}
+
+/* ---- The libmicrohttpd callbacks ------------------------------------------------------- */
+
 /* A handler thread's turn (handler_pool.c): the handler leaves its response in req, and the
  * connection is resumed; libmicrohttpd then calls on_request, which queues it. req must not
  * be touched after the resume: the connection may complete (and free it) at once. */
 static void run_deferred(api_request *req)
 {
     req->route->handler(req);
-    if (!req->responded)
-        api_error(req, 500, "internal", NULL, "the request could not be answered");
+    ensure_answered(req);
     MHD_resume_connection(req->conn);
 }
 
@@ -288,12 +382,8 @@ static void run_deferred_batch(api_request **reqs, size_t n)
 static enum MHD_Result dispatch(api_request *req)
 {
     api_server *srv = req->server;
-    const api_route *route = req->route;
-    bool answered = (route->flags & API_ROUTE_INLINE) ? (route->handler(req), true)
-                                                      : route->fast && route->fast(req);
-    if (answered) {
-        if (!req->responded)
-            api_error(req, 500, "internal", NULL, "the request could not be answered");
+    if (answer_now(req)) {
+        ensure_answered(req);
         return queue_response(req);
     }
     req->deferred = true;
@@ -314,13 +404,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     api_server *srv = cls;
     api_request *req = *con_cls;
     if (!req) {
-        req = request_new(srv, conn, url, method);
+        req = request_new(srv, conn, url, method, NULL, 0);
         if (!req)
             return MHD_NO;
         *con_cls = req;
-        if (srv->cfg.debug_log)
-            api_log("DEBUG", req->request_id, "request started: %s %s", req->method, req->path);
-        if (!precheck(req)) /* it answered: queue that now, the body will be dropped */
+        if (!request_headers(req)) /* it answered: queue that now, the body will be dropped */
             return queue_response(req);
         return MHD_YES;
     }
@@ -334,31 +422,90 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return queue_response(req);
     if (req->deferred)
         return MHD_YES; /* still with the pool: nothing to do yet */
-    if (req->body_too_large) {
-        api_error(req, 413, "payload_too_large", NULL, "the body is larger than %zu bytes",
-                  srv->cfg.max_body_bytes);
+    if (!request_body_done(req))
         return queue_response(req);
-    }
     return dispatch(req);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    api_server *srv = cls;
     api_request *req = *con_cls;
     if (!req)
         return;
-    if (!req->responded)
-        req->status = 499; /* the client went away (nginx's convention) */
-    if (req->response) /* made but never queued: the connection died first */
-        MHD_destroy_response(req->response);
-    api_access_log(req);
-    free(req->body);
-    fsim_arena_free(req->arena);
-    free(req);
+    request_free(req);
     *con_cls = NULL;
-    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+/* ---- Without a socket ------------------------------------------------------------------- */
+
+/* The query string into (name, value) pairs as libmicrohttpd splits them: on '&' and the
+ * first '=', '+' read as a space, percent-escapes decoded. `query` is the arena's. */
+static void parse_query(api_request *req, char *query)
+{
+    size_t n = 1;
+    for (const char *p = query; *p; p++)
+        n += *p == '&';
+    req->args = fsim_arena_calloc(req->arena, n, sizeof *req->args);
+    if (!req->args)
+        return;
+    for (char *next, *arg = query; arg; arg = next) {
+        next = strchr(arg, '&');
+        if (next)
+            *next++ = '\0';
+        if (!*arg)
+            continue;
+        char *value = strchr(arg, '=');
+        if (value)
+            *value++ = '\0';
+        for (char *c = arg; *c; c++)
+            *c = *c == '+' ? ' ' : *c;
+        MHD_http_unescape(arg);
+        if (value) {
+            for (char *c = value; *c; c++)
+                *c = *c == '+' ? ' ' : *c;
+            MHD_http_unescape(value);
+        }
+        req->args[req->n_args].name = arg;
+        req->args[req->n_args].value = value ? value : "";
+        req->n_args++;
+    }
+}
+
+int api_serve(api_server *srv, const char *method, const char *url, const api_header_kv *headers,
+              size_t n_headers, const void *body, size_t body_len, char **response,
+              size_t *response_len)
+{
+    *response = NULL;
+    *response_len = 0;
+    /* libmicrohttpd hands on the path without its query, percent-decoded */
+    char *path = strdup(url);
+    if (!path)
+        return 0;
+    char *query = strchr(path, '?');
+    if (query)
+        *query++ = '\0';
+    MHD_http_unescape(path);
+    api_request *req = request_new(srv, NULL, path, method, headers, n_headers);
+    char *args = req && query ? fsim_arena_strdup(req->arena, query) : NULL;
+    free(path);
+    if (!req)
+        return 0;
+    if (args)
+        parse_query(req, args);
+    if (request_headers(req)) {
+        if (body_len > 0)
+            take_body(req, body, body_len);
+        if (request_body_done(req) && !answer_now(req))
+            req->route->handler(req); /* on this thread: no pool, no suspended connection */
+        ensure_answered(req);
+    }
+    int status = (int)req->response_status;
+    *response = req->served_body;
+    *response_len = *response ? req->response_size : 0;
+    req->served_body = NULL;
+    request_free(req);
+    return status;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)

@@ -7,7 +7,14 @@
  * queued rows still unpublished after a delay and publishes them again, each row backing off
  * on its own. Rows are taken with FOR UPDATE SKIP LOCKED, so any number of relayers share
  * the outbox. A message may go out twice (a publish that timed out on our side but reached
- * Pub/Sub, a mark that failed): harmless, the worker runs each row once. */
+ * Pub/Sub, a mark that failed): harmless, the worker runs each row once.
+ *
+ * Accepted by Pub/Sub is not yet delivered: a message can still be lost after the publish (a
+ * subscription deleted and made again, a message past its retention, an emulator restarted
+ * — the soak's stranded jobs). So a row still queued `republish_s` after its publish, or
+ * running under a lease that ran out that long ago, is published again by the same pass;
+ * the worker's claim makes the extra message harmless, and the row's next republish counts
+ * from this one. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,8 +89,8 @@ void fsim_job_relay_outbox(const fsim_services *svc, const fsim_job_outbox_polic
     fsim_error_clear(&err);
     fsim_store_outbox_job *jobs = NULL;
     size_t n = 0;
-    if (fsim_store_outbox_take(svc->store, p->delay_s, p->backoff_s, p->max_backoff_s, p->batch,
-                               arena, &jobs, &n, &err) != FSIM_OK) {
+    if (fsim_store_outbox_take(svc->store, p->delay_s, p->republish_s, p->backoff_s,
+                               p->max_backoff_s, p->batch, arena, &jobs, &n, &err) != FSIM_OK) {
         fsim__job_log(svc, "WARNING", NULL, NULL, "outbox: could not read it: %s", err.message);
         goto out;
     }
@@ -97,9 +104,15 @@ void fsim_job_relay_outbox(const fsim_services *svc, const fsim_job_outbox_polic
         fsim_error_clear(&err);
         if (publish(svc, job->id, job->request, job->mode, job->trace_id, &err) == FSIM_OK) {
             mark(svc, job->id, job->trace_id);
-            fsim__job_log(svc, "INFO", job->trace_id, job->id,
-                          "published to %s from the outbox (attempt %d)", svc->topic,
-                          job->attempts);
+            if (job->republish)
+                fsim__job_log(svc, "INFO", job->trace_id, job->id,
+                              "republished to %s: not done %.0f s after its last publish, so "
+                              "its message may be lost (attempt %d)",
+                              svc->topic, job->since_publish_s, job->attempts);
+            else
+                fsim__job_log(svc, "INFO", job->trace_id, job->id,
+                              "published to %s from the outbox (attempt %d)", svc->topic,
+                              job->attempts);
             continue;
         }
         /* the rest of the batch waits for its own backoff: Pub/Sub is most likely down for

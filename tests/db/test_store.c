@@ -288,24 +288,24 @@ static void test_pubsub_jobs(void)
 
     fsim_store_outbox_job *jobs = NULL;
     size_t n = 99;
-    CHECK(fsim_store_outbox_take(store, 3600, 60, 300, 10, arena, &jobs, &n, &err) == FSIM_OK &&
+    CHECK(fsim_store_outbox_take(store, 3600, 0, 60, 300, 10, arena, &jobs, &n, &err) == FSIM_OK &&
               n == 0,
           "outbox: rows younger than the delay are left to their request");
     bool cancelled = false;
     fsim_store_cancel(store, d, &cancelled, &err);
-    CHECK(fsim_store_outbox_take(store, 0, 60, 300, 10, arena, &jobs, &n, &err) == FSIM_OK &&
+    CHECK(fsim_store_outbox_take(store, 0, 0, 60, 300, 10, arena, &jobs, &n, &err) == FSIM_OK &&
               n == 1 && strcmp(jobs[0].id, a) == 0 && jobs[0].mode == FSIM_MODE_DB &&
               jobs[0].attempts == 1 && jobs[0].trace_id &&
               strcmp(jobs[0].trace_id, "trace-a") == 0 && jobs[0].request &&
               fsim_wire_equal(FSIM_WIRE_REQUEST, jobs[0].request, req),
           "outbox: only the unpublished queued row, with its mode, trace and request (%zu) %s",
           n, EM(err));
-    CHECK(fsim_store_outbox_take(store, 0, 60, 300, 10, arena, &jobs, &n, &err) == FSIM_OK &&
+    CHECK(fsim_store_outbox_take(store, 0, 0, 60, 300, 10, arena, &jobs, &n, &err) == FSIM_OK &&
               n == 0,
           "outbox: a row just taken waits for its backoff");
     sql_value("UPDATE simulations SET next_publish_at = now() - interval '1 s'"
               " WHERE id = $1::uuid RETURNING 1", a);
-    CHECK(fsim_store_outbox_take(store, 0, 60, 300, 10, arena, &jobs, &n, &err) == FSIM_OK &&
+    CHECK(fsim_store_outbox_take(store, 0, 0, 60, 300, 10, arena, &jobs, &n, &err) == FSIM_OK &&
               n == 1 && jobs[0].attempts == 2,
           "outbox: due again, attempt 2");
     char *doubled = sql_value("SELECT next_publish_at > now() + interval '100 s'"
@@ -314,9 +314,40 @@ static void test_pubsub_jobs(void)
     CHECK_STR(doubled, "t", "outbox: the backoff doubled (60 s, then 120 s)");
     CHECK(fsim_store_mark_published(store, a, &err) == FSIM_OK, "mark published %s", EM(err));
     sql_value("UPDATE simulations SET next_publish_at = NULL WHERE id = $1::uuid RETURNING 1", a);
-    CHECK(fsim_store_outbox_take(store, 0, 60, 300, 10, arena, &jobs, &n, &err) == FSIM_OK &&
+    CHECK(fsim_store_outbox_take(store, 0, 0, 60, 300, 10, arena, &jobs, &n, &err) == FSIM_OK &&
               n == 0,
           "outbox: a published row has left it");
+    /* republish: published long ago and still not done (its message may be lost) */
+    CHECK(fsim_store_outbox_take(store, 0, 60, 60, 300, 10, arena, &jobs, &n, &err) == FSIM_OK &&
+              n == 0,
+          "outbox: a row published just now is not republished");
+    sql_value("UPDATE simulations SET published_at = now() - interval '10 min' WHERE id = $1::uuid"
+              " RETURNING 1", a);
+    CHECK(fsim_store_outbox_take(store, 0, 0, 60, 300, 10, arena, &jobs, &n, &err) == FSIM_OK &&
+              n == 0,
+          "outbox: republish 0 never republishes");
+    CHECK(fsim_store_outbox_take(store, 0, 60, 60, 300, 10, arena, &jobs, &n, &err) == FSIM_OK &&
+              n == 1 && strcmp(jobs[0].id, a) == 0 && jobs[0].republish &&
+              jobs[0].since_publish_s >= 590 && jobs[0].request,
+          "outbox: still queued 10 min after its publish: republished (%zu) %s", n, EM(err));
+    CHECK(fsim_store_mark_published(store, a, &err) == FSIM_OK, "mark republished %s", EM(err));
+    sql_value("UPDATE simulations SET next_publish_at = NULL WHERE id = $1::uuid RETURNING 1", a);
+    CHECK(fsim_store_outbox_take(store, 0, 60, 60, 300, 10, arena, &jobs, &n, &err) == FSIM_OK &&
+              n == 0,
+          "outbox: the republish delay counts from the last publish");
+    sql_value("UPDATE simulations SET published_at = now() - interval '10 min', status = 'running',"
+              " lease_expires_at = now() + interval '1 min' WHERE id = $1::uuid RETURNING 1", a);
+    CHECK(fsim_store_outbox_take(store, 0, 60, 60, 300, 10, arena, &jobs, &n, &err) == FSIM_OK &&
+              n == 0,
+          "outbox: a running row under a live lease is not republished");
+    sql_value("UPDATE simulations SET lease_expires_at = now() - interval '5 min'"
+              " WHERE id = $1::uuid RETURNING 1", a);
+    CHECK(fsim_store_outbox_take(store, 0, 60, 60, 300, 10, arena, &jobs, &n, &err) == FSIM_OK &&
+              n == 1 && strcmp(jobs[0].id, a) == 0 && jobs[0].republish,
+          "outbox: running under a lease that ran out long ago: republished");
+    sql_value("UPDATE simulations SET status = 'queued', lease_expires_at = NULL,"
+              " next_publish_at = NULL WHERE id = $1::uuid RETURNING 1", a);
+    CHECK(fsim_store_mark_published(store, a, &err) == FSIM_OK, "mark published again %s", EM(err));
     CHECK(fsim_store_mark_published(store, "00000000-0000-4000-8000-000000000000", &err) ==
               FSIM_NOT_FOUND,
           "mark published: unknown row");

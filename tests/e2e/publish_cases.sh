@@ -4,7 +4,8 @@
 # GET through the API, equal to `fleetsim run` of the same scenario. The job never runs in
 # the API process (its workers are on); an idempotent replay publishes nothing. The outbox:
 # Publish failing — the fake stopped, or the topic missing — still answers 202 with the row
-# queued; once Pub/Sub is back the job is published and completes.
+# queued; once Pub/Sub is back the job is published and completes. A message Pub/Sub took
+# and then lost: the outbox publishes the job again, and it runs once.
 # Usage (from meson): with_postgres.sh with_pubsub.sh publish_cases.sh FLEETSIM-API
 #   FLEETSIM-PUBSUB FLEETSIM. Emits TAP.
 api=$1
@@ -114,6 +115,43 @@ api_stop
 check "API: exit 0 on SIGTERM" test "$api_rc" = 0
 worker_stop
 check "worker: exit 0 on SIGTERM" test "$worker_rc" = 0
+
+# ---- a message lost after Pub/Sub took it: the outbox publishes the job again -----------------
+# The API publishes to topic "lossy", whose only subscription nobody reads; the worker's
+# subscription is made afterwards, so the accepted message never reaches it — as when the
+# fake is restarted, or a subscription deleted and made again. The row says published.
+topology lossy lossy-void
+api_start lossy FLEETSIM_PUBSUB_TOPIC=lossy FLEETSIM_API_OUTBOX_REPUBLISH_SECONDS=2 \
+  "${fast_outbox[@]}" || bad "the API starts" "$(cat "$api_log")"
+check "start-up says when a job is published again" \
+  grep -q 'and jobs still queued 2 s after their publish' "$api_log"
+jq '.days = 4' "$small" >"$tmp/four.json"
+submit "$tmp/four.json" -H 'X-Request-Id: e2e-lossy-1'
+id5=$id
+check "lost message: 202, the row queued and published" eval \
+  '[ "$status" = 202 ] && [ "$(sql "SELECT status, published_at IS NOT NULL FROM simulations WHERE id = '"'$id5'"'")" = "queued|t" ]'
+topology lossy lossy-worker
+sub=lossy-worker worker_start w3 || bad "the worker starts" "$(cat "$worker_log")"
+check "still queued 2 s after its publish: the outbox republishes it" \
+  wait_log "$api_log" "simulation $id5: republished to projects/fsim-e2e/topics/lossy: not done"
+check "the republished job completes" eval '[ "$(wait_final "$id5")" = succeeded ]'
+# a republish may race the claim (a second message while the row runs or is done): the
+# worker's claim runs the row once whatever it receives
+sleep 3
+check "run once: one 'job started', attempts 1, one row for the request id" eval \
+  '[ "$(grep "job started" "$worker_log" | grep -c "$id5")" = 1 ] &&
+   [ "$(sql "SELECT attempts FROM simulations WHERE id = '"'$id5'"'")" = 1 ] &&
+   [ "$(sql "SELECT count(*) FROM simulations WHERE metadata->>'"'traceId'"' = '"'e2e-lossy-1'"'")" = 1 ]'
+n5=$(grep -c "simulation $id5: republished" "$api_log")
+sleep 3
+check "a finished job is not published again" eval \
+  '[ "$(grep -c "simulation $id5: republished" "$api_log")" = "$n5" ]'
+api_stop
+check "API: exit 0 on SIGTERM" test "$api_rc" = 0
+worker_stop
+check "worker: exit 0 on SIGTERM" test "$worker_rc" = 0
+
 check "no sanitizer reports (API, workers)" eval \
-  'sanitizer_clean "$tmp/pub.log" && sanitizer_clean "$tmp/later.log" && sanitizer_clean "$tmp/w1.log" && sanitizer_clean "$tmp/w2.log"'
+  'sanitizer_clean "$tmp/pub.log" && sanitizer_clean "$tmp/later.log" && sanitizer_clean "$tmp/lossy.log" &&
+   sanitizer_clean "$tmp/w1.log" && sanitizer_clean "$tmp/w2.log" && sanitizer_clean "$tmp/w3.log"'
 tap_done

@@ -147,8 +147,79 @@ def credentials():
                                        '-----END PRIVATE KEY-----\n')).encode())
 
 
+def api():
+    """Requests as fuzz_api.c reads them (request line, headers, blank line, body): every
+    case of tests/data/api/http_cases.txt whose body is a file or raw text, with the
+    harness's key, and a few that those cases do not cover (CORS, trace headers, HEAD,
+    queries, the docs)."""
+    key = 'fuzz-api-key-0123456789'
+    small = read(os.path.join(DATA, 'api', 'small.json'))
+
+    def request(method, target, headers, body=b''):
+        head = f'{method} {target}\n' + ''.join(f'{n}: {v}\n' for n, v in headers)
+        add('api', head.encode() + b'\n' + body)
+
+    for line in read(os.path.join(DATA, 'api', 'http_cases.txt')).decode().splitlines():
+        if not line.strip() or line.startswith('#'):
+            continue
+        f = [x.strip() for x in line.split('|')]
+        _, method, path, hdr, body = f[:5]
+        if body == '-':
+            data = b''
+        elif body.startswith('raw:'):
+            data = body[4:].encode()
+        elif os.path.exists(os.path.join(DATA, 'api', body)):
+            data = read(os.path.join(DATA, 'api', body))
+        else:
+            continue  # jq: and gen: bodies are made by the test script
+        headers = [('X-API-Key', key)] + ([('Content-Type', 'application/json')] if data else [])
+        for tok in ([] if hdr == '-' else hdr.split(';')):
+            tok = tok.strip()
+            if tok == 'nokey':
+                headers = [h for h in headers if h[0] != 'X-API-Key']
+            elif tok.startswith('key='):
+                headers = [h for h in headers if h[0] != 'X-API-Key'] + [('X-API-Key', tok[4:])]
+            elif tok == 'noct':
+                headers = [h for h in headers if h[0] != 'Content-Type']
+            elif tok.startswith('ct='):
+                headers = [h for h in headers if h[0] != 'Content-Type'] + [('Content-Type', tok[3:])]
+            elif tok.startswith('H=') and 'gen:' not in tok:
+                n, _, v = tok[2:].partition(':')
+                headers.append((n.strip(), v.strip()))
+        request(method, path, headers, data)
+    k = ('X-API-Key', key)
+    ct = ('Content-Type', 'application/json')
+    origin = ('Origin', 'https://app.example.test')
+    request('OPTIONS', '/v1/simulations', [origin, ('Access-Control-Request-Method', 'POST'),
+                                           ('Access-Control-Request-Headers', 'content-type, x-api-key')])
+    request('OPTIONS', '/v1/simulations', [('Origin', 'https://evil.example.test'),
+                                           ('Access-Control-Request-Method', 'DELETE')])
+    request('GET', '/v1/config/vehicles', [k, origin, ('Accept-Encoding', 'gzip;q=0.5, br')])
+    request('GET', '/v1/config/routes', [k, ('traceparent',
+            '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')])
+    request('GET', '/v1/config/chargers', [k, ('X-Cloud-Trace-Context', '105445aa7843bc8bf206b12000100000/1;o=1'),
+                                           ('X-Request-Id', 'fuzz-req-1')])
+    request('HEAD', '/healthz', [])
+    request('GET', '/readyz', [])
+    request('GET', '/openapi.json', [])
+    request('GET', '/docs', [('Accept-Encoding', 'gzip')])
+    request('GET', '/v1/simulations?limit=5&fleetId=3b0c8d6e-5f0a-4c1e-9d43-2f6a1b7c9e10&cursor=a%2Bb', [k])
+    request('GET', '/v1/simulations/3b0c8d6e-5f0a-4c1e-9d43-2f6a1b7c9e10/report?format=html', [k])
+    request('DELETE', '/v1/simulations/3b0c8d6e-5f0a-4c1e-9d43-2f6a1b7c9e10', [k])
+    request('GET', '/v1/fleets/3b0c8d6e-5f0a-4c1e-9d43-2f6a1b7c9e10', [k])
+    request('POST', '/v1/fleets', [k, ct], b'{"name": "fuzz fleet"}')
+    request('POST', '/v1/simulations', [k, ct, ('Idempotency-Key', 'fuzz-key-1')], small)
+    request('POST', '/v1/simulations:run', [k, ct, ('Accept-Encoding', 'gzip')], small)
+    one_day = json.loads(small)
+    one_day['days'] = 1
+    request('POST', '/v1/simulations:run', [k, ('Content-Type', 'application/json; charset=utf-8')],
+            json.dumps(one_day).encode())
+    request('POST', '/v1/simulations:compare', [k, ct], json.dumps(one_day).encode())
+    request('POST', '/v1/simulations:run', [k, ct, ('Content-Length', '99999999')], small)
+
+
 if __name__ == '__main__':
-    for fn in [wire, config, geo, cycle, import_csv, push, oidc, credentials]:
+    for fn in [wire, config, geo, cycle, import_csv, push, oidc, credentials, api]:
         fn()
     for t in sorted(os.listdir(OUT)):
         print(t, len(os.listdir(os.path.join(OUT, t))), file=sys.stderr)

@@ -109,11 +109,16 @@ class Proc:
             return
         pid = self.p.pid
         try:
-            rss = int(re.search(r"VmRSS:\s+(\d+)", open(f"/proc/{pid}/status").read()).group(1))
+            status = open(f"/proc/{pid}/status").read()
+            rss, anon, file_, threads = (int(re.search(rf"{k}:\s+(\d+)", status).group(1)) for k in
+                                         ("VmRSS", "RssAnon", "RssFile", "Threads"))
             fds = len(os.listdir(f"/proc/{pid}/fd"))
         except (OSError, AttributeError):
             return
-        self.lives[-1]["samples"].append((now(), rss, fds))
+        # RSS apart: anonymous memory (heap, stacks: where a leak grows) and file pages (the
+        # code of the libraries, paged in as new paths run — a fault's handling, the first
+        # time: bounded by the libraries' size)
+        self.lives[-1]["samples"].append((now(), rss, fds, anon, file_, threads))
 
 
 common = {"FLEETSIM_CONFIG_DIR": os.path.join(ROOT, "config"), "GOOGLE_CLOUD_PROJECT": "fsim-soak",
@@ -123,9 +128,17 @@ api_env = {**common, "PORT": "0", "FLEETSIM_API_LISTEN": "127.0.0.1", "FLEETSIM_
            "FLEETSIM_API_OUTBOX_DELAY_SECONDS": "2", "FLEETSIM_API_OUTBOX_BACKOFF_SECONDS": "1",
            "FLEETSIM_API_OUTBOX_POLL_MS": "500", "FLEETSIM_API_PUBLISH_TIMEOUT_MS": "2000",
            "FLEETSIM_API_GRACE_SECONDS": "5",
+           # a job still queued 60 s after its publish is published again: the fake's restart
+           # drops the messages it holds, and this is what brings their jobs back (the
+           # worker's claim makes the extra messages harmless)
+           "FLEETSIM_API_OUTBOX_REPUBLISH_SECONDS": "60",
            # the status cache is bounded (10000 by default): a small bound fills before the
-           # warm-up ends, so its filling is not read as growth after it
-           "FLEETSIM_API_STATUS_CACHE_ENTRIES": "500"}
+           # warm-up ends, so its filling is not read as growth after it. 500 did not: each
+           # API caches the finished jobs its polls meet, about 3.5 new ones a second, so 500
+           # filled only at 150-200 s, after the 90 s warm-up (about 0.3 MB of bodies: the
+           # "in use" heap of the APIs grew 1.9 → 2.2 MB in a 6-minute run with
+           # FSIM_SOAK_HEAP=1). 200 fills in about a minute.
+           "FLEETSIM_API_STATUS_CACHE_ENTRIES": "200"}
 worker_env = {**common, "FLEETSIM_PUBSUB_SUBSCRIPTION": "worker", "FLEETSIM_PUBSUB_WORKERS": "1",
               "FLEETSIM_PUBSUB_RETRY_SECONDS": "1", "FLEETSIM_PUBSUB_ACK_DEADLINE_SECONDS": "10",
               "FLEETSIM_PUBSUB_LEASE_SECONDS": "5", "FLEETSIM_PUBSUB_MAX_ATTEMPTS": "10"}
@@ -324,11 +337,36 @@ def fetcher():
                 stats["fetch_wrong"] += 1
 
 
+HEAP = os.environ.get("FSIM_SOAK_HEAP") == "1"  # diagnosis only: see heap_sample
+
+
+def heap_sample(p):
+    """With FSIM_SOAK_HEAP=1: glibc's malloc_stats() of an API instance, called through gdb
+    (the process stops for a moment), as (t, bytes in use, bytes the allocator holds). Not
+    by default: a call made while another thread holds an arena lock would hang until gdb's
+    timeout, which can kill the process."""
+    if not p.alive():
+        return
+    before = os.path.getsize(p.logpath)
+    subprocess.run(["timeout", "20", "gdb", "-p", str(p.p.pid), "-batch", "-nx",
+                    "-ex", "call (void)malloc_stats()"], capture_output=True)
+    text = open(p.logpath, errors="replace").read()[before:]
+    m = re.search(r"Total \(incl\. mmap\):\s*system bytes\s*=\s*(\d+)\s*in use bytes\s*=\s*(\d+)",
+                  text)
+    if m:
+        p.lives[-1].setdefault("heap", []).append((now(), int(m.group(2)), int(m.group(1))))
+
+
 def sampler():
+    last_heap = 0.0
     while now() < DURATION + 400:
         with procs_lock:
             for p in apis + workers + retired:
                 p.sample()
+            if HEAP and now() - last_heap >= 60 and now() < DURATION:
+                last_heap = now()
+                for p in apis:
+                    heap_sample(p)
         time.sleep(5)
 
 
@@ -435,9 +473,27 @@ def growth(life):
     if len(s) < 6:
         return None
     a, b = s[:3], s[-3:]
+    mid = len(s) // 2
+    m = s[mid - 1:mid + 2]
     r0, r1 = statistics.median(x[1] for x in a), statistics.median(x[1] for x in b)
+    rm = statistics.median(x[1] for x in m)
     f0, f1 = statistics.median(x[2] for x in a), statistics.median(x[2] for x in b)
-    return r0, r1, (r1 - r0) / r0 * 100, f0, f1, (f1 - f0) / max(f0, 1) * 100, b[-1][0] - a[0][0]
+    an0, an1 = statistics.median(x[3] for x in a), statistics.median(x[3] for x in b)
+    fl0, fl1 = statistics.median(x[4] for x in a), statistics.median(x[4] for x in b)
+    # the second half's growth apart: a leak grows about as much in each half, a cache or
+    # allocator arenas filling up mostly in the first
+    return (r0, r1, (r1 - r0) / r0 * 100, f0, f1, (f1 - f0) / max(f0, 1) * 100,
+            b[-1][0] - a[0][0], (r1 - rm) / rm * 100, an0, an1, fl0, fl1, a[0][5], b[-1][5])
+
+
+def rss_curve(life):
+    """RSS (MB) once a minute over one instance's life, from its first sample."""
+    out, next_t = [], None
+    for t, rss, *_ in life["samples"]:
+        if next_t is None or t >= next_t:
+            out.append(f"{rss / 1024:.0f}")
+            next_t = (next_t or t) + 60
+    return " ".join(out)
 
 
 def report():
@@ -468,6 +524,13 @@ def report():
              if stranded else ""))
     for i in not_done[:10]:
         print(f"      {i} {rows[i]}")
+    again = set()
+    for name in os.listdir(TMP):
+        if name.startswith("api-") and name.endswith(".log"):
+            again.update(re.findall(r"simulation ([0-9a-f-]{36}): republished",
+                                    open(os.path.join(TMP, name), errors="replace").read()))
+    print(f"{'  published again by the outbox (still queued)':44s} {len(again)} "
+          f"(of them succeeded once: {sum(1 for i in again if i in succeeded)})")
     print(f"{'  rows nobody was told about':44s} {len(extra)}")
     print(f"{'  duplicate rows for one Idempotency-Key':44s} {dup_keys}")
     if attempts:
@@ -501,15 +564,27 @@ def report():
     for name, s, e in faults:
         print(f"  {s:7.1f} – {e:7.1f}  {name}")
     print("\nmemory and descriptors after warm-up (per process instance that lived long enough)")
-    print("  process   pid      RSS kB start→end   growth   fds start→end  growth   over s")
+    print("  process   pid      RSS kB start→end   growth  2nd half   fds start→end  growth   over s"
+          "   anon kB start→end  file kB start→end  threads")
     for p in apis + retired + workers:
         for life in p.lives:
             g = growth(life)
             if not g:
                 continue
-            r0, r1, rg, f0, f1, fg, span = g
-            print(f"  {p.role:8s} {life['pid']:6d} {r0:9.0f}→{r1:<9.0f} {rg:+6.1f} % "
-                  f"{f0:5.0f}→{f1:<5.0f} {fg:+6.1f} % {span:7.0f}")
+            r0, r1, rg, f0, f1, fg, span, late, an0, an1, fl0, fl1, t0, t1 = g
+            print(f"  {p.role:8s} {life['pid']:6d} {r0:9.0f}→{r1:<9.0f} {rg:+6.1f} % {late:+6.1f} % "
+                  f"{f0:5.0f}→{f1:<5.0f} {fg:+6.1f} % {span:7.0f}   {an0:7.0f}→{an1:<7.0f}"
+                  f" {(an1 - an0) / an0 * 100:+5.1f} % {fl0:6.0f}→{fl1:<6.0f} {t0:3d}→{t1}")
+    print("\nAPI RSS (MB), one sample a minute from its start")
+    for p in apis + retired:
+        for life in p.lives:
+            print(f"  {p.role:8s} {life['pid']:6d} {rss_curve(life)}")
+    if HEAP:
+        print("\nAPI heap (malloc_stats: MB in use / MB held by the allocator), once a minute")
+        for p in apis + retired:
+            for life in p.lives:
+                h = " ".join(f"{u / 1048576:.1f}/{a / 1048576:.1f}" for _, u, a in life.get("heap", []))
+                print(f"  {p.role:8s} {life['pid']:6d} {h}")
     if missing or extra or dup_keys != "0" or len(not_done) or stats["bad_wrong"] or \
             stats["unanswered"] or stats["replay_wrong"] or stats["push_failed"]:
         ok = False

@@ -169,13 +169,16 @@ fsim_status fsim_job_publish(const fsim_services *svc, const char *id,
 
 typedef struct fsim_job_outbox_policy {
     double delay_s;        /* rows younger than this are left to the request that made them */
+    double republish_s;    /* a row still queued this long after its publish (or running
+                              under a lease that ran out this long ago) is published again:
+                              its message may be lost; 0: never */
     double backoff_s;      /* a row's first retry delay, doubled per attempt */
     double max_backoff_s;  /* at most this */
     int batch;             /* rows per pass */
 } fsim_job_outbox_policy;
 
-/* One pass over the outbox: publishes the rows that are due, oldest first, each in the mode
- * stored on it; stops at the first failure (the rest wait for their own backoff) or when
+/* One pass over the outbox: publishes the rows that are due (never published, or published
+ * and not done after policy->republish_s), oldest first, each in the mode stored on it; stops at the first failure (the rest wait for their own backoff) or when
  * `stopping` (optional) says so. Logs what it did. */
 void fsim_job_relay_outbox(const fsim_services *svc, const fsim_job_outbox_policy *policy,
                            bool (*stopping)(void *user), void *user);

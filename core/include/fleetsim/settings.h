@@ -137,6 +137,9 @@
     X(API_OUTBOX_POLL_MS, "FLEETSIM_API_OUTBOX_POLL_MS", INT, "2000", 10, 600000, NULL,\
       "api", "`2000`",\
       "how often the relayer looks at the outbox") \
+    X(API_OUTBOX_REPUBLISH_SECONDS, "FLEETSIM_API_OUTBOX_REPUBLISH_SECONDS", INT, "900", 0, 604800, NULL,\
+      "api", "`900`",\
+      "a published job still queued this long after its last publish (or running under a lease that ran out this long ago) is published again, in case Pub/Sub lost its message; the extra message is harmless (the worker claims a row once); `0`: never") \
     X(PUBSUB_SUBSCRIPTION, "FLEETSIM_PUBSUB_SUBSCRIPTION", TEXT, NULL, 0, 0, NULL,\
       "pubsub `--pull`", "—",\
       "full name `projects/P/subscriptions/S`, or a short name completed with `GOOGLE_CLOUD_PROJECT`") \

@@ -235,26 +235,36 @@ fsim_status fsim_store_list(fsim_store *store, const char *fleet_id, const fsim_
 
 /* ---- Simulations: the Pub/Sub outbox ------------------------------------------------------ */
 
-/* A queued Pub/Sub job whose JobMessage is not known to be published. */
+/* A Pub/Sub job to publish: queued and not known to be published, or published long ago and
+ * still not done (Pub/Sub may have lost the message: published again). */
 typedef struct fsim_store_outbox_job {
     char id[FSIM_STORE_ID_LEN];
     fsim_job_mode mode;           /* the row's result_mode */
     int attempts;                 /* outbox publish attempts, this one included */
+    bool republish;               /* published before: this is a republish */
+    double since_publish_s;       /* with republish: seconds since its last publish */
     fsim_request *request;        /* decoded into the caller's arena */
     const char *trace_id;         /* in the arena; NULL when none */
 } fsim_store_outbox_job;
 
-/* Takes up to `max` rows of the outbox, oldest first: queued, not deleted, result_mode set,
- * published_at NULL, created more than `min_age_s` seconds ago (younger rows are left to the
- * request that created them) and due. Each taken row is due again only after
- * min(backoff_s · 2^(attempts − 1), max_backoff_s) seconds, so a relayer that fails backs
- * off per row, and concurrent relayers (FOR UPDATE SKIP LOCKED) never take the same row at
- * once. *jobs in `arena`, *n of them. */
-fsim_status fsim_store_outbox_take(fsim_store *store, double min_age_s, double backoff_s,
-                                   double max_backoff_s, int max, fsim_arena *arena,
-                                   fsim_store_outbox_job **jobs, size_t *n, fsim_error *err);
-/* Records that the row's JobMessage was accepted by Pub/Sub (published_at; kept when
- * already set): it leaves the outbox. FSIM_NOT_FOUND when the row is absent. */
+/* Takes up to `max` rows of the outbox, oldest first, result_mode set and not deleted:
+ *  - queued, published_at NULL, created more than `min_age_s` seconds ago (younger rows are
+ *    left to the request that created them);
+ *  - with `republish_s` > 0, also rows published more than `republish_s` seconds ago that
+ *    are still queued, or running with a lease that ran out more than `republish_s` seconds
+ *    ago (its worker is gone): their message may be lost (a Pub/Sub fake restarted, a
+ *    subscription recreated), so they are published again — a duplicate is harmless, the
+ *    worker's claim runs a row once;
+ * and due. Each taken row is due again only after min(backoff_s · 2^(attempts − 1),
+ * max_backoff_s) seconds, so a relayer that fails backs off per row, and concurrent relayers
+ * (FOR UPDATE SKIP LOCKED) never take the same row at once. *jobs in `arena`, *n of them. */
+fsim_status fsim_store_outbox_take(fsim_store *store, double min_age_s, double republish_s,
+                                   double backoff_s, double max_backoff_s, int max,
+                                   fsim_arena *arena, fsim_store_outbox_job **jobs, size_t *n,
+                                   fsim_error *err);
+/* Records that a JobMessage of the row was accepted by Pub/Sub just now (published_at, the
+ * time the republish delay counts from): it leaves the outbox. FSIM_NOT_FOUND when the row
+ * is absent. */
 fsim_status fsim_store_mark_published(fsim_store *store, const char *id, fsim_error *err);
 
 /* ---- Plans: a depot plan as a job (store_plans.c, docs/plan.md "As a job") ------------------ */
