@@ -7,6 +7,7 @@
  * whatever still runs after that, stop the workers, close the pool, exit 0. */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -267,6 +268,22 @@ static bool start(api_server *srv, fsim_error *err)
 
 /* ---- Shutdown ------------------------------------------------------------------------- */
 
+/* Waits for SIGTERM or SIGINT. Meanwhile, once a minute, gives back to the kernel what
+ * glibc's per-thread arenas keep after a burst of concurrent requests (a PostgreSQL restart
+ * piles requests up): a high-water mark, not a leak — the soak's heap samples showed 2 MB
+ * in use and up to 8 MB held — but it read as RSS growth of a long-lived instance. */
+static int wait_for_signal(const sigset_t *set)
+{
+    const struct timespec minute = {.tv_sec = 60};
+    for (;;) {
+        int sig = sigtimedwait(set, NULL, &minute);
+        if (sig > 0)
+            return sig;
+        if (errno == EAGAIN)
+            malloc_trim(0);
+    }
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -373,8 +390,7 @@ int main(int argc, char **argv)
         fsim_log_writer_stop();
         return err.status == FSIM_USAGE ? 2 : 1;
     }
-    int sig = 0;
-    sigwait(&set, &sig);
+    int sig = wait_for_signal(&set);
     api_log("INFO", NULL, "received %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     drain(&srv);
     release(&srv);
