@@ -76,7 +76,8 @@ typedef struct fsim_gcs_object {
     char generation[32];
     char content_type[128];
     int attempts;                 /* tries the operation took (upload; download once it
-                                     has finished): logs can say an upload was retried */
+                                     has finished): logs can say an upload was retried. A
+                                     resumable upload: its failed requests + 1 */
 } fsim_gcs_object;
 
 /* Called with the object's bytes, in order; return false to abort (then FSIM_CANCELLED). */
