@@ -18,6 +18,8 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include "gcs_internal.h"
+
 #define GOOGLE_STORAGE "https://storage.googleapis.com"
 #define MAX_ERROR_BODY (64u * 1024u)
 #define MAX_META_BODY (1u << 20)
@@ -30,6 +32,8 @@ struct fsim_gcs {
     double backoff_initial_s, backoff_max_s;
     long timeout_s, connect_timeout_s;
     const atomic_bool *cancel;  /* may be NULL */
+    size_t resumable_threshold; /* above: resumable upload */
+    size_t chunk_size;          /* a multiple of FSIM_GCS_CHUNK_QUANTUM */
 };
 
 /* ---- checksums ----------------------------------------------------------------------- */
@@ -244,6 +248,8 @@ typedef struct attempt {
     /* headers of the final response */
     fsim_gcs_object hdr;
     bool have_hash_md5, have_hash_crc;
+    char location[2048];             /* a resumable session's URI ("" when none) */
+    long long range_end;             /* Range: bytes=0-N of a 308; -1 when absent */
 } attempt;
 
 static void attempt_reset(attempt *a)
@@ -257,6 +263,8 @@ static void attempt_reset(attempt *a)
     memset(&a->hdr, 0, sizeof a->hdr);
     a->hdr.size = -1;
     a->have_hash_md5 = a->have_hash_crc = false;
+    a->location[0] = '\0';
+    a->range_end = -1;
 }
 
 static bool buffer_append(attempt *a, const char *data, size_t n)
@@ -278,6 +286,24 @@ static void header_value(const char *v, size_t n, char *dst, size_t size)
     snprintf(dst, size, "%.*s", (int)n, v);
 }
 
+/* The last persisted byte of a resumable session from its 308's Range header,
+ * "bytes=0-N" (Cloud Storage always reports a prefix): N, or -1 when the value is not of
+ * that form (then nothing counts as persisted). Internal, exposed for the unit test. */
+long long fsim__gcs_parse_range(const char *v)
+{
+    if (strncmp(v, "bytes=0-", 8) != 0)
+        return -1;
+    const char *p = v + 8;
+    if (*p < '0' || *p > '9')
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll(p, &end, 10);
+    if (errno || *end != '\0' || n < 0)
+        return -1;
+    return n;
+}
+
 /* Keeps what we need of the response headers. A new status line (a redirect, a 100
  * Continue) starts over, so what is kept belongs to the final response. x-goog-hash may
  * come once with both values or once per value. */
@@ -289,6 +315,8 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *user)
         memset(&a->hdr, 0, sizeof a->hdr);
         a->hdr.size = -1;
         a->have_hash_md5 = a->have_hash_crc = false;
+        a->location[0] = '\0';
+        a->range_end = -1;
         return n;
     }
     const char *colon = memchr(line, ':', n);
@@ -297,7 +325,7 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *user)
     size_t klen = (size_t)(colon - line);
     const char *v = colon + 1;
     size_t vlen = n - klen - 1;
-    char val[512];
+    char val[2048];
     header_value(v, vlen, val, sizeof val);
     if (klen == 11 && strncasecmp(line, "x-goog-hash", 11) == 0) {
         char *save = NULL;
@@ -318,6 +346,10 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *user)
         copy_str(a->hdr.generation, sizeof a->hdr.generation, val);
     } else if (klen == 12 && strncasecmp(line, "content-type", 12) == 0) {
         copy_str(a->hdr.content_type, sizeof a->hdr.content_type, val);
+    } else if (klen == 8 && strncasecmp(line, "location", 8) == 0) {
+        copy_str(a->location, sizeof a->location, val);
+    } else if (klen == 5 && strncasecmp(line, "range", 5) == 0) {
+        a->range_end = fsim__gcs_parse_range(val);
     }
     return n;
 }
@@ -351,9 +383,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user_)
  * gcs->auth unless emulated. Returns FSIM_OK when a response (any status) arrived or the
  * transport failed (a->http == 0, a->rc set): both are judged by the caller. Other statuses
  * (out of memory, a token problem) are returned as they are. */
-static fsim_status perform(fsim_gcs *gcs, const char *method, const char *url,
-                           const char *content_type, const void *upload, size_t upload_len,
-                           attempt *a, fsim_gcs_object *info, const char *where, fsim_error *err)
+static fsim_status perform_with(fsim_gcs *gcs, const char *method, const char *url,
+                                const char *content_type, const void *upload, size_t upload_len,
+                                const char *const *extra, attempt *a, fsim_gcs_object *info,
+                                const char *where, fsim_error *err)
 {
     if (cancelled(gcs))
         return fsim_error_set(err, FSIM_CANCELLED, where, 0, 0, NULL,
@@ -387,6 +420,12 @@ static fsim_status perform(fsim_gcs *gcs, const char *method, const char *url,
         headers = t;
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, upload_len ? upload : "");
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)upload_len);
+    }
+    for (size_t i = 0; extra && extra[i]; i++) {
+        struct curl_slist *t = curl_slist_append(headers, extra[i]);
+        if (!t)
+            goto nomem;
+        headers = t;
     }
     void *ctx[3] = {a, h, info};
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -429,6 +468,14 @@ out:
     curl_slist_free_all(headers);
     curl_easy_cleanup(h);
     return st;
+}
+
+static fsim_status perform(fsim_gcs *gcs, const char *method, const char *url,
+                           const char *content_type, const void *upload, size_t upload_len,
+                           attempt *a, fsim_gcs_object *info, const char *where, fsim_error *err)
+{
+    return perform_with(gcs, method, url, content_type, upload, upload_len, NULL, a, info, where,
+                        err);
 }
 
 static bool retryable_http(long code)
@@ -581,6 +628,11 @@ fsim_status fsim_gcs_new(const fsim_gcs_options *opts, fsim_gcs **out, fsim_erro
     gcs->timeout_s = opts->timeout_s > 0 ? opts->timeout_s : 120;
     gcs->connect_timeout_s = opts->connect_timeout_s > 0 ? opts->connect_timeout_s : 10;
     gcs->cancel = opts->cancel;
+    gcs->resumable_threshold = opts->resumable_threshold > 0 ? opts->resumable_threshold
+                                                             : FSIM_GCS_RESUMABLE_THRESHOLD;
+    size_t chunk = opts->chunk_size > 0 ? opts->chunk_size : FSIM_GCS_CHUNK_SIZE;
+    chunk -= chunk % FSIM_GCS_CHUNK_QUANTUM;
+    gcs->chunk_size = chunk > 0 ? chunk : FSIM_GCS_CHUNK_QUANTUM;
     *out = gcs;
     return FSIM_OK;
 }
@@ -672,25 +724,44 @@ static next_step retry_or_stop(fsim_gcs *gcs, const attempt *a, const char *buck
 
 /* ---- operations ---------------------------------------------------------------------- */
 
-fsim_status fsim_gcs_upload(fsim_gcs *gcs, const char *bucket, const char *object,
-                            const char *content_type, const void *data, size_t len,
-                            fsim_gcs_object *info, fsim_error *err)
-{
-    char where[1400];
-    snprintf(where, sizeof where, "gs://%s/%s", bucket ? bucket : "", object ? object : "");
-    fsim_status st = check_names(bucket, object, where, err);
-    if (st)
-        return st;
-    char want_md5[32], want_crc[16], last[700] = "";
-    digest dg;
-    if (!digest_init(&dg)) {
-        digest_release(&dg);
-        return fsim_error_set(err, FSIM_NOMEM, where, 0, 0, NULL, "out of memory");
-    }
-    digest_update(&dg, data, len);
-    digest_final(&dg, want_md5, want_crc);
-    digest_release(&dg);
+/* The stored object's metadata (a 2xx body) against the digests of what we sent: VERIFY_OK
+ * fills `got`; VERIFY_RETRY says why in `last` (a bad body, a checksum mismatch: another
+ * attempt may fix it); VERIFY_FINAL has set the error (nothing to compare with). */
+typedef enum { VERIFY_OK, VERIFY_RETRY, VERIFY_FINAL } verify_result;
 
+static verify_result verify_stored(const attempt *a, const char *want_md5, const char *want_crc,
+                                   fsim_gcs_object *got, char *last, size_t last_size,
+                                   const char *where, fsim_status *st, fsim_error *err)
+{
+    if (!parse_metadata(a, got)) {
+        snprintf(last, last_size, "HTTP %ld with a body that is not object metadata", a->http);
+        return VERIFY_RETRY;
+    }
+    if (!got->md5_base64[0] && !got->crc32c_base64[0]) {
+        *st = fsim_error_set(err, FSIM_IO, where, 0, 0, NULL,
+                             "the upload was answered without md5Hash or crc32c: cannot "
+                             "verify what was stored");
+        return VERIFY_FINAL;
+    }
+    if ((got->md5_base64[0] && strcmp(got->md5_base64, want_md5) != 0) ||
+        (got->crc32c_base64[0] && strcmp(got->crc32c_base64, want_crc) != 0)) {
+        snprintf(last, last_size,
+                 "checksum mismatch: sent md5 %s crc32c %s, stored md5 %s crc32c %s", want_md5,
+                 want_crc, got->md5_base64[0] ? got->md5_base64 : "-",
+                 got->crc32c_base64[0] ? got->crc32c_base64 : "-");
+        return VERIFY_RETRY;
+    }
+    return VERIFY_OK;
+}
+
+/* One request: objects up to the resumable threshold. */
+static fsim_status upload_single(fsim_gcs *gcs, const char *bucket, const char *object,
+                                 const char *content_type, const void *data, size_t len,
+                                 const char *want_md5, const char *want_crc,
+                                 fsim_gcs_object *info, const char *where, fsim_error *err)
+{
+    char last[700] = "";
+    fsim_status st = FSIM_OK;
     char *url = object_url(gcs, "/upload/storage/v1", bucket, object, false,
                            "?uploadType=media&name=");
     if (!url)
@@ -705,21 +776,11 @@ fsim_status fsim_gcs_upload(fsim_gcs *gcs, const char *bucket, const char *objec
             goto out;
         if (a.rc == CURLE_OK && a.http >= 200 && a.http < 300) {
             fsim_gcs_object got;
-            if (!parse_metadata(&a, &got)) {
-                snprintf(last, sizeof last, "HTTP %ld with a body that is not object metadata",
-                         a.http);
-            } else if (!got.md5_base64[0] && !got.crc32c_base64[0]) {
-                st = fsim_error_set(err, FSIM_IO, where, 0, 0, NULL,
-                                    "the upload was answered without md5Hash or crc32c: cannot "
-                                    "verify what was stored");
+            verify_result v = verify_stored(&a, want_md5, want_crc, &got, last, sizeof last,
+                                            where, &st, err);
+            if (v == VERIFY_FINAL)
                 goto out;
-            } else if ((got.md5_base64[0] && strcmp(got.md5_base64, want_md5) != 0) ||
-                       (got.crc32c_base64[0] && strcmp(got.crc32c_base64, want_crc) != 0)) {
-                snprintf(last, sizeof last,
-                         "checksum mismatch: sent md5 %s crc32c %s, stored md5 %s crc32c %s",
-                         want_md5, want_crc, got.md5_base64[0] ? got.md5_base64 : "-",
-                         got.crc32c_base64[0] ? got.crc32c_base64 : "-");
-            } else {
+            if (v == VERIFY_OK) {
                 if (info) {
                     *info = got;
                     info->attempts = tries;
@@ -740,6 +801,171 @@ out:
     attempt_reset(&a);
     free(url);
     return st;
+}
+
+/* A resumable upload: a session (POST …uploadType=resumable, its URI in Location), then
+ * chunks (PUT with Content-Range) until a 2xx carries the object's metadata. The server's
+ * 308 Range, not what we sent, says where the next chunk starts. After a failed chunk the
+ * next request asks the session what it holds (Content-Range: bytes *) rather than
+ * guessing; a session that is gone (404, 410) is started anew from byte 0. The retry budget
+ * counts attempts since the last progress (a new session or more bytes persisted), so a
+ * long upload survives as many blips as it has chunks; `info->attempts` counts every
+ * attempt that failed, plus one. */
+static fsim_status upload_resumable(fsim_gcs *gcs, const char *bucket, const char *object,
+                                    const char *content_type, const void *data, size_t len,
+                                    const char *want_md5, const char *want_crc,
+                                    fsim_gcs_object *info, const char *where, fsim_error *err)
+{
+    char last[700] = "", ctype_h[200], length_h[64], range_h[96];
+    fsim_status st = FSIM_OK;
+    const char *ct = content_type ? content_type : "application/octet-stream";
+    char *url = object_url(gcs, "/upload/storage/v1", bucket, object, false,
+                           "?uploadType=resumable&name=");
+    if (!url)
+        return fsim_error_set(err, FSIM_NOMEM, where, 0, 0, NULL, "out of memory");
+    snprintf(ctype_h, sizeof ctype_h, "X-Upload-Content-Type: %s", ct);
+    snprintf(length_h, sizeof length_h, "X-Upload-Content-Length: %zu", len);
+    const char *init_headers[] = {ctype_h, length_h, NULL};
+    const char *chunk_headers[] = {range_h, NULL};
+    attempt a = {.body_limit = MAX_META_BODY};
+    char *session = NULL;
+    size_t offset = 0;          /* bytes the session holds, as it last told us */
+    bool query = false;         /* the next request asks for the persisted range */
+    int tries = 1, failed = 0;
+    bool reauthed = false;
+    for (;;) {
+        size_t sent_end = offset;
+        if (!session) {
+            st = perform_with(gcs, "POST", url, "application/json; charset=UTF-8", "{}", 2,
+                              init_headers, &a, NULL, where, err);
+        } else if (query) {
+            snprintf(range_h, sizeof range_h, "Content-Range: bytes */%zu", len);
+            st = perform_with(gcs, "PUT", session, ct, "", 0, chunk_headers, &a, NULL, where,
+                              err);
+        } else {
+            size_t n = len - offset < gcs->chunk_size ? len - offset : gcs->chunk_size;
+            sent_end = offset + n;
+            snprintf(range_h, sizeof range_h, "Content-Range: bytes %zu-%zu/%zu", offset,
+                     sent_end - 1, len);
+            st = perform_with(gcs, "PUT", session, ct, (const char *)data + offset, n,
+                              chunk_headers, &a, NULL, where, err);
+        }
+        if (st != FSIM_OK)
+            goto out;
+        bool ok2xx = a.rc == CURLE_OK && a.http >= 200 && a.http < 300;
+        bool soft = false; /* an answer we cannot use but that is no HTTP verdict: retry */
+        if (!session && ok2xx) {
+            if (a.location[0]) {
+                if (!(session = fsim_printf_alloc("%s", a.location))) {
+                    st = fsim_error_set(err, FSIM_NOMEM, where, 0, 0, NULL, "out of memory");
+                    goto out;
+                }
+                offset = 0;
+                query = false;
+                tries = 1;
+                continue;
+            }
+            snprintf(last, sizeof last,
+                     "HTTP %ld to the resumable upload request without a Location header",
+                     a.http);
+            soft = true;
+        } else if (session && a.rc == CURLE_OK && a.http == 308) {
+            soft = true;
+            if (a.range_end >= 0 && (unsigned long long)a.range_end >= len) {
+                snprintf(last, sizeof last,
+                         "the upload session reports bytes 0-%lld persisted of %zu",
+                         a.range_end, len);
+                free(session); /* it holds something else: start over */
+                session = NULL;
+            } else {
+                size_t held = a.range_end >= 0 ? (size_t)a.range_end + 1 : 0;
+                bool was_query = query, moved = held > offset;
+                offset = held;
+                query = false;
+                /* after a chunk, progress; after a query, where to go on (the failure
+                   that led to it was counted already) */
+                if (moved || was_query) {
+                    if (moved)
+                        tries = 1;
+                    continue;
+                }
+                snprintf(last, sizeof last, "HTTP 308 persisting nothing of bytes %zu-%zu",
+                         offset, sent_end - 1);
+            }
+        } else if (session && ok2xx) {
+            fsim_gcs_object got;
+            verify_result v = verify_stored(&a, want_md5, want_crc, &got, last, sizeof last,
+                                            where, &st, err);
+            if (v == VERIFY_FINAL)
+                goto out;
+            if (v == VERIFY_OK) {
+                if (info) {
+                    *info = got;
+                    info->attempts = failed + 1;
+                }
+                goto out;
+            }
+            soft = true;
+            free(session); /* stored, but not what we sent: a new session, from byte 0 */
+            session = NULL;
+        } else if (session && a.rc == CURLE_OK && (a.http == 404 || a.http == 410)) {
+            char msg[600];
+            attempt_message(gcs, &a, msg, sizeof msg);
+            snprintf(last, sizeof last, "%s (the upload session has expired)", msg);
+            soft = true;
+            free(session); /* a new one, from byte 0 */
+            session = NULL;
+        } else if (session) {
+            query = true; /* transient (or final, judged below): where did the bytes get? */
+        }
+        attempt judged = a;
+        if (soft) {
+            judged.http = 200;
+            judged.rc = CURLE_OK;
+        }
+        next_step next = retry_or_stop(gcs, &judged, bucket, where, &tries, &reauthed, last,
+                                       sizeof last, &st, err);
+        if (next == NEXT_FINAL)
+            goto out;
+        if (next == NEXT_GIVE_UP)
+            break;
+        failed++;
+        tries++;
+    }
+    st = fsim_error_set(err, FSIM_IO, where, 0, 0, NULL,
+                        "resumable upload gave up after %d attempt%s without progress (%zu of "
+                        "%zu bytes persisted): %s",
+                        tries, tries == 1 ? "" : "s", offset, len, last);
+out:
+    attempt_reset(&a);
+    free(session);
+    free(url);
+    return st;
+}
+
+fsim_status fsim_gcs_upload(fsim_gcs *gcs, const char *bucket, const char *object,
+                            const char *content_type, const void *data, size_t len,
+                            fsim_gcs_object *info, fsim_error *err)
+{
+    char where[1400];
+    snprintf(where, sizeof where, "gs://%s/%s", bucket ? bucket : "", object ? object : "");
+    fsim_status st = check_names(bucket, object, where, err);
+    if (st)
+        return st;
+    char want_md5[32], want_crc[16];
+    digest dg;
+    if (!digest_init(&dg)) {
+        digest_release(&dg);
+        return fsim_error_set(err, FSIM_NOMEM, where, 0, 0, NULL, "out of memory");
+    }
+    digest_update(&dg, data, len);
+    digest_final(&dg, want_md5, want_crc);
+    digest_release(&dg);
+    if (len > gcs->resumable_threshold)
+        return upload_resumable(gcs, bucket, object, content_type, data, len, want_md5, want_crc,
+                                info, where, err);
+    return upload_single(gcs, bucket, object, content_type, data, len, want_md5, want_crc, info,
+                         where, err);
 }
 
 fsim_status fsim_gcs_download(fsim_gcs *gcs, const char *bucket, const char *object,

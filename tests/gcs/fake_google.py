@@ -23,7 +23,18 @@ One local HTTP server (127.0.0.1, a free port) playing three parts:
                                                      body, stalls S seconds, then the rest
                      POST /control?require_auth=1    401 unless `Authorization: Bearer tok-…`
                                                      with a token this server issued
+                     POST /control?fail_chunk=N&status=S
+                                                     the next N chunk PUTs of a resumable
+                                                     upload get HTTP S (503), not forwarded
+                     POST /control?lose_chunk=N      the next N chunk PUTs are forwarded, then
+                                                     answered 503 (stored, the client not told)
+                     POST /control?short_chunk=N     the next N chunk PUTs of more than one
+                                                     byte forward only their first half (the
+                                                     308's Range says so)
                      POST /control?reset=1           counters and faults back to zero
+                   Resumable uploads: the session URI (Location) is rewritten to point here,
+                   so its chunks pass through too; counters sessions, chunks, queries
+                   (PUTs with Content-Range `bytes */N`).
                    A bucket named fsim-missing-bucket answers 404 "The specified bucket does
                    not exist." as Cloud Storage does (the emulator creates buckets on demand).
   GET /stats       the counters as JSON.
@@ -51,7 +62,9 @@ def reset_state():
     STATE.update(token_requests=0, token_rejected=0, metadata_requests=0, proxied=0,
                  failed=0, corrupted=0, with_auth=0, without_auth=0, last_reject="",
                  fail=0, fail_status=503, corrupt=0, corrupt_download=0, stall_download=0.0,
-                 stalled=0, require_auth=False,
+                 stalled=0, require_auth=False, fail_chunk=0, fail_chunk_status=503,
+                 lose_chunk=0, short_chunk=0, lost=0, shortened=0, sessions=0, chunks=0,
+                 queries=0,
                  issued=[])
 
 
@@ -171,9 +184,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 status = 0
             corrupt = False
             if status == 0 and STATE["corrupt"] > 0 and self.path.startswith("/upload/"):
-                STATE["corrupt"] -= 1
-                STATE["corrupted"] += 1
-                corrupt = True
+                corrupt = True  # counted below, when the answer is the object's metadata
             flip = False
             if (status == 0 and STATE["corrupt_download"] > 0 and self.command == "GET"
                     and "alt=media" in self.path):
@@ -186,6 +197,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 stall = STATE["stall_download"]
                 STATE["stall_download"] = 0.0
                 STATE["stalled"] += 1
+            crange = self.headers.get("Content-Range") or ""
+            is_query = self.command == "PUT" and crange.startswith("bytes */")
+            is_chunk = self.command == "PUT" and crange.startswith("bytes ") and not is_query
+            lose = short = False
+            if status == 0 and is_query:
+                STATE["queries"] += 1
+            if status == 0 and is_chunk:
+                STATE["chunks"] += 1
+                if STATE["fail_chunk"] > 0:
+                    STATE["fail_chunk"] -= 1
+                    STATE["failed"] += 1
+                    status = STATE["fail_chunk_status"]
+                elif STATE["lose_chunk"] > 0:
+                    STATE["lose_chunk"] -= 1
+                    STATE["lost"] += 1
+                    lose = True
+                elif STATE["short_chunk"] > 0 and len(body) > 1:
+                    STATE["short_chunk"] -= 1
+                    STATE["shortened"] += 1
+                    short = True
             need_auth = STATE["require_auth"]
             issued = list(STATE["issued"])
         if status:
@@ -198,20 +229,40 @@ class Handler(http.server.BaseHTTPRequestHandler):
         up = urllib.parse.urlsplit(self.server.args.upstream)
         conn = http.client.HTTPConnection(up.hostname, up.port, timeout=30)
         headers = {k: v for k, v in self.headers.items()
-                   if k.lower() in ("content-type", "content-length", "range")}
+                   if k.lower() in ("content-type", "content-length", "range", "content-range",
+                                    "x-upload-content-type", "x-upload-content-length")}
+        if short:
+            first, rest = crange[len("bytes "):].split("-", 1)
+            total = rest.split("/", 1)[1]
+            body = body[:len(body) // 2]
+            headers["Content-Range"] = f"bytes {first}-{int(first) + len(body) - 1}/{total}"
+            headers["Content-Length"] = str(len(body))
         conn.request(self.command, self.path, body=body, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
         with LOCK:
             STATE["proxied"] += 1
-        if corrupt:
+            if resp.getheader("Location"):
+                STATE["sessions"] += 1
+        if lose:
+            conn.close()
+            return self.reply(503, {"error": {"code": 503, "message": "Backend Error (fake, after storing)"}})
+        if corrupt and resp.status in (200, 201) and b'"md5Hash"' in data:
+            with LOCK:
+                STATE["corrupt"] -= 1
+                STATE["corrupted"] += 1
             meta = json.loads(data)
             meta["md5Hash"] = base64.b64encode(b"\0" * 16).decode()
             data = json.dumps(meta).encode()
         if flip and data:
             data = data[:-1] + bytes([data[-1] ^ 0x01])
         extra = {k: v for k, v in resp.getheaders()
-                 if k.lower() in ("x-goog-hash", "x-goog-generation", "etag")}
+                 if k.lower() in ("x-goog-hash", "x-goog-generation", "etag", "range")}
+        loc = resp.getheader("Location")
+        if loc:
+            u = urllib.parse.urlsplit(loc)
+            extra["Location"] = urllib.parse.urlunsplit(
+                ("http", f"127.0.0.1:{self.server.server_port}", u.path, u.query, ""))
         self.reply(resp.status, data, resp.getheader("Content-Type") or "application/octet-stream",
                    extra, stall)
         conn.close()
@@ -233,6 +284,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 STATE["corrupt_download"] = int(q["corrupt_download"][0])
             if "stall_download" in q:
                 STATE["stall_download"] = float(q["stall_download"][0])
+            if "fail_chunk" in q:
+                STATE["fail_chunk"] = int(q["fail_chunk"][0])
+                STATE["fail_chunk_status"] = int(q.get("status", ["503"])[0])
+            if "lose_chunk" in q:
+                STATE["lose_chunk"] = int(q["lose_chunk"][0])
+            if "short_chunk" in q:
+                STATE["short_chunk"] = int(q["short_chunk"][0])
             if "require_auth" in q:
                 STATE["require_auth"] = q["require_auth"][0] == "1"
         self.reply(200, {"ok": True})

@@ -21,6 +21,7 @@
 
 #include "check.h"
 #include "fake.h"
+#include "../../core/gcs/gcs_internal.h"
 
 #define BUCKET "fleetsim-results"
 #define SIM_ID "0b6f5f86-4c1e-4f7e-9a43-2f6a1b7c9e11"
@@ -334,6 +335,230 @@ static void test_outages(void)
     fsim_gcs_free(g);
 }
 
+/* ---- resumable uploads -------------------------------------------------------------- */
+
+/* The 308's Range header, as the client reads it. */
+static void test_range_parse(void)
+{
+    CHECK(fsim__gcs_parse_range("bytes=0-262143") == 262143, "Range bytes=0-262143: 262143");
+    CHECK(fsim__gcs_parse_range("bytes=0-0") == 0, "Range bytes=0-0: one byte persisted");
+    CHECK(fsim__gcs_parse_range("bytes=0-") == -1 && fsim__gcs_parse_range("bytes=5-9") == -1 &&
+              fsim__gcs_parse_range("bytes=0-12x") == -1 && fsim__gcs_parse_range("") == -1 &&
+              fsim__gcs_parse_range("bytes=0--1") == -1 &&
+              fsim__gcs_parse_range("bytes=0-99999999999999999999") == -1,
+          "malformed or non-prefix Range values count as nothing persisted");
+}
+
+static fsim_gcs *small_chunks(const char *host, int attempts)
+{
+    fsim_gcs_options o = {.emulator_host = host, .max_attempts = attempts,
+                          .backoff_initial_s = 0.02, .backoff_max_s = 0.1, .timeout_s = 30,
+                          .resumable_threshold = 512u << 10,
+                          .chunk_size = 300000 /* rounded down to 256 KiB */};
+    fsim_gcs *g = NULL;
+    fsim_error err;
+    if (fsim_gcs_new(&o, &g, &err) != FSIM_OK) {
+        printf("Bail out! fsim_gcs_new: %s\n", err.message);
+        exit(1);
+    }
+    return g;
+}
+
+/* Uploads `data` through `g`, downloads it through `plain`: byte-identical (the download
+ * checks x-goog-hash), the stored size and checksums those of `data`. */
+static void resumable_roundtrip(fsim_gcs *g, fsim_gcs *plain, const char *object,
+                                const char *data, size_t len, const char *what,
+                                fsim_gcs_object *up)
+{
+    fsim_error err;
+    fsim_error_clear(&err);
+    memset(up, 0, sizeof *up);
+    fsim_status st = fsim_gcs_upload(g, BUCKET, object, "application/json", data, len, up, &err);
+    sink s = {0};
+    fsim_status st2 = st ? st : fsim_gcs_download(plain, BUCKET, object, sink_write, &s, NULL, &err);
+    CHECK(st == FSIM_OK && st2 == FSIM_OK && s.len == len && memcmp(s.data, data, len) == 0 &&
+              up->size == (long long)len,
+          "%s: uploaded, stored size %lld, downloaded byte-identical (%s)", what, up->size,
+          st || st2 ? err.message : "ok");
+    free(s.data);
+}
+
+static void test_resumable(fsim_gcs *plain, const char *emu, const char *fake)
+{
+    size_t len = 2000000; /* 8 chunks of 256 KiB, the last one short */
+    char *data = malloc(len);
+    for (size_t i = 0; i < len; i++)
+        data[i] = (char)('a' + (i * 7919 + i / 4099) % 26);
+    uint32_t crc = fsim_crc32c(0, data, len);
+    unsigned char be[4] = {(unsigned char)(crc >> 24), (unsigned char)(crc >> 16),
+                           (unsigned char)(crc >> 8), (unsigned char)crc};
+    char want_crc[16]; /* base64 of the 4 bytes, by hand: an independent check */
+    static const char b64c[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    want_crc[0] = b64c[be[0] >> 2];
+    want_crc[1] = b64c[((be[0] & 3) << 4) | (be[1] >> 4)];
+    want_crc[2] = b64c[((be[1] & 15) << 2) | (be[2] >> 6)];
+    want_crc[3] = b64c[be[2] & 63];
+    want_crc[4] = b64c[be[3] >> 2];
+    want_crc[5] = b64c[(be[3] & 3) << 4];
+    want_crc[6] = want_crc[7] = '=';
+    want_crc[8] = '\0';
+
+    fsim_gcs *direct = small_chunks(emu, 3);
+    fsim_gcs *proxied = small_chunks(fake, 4);
+    fsim_gcs_object up;
+    resumable_roundtrip(direct, plain, "resumable/direct.json", data, len,
+                        "2 MB in 256 KiB chunks, straight to the emulator", &up);
+    CHECK_STR(up.crc32c_base64, want_crc, "the stored crc32c is that of the whole object");
+    CHECK(up.md5_base64[0] && up.attempts == 1, "md5 reported, one attempt (%d)", up.attempts);
+
+    fake_control("reset=1");
+    resumable_roundtrip(proxied, plain, "resumable/counted.json", data, len,
+                        "2 MB through the proxy", &up);
+    CHECK(fake_stat("sessions") == 1 && fake_stat("chunks") == 8 && fake_stat("queries") == 0,
+          "one session, 8 chunk PUTs (chunk_size 300000 rounded down to 256 KiB), no status "
+          "query (sessions=%ld chunks=%ld queries=%ld)",
+          fake_stat("sessions"), fake_stat("chunks"), fake_stat("queries"));
+    fake_control("reset=1");
+    fsim_error err;
+    fsim_error_clear(&err);
+    CHECK(fsim_gcs_upload(proxied, BUCKET, "resumable/small.json", NULL, data, 512u << 10, NULL,
+                          &err) == FSIM_OK &&
+              fake_stat("sessions") == 0 && fake_stat("chunks") == 0 && fake_stat("proxied") == 1,
+          "at the threshold (512 KiB): one request, no session (%s)",
+          err.message[0] ? err.message : "ok");
+
+    /* 503 on two chunks (not forwarded): each time the client asks what is persisted,
+       then goes on */
+    fake_control("reset=1");
+    fake_control("fail_chunk=2&status=503");
+    resumable_roundtrip(proxied, plain, "resumable/503.json", data, len, "two chunks get 503", &up);
+    CHECK(fake_stat("failed") == 2 && fake_stat("queries") == 2 && fake_stat("sessions") == 1 &&
+              fake_stat("chunks") == 10 && up.attempts == 3,
+          "each 503 is followed by a status query, the chunk is sent again, same session "
+          "(failed=%ld queries=%ld chunks=%ld attempts=%d)",
+          fake_stat("failed"), fake_stat("queries"), fake_stat("chunks"), up.attempts);
+
+    /* the interrupted case: a chunk stored, but its answer lost. The status query says the
+       chunk is there: it is not sent again */
+    fake_control("reset=1");
+    fake_control("lose_chunk=1");
+    resumable_roundtrip(proxied, plain, "resumable/lost.json", data, len,
+                        "a chunk's answer lost after it was stored", &up);
+    CHECK(fake_stat("lost") == 1 && fake_stat("queries") == 1 && fake_stat("chunks") == 8,
+          "resumed from the persisted range, not from what it had sent: 8 chunk PUTs in all "
+          "(lost=%ld queries=%ld chunks=%ld)",
+          fake_stat("lost"), fake_stat("queries"), fake_stat("chunks"));
+
+    /* half a chunk persisted: the 308's Range decides where the next chunk starts (the
+       emulator refuses a chunk that leaves a gap) */
+    fake_control("reset=1");
+    fake_control("short_chunk=1");
+    resumable_roundtrip(proxied, plain, "resumable/short.json", data, len,
+                        "a chunk only half persisted", &up);
+    CHECK(fake_stat("shortened") == 1 && fake_stat("chunks") == 9 && fake_stat("queries") == 0 &&
+              up.attempts == 1,
+          "the next chunk starts where Range says: 9 chunk PUTs, no retry counted "
+          "(chunks=%ld attempts=%d)",
+          fake_stat("chunks"), up.attempts);
+
+    /* the session is gone (410): a new one, from byte 0 */
+    fake_control("reset=1");
+    fake_control("fail_chunk=1&status=410");
+    resumable_roundtrip(proxied, plain, "resumable/410.json", data, len, "session expired (410)",
+                        &up);
+    CHECK(fake_stat("sessions") == 2 && fake_stat("chunks") == 9,
+          "a second session, all 8 chunks again after the refused one (sessions=%ld chunks=%ld)",
+          fake_stat("sessions"), fake_stat("chunks"));
+
+    /* the stored object does not match what was sent: a new session */
+    fake_control("reset=1");
+    fake_control("corrupt=1");
+    resumable_roundtrip(proxied, plain, "resumable/corrupt.json", data, len,
+                        "stored checksum wrong once", &up);
+    CHECK(fake_stat("corrupted") == 1 && fake_stat("sessions") == 2 && up.attempts == 2,
+          "a checksum mismatch starts over in a new session (sessions=%ld attempts=%d)",
+          fake_stat("sessions"), up.attempts);
+
+    fake_control("reset=1");
+    fake_control("fail_chunk=100&status=503");
+    fsim_error_clear(&err);
+    fsim_status st = fsim_gcs_upload(proxied, BUCKET, "resumable/down.json", NULL, data, len, NULL,
+                                     &err);
+    CHECK(st == FSIM_IO && strstr(err.message, "resumable upload gave up after 4 attempts") &&
+              strstr(err.message, "HTTP 503") && strstr(err.message, "0 of 2000000 bytes"),
+          "503 on every chunk: 4 attempts without progress, then FSIM_IO: %s", err.message);
+
+    fake_control("reset=1");
+    fake_control("fail_chunk=1&status=403");
+    fsim_error_clear(&err);
+    st = fsim_gcs_upload(proxied, BUCKET, "resumable/denied.json", NULL, data, len, NULL, &err);
+    CHECK(st == FSIM_IO && strstr(err.message, "access denied") && fake_stat("chunks") == 1,
+          "403 on a chunk is final: %s", err.message);
+    fake_control("reset=1");
+    fsim_gcs_free(direct);
+    fsim_gcs_free(proxied);
+    free(data);
+}
+
+/* Compares what arrives with the expected bytes without keeping it. */
+typedef struct cmp_sink {
+    const char *want;
+    size_t len, pos;
+    bool same;
+} cmp_sink;
+
+static bool cmp_write(void *user, const char *data, size_t len)
+{
+    cmp_sink *c = user;
+    if (c->pos + len > c->len || memcmp(c->want + c->pos, data, len) != 0)
+        c->same = false;
+    c->pos += len;
+    return true;
+}
+
+/* 200 MB: over the emulator's 130 MiB limit on one request (HTTP 413 as a single POST),
+ * up in 8 MiB chunks with the default settings. */
+static void test_large_object(fsim_gcs *plain, const char *emu)
+{
+    size_t len = 200u * 1000u * 1000u;
+    char *data = malloc(len);
+    if (!data) {
+        CHECK(1, "# SKIP no memory for 200 MB");
+        return;
+    }
+    for (size_t i = 0; i < len; i += 4096) {
+        size_t n = len - i < 4096 ? len - i : 4096;
+        memset(data + i, 'a' + (int)((i / 4096) % 26), n);
+        data[i] = (char)('0' + (i / 4096) % 10);
+    }
+    fsim_gcs_options o = {.emulator_host = emu, .max_attempts = 2, .backoff_initial_s = 0.02,
+                          .timeout_s = 120, .resumable_threshold = (size_t)1 << 40};
+    fsim_gcs *single = NULL;
+    fsim_error err;
+    fsim_error_clear(&err);
+    fsim_gcs_new(&o, &single, &err);
+    fsim_status st = fsim_gcs_upload(single, BUCKET, "large/single.json", NULL, data, len, NULL,
+                                     &err);
+    CHECK(st == FSIM_IO && strstr(err.message, "HTTP 413"),
+          "200 MB as one request: the emulator refuses it: %s", err.message);
+    fsim_gcs_free(single);
+
+    fsim_gcs_object up;
+    fsim_error_clear(&err);
+    st = fsim_gcs_upload(plain, BUCKET, "large/resumable.json", "application/json", data, len,
+                         &up, &err);
+    CHECK(st == FSIM_OK && up.size == (long long)len,
+          "200 MB with the defaults (resumable, 8 MiB chunks): stored, size %lld: %s", up.size,
+          st ? err.message : "ok");
+    cmp_sink c = {.want = data, .len = len, .same = true};
+    fsim_error_clear(&err);
+    st = fsim_gcs_download(plain, BUCKET, "large/resumable.json", cmp_write, &c, NULL, &err);
+    CHECK(st == FSIM_OK && c.same && c.pos == len,
+          "and it downloads byte-identical, checksums verified (%zu bytes): %s", c.pos,
+          st ? err.message : "ok");
+    free(data);
+}
+
 /* Not emulated: bearer tokens from a service-account key, against the fake in front of the
  * emulator with auth required. */
 static void test_authenticated(void)
@@ -389,6 +614,17 @@ int main(void)
     test_names_and_sizes(g);
     test_errors(g, via_fake);
     test_retries(via_fake);
+    test_range_parse();
+    test_resumable(g, emu, fake);
+    {
+        fsim_gcs_options lo = {.emulator_host = emu, .max_attempts = 3,
+                               .backoff_initial_s = 0.02, .backoff_max_s = 0.1, .timeout_s = 120};
+        fsim_gcs *large = NULL;
+        fsim_error lerr;
+        fsim_gcs_new(&lo, &large, &lerr);
+        test_large_object(large, emu);
+        fsim_gcs_free(large);
+    }
     test_authenticated();
     test_outages();
     fsim_gcs_free(g);

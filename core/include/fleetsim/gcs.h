@@ -2,6 +2,10 @@
  * the worker uploads `simulations/<id>/result.json`, the API streams it back.
  *
  *   upload    POST {base}/upload/storage/v1/b/{bucket}/o?uploadType=media&name={object}
+ *             (objects up to `resumable_threshold`, 8 MiB: one request), or resumable:
+ *             POST …?uploadType=resumable&name={object} → a session URI (Location), then
+ *             PUT chunks of `chunk_size` (8 MiB) with Content-Range: bytes a-b/total; 308
+ *             and its Range header say what is persisted, the next chunk starts there
  *   download  GET  {base}/storage/v1/b/{bucket}/o/{object}?alt=media
  *   stat      GET  {base}/storage/v1/b/{bucket}/o/{object}
  * with the object name percent-encoded (a `/` too). An upload is verified: the md5Hash and
@@ -12,7 +16,10 @@
  * mismatches are retried with exponential backoff and full jitter (delay drawn from
  * [base·2^k / 2, base·2^k], capped), at most `max_attempts` tries in all; then the last
  * error is returned. A download is retried only while none of its bytes have reached the
- * caller. Other 4xx are final at once.
+ * caller. Other 4xx are final at once. A resumable upload spends the budget on attempts
+ * without progress (each persisted chunk starts it afresh): after a failed chunk it asks
+ * the session what it holds (PUT, a Content-Range of `*` over the total) and goes on from there; a
+ * session answering 404 or 410 has expired and a new one starts from byte 0.
  *
  * Endpoint: with `emulator_host` (STORAGE_EMULATOR_HOST: `host:port` or `http://host:port`)
  * every request goes there in plain HTTP without credentials, as Google's client libraries
@@ -48,7 +55,16 @@ typedef struct fsim_gcs_options {
     const atomic_bool *cancel;    /* optional process-wide stop (a shutdown's grace period is
                                      over): a running transfer aborts within about a second,
                                      no retry follows, the operation returns FSIM_CANCELLED */
+    size_t resumable_threshold;   /* uploads larger than this many bytes go resumable, in
+                                     chunks; 0 = FSIM_GCS_RESUMABLE_THRESHOLD */
+    size_t chunk_size;            /* bytes per chunk of a resumable upload, rounded down to a
+                                     multiple of 256 KiB (at least 256 KiB); 0 =
+                                     FSIM_GCS_CHUNK_SIZE. Tests force small chunks */
 } fsim_gcs_options;
+
+#define FSIM_GCS_RESUMABLE_THRESHOLD ((size_t)8 << 20)
+#define FSIM_GCS_CHUNK_SIZE ((size_t)8 << 20)
+#define FSIM_GCS_CHUNK_QUANTUM ((size_t)256 << 10)
 
 typedef struct fsim_gcs fsim_gcs;
 
@@ -60,7 +76,8 @@ typedef struct fsim_gcs_object {
     char generation[32];
     char content_type[128];
     int attempts;                 /* tries the operation took (upload; download once it
-                                     has finished): logs can say an upload was retried */
+                                     has finished): logs can say an upload was retried. A
+                                     resumable upload: its failed requests + 1 */
 } fsim_gcs_object;
 
 /* Called with the object's bytes, in order; return false to abort (then FSIM_CANCELLED). */
@@ -89,8 +106,10 @@ void fsim_gcs_free(fsim_gcs *gcs);
 const char *fsim_gcs_describe(const fsim_gcs *gcs);
 
 /* Uploads `len` bytes (borrowed) as gs://bucket/object with `content_type` (NULL =
- * application/octet-stream), verifying the stored checksums; `info` (may be NULL) gets the
- * stored object's metadata. Replaces an existing object of that name. */
+ * application/octet-stream), verifying the stored checksums (of the whole object, also
+ * when it went up in chunks); `info` (may be NULL) gets the stored object's metadata.
+ * Replaces an existing object of that name. Above `resumable_threshold` bytes the upload is
+ * resumable (see the top of this file): no single request carries more than `chunk_size`. */
 fsim_status fsim_gcs_upload(fsim_gcs *gcs, const char *bucket, const char *object,
                             const char *content_type, const void *data, size_t len,
                             fsim_gcs_object *info, fsim_error *err);
