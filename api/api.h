@@ -352,6 +352,11 @@ bool api_handle_plan_result(api_request *req);
 bool api_need_store(api_request *req);
 /* The page size query parameter `limit` (1..1000, default 50); false after answering 400. */
 bool api_query_limit(api_request *req, long *limit);
+/* 202 Accepted for a queued job of /v1/COLLECTION ("simulations", "plans"): a
+ * SubmitResponse with its links and a Location header; `replayed` adds
+ * Idempotent-Replayed: true (util.c). */
+bool api_respond_submitted(api_request *req, const char *collection, const char *id,
+                           bool replayed);
 /* Decodes the body as `type` into the request's arena, answering the error itself (400 with
  * line and column, or 422 listing every problem) and returning NULL on failure. */
 void *api_decode_body(api_request *req, fsim_wire_type type);

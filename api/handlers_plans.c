@@ -48,19 +48,7 @@ bool api_handle_plan_submit(api_request *req)
     } else {
         api_jobs_notify(srv->jobs);
     }
-    fsim_submit_response resp = {
-        .id = id,
-        .status = FSIM_RUN_QUEUED,
-        .links = {.self = fsim_arena_sprintf(req->arena, "/v1/plans/%s", id),
-                  .result = fsim_arena_sprintf(req->arena, "/v1/plans/%s/result", id)}};
-    size_t len = 0;
-    char *body = resp.links.self && resp.links.result
-                     ? fsim_submit_response_encode(&resp, 0, &len)
-                     : NULL;
-    if (!body)
-        return api_error(req, 503, "unavailable", NULL, "out of memory");
-    api_add_header(req, "Location", resp.links.self);
-    return api_respond(req, 202, "application/json", body, len);
+    return api_respond_submitted(req, "plans", id, false);
 }
 
 /* ---- GET /v1/plans/{id} --------------------------------------------------------------- */

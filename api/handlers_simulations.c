@@ -24,26 +24,6 @@ static const char *path_id(api_request *req)
 
 /* ---- POST /v1/simulations -------------------------------------------------------------- */
 
-static bool respond_submitted(api_request *req, const char *id, bool replayed)
-{
-    /* always the first response's body (status queued), so a replay is byte-identical */
-    fsim_submit_response resp = {
-        .id = id,
-        .status = FSIM_RUN_QUEUED,
-        .links = {.self = fsim_arena_sprintf(req->arena, "/v1/simulations/%s", id),
-                  .result = fsim_arena_sprintf(req->arena, "/v1/simulations/%s/result", id)}};
-    size_t len = 0;
-    char *body = resp.links.self && resp.links.result
-                     ? fsim_submit_response_encode(&resp, 0, &len)
-                     : NULL;
-    if (!body)
-        return api_error(req, 503, "unavailable", NULL, "out of memory");
-    api_add_header(req, "Location", resp.links.self);
-    if (replayed)
-        api_add_header(req, "Idempotent-Replayed", "true");
-    return api_respond(req, 202, "application/json", body, len);
-}
-
 bool api_handle_submit(api_request *req)
 {
     api_server *srv = req->server;
@@ -84,7 +64,7 @@ bool api_handle_submit(api_request *req)
         api_publish_job(srv->publisher, id, r, req->request_id); /* 202 even if it fails */
     else if (outcome == FSIM_STORE_CREATED)
         api_jobs_notify(srv->jobs);
-    return respond_submitted(req, id, outcome == FSIM_STORE_EXISTING);
+    return api_respond_submitted(req, "simulations", id, outcome == FSIM_STORE_EXISTING);
 }
 
 /* ---- GET /v1/simulations/{id} ---------------------------------------------------------- */

@@ -32,3 +32,25 @@ bool api_query_limit(api_request *req, long *limit)
     api_error(req, 400, "invalid_query", "limit", "limit must be a whole number in 1..1000");
     return false;
 }
+
+/* 202 with a SubmitResponse: /v1/COLLECTION/{id} and its result, the first response's body
+ * (status queued) every time, so a replay is byte-identical. */
+bool api_respond_submitted(api_request *req, const char *collection, const char *id,
+                           bool replayed)
+{
+    fsim_submit_response resp = {
+        .id = id,
+        .status = FSIM_RUN_QUEUED,
+        .links = {.self = fsim_arena_sprintf(req->arena, "/v1/%s/%s", collection, id),
+                  .result = fsim_arena_sprintf(req->arena, "/v1/%s/%s/result", collection, id)}};
+    size_t len = 0;
+    char *body = resp.links.self && resp.links.result
+                     ? fsim_submit_response_encode(&resp, 0, &len)
+                     : NULL;
+    if (!body)
+        return api_error(req, 503, "unavailable", NULL, "out of memory");
+    api_add_header(req, "Location", resp.links.self);
+    if (replayed)
+        api_add_header(req, "Idempotent-Replayed", "true");
+    return api_respond(req, 202, "application/json", body, len);
+}

@@ -7,6 +7,17 @@ _Static_assert((int)FSIM_STRAT_IMMEDIATE == (int)FSIM_STRATEGY_IMMEDIATE &&
                    (int)FSIM_STRAT_COST == (int)FSIM_STRATEGY_COST,
                "wire strategies and engine strategies must share their order");
 
+/* Every result's provenance, the same whichever way it was run. */
+static fsim_result_metadata metadata_of(const fsim_prepared *prep,
+                                        const fsim_runner_options *opts)
+{
+    return (fsim_result_metadata){.engine_version = FSIM_VERSION,
+                                  .config_hash = prep->config_hash,
+                                  .warnings = prep->warnings,
+                                  .n_warnings = prep->n_warnings,
+                                  .trace_id = opts->trace_id};
+}
+
 fsim_status fsim_runner_run(const fsim_request *request, const fsim_runner_options *opts,
                             fsim_arena *arena, fsim_result **out, fsim_error *err)
 {
@@ -22,11 +33,7 @@ fsim_status fsim_runner_run(const fsim_request *request, const fsim_runner_optio
     st = fsim_sim_run(&prep->input, arena, opts->progress, opts->progress_user, res, err);
     if (st != FSIM_OK)
         return st;
-    res->metadata = (fsim_result_metadata){.engine_version = FSIM_VERSION,
-                                           .config_hash = prep->config_hash,
-                                           .warnings = prep->warnings,
-                                           .n_warnings = prep->n_warnings,
-                                           .trace_id = opts->trace_id};
+    res->metadata = metadata_of(prep, opts);
     *out = res;
     return FSIM_OK;
 }
@@ -53,11 +60,7 @@ fsim_status fsim_runner_run_files(const fsim_request *request, const fsim_runner
         fsim_runner_stream_abort(stream);
         return st;
     }
-    res->metadata = (fsim_result_metadata){.engine_version = FSIM_VERSION,
-                                           .config_hash = prep->config_hash,
-                                           .warnings = prep->warnings,
-                                           .n_warnings = prep->n_warnings,
-                                           .trace_id = opts->trace_id};
+    res->metadata = metadata_of(prep, opts);
     res->simulation_id = simulation_id;
     if ((st = fsim_runner_stream_commit(stream, res, err)) != FSIM_OK)
         return st;

@@ -178,10 +178,11 @@
       "bucket of gcs-mode results (`gs://BUCKET/simulations/<id>/result.json`); unset: gcs jobs fail (`gcs_not_configured`); the API reads the row's `resultUri`") \
     X(GCS_MAX_ATTEMPTS, "FLEETSIM_GCS_MAX_ATTEMPTS", INT, NULL, 1, 100, NULL,\
       "pubsub, api, `run --mode gcs`", "pubsub and CLI `5`, api `3`",\
-      "Cloud Storage tries per upload / download") \
+      "Cloud Storage tries per upload / download (a resumable upload, above 8 MiB: tries " \
+      "since its last persisted chunk)") \
     X(GCS_TIMEOUT_SECONDS, "FLEETSIM_GCS_TIMEOUT_SECONDS", INT, NULL, 1, 3600, NULL,\
       "pubsub, api, `run --mode gcs`", "pubsub and CLI `120`, api `30`",\
-      "seconds per try") \
+      "seconds per try (per request: one chunk of a resumable upload)") \
     X(GOOGLE_APPLICATION_CREDENTIALS, "GOOGLE_APPLICATION_CREDENTIALS", TEXT, NULL, 0, 0, NULL,\
       "api, pubsub, `run --mode gcs`", "— (metadata server)",\
       "service-account key file path; Pub/Sub and Cloud Storage tokens come from the same helper (`core/gcp`)") \
