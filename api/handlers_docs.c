@@ -106,9 +106,9 @@ static bool has_assets(const char *folder)
     for (int i = 0; i < N_FILES; i++) {
         if (!file_table[i].from_folder)
             continue;
-        snprintf(path, sizeof path, "%s/%s", folder, file_table[i].name);
-        if (access(path, R_OK) != 0)
-            return false;
+        int n = snprintf(path, sizeof path, "%s/%s", folder, file_table[i].name);
+        if (n < 0 || (size_t)n >= sizeof path || access(path, R_OK) != 0)
+            return false; /* a path too long to name is not a folder we can serve */
     }
     return true;
 }
