@@ -5,7 +5,11 @@
  * time series interval by interval in depot order, trips by (departure, vehicle), sessions
  * by (end, depot) — and go to the one collector (the rows, the summary) as a single engine's
  * would; the fleet's load at each step is summed in depot order. So any number of threads
- * gives the same bytes, and one thread runs the same code. */
+ * gives the same bytes, and one thread runs the same code.
+ *
+ * The merge is serial (one collector, one sink), so it overlaps the next day: while the
+ * other threads run day k+1's engines into the second of two record buffers, the calling
+ * thread merges day k from the first, then joins in on day k+1's depots. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -41,8 +45,9 @@ struct depot_run {
     struct fsim__collect col;     /* records only (raw hooks) */
     struct fsim__output out;
     struct engine *eng;
-    struct vec trips, events, points;
-    double *site_kw;              /* the day's step loads */
+    struct vec trips[2], events[2], points[2]; /* a day's records, by the day's parity */
+    double *site_kw[2];           /* a day's step loads, likewise */
+    int cur;                      /* the parity the engine is writing (set by its worker) */
     bool nomem;
     fsim_status st;
     fsim_error err;
@@ -51,19 +56,19 @@ struct depot_run {
 static void keep_trip(void *user, const struct fsim__trip *t)
 {
     struct depot_run *r = user;
-    r->nomem |= !vec_push(&r->trips, t);
+    r->nomem |= !vec_push(&r->trips[r->cur], t);
 }
 
 static void keep_event(void *user, const struct fsim__event *e)
 {
     struct depot_run *r = user;
-    r->nomem |= !vec_push(&r->events, e);
+    r->nomem |= !vec_push(&r->events[r->cur], e);
 }
 
 static void keep_point(void *user, const struct fsim__point *p)
 {
     struct depot_run *r = user;
-    r->nomem |= !vec_push(&r->points, p);
+    r->nomem |= !vec_push(&r->points[r->cur], p);
 }
 
 struct day_job {
@@ -71,6 +76,7 @@ struct day_job {
     size_t n_runs;
     size_t from, to;
     bool end;                     /* close the horizon instead of steps */
+    int parity;                   /* the buffers the day's records go to */
     atomic_size_t next;
 };
 
@@ -84,32 +90,45 @@ static void *day_worker(void *arg)
         struct depot_run *r = &job->runs[i];
         if (r->st != FSIM_OK)
             continue;
+        r->cur = job->parity;
         r->st = job->end ? fsim__engine_end(r->eng, &r->err)
-                         : fsim__engine_steps(r->eng, job->from, job->to, r->site_kw, &r->err);
+                         : fsim__engine_steps(r->eng, job->from, job->to,
+                                              r->site_kw[job->parity], &r->err);
         if (r->st == FSIM_OK && r->nomem)
             r->st = fsim_error_set(&r->err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
     }
 }
 
-/* Runs the day (or the end) on up to `threads` threads; the calling thread is one of them. */
-static void run_day(struct depot_run *runs, size_t n, size_t from, size_t to, bool end,
-                    int threads)
+/* A day (or the end) on up to `threads` threads: day_start starts the extra threads on it,
+ * day_finish makes the calling thread one of them and waits for all. In between, the
+ * calling thread is free to merge the previous day. */
+struct day_run {
+    struct day_job job;
+    pthread_t tid[64];
+    size_t started;
+};
+
+static void day_start(struct day_run *dr, struct depot_run *runs, size_t n, size_t from,
+                      size_t to, bool end, int parity, int threads)
 {
-    struct day_job job = {.runs = runs, .n_runs = n, .from = from, .to = to, .end = end};
-    atomic_init(&job.next, 0);
+    dr->job = (struct day_job){.runs = runs, .n_runs = n, .from = from, .to = to, .end = end,
+                               .parity = parity};
+    atomic_init(&dr->job.next, 0);
     size_t extra = threads > 1 ? (size_t)threads - 1 : 0;
     if (extra > n - 1)
         extra = n - 1;
-    pthread_t tid[64];
     if (extra > 64)
         extra = 64;
-    size_t started = 0;
-    for (; started < extra; started++)
-        if (pthread_create(&tid[started], NULL, day_worker, &job) != 0)
+    for (dr->started = 0; dr->started < extra; dr->started++)
+        if (pthread_create(&dr->tid[dr->started], NULL, day_worker, &dr->job) != 0)
             break;
-    day_worker(&job);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(tid[i], NULL);
+}
+
+static void day_finish(struct day_run *dr)
+{
+    day_worker(&dr->job);
+    for (size_t i = 0; i < dr->started; i++)
+        pthread_join(dr->tid[i], NULL);
 }
 
 struct ord {
@@ -130,14 +149,14 @@ static int ord_cmp(const void *a, const void *b)
 }
 
 /* The day's records of every depot to the collector, in the thread-independent order. */
-static bool merge_day(struct depot_run *runs, size_t n, struct fsim__collect *col,
+static bool merge_day(struct depot_run *runs, size_t n, int parity, struct fsim__collect *col,
                       struct vec *scratch)
 {
     /* time series: the k-th point of each depot, depots in order */
-    size_t n_points = runs[0].points.n;
+    size_t n_points = runs[0].points[parity].n;
     for (size_t k = 0; k < n_points; k++)
         for (size_t d = 0; d < n; d++) {
-            struct fsim__point p = ((struct fsim__point *)runs[d].points.data)[k];
+            struct fsim__point p = ((struct fsim__point *)runs[d].points[parity].data)[k];
             p.depot = runs[d].depot;
             fsim__collect_point(col, &p);
         }
@@ -145,7 +164,7 @@ static bool merge_day(struct depot_run *runs, size_t n, struct fsim__collect *co
     for (int kind = 0; kind < 2; kind++) {
         scratch->n = 0;
         for (size_t d = 0; d < n; d++) {
-            const struct vec *v = kind == 0 ? &runs[d].trips : &runs[d].events;
+            const struct vec *v = kind == 0 ? &runs[d].trips[parity] : &runs[d].events[parity];
             for (size_t i = 0; i < v->n; i++) {
                 const void *rec = v->data + i * v->size;
                 struct ord o = {.seq = i, .rec = rec};
@@ -179,7 +198,7 @@ static bool merge_day(struct depot_run *runs, size_t n, struct fsim__collect *co
         }
     }
     for (size_t d = 0; d < n; d++)
-        runs[d].trips.n = runs[d].events.n = runs[d].points.n = 0;
+        runs[d].trips[parity].n = runs[d].events[parity].n = runs[d].points[parity].n = 0;
     return true;
 }
 
@@ -212,6 +231,43 @@ static fsim_status combine(const fsim_sim_input *in, struct depot_run *runs, siz
     for (size_t v = 0; v < in->n_vehicles; v++)
         out->charged_kwh += out->accounts[v].charged_kwh;
     out->horizon_s = (double)in->days * 86400.0;
+    return FSIM_OK;
+}
+
+/* A day that ran and is not merged yet. */
+struct pending {
+    bool none;                    /* nothing yet (before the first day) */
+    size_t from, to;
+    bool end;
+    int parity;
+};
+
+/* Day `p` to the fleet: its loads summed in depot order (the peak), its records merged
+ * into the collector, the progress told (false: cancelled). */
+static fsim_status finish_day(const fsim_sim_input *in, struct depot_run *runs, size_t nd,
+                              const struct pending *p, size_t steps_per_day,
+                              struct fsim__collect *col, struct vec *scratch,
+                              struct fsim__output *out, fsim_sim_progress_fn progress,
+                              void *progress_user, fsim_error *err)
+{
+    if (p->none)
+        return FSIM_OK;
+    for (size_t s = p->from; !p->end && s < p->to; s++) {
+        double site_kw = 0;
+        for (size_t d = 0; d < nd; d++)
+            site_kw += runs[d].site_kw[p->parity][s - p->from];
+        if (site_kw > out->peak_kw) {
+            out->peak_kw = site_kw;
+            out->peak_t = in->start + (double)s * in->step_s;
+        }
+    }
+    if (!merge_day(runs, nd, p->parity, col, scratch))
+        return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    if (col->st != FSIM_OK)
+        return col->st;
+    if (!p->end && progress && p->to % steps_per_day == 0 &&
+        !progress(progress_user, (int)(p->to / steps_per_day), in->days))
+        return fsim_error_set(err, FSIM_CANCELLED, NULL, 0, 0, NULL, "run cancelled");
     return FSIM_OK;
 }
 
@@ -256,9 +312,11 @@ fsim_status fsim__split_run(const fsim_sim_input *in, fsim_arena *arena,
     const size_t steps_per_day = (size_t)(86400 / in->step_s);
     for (size_t d = 0; d < nd && st == FSIM_OK; d++) {
         struct depot_run *r = &runs[d];
-        r->trips.size = sizeof(struct fsim__trip);
-        r->events.size = sizeof(struct fsim__event);
-        r->points.size = sizeof(struct fsim__point);
+        for (int b = 0; b < 2; b++) {
+            r->trips[b].size = sizeof(struct fsim__trip);
+            r->events[b].size = sizeof(struct fsim__event);
+            r->points[b].size = sizeof(struct fsim__point);
+        }
         r->col = (struct fsim__collect){.in = &r->in, .raw_only = true, .raw_trip = keep_trip,
                                         .raw_event = keep_event, .raw_point = keep_point,
                                         .raw_user = r, .err = &r->err};
@@ -274,53 +332,39 @@ fsim_status fsim__split_run(const fsim_sim_input *in, fsim_arena *arena,
         }
         r->out.col = &r->col;
         r->arena = fsim_arena_new();
-        r->site_kw = malloc(steps_per_day * sizeof *r->site_kw);
-        if (!r->arena || !r->site_kw)
+        r->site_kw[0] = malloc(steps_per_day * sizeof *r->site_kw[0]);
+        r->site_kw[1] = malloc(steps_per_day * sizeof *r->site_kw[1]);
+        if (!r->arena || !r->site_kw[0] || !r->site_kw[1])
             st = fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
         else
             st = fsim__engine_begin(&r->in, r->arena, &r->out, &r->eng, err);
     }
     const size_t n_steps = st == FSIM_OK ? fsim__engine_steps_total(runs[0].eng) : 0;
-    for (size_t from = 0; from < n_steps && st == FSIM_OK; from += steps_per_day) {
-        size_t to = from + steps_per_day < n_steps ? from + steps_per_day : n_steps;
-        run_day(runs, nd, from, to, false, threads);
+    /* day k runs (parity k & 1) while day k−1 is merged; the end closes the horizon as one
+     * more "day" */
+    struct day_run dr;
+    struct pending prev = {.none = true};
+    for (size_t from = 0, day = 0; st == FSIM_OK; day++) {
+        const bool end = from >= n_steps;
+        const size_t to = end ? from : from + steps_per_day < n_steps ? from + steps_per_day
+                                                                      : n_steps;
+        day_start(&dr, runs, nd, from, to, end, (int)(day & 1), threads);
+        st = finish_day(in, runs, nd, &prev, steps_per_day, col, &scratch, out, progress,
+                        progress_user, err);
+        day_finish(&dr);
         for (size_t d = 0; d < nd && st == FSIM_OK; d++)
             if (runs[d].st != FSIM_OK) {
                 st = runs[d].st;
                 *err = runs[d].err;
             }
-        if (st != FSIM_OK)
+        prev = (struct pending){.from = from, .to = to, .end = end, .parity = (int)(day & 1)};
+        if (end)
             break;
-        /* the fleet's load, step by step, summed in depot order */
-        for (size_t s = from; s < to; s++) {
-            double site_kw = 0;
-            for (size_t d = 0; d < nd; d++)
-                site_kw += runs[d].site_kw[s - from];
-            if (site_kw > out->peak_kw) {
-                out->peak_kw = site_kw;
-                out->peak_t = in->start + (double)s * in->step_s;
-            }
-        }
-        if (!merge_day(runs, nd, col, &scratch))
-            st = fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-        else if (col->st != FSIM_OK)
-            st = col->st;
-        else if (progress && to % steps_per_day == 0 &&
-                 !progress(progress_user, (int)(to / steps_per_day), in->days))
-            st = fsim_error_set(err, FSIM_CANCELLED, NULL, 0, 0, NULL, "run cancelled");
+        from = to;
     }
-    if (st == FSIM_OK) {
-        run_day(runs, nd, 0, 0, true, threads);
-        for (size_t d = 0; d < nd && st == FSIM_OK; d++)
-            if (runs[d].st != FSIM_OK) {
-                st = runs[d].st;
-                *err = runs[d].err;
-            }
-    }
-    if (st == FSIM_OK && !merge_day(runs, nd, col, &scratch))
-        st = fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    if (st == FSIM_OK && col->st != FSIM_OK)
-        st = col->st;
+    if (st == FSIM_OK)
+        st = finish_day(in, runs, nd, &prev, steps_per_day, col, &scratch, out, progress,
+                        progress_user, err);
     if (st == FSIM_OK)
         st = combine(in, runs, nd, arena, out, err);
     if (st == FSIM_OK && col->series)
@@ -328,10 +372,12 @@ fsim_status fsim__split_run(const fsim_sim_input *in, fsim_arena *arena,
 out:
     for (size_t d = 0; runs && d < nd; d++) {
         fsim__engine_release(runs[d].eng);
-        free(runs[d].trips.data);
-        free(runs[d].events.data);
-        free(runs[d].points.data);
-        free(runs[d].site_kw);
+        for (int b = 0; b < 2; b++) {
+            free(runs[d].trips[b].data);
+            free(runs[d].events[b].data);
+            free(runs[d].points[b].data);
+            free(runs[d].site_kw[b]);
+        }
         fsim_arena_free(runs[d].arena);
     }
     free(scratch.data);
