@@ -725,14 +725,17 @@ static next_step retry_or_stop(fsim_gcs *gcs, const attempt *a, const char *buck
 /* ---- operations ---------------------------------------------------------------------- */
 
 /* The stored object's metadata (a 2xx body) against the digests of what we sent: VERIFY_OK
- * fills `got`; VERIFY_RETRY says why in `last` (a bad body, a checksum mismatch: another
+ * fills `info` (may be NULL) with it and the upload's `attempts`; VERIFY_RETRY says why in `last` (a bad body, a checksum mismatch: another
  * attempt may fix it); VERIFY_FINAL has set the error (nothing to compare with). */
 typedef enum { VERIFY_OK, VERIFY_RETRY, VERIFY_FINAL } verify_result;
 
 static verify_result verify_stored(const attempt *a, const char *want_md5, const char *want_crc,
-                                   fsim_gcs_object *got, char *last, size_t last_size,
-                                   const char *where, fsim_status *st, fsim_error *err)
+                                   fsim_gcs_object *info, int attempts, char *last,
+                                   size_t last_size, const char *where, fsim_status *st,
+                                   fsim_error *err)
 {
+    fsim_gcs_object stored;
+    fsim_gcs_object *got = &stored;
     if (!parse_metadata(a, got)) {
         snprintf(last, last_size, "HTTP %ld with a body that is not object metadata", a->http);
         return VERIFY_RETRY;
@@ -750,6 +753,10 @@ static verify_result verify_stored(const attempt *a, const char *want_md5, const
                  want_crc, got->md5_base64[0] ? got->md5_base64 : "-",
                  got->crc32c_base64[0] ? got->crc32c_base64 : "-");
         return VERIFY_RETRY;
+    }
+    if (info) {
+        *info = stored;
+        info->attempts = attempts;
     }
     return VERIFY_OK;
 }
@@ -775,18 +782,9 @@ static fsim_status upload_single(fsim_gcs *gcs, const char *bucket, const char *
                           err)) != FSIM_OK)
             goto out;
         if (a.rc == CURLE_OK && a.http >= 200 && a.http < 300) {
-            fsim_gcs_object got;
-            verify_result v = verify_stored(&a, want_md5, want_crc, &got, last, sizeof last,
-                                            where, &st, err);
-            if (v == VERIFY_FINAL)
+            if (verify_stored(&a, want_md5, want_crc, info, tries, last, sizeof last, where,
+                              &st, err) != VERIFY_RETRY)
                 goto out;
-            if (v == VERIFY_OK) {
-                if (info) {
-                    *info = got;
-                    info->attempts = tries;
-                }
-                goto out;
-            }
         }
         next_step next = retry_or_stop(gcs, &a, bucket, where, &tries, &reauthed, last,
                                        sizeof last, &st, err);
@@ -893,18 +891,9 @@ static fsim_status upload_resumable(fsim_gcs *gcs, const char *bucket, const cha
                          offset, sent_end - 1);
             }
         } else if (session && ok2xx) {
-            fsim_gcs_object got;
-            verify_result v = verify_stored(&a, want_md5, want_crc, &got, last, sizeof last,
-                                            where, &st, err);
-            if (v == VERIFY_FINAL)
+            if (verify_stored(&a, want_md5, want_crc, info, failed + 1, last, sizeof last,
+                              where, &st, err) != VERIFY_RETRY)
                 goto out;
-            if (v == VERIFY_OK) {
-                if (info) {
-                    *info = got;
-                    info->attempts = failed + 1;
-                }
-                goto out;
-            }
             soft = true;
             free(session); /* stored, but not what we sent: a new session, from byte 0 */
             session = NULL;

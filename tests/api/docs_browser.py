@@ -35,19 +35,7 @@ browser_check.FLAGS[:] = [f if not f.startswith("--host-resolver-rules=") else
                           "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"
                           for f in browser_check.FLAGS]
 
-n = 0
-failed = 0
-
-
-def point(ok, name, *diag):
-    global n, failed
-    n += 1
-    if not ok:
-        failed += 1
-    print(("ok" if ok else "not ok") + " %d - %s" % (n, name))
-    for line in diag:
-        print("# " + str(line))
-    sys.stdout.flush()
+point = browser_check.point  # one TAP counter: browser_check.n, browser_check.failed
 
 
 def outside(url):
@@ -228,8 +216,8 @@ def main():
         point(False, "chromium answered", repr(e))
     finally:
         b.close()
-    print("1..%d" % n)
-    return 1 if failed else 0
+    print("1..%d" % browser_check.n)
+    return 1 if browser_check.failed else 0
 
 
 if __name__ == "__main__":
