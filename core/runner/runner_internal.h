@@ -5,6 +5,10 @@
 
 #include <fleetsim/error.h>
 #include <fleetsim/runner.h>
+#include <fleetsim/wire.h>
+
+#include <stdbool.h>
+#include <stddef.h>
 
 /* Each depot's air temperature per hour of the horizon (request.days × 24 values) into
  * temps[d] (arena), or temps[d] = NULL for a depot without weather (the request's
@@ -16,5 +20,18 @@ fsim_status fsim__runner_weather(const fsim_request *req, const fsim_config *cfg
 
 /* mkdir -p `dir`; FSIM_IO naming it on failure. */
 fsim_status fsim__runner_make_dirs(const char *dir, fsim_error *err);
+
+/* Rows formatted on other threads while the engine runs (row_pool.c). Each of the four
+ * row kinds (0..3) is registered with its row size, the offset of a borrowed fsim_lonlat
+ * pointer member to copy (SIZE_MAX: none) and one or two writers that get its rows in
+ * order. _add copies the row; false (errno set) once a write failed. _finish formats what
+ * is left (or, with `drop`, skips it), stops the threads and frees the pool: 0, or the
+ * errno of the first failed write. The writers stay the caller's to finish. */
+typedef struct fsim__row_pool fsim__row_pool;
+fsim__row_pool *fsim__row_pool_new(void);
+void fsim__row_pool_kind(fsim__row_pool *p, int kind, size_t size, size_t ptr_off,
+                         fsim_wire_rows *a, fsim_wire_rows *b);
+bool fsim__row_pool_add(fsim__row_pool *p, int kind, const void *row);
+int fsim__row_pool_finish(fsim__row_pool *p, bool drop);
 
 #endif

@@ -4,8 +4,11 @@
  * their rows come, and at the end the document is the encoded result (summary, metadata)
  * with each fragment spliced between its array's brackets — the same bytes the in-memory
  * encoder gives. Nothing is renamed into place until every file is complete. */
+#define _GNU_SOURCE /* sync_file_range */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,7 @@
 #include "runner_internal.h"
 
 enum { K_SERIES, K_EVENTS, K_TRIPS, K_VEHICLES, N_KINDS };
+enum { EARLY_WRITEBACK = 1 << 20, FRAG_MEM_MAX = 8 << 20 };
 
 static const char *const csv_names[N_KINDS] = {"timeseries.csv", "charging_events.csv",
                                                "trips.csv", "vehicles.csv"};
@@ -33,6 +37,18 @@ static const unsigned kind_bits[N_KINDS] = {FSIM_SIM_OUT_SERIES, FSIM_SIM_OUT_EV
 struct out_file {
     char path[4200];
     int fd;
+    bool early;              /* start writing back to disk as it grows (a file that stays) */
+    off_t written, flushed;  /* bytes written; bytes whose write-back has been started */
+};
+
+/* One of result.json's arrays while the run goes: in memory up to FRAG_MEM_MAX (a small
+ * run then never writes it twice), in a temporary file beyond. */
+struct fragment {
+    struct out_file file;    /* fd -1 until the first spill */
+    char name[64];
+    const char *dir;
+    char *mem;
+    size_t len, cap;
 };
 
 struct fsim_runner_stream {
@@ -40,16 +56,17 @@ struct fsim_runner_stream {
     bool csv;                         /* the CSV tables too (files), or result.json alone */
     char dir[4096];
     struct out_file json, final_json;
-    struct out_file table[N_KINDS], frag[N_KINDS];
+    struct out_file table[N_KINDS];
+    struct fragment frag[N_KINDS];
     fsim_wire_rows *table_w[N_KINDS], *frag_w[N_KINDS];
+    fsim__row_pool *pool;             /* formats the rows on other threads */
     fsim_depot_summary *depots;       /* id and offset per depot, for the _local columns */
     size_t n_depots;
     fsim_sim_rows rows;
 };
 
-static bool write_fd(void *user, const char *data, size_t len)
+static bool write_all(int fd, const char *data, size_t len)
 {
-    int fd = *(const int *)user;
     while (len) {
         ssize_t n = write(fd, data, len);
         if (n < 0 && errno == EINTR)
@@ -59,6 +76,26 @@ static bool write_fd(void *user, const char *data, size_t len)
         data += n;
         len -= (size_t)n;
     }
+    return true;
+}
+
+/* Writes to one of the run's files. Why sync_file_range: the commit's fsync then waits for
+ * the last few MB, not for every byte of a file written long before (as dpkg does it). */
+static void wrote(struct out_file *f, size_t len)
+{
+    f->written += (off_t)len;
+    if (f->early && f->written - f->flushed >= EARLY_WRITEBACK) {
+        sync_file_range(f->fd, f->flushed, f->written - f->flushed, SYNC_FILE_RANGE_WRITE);
+        f->flushed = f->written;
+    }
+}
+
+static bool write_fd(void *user, const char *data, size_t len)
+{
+    struct out_file *f = user;
+    if (!write_all(f->fd, data, len))
+        return false;
+    wrote(f, len);
     return true;
 }
 
@@ -83,13 +120,52 @@ static void close_file(struct out_file *f, bool remove)
         unlink(f->path);
 }
 
-/* One row to its table and to its fragment of result.json. */
+static bool write_frag(void *user, const char *data, size_t len)
+{
+    struct fragment *g = user;
+    if (g->file.fd < 0 && g->len + len <= FRAG_MEM_MAX) {
+        if (g->len + len > g->cap) {
+            size_t cap = g->cap ? 2 * g->cap : 1 << 16;
+            while (cap < g->len + len)
+                cap *= 2;
+            char *grown = realloc(g->mem, cap);
+            if (!grown) {
+                errno = ENOMEM;
+                return false;
+            }
+            g->mem = grown;
+            g->cap = cap;
+        }
+        memcpy(g->mem + g->len, data, len);
+        g->len += len;
+        return true;
+    }
+    if (g->file.fd < 0) { /* the first spill: the memory so far, then the rest, to a file */
+        fsim_error ignored;
+        if (open_temp(&g->file, g->dir, g->name, &ignored) != FSIM_OK ||
+            !write_fd(&g->file, g->mem, g->len))
+            return false;
+        free(g->mem);
+        g->mem = NULL;
+        g->len = g->cap = 0;
+    }
+    return write_fd(&g->file, data, len);
+}
+
+static void drop_fragment(struct fragment *g)
+{
+    close_file(&g->file, true);
+    free(g->mem);
+    g->mem = NULL;
+    g->len = g->cap = 0;
+}
+
+/* One row for its table and its fragment of result.json (formatted by the pool). */
 static fsim_status add_row(fsim_runner_stream *s, int k, const void *row, fsim_error *err)
 {
-    if ((s->table_w[k] && !fsim_wire_rows_add(s->table_w[k], row)) ||
-        !fsim_wire_rows_add(s->frag_w[k], row))
-        return fsim_error_set(err, FSIM_IO, s->dir, 0, 0, NULL, "could not write: %s",
-                              strerror(errno));
+    if (!fsim__row_pool_add(s->pool, k, row))
+        return fsim_error_set(err, errno == ENOMEM ? FSIM_NOMEM : FSIM_IO, s->dir, 0, 0, NULL,
+                              "could not write: %s", strerror(errno));
     return FSIM_OK;
 }
 
@@ -117,11 +193,12 @@ void fsim_runner_stream_abort(fsim_runner_stream *s)
 {
     if (!s)
         return;
+    fsim__row_pool_finish(s->pool, true);
     for (int k = 0; k < N_KINDS; k++) {
         fsim_wire_rows_finish(s->table_w[k], NULL);
         fsim_wire_rows_finish(s->frag_w[k], NULL);
         close_file(&s->table[k], true);
-        close_file(&s->frag[k], true);
+        drop_fragment(&s->frag[k]);
     }
     close_file(&s->json, true);
     free(s->depots);
@@ -140,7 +217,7 @@ fsim_status fsim_runner_stream_open(const char *dir, bool csv, const fsim_sim_in
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
     s->json.fd = -1;
     for (int k = 0; k < N_KINDS; k++)
-        s->table[k].fd = s->frag[k].fd = -1;
+        s->table[k].fd = s->frag[k].file.fd = -1;
     s->outputs = in->outputs;
     s->csv = csv;
     snprintf(s->dir, sizeof s->dir, "%s", dir);
@@ -156,18 +233,29 @@ fsim_status fsim_runner_stream_open(const char *dir, bool csv, const fsim_sim_in
     for (int k = 0; k < N_KINDS; k++) {
         if (!(s->outputs & kind_bits[k]))
             continue;
-        char frag[64];
-        snprintf(frag, sizeof frag, "result.%d.json", k);
-        if ((st = open_temp(&s->frag[k], dir, frag, err)) != FSIM_OK ||
-            (st = fsim_wire_rows_new(kind_types[k], FSIM_WIRE_ROWS_JSON, NULL, 0, write_fd,
-                                     &s->frag[k].fd, &s->frag_w[k], err)) != FSIM_OK)
+        snprintf(s->frag[k].name, sizeof s->frag[k].name, "result.%d.json", k);
+        s->frag[k].dir = s->dir;
+        if ((st = fsim_wire_rows_new(kind_types[k], FSIM_WIRE_ROWS_JSON, NULL, 0, write_frag,
+                                     &s->frag[k], &s->frag_w[k], err)) != FSIM_OK)
             goto fail;
+        s->table[k].early = true;
         if (csv && ((st = open_temp(&s->table[k], dir, csv_names[k], err)) != FSIM_OK ||
                     (st = fsim_wire_rows_new(kind_types[k], FSIM_WIRE_ROWS_CSV, s->depots,
-                                             s->n_depots, write_fd, &s->table[k].fd,
+                                             s->n_depots, write_fd, &s->table[k],
                                              &s->table_w[k], err)) != FSIM_OK))
             goto fail;
     }
+    if (!(s->pool = fsim__row_pool_new())) {
+        st = fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        goto fail;
+    }
+    static const size_t sizes[N_KINDS] = {
+        sizeof(fsim_time_series_point), sizeof(fsim_charging_event), sizeof(fsim_trip_result),
+        sizeof(fsim_vehicle_summary)};
+    for (int k = 0; k < N_KINDS; k++)
+        fsim__row_pool_kind(s->pool, k, sizes[k],
+                            k == K_TRIPS ? offsetof(fsim_trip_result, stranded_at) : SIZE_MAX,
+                            s->table_w[k], s->frag_w[k]);
     s->rows = (fsim_sim_rows){s, on_point, on_event, on_trip, on_vehicle};
     *out = s;
     return FSIM_OK;
@@ -181,20 +269,24 @@ const fsim_sim_rows *fsim_runner_stream_rows(fsim_runner_stream *s)
     return &s->rows;
 }
 
-/* Copies a fragment file into result.json: in the kernel (sendfile, no copy through this
- * process) and, where that is refused, through a buffer. */
-static bool copy_fragment(int from, int to)
+/* Copies a fragment into result.json: from memory, or from its file in the kernel
+ * (sendfile, no copy through this process) and, where that is refused, through a buffer. */
+static bool copy_fragment(const struct fragment *g, struct out_file *to)
 {
+    if (g->file.fd < 0)
+        return write_fd(to, g->mem, g->len);
+    const int from = g->file.fd;
     struct stat sb;
     if (fstat(from, &sb) != 0)
         return false;
     off_t at = 0;
     while (at < sb.st_size) {
-        ssize_t n = sendfile(to, from, &at, (size_t)(sb.st_size - at));
+        ssize_t n = sendfile(to->fd, from, &at, (size_t)(sb.st_size - at));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             break;
+        wrote(to, (size_t)n);
     }
     if (at == sb.st_size)
         return true;
@@ -209,7 +301,7 @@ static bool copy_fragment(int from, int to)
             return false;
         if (n == 0)
             return true;
-        if (!write_fd(&to, buf, (size_t)n))
+        if (!write_fd(to, buf, (size_t)n))
             return false;
     }
 }
@@ -230,6 +322,7 @@ static fsim_status write_json(fsim_runner_stream *s, const fsim_result *res, fsi
     char *text = fsim_wire_encode(FSIM_WIRE_RESULT, &shell, 0, &len);
     if (!text)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    s->json.early = s->csv; /* the gcs object is uploaded from it, then removed */
     fsim_status st = open_temp(&s->json, s->dir, "result.json", err);
     const char *at = text;
     for (int k = 0; k < N_KINDS && st == FSIM_OK; k++) {
@@ -242,16 +335,16 @@ static fsim_status write_json(fsim_runner_stream *s, const fsim_result *res, fsi
             break;
         }
         m += strlen(json_keys[k]);
-        if (!write_fd(&s->json.fd, at, (size_t)(m - at)) ||
-            !copy_fragment(s->frag[k].fd, s->json.fd))
+        if (!write_fd(&s->json, at, (size_t)(m - at)) ||
+            !copy_fragment(&s->frag[k], &s->json))
             st = fsim_error_set(err, FSIM_IO, s->json.path, 0, 0, NULL, "could not write: %s",
                                 strerror(errno));
         at = m;
     }
     /* a file in a folder ends its line (as fsim_runner_write_files); the gcs object is the
      * encoded result alone, as the in-memory upload sends it */
-    if (st == FSIM_OK && (!write_fd(&s->json.fd, at, len - (size_t)(at - text)) ||
-                          (s->csv && !write_fd(&s->json.fd, "\n", 1))))
+    if (st == FSIM_OK && (!write_fd(&s->json, at, len - (size_t)(at - text)) ||
+                          (s->csv && !write_fd(&s->json, "\n", 1))))
         st = fsim_error_set(err, FSIM_IO, s->json.path, 0, 0, NULL, "could not write: %s",
                             strerror(errno));
     free(text);
@@ -262,6 +355,11 @@ fsim_status fsim_runner_stream_commit(fsim_runner_stream *s, const fsim_result *
                                       fsim_error *err)
 {
     fsim_status st = FSIM_OK;
+    int e = fsim__row_pool_finish(s->pool, false);
+    s->pool = NULL;
+    if (e)
+        st = fsim_error_set(err, e == ENOMEM ? FSIM_NOMEM : FSIM_IO, s->dir, 0, 0, NULL,
+                            "could not write: %s", strerror(e));
     for (int k = 0; k < N_KINDS && st == FSIM_OK; k++) {
         fsim_status a = fsim_wire_rows_finish(s->table_w[k], err);
         s->table_w[k] = NULL;
@@ -275,7 +373,7 @@ fsim_status fsim_runner_stream_commit(fsim_runner_stream *s, const fsim_result *
     if (st == FSIM_OK)
         st = write_json(s, res, err);
     for (int k = 0; k < N_KINDS; k++)
-        close_file(&s->frag[k], true);
+        drop_fragment(&s->frag[k]);
     /* the bytes on disk before any name changes */
     struct out_file *files[N_KINDS + 1] = {&s->json, &s->table[0], &s->table[1], &s->table[2],
                                            &s->table[3]};

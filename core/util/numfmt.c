@@ -6,19 +6,34 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* "00".."99": two digits per division (results print hundreds of thousands of numbers). */
+static const char pairs[201] = "0001020304050607080910111213141516171819"
+                               "2021222324252627282930313233343536373839"
+                               "4041424344454647484950515253545556575859"
+                               "6061626364656667686970717273747576777879"
+                               "8081828384858687888990919293949596979899";
 
 /* Writes the decimal digits of u at p; returns the end. */
 static char *put_digits(char *p, uint64_t u)
 {
     char digits[24];
-    int len = 0;
-    do {
-        digits[len++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    while (len)
-        *p++ = digits[--len];
-    return p;
+    char *d = digits + sizeof digits;
+    while (u >= 100) {
+        d -= 2;
+        memcpy(d, pairs + 2 * (u % 100), 2);
+        u /= 100;
+    }
+    if (u >= 10) {
+        d -= 2;
+        memcpy(d, pairs + 2 * u, 2);
+    } else {
+        *--d = (char)('0' + u);
+    }
+    size_t n = (size_t)(digits + sizeof digits - d);
+    memcpy(p, d, n);
+    return p + n;
 }
 
 /* The fast exact path, for the values results are made of (kWh, kW, SoC rounded to 6
@@ -27,32 +42,31 @@ static char *put_digits(char *p, uint64_t u)
  * round correctly), it has at most 15 significant digits, and printing it in plain
  * notation with trailing zeros dropped is character for character what the %.15g loop
  * below prints — about 20 times faster. False when the value does not qualify. */
-static bool format_micro(double value, char *buf)
+static size_t format_micro(double value, char *buf)
 {
     double a = fabs(value);
     if (!(a >= 1e-4 && a < 1e9))
-        return false;
+        return 0;
     double n = nearbyint(a * 1e6);
     if (n / 1e6 != a)
-        return false;
-    uint64_t u = (uint64_t)n, frac = u % 1000000;
+        return 0;
+    uint64_t u = (uint64_t)n;
+    unsigned frac = (unsigned)(u % 1000000);
     char *p = buf;
     if (value < 0)
         *p++ = '-';
     p = put_digits(p, u / 1000000);
     if (frac) {
-        *p++ = '.';
-        char f[6];
-        for (int i = 5; i >= 0; i--, frac /= 10)
-            f[i] = (char)('0' + frac % 10);
-        int last = 5;
-        while (f[last] == '0')
-            last--;
-        for (int i = 0; i <= last; i++)
-            *p++ = f[i];
+        *p = '.';
+        memcpy(p + 1, pairs + 2 * (frac / 10000), 2);
+        memcpy(p + 3, pairs + 2 * (frac / 100 % 100), 2);
+        memcpy(p + 5, pairs + 2 * (frac % 100), 2);
+        p += 7;
+        while (p[-1] == '0')
+            p--;
     }
     *p = '\0';
-    return true;
+    return (size_t)(p - buf);
 }
 
 /* Why a loop over precisions: "%.17g" always round-trips but prints 0.1 as
@@ -60,30 +74,34 @@ static bool format_micro(double value, char *buf)
  * first precision that reads back exactly. Starting at 15 (DBL_DIG) gives the same text
  * as starting at 1 for normal numbers — any decimal of <= 15 digits survives a round trip
  * through a normal double, and %g drops trailing zeros — at a quarter of the cost. */
-char *fsim_format_double(double value, char buf[FSIM_NUMBER_BUF])
+size_t fsim_format_number(double value, char buf[FSIM_NUMBER_BUF])
 {
     if (!isfinite(value)) {
-        snprintf(buf, FSIM_NUMBER_BUF, "null");
-        return buf;
+        memcpy(buf, "null", 5);
+        return 4;
     }
-    if (value == 0) {
-        snprintf(buf, FSIM_NUMBER_BUF, "0");
-        return buf;
-    }
-    if (fabs(value) < 1e15 && value == nearbyint(value)) {
+    if (fabs(value) < 1e15 && value == (double)(int64_t)value) { /* zero too */
         char *p = buf;
         if (value < 0)
             *p++ = '-';
-        *put_digits(p, (uint64_t)fabs(value)) = '\0';
-        return buf;
+        p = put_digits(p, (uint64_t)fabs(value));
+        *p = '\0';
+        return (size_t)(p - buf);
     }
-    if (format_micro(value, buf))
-        return buf;
+    size_t n = format_micro(value, buf);
+    if (n)
+        return n;
     /* subnormals carry fewer than DBL_DIG digits: they need the loop from 1 */
     for (int precision = fabs(value) >= DBL_MIN ? DBL_DIG : 1; precision <= 17; precision++) {
-        snprintf(buf, FSIM_NUMBER_BUF, "%.*g", precision, value);
-        if (strtod(buf, NULL) == value)
-            return buf;
+        int len = snprintf(buf, FSIM_NUMBER_BUF, "%.*g", precision, value);
+        if (strtod(buf, NULL) == value || precision == 17) /* %.17g always round-trips */
+            return (size_t)len;
     }
-    return buf; /* %.17g always round-trips */
+    return strlen(buf);
+}
+
+char *fsim_format_double(double value, char buf[FSIM_NUMBER_BUF])
+{
+    fsim_format_number(value, buf);
+    return buf;
 }

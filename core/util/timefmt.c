@@ -99,9 +99,12 @@ static void two_digits(char *p, int v)
     p[1] = (char)('0' + v % 10);
 }
 
-char *fsim_time_format(double unix_seconds, char buf[32])
+size_t fsim_time_format_n(double unix_seconds, char buf[32])
 {
-    int64_t t = (int64_t)llround(unix_seconds);
+    /* whole seconds (nearly every time of a result) skip llround */
+    int64_t t = fabs(unix_seconds) < 9e15 && unix_seconds == (double)(int64_t)unix_seconds
+                    ? (int64_t)unix_seconds
+                    : (int64_t)llround(unix_seconds);
     int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
     int rem = (int)(t - days * 86400);
     /* Results hold hundreds of thousands of times (each twice in the CSV files: UTC and
@@ -113,11 +116,9 @@ char *fsim_time_format(double unix_seconds, char buf[32])
         int64_t y;
         int m, d;
         fsim_civil_from_days(days, &y, &m, &d);
-        if (y < 0 || y > 9999) { /* outside RFC 3339; printed anyway, the slow way */
-            snprintf(buf, 32, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d,
-                     rem / 3600, rem % 3600 / 60, rem % 60);
-            return buf;
-        }
+        if (y < 0 || y > 9999) /* outside RFC 3339; printed anyway, the slow way */
+            return (size_t)snprintf(buf, 32, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y,
+                                    m, d, rem / 3600, rem % 3600 / 60, rem % 60);
         memcpy(cached_date, "0000-00-00", 11);
         for (int v = (int)y, k = 3; v; v /= 10, k--)
             cached_date[k] = (char)('0' + v % 10);
@@ -130,15 +131,20 @@ char *fsim_time_format(double unix_seconds, char buf[32])
     two_digits(buf + 11, rem / 3600);
     two_digits(buf + 14, rem % 3600 / 60);
     two_digits(buf + 17, rem % 60);
+    return 20;
+}
+
+char *fsim_time_format(double unix_seconds, char buf[32])
+{
+    fsim_time_format_n(unix_seconds, buf);
     return buf;
 }
 
 /* Local time beside UTC in the CSV files: the same digits as fsim_time_format for the
  * shifted instant, the offset written instead of the Z. */
-char *fsim_time_format_local(double unix_seconds, int offset_minutes, char buf[40])
+size_t fsim_time_format_local_n(double unix_seconds, int offset_minutes, char buf[40])
 {
-    fsim_time_format(unix_seconds + offset_minutes * 60.0, buf);
-    char *z = strchr(buf, 'Z');
+    char *z = buf + fsim_time_format_n(unix_seconds + offset_minutes * 60.0, buf) - 1;
     int a = offset_minutes < 0 ? -offset_minutes : offset_minutes;
     z[0] = offset_minutes < 0 ? '-' : '+';
     z[1] = (char)('0' + a / 600 % 10);
@@ -147,6 +153,12 @@ char *fsim_time_format_local(double unix_seconds, int offset_minutes, char buf[4
     z[4] = (char)('0' + a % 60 / 10);
     z[5] = (char)('0' + a % 10);
     z[6] = '\0';
+    return (size_t)(z + 6 - buf);
+}
+
+char *fsim_time_format_local(double unix_seconds, int offset_minutes, char buf[40])
+{
+    fsim_time_format_local_n(unix_seconds, offset_minutes, buf);
     return buf;
 }
 

@@ -29,7 +29,7 @@ static void flush(csv_writer *w)
 }
 
 /* Room for one cell (strings are at most 4096 bytes, doubled when quoted). */
-static char *cell(csv_writer *w)
+static inline char *cell(csv_writer *w)
 {
     if (w->len > BUF_CAP)
         flush(w);
@@ -52,7 +52,7 @@ static void put_str(csv_writer *w, const char *s)
     size_t n = strlen(s);
     if (n > 4096)
         n = 4096;
-    if (!strpbrk(s, ",\"\r\n")) {
+    if (fsim__plain_text(s, n, true)) {
         memcpy(p, s, n);
         w->len += n;
         return;
@@ -71,7 +71,7 @@ static void put_str(csv_writer *w, const char *s)
 static void put_num(csv_writer *w, double v)
 {
     char *p = cell(w);
-    w->len += strlen(fsim_format_double(v, p));
+    w->len += fsim_format_number(v, p);
 }
 
 static void put_empty(csv_writer *w)
@@ -182,10 +182,10 @@ static void put_cells(csv_writer *w, const fsim__type *t, const void *obj)
             if (present) {
                 double tv = *(const double *)at;
                 char *p = cell(w); /* before adding: cell() may flush and move w->len */
-                w->len += strlen(fsim_time_format(tv, p));
+                w->len += fsim_time_format_n(tv, p);
                 if (w->local_known) {
                     p = cell(w);
-                    w->len += strlen(fsim_time_format_local(tv, w->local_offset, p));
+                    w->len += fsim_time_format_local_n(tv, w->local_offset, p);
                 } else {
                     put_empty(w);
                 }

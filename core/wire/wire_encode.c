@@ -68,7 +68,7 @@ static inline void put(fsim__jw *w, const char *s, size_t n)
     put_slow(w, s, n);
 }
 
-static void putc_(fsim__jw *w, char c)
+static inline void putc_(fsim__jw *w, char c)
 {
     put(w, &c, 1);
 }
@@ -109,7 +109,7 @@ static void newline(fsim__jw *w, int depth)
 }
 
 /* Separator before a value or key: comma, newline and indentation as needed. */
-static void sep(fsim__jw *w)
+static inline void sep(fsim__jw *w)
 {
     if (w->after_key) {
         w->after_key = false;
@@ -163,6 +163,15 @@ static const bool needs_escape[256] = {
 static void put_string(fsim__jw *w, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
+    size_t n = strlen(s);
+    if (n < 256 && fsim__plain_text(s, n, false) && w->len + n + 2 < w->cap) {
+        char *p = w->buf + w->len;
+        p[0] = '"';
+        memcpy(p + 1, s, n);
+        p[n + 1] = '"';
+        w->len += n + 2;
+        return;
+    }
     putc_(w, '"');
     const char *run = s;
     for (;;) {
@@ -210,10 +219,24 @@ void fsim__jw_string(fsim__jw *w, const char *s)
 
 void fsim__jw_number(fsim__jw *w, double v)
 {
-    char buf[FSIM_NUMBER_BUF];
     sep(w);
-    fsim_format_double(v, buf);
-    put(w, buf, strlen(buf));
+    if (w->len + FSIM_NUMBER_BUF < w->cap) { /* formatted in place */
+        w->len += fsim_format_number(v, w->buf + w->len);
+        return;
+    }
+    char buf[FSIM_NUMBER_BUF];
+    put(w, buf, fsim_format_number(v, buf));
+}
+
+/* A time as a JSON string: its digits need no escaping. */
+static void jw_time(fsim__jw *w, double t)
+{
+    char buf[34];
+    sep(w);
+    buf[0] = '"';
+    size_t n = fsim_time_format_n(t, buf + 1);
+    buf[n + 1] = '"';
+    put(w, buf, n + 2);
 }
 
 void fsim__jw_bool(fsim__jw *w, bool v)
@@ -283,21 +306,16 @@ void fsim__jw_cjson(fsim__jw *w, const cJSON *node, bool sort)
 
 static void encode_object(fsim__jw *w, int type, const void *obj);
 
-/* A key of the field table: an identifier (nothing to escape), written in one copy. */
-static void key_plain(fsim__jw *w, const char *key)
+/* A key of the field table: an identifier (nothing to escape), its text made at compile
+ * time, written in one copy. */
+static void key_plain(fsim__jw *w, const fsim__field *f)
 {
-    char buf[80];
-    size_t n = strlen(key);
-    if (n + 3 > sizeof buf || w->pretty) {
-        fsim__jw_key(w, key);
+    if (w->pretty) {
+        fsim__jw_key(w, f->key);
         return;
     }
     sep(w);
-    buf[0] = '"';
-    memcpy(buf + 1, key, n);
-    buf[n + 1] = '"';
-    buf[n + 2] = ':';
-    put(w, buf, n + 3);
+    put(w, f->json_key, f->json_key_len);
     w->after_key = true;
 }
 
@@ -313,12 +331,12 @@ static void encode_fields(fsim__jw *w, int type, const void *obj)
         }
         if (!fsim__present(f, obj)) {
             if (f->required && f->nullable) { /* NUL: the key stays, with null */
-                key_plain(w, f->key);
+                key_plain(w, f);
                 fsim__jw_null(w);
             }
             continue;
         }
-        key_plain(w, f->key);
+        key_plain(w, f);
         switch (f->kind) {
         case FSIM__K_STR:
             fsim__jw_string(w, *(const char *const *)p);
@@ -332,11 +350,9 @@ static void encode_fields(fsim__jw *w, int type, const void *obj)
         case FSIM__K_BOOL:
             fsim__jw_bool(w, *(const bool *)p);
             break;
-        case FSIM__K_TIME: {
-            char buf[32];
-            fsim__jw_string(w, fsim_time_format(*(const double *)p, buf));
+        case FSIM__K_TIME:
+            jw_time(w, *(const double *)p);
             break;
-        }
         case FSIM__K_ENUM: {
             int v = *(const int *)p;
             fsim__jw_string(w, v >= 0 && v < f->enum_count ? f->enum_names[v] : NULL);

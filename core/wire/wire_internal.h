@@ -30,6 +30,8 @@ typedef struct fsim__field {
     bool required;            /* the key must be there (REQ, NUL) */
     bool nullable;            /* JSON null stands for an absent value (OPT, NUL) */
     const char *key;          /* NULL for FLAT */
+    const char *json_key;     /* "\"key\":", as the compact encoder writes it (NULL for FLAT) */
+    size_t json_key_len;
     size_t off;               /* the member */
     size_t has_off;           /* `bool has_m`, or FSIM__NO_OFF */
     size_t n_off;             /* `size_t n_m`, or FSIM__NO_OFF */
@@ -109,7 +111,56 @@ bool fsim__find_duplicate(const char *const *strings, size_t n, size_t *dup, siz
 /* Member access. */
 #define FSIM__AT(obj, off) ((void *)((char *)(obj) + (off)))
 #define FSIM__CAT(obj, off) ((const void *)((const char *)(obj) + (off)))
-bool fsim__present(const fsim__field *f, const void *obj);
+/* Whether the member holds a value: its has_ flag, else a non-NULL pointer (inline: the
+ * encoders ask it of every field of every row). */
+static inline bool fsim__present(const fsim__field *f, const void *obj)
+{
+    if (f->has_off != FSIM__NO_OFF)
+        return *(const bool *)FSIM__CAT(obj, f->has_off);
+    switch (f->kind) {
+    case FSIM__K_STR:
+    case FSIM__K_JSON:
+        return *(void *const *)FSIM__CAT(obj, f->off) != NULL;
+    case FSIM__K_ARR: /* a required array with a NULL pointer is an empty array */
+    case FSIM__K_STRS:
+    case FSIM__K_NUMS:
+    case FSIM__K_OBJ:
+        return f->required || *(void *const *)FSIM__CAT(obj, f->off) != NULL;
+    default:
+        return true;
+    }
+}
+
+/* Whether n bytes of text hold none of the bytes a JSON string escapes (controls, quote,
+ * backslash) — or, with `csv`, none that make a CSV cell quoted (comma, quote, CR, LF).
+ * Eight bytes a step (SWAR): ids and names are most of a result's strings, and nearly none
+ * holds such a byte. */
+static inline bool fsim__plain_text(const char *s, size_t n, bool csv)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        __builtin_memcpy(&v, s + i, 8);
+        uint64_t q = v ^ (ones * '"'), hit;
+        if (csv) {
+            uint64_t c = v ^ (ones * ','), r = v ^ (ones * '\r'), l = v ^ (ones * '\n');
+            hit = ((q - ones) & ~q) | ((c - ones) & ~c) | ((r - ones) & ~r) | ((l - ones) & ~l);
+        } else {
+            uint64_t b = v ^ (ones * '\\');
+            hit = ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b);
+        }
+        if (hit & highs)
+            return false;
+    }
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (csv ? (c == ',' || c == '"' || c == '\r' || c == '\n')
+                : (c < 0x20 || c == '"' || c == '\\'))
+            return false;
+    }
+    return true;
+}
 
 /* ---- JSON writer ------------------------------------------------------------------------ */
 

@@ -129,8 +129,24 @@ enum {
 #define AUX_ARR(a) .sub = T_##a
 #define AUX_FLAT(a) .sub = T_##a
 
+/* The compact encoder's key text, made at compile time (a FLAT field has none). */
+#define JKEY(key_) .json_key = "\"" key_ "\":", .json_key_len = sizeof("\"" key_ "\":") - 1
+#define JKEY_STR JKEY
+#define JKEY_INT JKEY
+#define JKEY_NUM JKEY
+#define JKEY_BOOL JKEY
+#define JKEY_TIME JKEY
+#define JKEY_ENUM JKEY
+#define JKEY_OBJ JKEY
+#define JKEY_ARR JKEY
+#define JKEY_STRS JKEY
+#define JKEY_NUMS JKEY
+#define JKEY_JSON JKEY
+#define JKEY_FLAT(key_) .json_key = NULL
+
 #define FIELD(kind_, pres, m, key_, lo_, hi_, aux, doc_)                                    \
-    {.kind = FSIM__K_##kind_, PRES_##pres, .key = key_, .off = offsetof(CUR, m),            \
+    {.kind = FSIM__K_##kind_, PRES_##pres, .key = key_, JKEY_##kind_(key_),                 \
+     .off = offsetof(CUR, m),                                                               \
      OFFS_##kind_##_##pres(CUR, m), .lo = lo_, .hi = hi_, AUX_##kind_(aux), .doc = doc_},
 
 #define CUR fsim_lonlat
@@ -530,25 +546,6 @@ const char *fsim_wire_type_name(fsim_wire_type type)
 size_t fsim_wire_type_size(fsim_wire_type type)
 {
     return (unsigned)type < FSIM_WIRE_TYPE_COUNT ? fsim__types[type].size : 0;
-}
-
-bool fsim__present(const fsim__field *f, const void *obj)
-{
-    if (f->has_off != FSIM__NO_OFF)
-        return *(const bool *)FSIM__CAT(obj, f->has_off);
-    switch (f->kind) {
-    case FSIM__K_STR:
-    case FSIM__K_JSON:
-        return *(void *const *)FSIM__CAT(obj, f->off) != NULL;
-    case FSIM__K_ARR: /* a required array with a NULL pointer is an empty array */
-    case FSIM__K_STRS:
-    case FSIM__K_NUMS:
-        return f->required || *(void *const *)FSIM__CAT(obj, f->off) != NULL;
-    case FSIM__K_OBJ:
-        return f->required || *(void *const *)FSIM__CAT(obj, f->off) != NULL;
-    default:
-        return true;
-    }
 }
 
 /* ---- Duplicates ------------------------------------------------------------------------- */

@@ -7,13 +7,17 @@
  *   - depots in parallel: large.json split into 5 depots gives the same five files on 1
  *     and on 2 threads, byte for byte;
  *   - all or nothing: a run killed midway (SIGKILL from its progress callback, after rows
- *     were written) leaves none of the five files, and the previous run's files intact. */
+ *     were written) leaves none of the five files, and the previous run's files intact;
+ *   - a write that fails on a formatting thread (the file size limit): the run fails naming
+ *     the reason, and leaves no file, final or temporary. */
 #include <fleetsim/runner.h>
 #include <fleetsim/util.h>
 
+#include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -249,6 +253,52 @@ static void killed(const char *tmp)
     fsim_arena_free(arena);
 }
 
+/* Files the folder holds (temporary ones included). */
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* A write refused midway (RLIMIT_FSIZE: EFBIG on the pool's threads, which format and
+ * write the rows): the run stops with the system's reason, nothing is left behind. */
+static void write_fails(const char *tmp)
+{
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/f", tmp);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        fsim_arena *arena = fsim_arena_new();
+        fsim_request *req = load(arena, "large.json");
+        if (!req)
+            _exit(3);
+        req->days = 2; /* about 3 MB of CSV and 4 MB of JSON */
+        fsim_runner_options opts = {.config_dir = config_dir, .source = "large.json"};
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit lim = {256 << 10, 256 << 10};
+        if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+            _exit(3);
+        fsim_result *res = NULL;
+        fsim_error err = {0};
+        fsim_status st = fsim_runner_run_files(req, &opts, dir, true, NULL, arena, &res, &err);
+        printf("# %s\n", err.message);
+        fflush(stdout);
+        _exit(st == FSIM_IO && strstr(err.message, "File too large") ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "a write refused on a formatting thread fails the run with the system's reason");
+    CHECK(count_entries(dir) == 0, "and leaves no file in the folder, final or temporary "
+          "(%d there)", count_entries(dir));
+}
+
 int main(void)
 {
     const char *root = getenv("FSIM_SOURCE_ROOT");
@@ -263,9 +313,13 @@ int main(void)
         compare(tmp, "tight.json", all[s], 0);
     }
     compare(tmp, "large.json", FSIM_STRAT_BALANCED, 2);
+    /* two weeks: result.json's charging events (12 MB) outgrow the memory a fragment is
+     * kept in and go through a temporary file */
+    compare(tmp, "large.json", FSIM_STRAT_BALANCED, 14);
     outputs_off(tmp);
     threads_same(tmp);
     killed(tmp);
+    write_fails(tmp);
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     if (system(cmd) != 0)

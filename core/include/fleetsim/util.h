@@ -17,6 +17,8 @@
  * "-3"); integers print without a fraction. Non-finite values print as "null" (JSON has
  * no NaN). Returns `buf`, which must hold FSIM_NUMBER_BUF bytes. */
 char *fsim_format_double(double value, char buf[FSIM_NUMBER_BUF]);
+/* The same text; returns its length (the encoders' hot path, no strlen after it). */
+size_t fsim_format_number(double value, char buf[FSIM_NUMBER_BUF]);
 
 /* Reads a whole file into the arena, NUL-terminated; *len (may be NULL) gets its size.
  * Errors name the path: `could not open "x": No such file or directory`. */
@@ -29,12 +31,16 @@ bool fsim_time_parse(const char *text, double *unix_seconds);
 /* Formats Unix seconds as RFC 3339 UTC with a `Z` ("2026-01-05T07:00:00Z"); whole seconds
  * only (fractions are rounded to the nearest second). `buf` holds at least 32 bytes. */
 char *fsim_time_format(double unix_seconds, char buf[32]);
+/* The same text; returns its length (20 for the years 0000-9999). */
+size_t fsim_time_format_n(double unix_seconds, char buf[32]);
 /* Days since 1970-01-01 → civil year, month 1..12 and day 1..31 (proleptic Gregorian;
  * H. Hinnant's algorithm). */
 void fsim_civil_from_days(int64_t days, int64_t *year, int *month, int *day);
 /* The same instant as local time at `offset_minutes` from UTC (-840..840), with the offset
  * ("2026-01-05T02:00:00-05:00" for 07:00Z at -300). `buf` holds at least 40 bytes. */
 char *fsim_time_format_local(double unix_seconds, int offset_minutes, char buf[40]);
+/* The same text; returns its length (25 for the years 0000-9999). */
+size_t fsim_time_format_local_n(double unix_seconds, int offset_minutes, char buf[40]);
 /* The time now as RFC 3339 UTC with milliseconds ("2026-01-05T07:00:00.123Z"), the `time`
  * of a log line; `buf` holds at least 40 bytes. The date and time of day are formatted once
  * a second per thread (gmtime and strftime were a visible share of a logged request). */
