@@ -49,5 +49,17 @@ check "state data: energy cost = grid kWh × the state's price, to the cent" eva
   '[ "$(jq -r "(.gridEnergyKwh * $price * 100 | round) / 100 == .energyCost" "$tmp/state.json")" = true ]'
 check "state data: CO2 = grid kWh × the state's intensity, to the gram; no demand charge" eval \
   '[ "$(jq -r "(.gridEnergyKwh * $co2 | round) / 1000 == .co2Kg and .demandCost == 0" "$tmp/state.json")" = true ]'
+# A result bigger than a row's JSONB envelope holds (FSIM_JOB_DB_RESULT_MAX, 200 MiB):
+# large.json over 150 days (about 230 MB) is refused with the way out, and its row says so.
+large_fleet=$(jq -r .fleetId "$root/config/scenarios/large.json")
+q "INSERT INTO fleets (id, name) VALUES ('$large_fleet', 'large fleet') ON CONFLICT DO NOTHING" >/dev/null
+jq '.days = 150' "$root/config/scenarios/large.json" >"$tmp/big.json"
+rc=0; "$fleetsim" run "$tmp/big.json" --mode db >"$tmp/out3" 2>"$tmp/err3" || rc=$?
+check "a 230 MB result in db mode: exit 2" eval '[ "$rc" = 2 ]'
+check "the error says the size, the 200 MiB limit and the way out (mode gcs, outputs off)" \
+  eval 'grep -q "the result is 2[0-9][0-9] MiB, more than the 200 MiB a database row holds: use mode \"gcs\", or turn off outputs" "$tmp/err3"'
+check "its row failed as invalid_request, no result stored" eval \
+  '[ "$(q "SELECT status || '"'"' '"'"' || (metadata->'"'"'error'"'"'->>'"'"'code'"'"') || '"'"' '"'"' || (metadata ? '"'"'summary'"'"') FROM simulations WHERE fleet_id = '"'"'$large_fleet'"'"'")" = "failed invalid_request false" ]'
+cat "$tmp/err3" >>"$tmp/err"
 check "no sanitizer reports" eval '! grep -q "runtime error\|AddressSanitizer" "$tmp/err"'
 tap_done
