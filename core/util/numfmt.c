@@ -15,25 +15,29 @@ static const char pairs[201] = "0001020304050607080910111213141516171819"
                                "6061626364656667686970717273747576777879"
                                "8081828384858687888990919293949596979899";
 
-/* Writes the decimal digits of u at p; returns the end. */
+static int count_digits(uint64_t u)
+{
+    int n = 1;
+    for (; u >= 10000; u /= 10000)
+        n += 4;
+    return n + (u >= 10) + (u >= 100) + (u >= 1000);
+}
+
+/* Writes the decimal digits of u at p, back to front in place (no copy through a scratch
+ * buffer: a variable-length memcpy is a library call); returns the end. */
 static char *put_digits(char *p, uint64_t u)
 {
-    char digits[24];
-    char *d = digits + sizeof digits;
+    char *end = p + count_digits(u), *d = end;
     while (u >= 100) {
         d -= 2;
         memcpy(d, pairs + 2 * (u % 100), 2);
         u /= 100;
     }
-    if (u >= 10) {
-        d -= 2;
-        memcpy(d, pairs + 2 * u, 2);
-    } else {
-        *--d = (char)('0' + u);
-    }
-    size_t n = (size_t)(digits + sizeof digits - d);
-    memcpy(p, d, n);
-    return p + n;
+    if (u >= 10)
+        memcpy(d - 2, pairs + 2 * u, 2);
+    else
+        d[-1] = (char)('0' + u);
+    return end;
 }
 
 /* The fast exact path, for the values results are made of (kWh, kW, SoC rounded to 6
@@ -47,7 +51,9 @@ static size_t format_micro(double value, char *buf)
     double a = fabs(value);
     if (!(a >= 1e-4 && a < 1e9))
         return 0;
-    double n = nearbyint(a * 1e6);
+    /* round half up, not nearbyint (a library call): at an exact half neither neighbour
+     * divided by 10^6 gives `a` back (its ulp is below 5e-7 here), so both fail below */
+    double n = (double)(int64_t)(a * 1e6 + 0.5);
     if (n / 1e6 != a)
         return 0;
     uint64_t u = (uint64_t)n;

@@ -99,38 +99,54 @@ static void two_digits(char *p, int v)
     p[1] = (char)('0' + v % 10);
 }
 
+static const char pairs[121] = "0001020304050607080910111213141516171819"
+                               "2021222324252627282930313233343536373839"
+                               "4041424344454647484950515253545556575859";
+
 size_t fsim_time_format_n(double unix_seconds, char buf[32])
 {
     /* whole seconds (nearly every time of a result) skip llround */
     int64_t t = fabs(unix_seconds) < 9e15 && unix_seconds == (double)(int64_t)unix_seconds
                     ? (int64_t)unix_seconds
                     : (int64_t)llround(unix_seconds);
-    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-    int rem = (int)(t - days * 86400);
-    /* Results hold hundreds of thousands of times (each twice in the CSV files: UTC and
-     * local), most of them on a few days: the date is worked out and printed once per day
-     * per thread, the time of day digit by digit (snprintf was the largest cost). */
-    static _Thread_local int64_t cached_days = INT64_MIN;
-    static _Thread_local char cached_date[11];
-    if (days != cached_days) {
+    /* Results hold hundreds of thousands of times, each twice in the CSV files (UTC and
+     * local, often on two dates): the last two dates are kept per thread, printed once, and
+     * a time on one of them needs no division by a day (snprintf was the largest cost). */
+    static _Thread_local struct {
+        int64_t start; /* the day's first second */
+        char date[11];
+    } days[2] = {{INT64_MIN, ""}, {INT64_MIN, ""}};
+    static _Thread_local int older;
+    int k = (uint64_t)t - (uint64_t)days[0].start < 86400   ? 0
+            : (uint64_t)t - (uint64_t)days[1].start < 86400 ? 1
+                                                             : -1;
+    if (k < 0) {
+        int64_t day = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
         int64_t y;
         int m, d;
-        fsim_civil_from_days(days, &y, &m, &d);
-        if (y < 0 || y > 9999) /* outside RFC 3339; printed anyway, the slow way */
+        fsim_civil_from_days(day, &y, &m, &d);
+        if (y < 0 || y > 9999) { /* outside RFC 3339; printed anyway, the slow way */
+            int rem = (int)(t - day * 86400);
             return (size_t)snprintf(buf, 32, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y,
                                     m, d, rem / 3600, rem % 3600 / 60, rem % 60);
-        memcpy(cached_date, "0000-00-00", 11);
-        for (int v = (int)y, k = 3; v; v /= 10, k--)
-            cached_date[k] = (char)('0' + v % 10);
-        two_digits(cached_date + 5, m);
-        two_digits(cached_date + 8, d);
-        cached_days = days;
+        }
+        k = older;
+        older ^= 1;
+        memcpy(days[k].date, "0000-00-00", 11);
+        for (int v = (int)y, i = 3; v; v /= 10, i--)
+            days[k].date[i] = (char)('0' + v % 10);
+        two_digits(days[k].date + 5, m);
+        two_digits(days[k].date + 8, d);
+        days[k].start = day * 86400;
+    } else {
+        older = k ^ 1;
     }
-    memcpy(buf, cached_date, 10);
+    int rem = (int)(t - days[k].start), h = rem / 3600, mi = (rem - h * 3600) / 60;
+    memcpy(buf, days[k].date, 10);
     memcpy(buf + 10, "T00:00:00Z", 11);
-    two_digits(buf + 11, rem / 3600);
-    two_digits(buf + 14, rem % 3600 / 60);
-    two_digits(buf + 17, rem % 60);
+    memcpy(buf + 11, pairs + 2 * h, 2);
+    memcpy(buf + 14, pairs + 2 * mi, 2);
+    memcpy(buf + 17, pairs + 2 * (rem - h * 3600 - mi * 60), 2);
     return 20;
 }
 

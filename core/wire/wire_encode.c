@@ -315,7 +315,12 @@ static void key_plain(fsim__jw *w, const fsim__field *f)
         return;
     }
     sep(w);
-    put(w, f->json_key, f->json_key_len);
+    if (w->len + sizeof f->json_key < w->cap) {
+        memcpy(w->buf + w->len, f->json_key, sizeof f->json_key);
+        w->len += f->json_key_len;
+    } else {
+        put(w, f->json_key, f->json_key_len);
+    }
     w->after_key = true;
 }
 

@@ -24,13 +24,16 @@ typedef enum fsim__fmt {
 } fsim__fmt;
 
 #define FSIM__NO_OFF SIZE_MAX
+#define FSIM__JSON_KEY_MAX 40
 
 typedef struct fsim__field {
     fsim__kind kind;
     bool required;            /* the key must be there (REQ, NUL) */
     bool nullable;            /* JSON null stands for an absent value (OPT, NUL) */
     const char *key;          /* NULL for FLAT */
-    const char *json_key;     /* "\"key\":", as the compact encoder writes it (NULL for FLAT) */
+    /* "\"key\":", as the compact encoder writes it ("" for FLAT), zero-padded so that it is
+     * copied whole, a fixed-size copy the compiler inlines (keys are at most 32 bytes) */
+    char json_key[FSIM__JSON_KEY_MAX];
     size_t json_key_len;
     size_t off;               /* the member */
     size_t has_off;           /* `bool has_m`, or FSIM__NO_OFF */

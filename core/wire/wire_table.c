@@ -129,7 +129,8 @@ enum {
 #define AUX_ARR(a) .sub = T_##a
 #define AUX_FLAT(a) .sub = T_##a
 
-/* The compact encoder's key text, made at compile time (a FLAT field has none). */
+/* The compact encoder's key text, made at compile time (a FLAT field has none); a key too
+ * long for the array is a compiler warning (an error in the -Werror builds, CI's). */
 #define JKEY(key_) .json_key = "\"" key_ "\":", .json_key_len = sizeof("\"" key_ "\":") - 1
 #define JKEY_STR JKEY
 #define JKEY_INT JKEY
@@ -142,7 +143,7 @@ enum {
 #define JKEY_STRS JKEY
 #define JKEY_NUMS JKEY
 #define JKEY_JSON JKEY
-#define JKEY_FLAT(key_) .json_key = NULL
+#define JKEY_FLAT(key_) .json_key = ""
 
 #define FIELD(kind_, pres, m, key_, lo_, hi_, aux, doc_)                                    \
     {.kind = FSIM__K_##kind_, PRES_##pres, .key = key_, JKEY_##kind_(key_),                 \
