@@ -31,8 +31,8 @@ static const char help[] =
     "  --report         also write report.html (charts, one self-contained page) in --out\n"
     "  --offline        weather and unfetched routes from the cache only (docs/services.md);\n"
     "                   a missing entry: exit 2 naming it (also FLEETSIM_OFFLINE=1)\n"
-    "  --threads N      run the depots side by side on N threads (default: every CPU); the\n"
-    "                   result is the same bytes for any N\n"
+    "  --threads N      use N threads: depots side by side, and the files formatted while\n"
+    "                   the engine runs (default: every CPU); the same bytes for any N\n"
     "exit codes: 0 done (feasible or not, without --strict), 1 runtime failure, 2 bad\n"
     "input or usage, 3 not feasible with --strict\n";
 

@@ -192,15 +192,6 @@ static fsim_job_outcome cancelled(const run_ctx *c, const char *trace, fsim_erro
     return FSIM_JOB_INTERRUPTED;
 }
 
-/* The size of a run's history: vehicles × days (what its trips and sessions grow with). */
-static double vehicle_days(const fsim_request *request)
-{
-    double vehicles = 0;
-    for (size_t i = 0; i < request->n_vehicles; i++)
-        vehicles += request->vehicles[i].count;
-    return vehicles * request->days;
-}
-
 fsim_job_outcome fsim_job_run(const fsim_job_run_options *o, const fsim_store_job *job,
                               const fsim_request *request, fsim_arena *arena,
                               fsim_result **result, fsim_error *err)
@@ -257,8 +248,7 @@ fsim_job_outcome fsim_job_run(const fsim_job_run_options *o, const fsim_store_jo
     ro.progress_user = &c;
     fsim_result *res = NULL;
     fsim_status st;
-    if (o->sink->stream && !o->whole_result &&
-        vehicle_days(request) > o->sink->stream_above_vehicle_days) {
+    if (o->sink->stream && !o->whole_result) {
         /* run and delivery in one: the rows go out as the engine makes them */
         char where[1200] = "";
         code = FSIM_JOB_ERR_INTERNAL;

@@ -27,11 +27,6 @@ struct fsim_sink {
                           const fsim_request *request, const fsim_runner_options *ro,
                           fsim_arena *arena, fsim_result **res, char *where, size_t where_size,
                           fsim_job_error *code, fsim_error *err);
-    /* Streams only a run of more vehicle-days than this (0: always). A small result is
-     * faster built in memory and written by the files sink's writers side by side (1,000
-     * vehicles × 7 days: 0.09 s against 0.135 s streamed, docs/benchmarks.md), and it holds
-     * little: about 1.5 KB a vehicle-day. */
-    double stream_above_vehicle_days;
 };
 
 /* One log line through svc->log (nothing without a logger). */

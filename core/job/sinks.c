@@ -224,10 +224,10 @@ static fsim_status gcs_deliver(const fsim_job_run_options *o, const char *id, fs
 }
 
 static const fsim_sink sinks[] = {
-    {"files", false, NULL, files_deliver, files_stream, 25000},
-    {"db", true, db_ready, db_deliver, NULL, 0},
-    {"gcs", true, gcs_ready, gcs_deliver, gcs_stream, 0},
-    {"stdout", false, NULL, stdout_deliver, NULL, 0},
+    {"files", false, NULL, files_deliver, files_stream},
+    {"db", true, db_ready, db_deliver, NULL},
+    {"gcs", true, gcs_ready, gcs_deliver, gcs_stream},
+    {"stdout", false, NULL, stdout_deliver, NULL},
 };
 
 const fsim_sink *fsim_sink_find(const char *name)

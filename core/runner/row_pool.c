@@ -127,7 +127,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-fsim__row_pool *fsim__row_pool_new(void)
+fsim__row_pool *fsim__row_pool_new(int threads)
 {
     fsim__row_pool *p = calloc(1, sizeof *p);
     if (!p)
@@ -135,10 +135,11 @@ fsim__row_pool *fsim__row_pool_new(void)
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->space, NULL);
-    /* one thread fewer than the CPUs: the engine (or its merge) has the calling thread,
-     * which joins in once the engine is done */
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    int want = cpus > 1 ? (int)(cpus - 1) : 1;
+    /* one thread fewer than the run may use (default: the CPUs): the engine (or its merge)
+     * has the calling thread, which joins in once the engine is done; a run on one thread
+     * formats on the calling thread alone */
+    long cpus = threads > 0 ? threads : sysconf(_SC_NPROCESSORS_ONLN);
+    int want = cpus > 1 ? (int)(cpus - 1) : 0;
     want = want > MAX_THREADS ? MAX_THREADS : want;
     for (int i = 0; i < want; i++)
         if (pthread_create(&p->threads[p->n_threads], NULL, worker, p) == 0)

@@ -1,9 +1,10 @@
-/* The local sink, streaming: each row goes to its files the moment the engine produces it,
- * so a run's memory is the fleet's state, not its history. The CSV tables are written in
- * place (under temporary names); result.json's arrays are written to fragment files as
- * their rows come, and at the end the document is the encoded result (summary, metadata)
- * with each fragment spliced between its array's brackets — the same bytes the in-memory
- * encoder gives. Nothing is renamed into place until every file is complete. */
+/* The local sink, streaming: each row goes to its files as the engine produces it (the
+ * formatting on the pool's threads, row_pool.c), so a run's memory is the fleet's state,
+ * not its history. The CSV tables are written in place (under temporary names);
+ * result.json's arrays are kept as fragments (in memory up to FRAG_MEM_MAX, then in files)
+ * as their rows come, and at the end the document is the encoded result (summary,
+ * metadata) with each fragment spliced between its array's brackets — the same bytes the
+ * in-memory encoder gives. Nothing is renamed into place until every file is complete. */
 #define _GNU_SOURCE /* sync_file_range */
 #include <errno.h>
 #include <fcntl.h>
@@ -245,7 +246,7 @@ fsim_status fsim_runner_stream_open(const char *dir, bool csv, const fsim_sim_in
                                              &s->table_w[k], err)) != FSIM_OK))
             goto fail;
     }
-    if (!(s->pool = fsim__row_pool_new())) {
+    if (!(s->pool = fsim__row_pool_new(in->threads))) {
         st = fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
         goto fail;
     }
