@@ -1,8 +1,8 @@
 /* Cloud Storage JSON API client over libcurl: verified uploads, streamed downloads, bounded
  * retries with jittered exponential backoff. See fleetsim/gcs.h. */
 #include <fleetsim/gcs.h>
-#include <fleetsim/settings.h>
 #include <fleetsim/lazy.h>
+#include <fleetsim/settings.h>
 #include <fleetsim/util.h>
 
 #include <errno.h>

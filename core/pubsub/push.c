@@ -9,8 +9,8 @@
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
-#include <fleetsim/pubsub.h>
 #include <fleetsim/lazy.h>
+#include <fleetsim/pubsub.h>
 #include <fleetsim/util.h>
 
 /* Standard base64 with padding, as Pub/Sub sends it; EVP_DecodeBlock alone accepts some
