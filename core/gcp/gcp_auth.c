@@ -18,6 +18,7 @@
 #include <openssl/pem.h>
 
 #include <fleetsim/arena.h>
+#include <fleetsim/lazy.h>
 #include <fleetsim/util.h>
 
 #include "gcp_internal.h"
@@ -222,6 +223,9 @@ fsim_status fsim_gcp_auth_new(const fsim_gcp_auth_options *opts, fsim_gcp_auth *
     fsim_status st = FSIM_OK;
     fsim_arena *arena = NULL;
     *out = NULL;
+    if (fsim_lazy_need(FSIM_LAZY_CURL, "Google credentials", err) != FSIM_OK ||
+        fsim_lazy_need(FSIM_LAZY_CRYPTO, "Google credentials", err) != FSIM_OK)
+        return FSIM_INTERNAL;
     fsim_gcp_auth *auth = calloc(1, sizeof *auth);
     if (!auth)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");

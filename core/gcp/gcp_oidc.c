@@ -21,6 +21,7 @@
 #include <openssl/param_build.h>
 
 #include <fleetsim/arena.h>
+#include <fleetsim/lazy.h>
 #include <fleetsim/util.h>
 
 #include "gcp_internal.h"
@@ -356,6 +357,9 @@ fsim_status fsim_oidc_new(const fsim_oidc_options *opts, fsim_oidc **out, fsim_e
     if (!opts->email || !*opts->email)
         return fsim_error_set(err, FSIM_USAGE, NULL, 0, 0, "email",
                               "is not set: an audience alone lets any Google account in");
+    if (fsim_lazy_need(FSIM_LAZY_CURL, "the push token check", err) != FSIM_OK ||
+        fsim_lazy_need(FSIM_LAZY_CRYPTO, "the push token check", err) != FSIM_OK)
+        return FSIM_INTERNAL;
     fsim_oidc *o = calloc(1, sizeof *o);
     if (!o)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");

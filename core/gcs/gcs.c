@@ -1,6 +1,7 @@
 /* Cloud Storage JSON API client over libcurl: verified uploads, streamed downloads, bounded
  * retries with jittered exponential backoff. See fleetsim/gcs.h. */
 #include <fleetsim/gcs.h>
+#include <fleetsim/lazy.h>
 #include <fleetsim/settings.h>
 #include <fleetsim/util.h>
 
@@ -596,6 +597,9 @@ fsim_status fsim_gcs_open_env(const fsim_gcs_options *defaults, fsim_gcs **out,
 fsim_status fsim_gcs_new(const fsim_gcs_options *opts, fsim_gcs **out, fsim_error *err)
 {
     *out = NULL;
+    if (fsim_lazy_need(FSIM_LAZY_CURL, "Cloud Storage", err) != FSIM_OK ||
+        fsim_lazy_need(FSIM_LAZY_CRYPTO, "Cloud Storage", err) != FSIM_OK)
+        return FSIM_INTERNAL;
     pthread_once(&curl_once, curl_init_once);
     if (!is_set(opts->emulator_host) && !opts->auth)
         return fsim_error_set(err, FSIM_INVALID, "Cloud Storage", 0, 0, NULL,

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include <fleetsim/lazy.h>
 #include <fleetsim/util.h>
 
 #include "geo_internal.h"
@@ -674,6 +675,8 @@ fsim_status fsim_geo_parse(const char *geojson, size_t len, const char *source, 
         goto out;
     }
 
+    if ((st = fsim_lazy_need(FSIM_LAZY_GEOS, "route GeoJSON", err)) != FSIM_OK)
+        goto out;
     if (!(w.geos = GEOS_init_r())) {
         st = fsim_error_set(err, FSIM_NOMEM, source, 0, 0, NULL,
                             "could not start the geometry library");

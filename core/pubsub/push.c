@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
+#include <fleetsim/lazy.h>
 #include <fleetsim/pubsub.h>
 #include <fleetsim/util.h>
 
@@ -61,6 +62,8 @@ fsim_status fsim_pubsub_push_decode(const char *body, size_t len, const char *so
     memset(msg, 0, sizeof *msg);
     if (subscription)
         *subscription = NULL;
+    if (fsim_lazy_need(FSIM_LAZY_CRYPTO, "the push endpoint", err) != FSIM_OK)
+        return FSIM_INTERNAL;
     fsim_status st = FSIM_OK;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, false);

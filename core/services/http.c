@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,17 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include <fleetsim/lazy.h>
+
 #define MAX_BODY (64u << 20)
+
+/* libcurl's global set-up, on the first request (not when the services are created: a run
+ * served from the cache or without services never loads libcurl, core/lazy). */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_init_once(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 struct body {
     char *data;
@@ -257,6 +268,9 @@ fsim_status fsim__svc_get_json(fsim_svc *s, fsim_svc_kind kind, const char *url,
                               "offline: no cached %s answer for %s; fetch it with %s", name,
                               url, hint ? hint : "the same command without --offline");
     }
+    if (fsim_lazy_need(FSIM_LAZY_CURL, "the routing, elevation and weather services", err) != FSIM_OK)
+        return err->status;
+    pthread_once(&curl_once, curl_init_once);
     double retry_in = 0;
     if (!breaker_admit(s, kind, &retry_in))
         return fsim_error_set(err, FSIM_UNAVAILABLE, url, 0, 0, NULL,

@@ -6,8 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
 #include <fleetsim/settings.h>
 
 static char default_cache[4096];
@@ -86,7 +84,6 @@ fsim_svc *fsim_svc_new(const fsim_svc_options *opts)
     if (s->o.breaker_open_s <= 0)
         s->o.breaker_open_s = 30;
     pthread_mutex_init(&s->lock, NULL);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     return s;
 }
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 
+#include <fleetsim/lazy.h>
 #include <fleetsim/util.h>
 
 #include "store_internal.h"
@@ -245,6 +246,8 @@ fsim_status fsim_store_open(const char *conninfo, const fsim_store_options *opts
     if (!conninfo || !*conninfo)
         return fsim_error_set(err, FSIM_USAGE, "DATABASE_URL", 0, 0, NULL,
                               "no database given (set DATABASE_URL)");
+    if (fsim_lazy_need(FSIM_LAZY_PQ, "the PostgreSQL store", err) != FSIM_OK)
+        return FSIM_INTERNAL;
     fsim_store *s = calloc(1, sizeof *s);
     if (!s)
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");

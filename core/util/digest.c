@@ -1,7 +1,8 @@
 /* Digests and encodings used across the core, once: hex SHA-256 (the config hash, migration
  * checksums, idempotency request hashes, import fingerprints) and base64url (RFC 4648 §5)
  * without padding (every JWT part in core/gcp, the store's page cursors). OpenSSL does the
- * hashing and the base64; this file swaps the alphabet and handles the padding. */
+ * hashing and the base64; this file swaps the alphabet and handles the padding. Without
+ * libcrypto (loaded on first use, core/lazy) each fails as on bad input. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,11 +10,12 @@
 
 #include <openssl/evp.h>
 
+#include <fleetsim/lazy.h>
 #include <fleetsim/util.h>
 
 char *fsim_base64url_encode(const unsigned char *data, size_t len)
 {
-    if (len > (size_t)INT_MAX / 2)
+    if (len > (size_t)INT_MAX / 2 || fsim_lazy_need(FSIM_LAZY_CRYPTO, "base64", NULL) != FSIM_OK)
         return NULL;
     size_t cap = 4 * ((len + 2) / 3) + 1;
     char *out = malloc(cap);
@@ -43,7 +45,8 @@ bool fsim_base64url_decode(const char *text, size_t len, unsigned char **out,
 {
     *out = NULL;
     *out_len = 0;
-    if (len % 4 == 1 || len > (size_t)INT_MAX / 2)
+    if (len % 4 == 1 || len > (size_t)INT_MAX / 2 ||
+        fsim_lazy_need(FSIM_LAZY_CRYPTO, "base64", NULL) != FSIM_OK)
         return false;
     size_t pad = (4 - len % 4) % 4;
     char *std = malloc(len + pad + 1);
@@ -81,7 +84,8 @@ bool fsim_sha256_hex(const void *data, size_t len, char hex[65])
 {
     unsigned char md[32];
     unsigned int md_len = 0;
-    bool ok = EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) == 1 && md_len == 32;
+    bool ok = fsim_lazy_need(FSIM_LAZY_CRYPTO, "SHA-256", NULL) == FSIM_OK &&
+              EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) == 1 && md_len == 32;
     static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < 32; i++) {
         hex[2 * i] = ok ? digits[md[i] >> 4] : '0';

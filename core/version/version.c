@@ -1,7 +1,10 @@
-/* --version for every program: one place asks each linked library for its own version at
- * run time (the library actually loaded, not the header compiled against), so a user's bug
- * report says exactly what ran. */
+/* --version for every program: one place asks each library for its own version at run time
+ * (the library actually loaded, not the header compiled against), so a user's bug report
+ * says exactly what ran. The libraries loaded on use (core/lazy) are loaded here, and a
+ * missing one says "not installed"; gRPC and protobuf-c are asked through dlsym, as only
+ * fleetsim-api and fleetsim-pubsub link them. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,12 +12,11 @@
 #include <csv.h>
 #include <curl/curl.h>
 #include <geos_c.h>
-#include <grpc/grpc.h>
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
-#include <protobuf-c/protobuf-c.h>
 #include <yaml.h>
 
+#include <fleetsim/lazy.h>
 #include <fleetsim/version.h>
 
 #include "revision.h"
@@ -25,6 +27,22 @@
 const char *fsim_version(void) { return FSIM_VERSION; }
 
 const char *fsim_version_revision(void) { return FSIM_REVISION; }
+
+#define NOT_INSTALLED "not installed"
+
+/* The version string a library's `const char *f(void)` returns, from the program if it has
+ * the library, else from `soname`. */
+static const char *version_call(const char *soname, const char *function)
+{
+    void *p = fsim_lazy_symbol(soname, function);
+    if (!p)
+        return NOT_INSTALLED;
+    const char *(*f)(void);
+    memcpy(&f, &p, sizeof p);
+    return f();
+}
+
+static bool have(fsim_lazy_lib lib) { return fsim_lazy_need(lib, "--version", NULL) == FSIM_OK; }
 
 struct text {
     char *buf;
@@ -50,19 +68,23 @@ char *fsim_version_text(const char *program, const fsim_library_version *extra,
     struct text t = {buf, size, 0};
     if (size)
         buf[0] = '\0';
-    char pq[32];
-    int pqv = PQlibVersion(); /* 150010 = 15.10 since PostgreSQL 10 */
-    snprintf(pq, sizeof pq, "%d.%d", pqv / 10000, pqv % 10000);
+    char pq[32] = NOT_INSTALLED;
+    if (have(FSIM_LAZY_PQ)) {
+        int pqv = PQlibVersion(); /* 150010 = 15.10 since PostgreSQL 10 */
+        snprintf(pq, sizeof pq, "%d.%d", pqv / 10000, pqv % 10000);
+    }
     const fsim_library_version core[] = {
         {"cJSON", cJSON_Version()},
         {"libyaml", yaml_get_version_string()},
-        {"GEOS", GEOSversion()},
+        {"GEOS", have(FSIM_LAZY_GEOS) ? GEOSversion() : NOT_INSTALLED},
         {"libcsv", STR(CSV_MAJOR) "." STR(CSV_MINOR) "." STR(CSV_RELEASE) " (headers)"},
         {"libpq", pq},
-        {"libcurl", curl_version_info(CURLVERSION_NOW)->version},
-        {"OpenSSL", OpenSSL_version(OPENSSL_VERSION_STRING)},
-        {"gRPC core", grpc_version_string()},
-        {"protobuf-c", protobuf_c_version()},
+        {"libcurl", have(FSIM_LAZY_CURL) ? curl_version_info(CURLVERSION_NOW)->version
+                                          : NOT_INSTALLED},
+        {"OpenSSL", have(FSIM_LAZY_CRYPTO) ? OpenSSL_version(OPENSSL_VERSION_STRING)
+                                           : NOT_INSTALLED},
+        {"gRPC core", version_call("libgrpc.so.29", "grpc_version_string")},
+        {"protobuf-c", version_call("libprotobuf-c.so.1", "protobuf_c_version")},
     };
     add(&t, "%s %s\n", program, FSIM_VERSION);
     add(&t, "revision   %s\n", FSIM_REVISION);
