@@ -72,7 +72,7 @@ fsim_status fsim__lazy_explain(fsim_lazy_lib lib, const char *soname, const char
                  libs[lib].package, who);
     else
         snprintf(err->message, sizeof err->message,
-                 "could not load %s (Debian package %s), which %s needs: %s", soname,
+                 "could not load %s (Debian package %s), which %s needs: %.300s", soname,
                  libs[lib].package, who, why);
     return FSIM_INTERNAL;
 }
