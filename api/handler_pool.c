@@ -10,11 +10,15 @@
  * bounds the queue. A route with a batch handler (api_route_batch: the status poll) takes
  * its requests queued behind the first along, up to API_BATCH_MAX, for one database read.
  *
- * Wake-ups: a thread is woken for a batch route's request only when no thread is already on
- * its way (woken, not yet at the queue): the one on its way takes it along. Measured under
- * wrk at 64 connections on 2 cores with the status cache off: waking a thread per poll spent
- * about a quarter of the API's CPU in the condition variable and its mutex (a dozen threads
- * woken for polls another had already taken). */
+ * The batch limit and wake-ups: at most batch_limit threads (FLEETSIM_API_POLL_THREADS) run
+ * a batch route at once; its requests that queue meanwhile wait for one of them (other
+ * routes' requests pass them) and make its next batch larger. A thread is woken for such a
+ * request only when no thread is already on its way (woken, not yet at the queue) to take
+ * it along. Measured under wrk at 64 connections on 2 cores with the status cache off
+ * (bench_api.sh): when every poll woke one of a dozen threads, a quarter of the API's CPU
+ * went to the condition variable and its mutex, most threads woke to find their poll taken
+ * by another's batch, and a statement read about 4 polls; with the limit the CPU per poll
+ * fell from 31-36 to 21-23 us in the API and from 9-12 to 4-5 us in PostgreSQL. */
 #include <pthread.h>
 #include <stdlib.h>
 
