@@ -548,8 +548,8 @@ bool api_server_start(api_server *srv)
     size_t memory = c->max_header_bytes + 16384;
     fsim_error err;
     fsim_error_clear(&err);
-    srv->handlers = api_handler_pool_start(c->handler_threads, c->poll_threads, run_deferred, run_deferred_batch,
-                                           &err);
+    srv->handlers = api_handler_pool_start(c->handler_threads, c->poll_threads, run_deferred,
+                                           run_deferred_batch, &err);
     if (!srv->handlers) {
         api_log("ERROR", NULL, "could not start the handler pool: %s", err.message);
         return false;
