@@ -69,7 +69,7 @@ typedef struct api_settings {
     int outbox_republish_s;       /* FLEETSIM_API_OUTBOX_REPUBLISH_SECONDS, default 900; 0 off */
     int http_threads;             /* FLEETSIM_API_HTTP_THREADS, default: 2 × online CPUs */
     int handler_threads;          /* FLEETSIM_API_HANDLER_THREADS, default db_pool + sync */
-    int poll_threads;             /* FLEETSIM_API_POLL_THREADS: batch reads at once, default CPUs */
+    int poll_threads;             /* FLEETSIM_API_POLL_THREADS: batch reads at once, default 1 */
     long status_cache_entries;    /* FLEETSIM_API_STATUS_CACHE_ENTRIES, default 10000; 0 off */
     long status_cache_ttl_ms;     /* FLEETSIM_API_STATUS_CACHE_TTL_MS, default 1000 */
 } api_settings;

@@ -79,8 +79,9 @@ static bool read_settings(api_settings *c, fsim_error *err)
         fsim_setting_int(FSIM_SETTING_API_HTTP_THREADS,
                          cpus > 0 ? (cpus < 32 ? 2 * cpus : 64) : 4, &http_threads, err) ||
         fsim_setting_int(FSIM_SETTING_API_HANDLER_THREADS, pool + sync, &handler_threads, err) ||
-        fsim_setting_int(FSIM_SETTING_API_POLL_THREADS, cpus > 2 ? (cpus < 1024 ? cpus : 1024) : 2,
-                         &poll_threads, err) ||
+        /* one: on 2 cores, two readers had the same throughput and a p99 several times
+         * higher (bench_api.sh, benchmarks.md) */
+        fsim_setting_int(FSIM_SETTING_API_POLL_THREADS, 0, &poll_threads, err) ||
         fsim_setting_bool(FSIM_SETTING_API_DOCS, &c->docs, err) ||
         fsim_setting_choice(FSIM_SETTING_API_LOG_LEVEL, &log_level, err) ||
         /* where the worker stores a published job's result; there is no per-request field */
