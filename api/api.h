@@ -69,6 +69,7 @@ typedef struct api_settings {
     int outbox_republish_s;       /* FLEETSIM_API_OUTBOX_REPUBLISH_SECONDS, default 900; 0 off */
     int http_threads;             /* FLEETSIM_API_HTTP_THREADS, default: 2 × online CPUs */
     int handler_threads;          /* FLEETSIM_API_HANDLER_THREADS, default db_pool + sync */
+    int poll_threads;             /* FLEETSIM_API_POLL_THREADS: batch reads at once, default 1 */
     long status_cache_entries;    /* FLEETSIM_API_STATUS_CACHE_ENTRIES, default 10000; 0 off */
     long status_cache_ttl_ms;     /* FLEETSIM_API_STATUS_CACHE_TTL_MS, default 1000 */
 } api_settings;
@@ -216,11 +217,13 @@ int api_serve(api_server *srv, const char *method, const char *url, const api_he
 /* ---- Handler pool (handler_pool.c) ----------------------------------------------------- */
 
 /* At most this many requests go to one call of a route's batch handler. */
-#define API_BATCH_MAX 32
+#define API_BATCH_MAX 64
 /* `threads` threads calling `run` for each submitted request, in order; a request whose
  * route has a batch handler goes to `run_batch` with the requests of that route queued
- * behind it (up to API_BATCH_MAX). */
-api_handler_pool *api_handler_pool_start(int threads, void (*run)(api_request *req),
+ * behind it (up to API_BATCH_MAX), by at most `batch_threads` threads at once (the other
+ * routes' requests are not held back by them). */
+api_handler_pool *api_handler_pool_start(int threads, int batch_threads,
+                                         void (*run)(api_request *req),
                                          void (*run_batch)(api_request **reqs, size_t n),
                                          fsim_error *err);
 /* Queues `req`; false once the pool is stopping (then nothing was queued). */

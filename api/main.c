@@ -49,7 +49,7 @@ static bool read_settings(api_settings *c, fsim_error *err)
     long port, body, header, conns, idle, grace, budget, sync, workers, pool, lease, attempts,
         poll, publish_timeout, outbox_delay, outbox_backoff, outbox_poll, outbox_republish,
         cache_entries,
-        cache_ttl, http_threads, handler_threads;
+        cache_ttl, http_threads, handler_threads, poll_threads;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     const char *log_level = NULL, *auth = NULL;
     if (fsim_setting_production(&c->production, err) ||
@@ -79,6 +79,9 @@ static bool read_settings(api_settings *c, fsim_error *err)
         fsim_setting_int(FSIM_SETTING_API_HTTP_THREADS,
                          cpus > 0 ? (cpus < 32 ? 2 * cpus : 64) : 4, &http_threads, err) ||
         fsim_setting_int(FSIM_SETTING_API_HANDLER_THREADS, pool + sync, &handler_threads, err) ||
+        /* one: on 2 cores, two readers had the same throughput and a p99 several times
+         * higher (bench_api.sh, benchmarks.md) */
+        fsim_setting_int(FSIM_SETTING_API_POLL_THREADS, 0, &poll_threads, err) ||
         fsim_setting_bool(FSIM_SETTING_API_DOCS, &c->docs, err) ||
         fsim_setting_choice(FSIM_SETTING_API_LOG_LEVEL, &log_level, err) ||
         /* where the worker stores a published job's result; there is no per-request field */
@@ -104,6 +107,7 @@ static bool read_settings(api_settings *c, fsim_error *err)
     c->outbox_republish_s = (int)outbox_republish;
     c->http_threads = (int)http_threads;
     c->handler_threads = (int)handler_threads;
+    c->poll_threads = (int)poll_threads;
     c->status_cache_entries = cache_entries;
     c->status_cache_ttl_ms = cache_ttl;
     c->debug_log = strcmp(log_level, "debug") == 0;

@@ -6,7 +6,8 @@
 # delete made by another instance shows once the TTL has run out, and the cache holds at
 # most FLEETSIM_API_STATUS_CACHE_ENTRIES jobs. Also: the HTTP threads never wait for the
 # database — with the table locked and a read stuck on it, health probes and cached
-# statuses still answer.
+# statuses still answer — and with FLEETSIM_API_POLL_THREADS=1 the polls behind a stuck read
+# wait for it while other handlers answer.
 # Job states are driven with SQL on servers without workers, so every step is deterministic;
 # "another instance" is SQL setting deleted_at, exactly what its DELETE does.
 # Usage (from meson): with_postgres.sh cache_cases.sh FLEETSIM-API FLEETSIM. Emits TAP.
@@ -212,6 +213,48 @@ wait "$reader"
 check "the lock released, the waiting read answers: 200, queued" eval \
   '[ "$(cat "$tmp/waiting.code")" = 200 ] && jq -e ".status == \"queued\"" "$tmp/waiting.json" >/dev/null'
 stop one
+
+# ---- polls wait for the poll threads, other requests do not --------------------------------
+# FLEETSIM_API_POLL_THREADS=1: one status read at a time. With it stuck on the lock, the polls
+# that come next wait for that thread (no second read reaches the database) and are read
+# together once it is free, while /readyz, another handler, still answers.
+serve onepoll FLEETSIM_API_POLL_THREADS=1 FLEETSIM_API_STATUS_CACHE_ENTRIES=0
+on onepoll
+running_id=$(submit)
+q "UPDATE simulations SET status = 'running', started_at = now(), progress = 0.5 WHERE id = '$running_id'" >/dev/null
+done_id=$(submit)
+finish "$done_id" succeeded
+mkfifo "$tmp/locker2"
+psql -X -q -v ON_ERROR_STOP=1 <"$tmp/locker2" >"$tmp/locker2.out" 2>&1 &
+locker=$!
+exec 7>"$tmp/locker2"
+echo "BEGIN; LOCK TABLE simulations IN ACCESS EXCLUSIVE MODE;" >&7
+for i in $(seq 1 600); do lock_held && break; sleep 0.05; done
+poll_bg() { # poll_bg NAME ID: a GET in the background; $tmp/NAME.json, .code
+  curl -sS -o "$tmp/$1.json" -w '%{http_code}' "${H[@]}" "$base/v1/simulations/$2" \
+    >"$tmp/$1.code" 2>&1 &
+}
+poll_bg first "$running_id"
+first=$!
+reads_waiting() { q "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%status, progress, created_at%'"; }
+for i in $(seq 1 600); do [ "$(reads_waiting)" -ge 1 ] && break; sleep 0.05; done
+poll_bg second "$done_id"
+second=$!
+poll_bg third "$running_id"
+third=$!
+sleep 0.5 # time for a second read to reach the lock, were it not held back
+check "one poll thread: a poll's read waits on the lock, the two polls after it wait for the thread (one read at the database)" \
+  eval '[ "$(reads_waiting)" = 1 ] && kill -0 "$first" "$second" "$third"'
+req GET /readyz --max-time 60
+check "meanwhile another handler answers: /readyz 200" eval '[ "$status" = 200 ] && kill -0 "$second"'
+echo "COMMIT;" >&7
+exec 7>&-
+wait "$locker" "$first" "$second" "$third"
+check "the lock released, the three polls answer, each its own job's status" eval \
+  '[ "$(cat "$tmp/first.code" "$tmp/second.code" "$tmp/third.code")" = 200200200 ] &&
+   jq -se "all(.[]; .status == \"running\" and .progress == 0.5)" "$tmp/first.json" "$tmp/third.json" >/dev/null &&
+   jq -e ".status == \"succeeded\"" "$tmp/second.json" >/dev/null'
+stop onepoll
 
 stop cached
 stop plain

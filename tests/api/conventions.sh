@@ -110,6 +110,8 @@ rc=0; PORT=http FLEETSIM_API_LISTEN=127.0.0.1 "$api" >"$tmp/o" 2>&1 || rc=$?
 check "PORT=http: exit 2 naming PORT" eval '[ "$rc" = 2 ] && grep -q "PORT" "$tmp/o"'
 rc=0; PORT=0 FLEETSIM_API_LISTEN=127.0.0.1 FLEETSIM_API_MAX_BODY_BYTES=-5 "$api" >"$tmp/o" 2>&1 || rc=$?
 check "a negative body limit: exit 2 naming the variable" eval '[ "$rc" = 2 ] && grep -q FLEETSIM_API_MAX_BODY_BYTES "$tmp/o"'
+rc=0; PORT=0 FLEETSIM_API_LISTEN=127.0.0.1 FLEETSIM_API_POLL_THREADS=0 "$api" >"$tmp/o" 2>&1 || rc=$?
+check "no poll threads: exit 2 naming FLEETSIM_API_POLL_THREADS" eval '[ "$rc" = 2 ] && grep -q FLEETSIM_API_POLL_THREADS "$tmp/o"'
 rc=0; PORT=0 FLEETSIM_API_LISTEN=127.0.0.1 FLEETSIM_CONFIG_DIR=$tmp/none "$api" >"$tmp/o" 2>&1 || rc=$?
 check "a missing config dir: exit 1, one JSON ERROR line" eval '[ "$rc" = 1 ] && jq -se "any(.[]; .severity == \"ERROR\")" "$tmp/o" >/dev/null'
 rc=0; PORT=0 FLEETSIM_API_LISTEN=127.0.0.1 FLEETSIM_CONFIG_OVERRIDES='{"vehicles":' "$api" >"$tmp/o" 2>&1 || rc=$?

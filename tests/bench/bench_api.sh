@@ -8,7 +8,9 @@
 # the same rounds (its lines say "base"), so before and after see the same machine.
 # All wrk runs take turns for $FSIM_BENCH_ROUNDS rounds (default 3); each line gives
 # requests/s, p50 and p99 and, for the API, its requests/s as a share of nginx's in the same
-# round; the last lines are the medians over the rounds (each column on its own, the share too).
+# round, and the CPU time per request of the API process and of all PostgreSQL backends
+# (from /proc: the figure the machine's other load moves least); the last lines are the
+# medians over the rounds (each column on its own, the share and the CPU too).
 # FSIM_BENCH_API_ENV="VAR=VALUE …" adds settings to every API's environment (to compare).
 # Usage (from meson, under tests/db/with_postgres.sh): bench_api.sh FLEETSIM-API FLEETSIM
 set -eu
@@ -60,6 +62,7 @@ start_api() {
   env PORT=0 FLEETSIM_API_LISTEN=127.0.0.1 FLEETSIM_API_KEYS=bench-api-key-0001 \
     ${FSIM_BENCH_API_ENV:-} "$@" "$bin" >"$tmp/$name.fifo" 2>&1 &
   pids+=($!)
+  echo $! >"$tmp/$name.pid"
   for _ in $(seq 100); do
     port=$(sed -n 's/.*"listening on 127.0.0.1 port \([0-9]*\)".*/\1/p' "$tmp/$name.log" | head -1)
     [ -n "$port" ] && break; sleep 0.1
@@ -79,18 +82,36 @@ id=$("$fleetsim" submit "$scenario" --wait --json | jq -r .id)
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); API settings: ${FSIM_BENCH_API_ENV:-defaults}"
 [ -z "$base_api" ] || echo "base: $base_api"
 
-# run NAME URL [wrk args]: one wrk, its figures appended to $tmp/NAME as "rps p50_ms p99_ms"
+# CPU time (clock ticks) of a process, and of all PostgreSQL backends (the postmaster's
+# children): per request, the figure that the machine's other load moves least.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+postmaster=$(head -1 "${FSIM_PG_DIR:?}/data/postmaster.pid")
+pg_ticks() { local t=0 c; for c in $(pgrep -P "$postmaster"); do t=$((t + $(ticks "$c"))); done; echo "$t"; }
+hz=$(getconf CLK_TCK)
+declare -A server_of=([healthz]=cached [status]=cached [status_nocache]=nocache
+                      [base_status]=base_cached [base_status_nocache]=base_nocache)
+# run NAME URL [wrk args]: one wrk, its figures appended to $tmp/NAME as "rps p50_ms p99_ms",
+# and for an API the CPU per request (µs) of it and of PostgreSQL to $tmp/NAME.cpu
 ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) print v / 1000; else if (v ~ /ms$/) print v + 0; else print v * 1000 }'; }
 run() {
-  local name=$1 url=$2; shift 2
+  local name=$1 url=$2 server='' a0=0 g0=0; shift 2
+  server=${server_of[$name]:-}
+  [ -z "$server" ] || { a0=$(ticks "$(cat "$tmp/$server.pid")"); g0=$(pg_ticks); }
   wrk -t2 -c64 -d5s --latency "$@" "$url" >"$tmp/wrk" 2>&1
   if grep -q 'Non-2xx' "$tmp/wrk"; then echo "bench_api: $name answered errors:"; cat "$tmp/wrk"; exit 1; fi
+  if [ -n "$server" ]; then
+    local a1 g1 n
+    a1=$(ticks "$(cat "$tmp/$server.pid")"); g1=$(pg_ticks); n=$(awk '/requests in/ {print $1}' "$tmp/wrk")
+    awk -v a=$((a1 - a0)) -v g=$((g1 - g0)) -v n="$n" -v hz="$hz" \
+      'BEGIN {printf "%.1f %.1f\n", a * 1e6 / hz / n, g * 1e6 / hz / n}' >>"$tmp/$name.cpu"
+  fi
   echo "$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk") $(ms "$(awk '$1 == "50%" {print $2}' "$tmp/wrk")") $(ms "$(awk '$1 == "99%" {print $2}' "$tmp/wrk")")" >>"$tmp/$name"
 }
-line() { # line LABEL "rps p50 p99" [share of nginx, %]
-  set -- "$1" $2 "${3:-}"
+line() { # line LABEL "rps p50 p99" [share of nginx, %] ["api_us pg_us" CPU per request]
+  set -- "$1" $2 "${3:-}" ${4:-}
   printf '%-52s %9.0f req/s  p50 %6.2f ms  p99 %7.2f ms' "$1" "$2" "$3" "$4"
   [ -z "$5" ] || printf '  %5.1f %% of nginx' "$5"
+  [ -z "${6:-}" ] || printf '  CPU/req: API %5.1f us, PostgreSQL %5.1f us' "$6" "$7"
   echo
 }
 share() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", 100 * a / b}'; }
@@ -115,7 +136,7 @@ for r in $(seq "$rounds"); do
     [ "$k" -gt 0 ] || continue
     figures=$(sed -n "${r}p" "$tmp/${names[$k]}")
     share "${figures%% *}" "$ceiling" >>"$tmp/${names[$k]}.share"; echo >>"$tmp/${names[$k]}.share"
-    line "  ${labels[$k]}" "$figures" "$(tail -1 "$tmp/${names[$k]}.share")"
+    line "  ${labels[$k]}" "$figures" "$(tail -1 "$tmp/${names[$k]}.share")" "$(sed -n "${r}p" "$tmp/${names[$k]}.cpu")"
   done
 done
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
@@ -126,5 +147,6 @@ echo "median of $rounds rounds"
 line "  ${labels[0]}" "$(med nginx)"
 for k in "${!names[@]}"; do
   [ "$k" -gt 0 ] || continue
-  line "  ${labels[$k]}" "$(med "${names[$k]}")" "$(median <"$tmp/${names[$k]}.share")"
+  line "  ${labels[$k]}" "$(med "${names[$k]}")" "$(median <"$tmp/${names[$k]}.share")" \
+    "$(cut -d' ' -f1 "$tmp/${names[$k]}.cpu" | median) $(cut -d' ' -f2 "$tmp/${names[$k]}.cpu" | median)"
 done

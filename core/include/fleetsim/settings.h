@@ -110,6 +110,9 @@
     X(API_HANDLER_THREADS, "FLEETSIM_API_HANDLER_THREADS", INT, NULL, 1, 1024, NULL,\
       "api", "pool + sync concurrency",\
       "threads running the handlers that wait (database, synchronous runs)") \
+    X(API_POLL_THREADS, "FLEETSIM_API_POLL_THREADS", INT, "1", 1, 1024, NULL,\
+      "api", "`1`",\
+      "of the handler threads, how many read status polls (`GET /v1/simulations/{id}` not answered from the cache) at once; each reads every poll queued, up to 64, with one statement, so polls that arrive meanwhile make the next read larger instead of waking more threads") \
     X(API_STATUS_CACHE_ENTRIES, "FLEETSIM_API_STATUS_CACHE_ENTRIES", INT, "10000", 0, 10000000, NULL,\
       "api", "`10000`",\
       "finished jobs whose status is kept in memory (`0`: no cache)") \
