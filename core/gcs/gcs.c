@@ -439,7 +439,7 @@ static fsim_status perform_with(fsim_gcs *gcs, const char *method, const char *u
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, ctx);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)ctx);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     /* the body as stored: no transparent decompression, the checksums are of those bytes */
     curl_easy_setopt(h, CURLOPT_HTTP_CONTENT_DECODING, 0L);
