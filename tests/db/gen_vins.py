@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes a vins CSV for tests and benchmarks: gen_vins.py N OUT.csv [--fleet F]
-[--bad-line L] [--model M]. VINs are valid (North American check digit) and unique; with
---bad-line the row on that physical line gets a wrong check digit."""
+[--bad-line L] [--model M] [--start K]. VINs are valid (North American check digit) and
+unique (numbered from K, default 0); with --bad-line the row on that physical line gets a
+wrong check digit."""
 import argparse
 
 W = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2]
@@ -28,12 +29,13 @@ def main():
     ap.add_argument("--fleet", default="north")
     ap.add_argument("--bad-line", type=int, default=0)
     ap.add_argument("--model", default="E-Transit")
+    ap.add_argument("--start", type=int, default=0)
     a = ap.parse_args()
     with open(a.out, "w") as f:
         f.write("vin,fleet,vehicle_type,depot,make,model,model_year\n")
         for i in range(a.n):
             line = i + 2
-            f.write("%s,%s,cargo-van,north,Ford,%s,2024\n" % (vin(i, line == a.bad_line), a.fleet, a.model))
+            f.write("%s,%s,cargo-van,north,Ford,%s,2024\n" % (vin(a.start + i, line == a.bad_line), a.fleet, a.model))
 
 
 main()
