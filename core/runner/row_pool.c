@@ -210,15 +210,15 @@ bool fsim__row_pool_add(fsim__row_pool *p, int kind, const void *row)
             else
                 pthread_cond_wait(&p->space, &p->mu);
         }
-        int failed = p->failed ? (p->failed_errno ? p->failed_errno : EIO) : 0;
+        if (p->failed) {
+            errno = p->failed_errno ? p->failed_errno : EIO;
+            pthread_mutex_unlock(&p->mu);
+            return false;
+        }
         b = p->free_list;
         if (b)
             p->free_list = b->next_free;
         pthread_mutex_unlock(&p->mu);
-        if (failed) {
-            errno = failed;
-            return false;
-        }
         if (!b && (!(b = calloc(1, sizeof *b)) || !(b->rows = malloc(BATCH_ROWS * p->row_size)))) {
             free(b);
             errno = ENOMEM;
