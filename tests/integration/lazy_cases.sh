@@ -6,30 +6,20 @@
 # cannot be loaded is made with LD_LIBRARY_PATH: a libpq.so.5 and a libgeos_c.so.1 that are
 # another library (libcjson), so they load but lack every function. Emits TAP.
 # Usage: lazy_cases.sh FLEETSIM   (env: FSIM_SOURCE_ROOT)
-set -u
 fleetsim=$1
 root=${FSIM_SOURCE_ROOT:?}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
+source "$(dirname "$0")/../lib/tap.sh"
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-    n=$((n + 1)); failed=$((failed + 1))
-    echo "not ok $n - $1"
-    shift
-    for line in "$@"; do echo "# $line"; done
-}
 run() {
     "$@" >"$tmp/out" 2>"$tmp/err"
     rc=$?
 }
-# expect LABEL CODE TEXT: the last command exited CODE and its stderr has TEXT
-expect() {
+# expect_err LABEL CODE TEXT: the last command exited CODE and its stderr has TEXT
+expect_err() {
     if [ "$rc" = "$2" ] && grep -qF -- "$3" "$tmp/err"; then
         ok "$1"
     else
-        not_ok "$1" "exit $rc (expected $2)" "stderr: $(head -c 600 "$tmp/err" | tr '\n' '|')"
+        bad "$1" "exit $rc (expected $2)" "stderr: $(head -c 600 "$tmp/err" | tr '\n' '|')"
     fi
 }
 
@@ -37,7 +27,7 @@ expect() {
 if [ "$(head -c 4 "$fleetsim" | tr -d '\0')" = $'\x7fELF' ]; then
     needed=$(readelf -d "$fleetsim" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
     if grep -qE 'libpq|libcurl|libcrypto|libgeos|libgrpc|libprotobuf' <<<"$needed"; then
-        not_ok "fleetsim links none of the libraries loaded on use" "NEEDED: $needed"
+        bad "fleetsim links none of the libraries loaded on use" "NEEDED: $needed"
     else
         ok "fleetsim links none of the libraries loaded on use"
     fi
@@ -52,11 +42,11 @@ ln -s "$cjson" "$tmp/fake/libgeos_c.so.1"
 fake() { LD_LIBRARY_PATH="$tmp/fake${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$@"; }
 
 DATABASE_URL="postgresql:///nowhere?connect_timeout=1" run fake "$fleetsim" migrate --dir "$root/migrations"
-expect "migrate without a usable libpq: exit 1, the sentence" 1 \
+expect_err "migrate without a usable libpq: exit 1, the sentence" 1 \
     "could not load libpq.so.5 (Debian package libpq5), which the PostgreSQL store needs: libpq.so.5 has no function"
 
 run fake "$fleetsim" run "$root/config/scenarios/demo.json" --config "$root/config" --out "$tmp/o"
-expect "run without a usable GEOS: exit 1, the sentence" 1 \
+expect_err "run without a usable GEOS: exit 1, the sentence" 1 \
     "which route GeoJSON needs: libgeos_c.so.1 has no function"
 
 run fake "$fleetsim" --version
@@ -64,7 +54,7 @@ if [ "$rc" = 0 ] && grep -qE '^  libpq +not installed$' "$tmp/out" &&
     grep -qE '^  GEOS +not installed$' "$tmp/out" && grep -qE '^  libcurl +[0-9]' "$tmp/out"; then
     ok "--version: not installed for those two, the others' versions"
 else
-    not_ok "--version: not installed for those two, the others' versions" "exit $rc" \
+    bad "--version: not installed for those two, the others' versions" "exit $rc" \
         "stdout: $(tr '\n' '|' <"$tmp/out")"
 fi
 
@@ -73,8 +63,7 @@ run fake "$fleetsim" cycle --vehicle cargo-van --cycle "$root/tests/data/cycles/
 if [ "$rc" = 0 ] && grep -q '^cargo-van ' "$tmp/out"; then
     ok "a command that needs neither still works (cycle)"
 else
-    not_ok "a command that needs neither still works (cycle)" "exit $rc" "stderr: $(tr '\n' '|' <"$tmp/err")"
+    bad "a command that needs neither still works (cycle)" "exit $rc" "stderr: $(tr '\n' '|' <"$tmp/err")"
 fi
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done
