@@ -558,11 +558,11 @@ static fsim_status state_row(import_state *s, const char *const *v, const double
     return s->st;
 }
 
-static fsim_status null_row(import_state *s, const char *const *v, const double *num)
+/* A dry run's row: checked as an import checks it, duplicates included, nothing copied. */
+static fsim_status dry_row(import_state *s, const char *const *v, const double *num)
 {
-    (void)v;
     (void)num;
-    return s->st;
+    return dup_check(s, v[0], s->o->kind == FSIM_IMPORT_VINS ? "vin" : "state_code");
 }
 
 static const char vins_stage_sql[] =
@@ -923,9 +923,8 @@ fsim_status fsim_store_import_csv(fsim_store *store, const fsim_import_options *
         bool vins = o->kind == FSIM_IMPORT_VINS;
         s.cols = vins ? vins_cols : state_cols;
         s.n_cols = vins ? sizeof vins_cols / sizeof *vins_cols : sizeof state_cols / sizeof *state_cols;
-        s.on_row = null_row;
+        s.on_row = dry_row;
         fsim_status st = parse_file(&s);
-        /* duplicates are found in a dry run too */
         report->rows = s.rows;
         reset_state(&s, NULL, NULL);
         return st;

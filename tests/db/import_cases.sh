@@ -31,6 +31,7 @@ expect "--ignore-unknown-columns" 0 "1 rows" "" -- import vins "$data/vins_unkno
 expect "missing column" 2 "" "vins_missing_column.csv:1: depot: missing column" -- import vins "$data/vins_missing_column.csv" --config "$config"
 expect "vehicle type unknown to the config" 2 "" "vins_unknown_type.csv:2: vehicle_type: is not a vehicle type" -- import vins "$data/vins_unknown_type.csv" --config "$config"
 expect "duplicate VIN in the file" 2 "" "vins_duplicate.csv:3: vin: duplicate of line 2" -- import vins "$data/vins_duplicate.csv" --config "$config"
+expect "... and in a dry run" 2 "" "vins_duplicate.csv:3: vin: duplicate of line 2" -- import vins "$data/vins_duplicate.csv" --dry-run --config "$config"
 expect "unterminated quote" 2 "" "vins_unterminated.csv:2: malformed CSV" -- import vins "$data/vins_unterminated.csv" --config "$config"
 expect "short row" 2 "" "vins_short_row.csv:2: row has 3 fields, the header has 4" -- import vins "$data/vins_short_row.csv" --config "$config"
 expect "unknown fleet uuid" 2 "" "vins_unknown_fleet.csv:2: fleet: fleet \"00000000-0000-4000-8000-000000000000\" does not exist" -- import vins "$data/vins_unknown_fleet.csv" --config "$config"
