@@ -11,7 +11,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       gcc libc6-dev pkg-config meson ninja-build \
-      libyaml-dev libcjson-dev libgeos-dev libcsv-dev libssl-dev libpq-dev uuid-dev \
+      libyaml-dev libcjson-dev libgeos-dev libcsv-dev nettle-dev libssl-dev libpq-dev uuid-dev \
       libcurl4-openssl-dev libmicrohttpd-dev zlib1g-dev \
       libgrpc-dev libprotobuf-c-dev protobuf-c-compiler \
  && rm -rf /var/lib/apt/lists/*
@@ -28,7 +28,7 @@ FROM debian:bookworm-slim
 # NEEDED lists. The last RUN below checks that --version finds every one.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates \
-      libyaml-0-2 libcjson1 libcsv3 libmicrohttpd12 libgrpc29 libprotobuf-c1 \
+      libyaml-0-2 libcjson1 libcsv3 libnettle8 libmicrohttpd12 libgrpc29 libprotobuf-c1 \
       libpq5 libcurl4 libssl3 libgeos-c1v5 \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
  && groupadd --gid 10001 fleetsim \

@@ -12,7 +12,7 @@ cd "$(dirname "$0")"
 # link the one core library, so every library's headers) — and they are all `demo` installs:
 BUILD_PACKAGES=(
   gcc libc6-dev pkg-config meson ninja-build python3
-  libyaml-dev libcjson-dev libgeos-dev libcsv-dev libssl-dev
+  libyaml-dev libcjson-dev libgeos-dev libcsv-dev nettle-dev libssl-dev
   libpq-dev uuid-dev                # the store (libpq)
   libmicrohttpd-dev                 # fleetsim-api
   zlib1g-dev                        # fleetsim-api: gzip for results and reports

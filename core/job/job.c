@@ -42,9 +42,11 @@ bool fsim_job_request_hash(const fsim_request *request, char hex[65])
 {
     size_t len = 0;
     char *text = fsim_request_encode(request, 0, &len);
-    bool ok = text && fsim_sha256_hex(text, len, hex);
+    if (!text)
+        return false;
+    fsim_sha256_hex(text, len, hex);
     free(text);
-    return ok;
+    return true;
 }
 
 fsim_status fsim_job_submit(const fsim_services *svc, const fsim_job_submission *sub,

@@ -38,6 +38,7 @@ struct output {
     fsim_wire_rows *w;
     struct task *head, *tail;
     bool busy;             /* a thread is formatting one of its batches */
+    int slot;              /* 0: the kind's first writer, 1: its second */
 };
 
 struct kind {
@@ -62,13 +63,24 @@ struct fsim__row_pool {
     struct batch *free_list;
 };
 
-/* A runnable output: batches queued and nobody on it. Called with mu held. */
+/* A runnable output: batches queued and nobody on it; second writers first (the streaming
+ * sink's result.json fragments, which its commit must copy once complete, while the
+ * first writers' tables are written in place). `slot` -1: any, else only that slot's.
+ * Called with mu held. */
+static struct output *runnable_in(fsim__row_pool *p, int slot)
+{
+    for (int pass = 1; pass >= 0; pass--)
+        for (int i = 0; i < p->n_outputs; i++) {
+            struct output *o = &p->outputs[i];
+            if (o->slot == pass && (slot < 0 || slot == pass) && o->head && !o->busy)
+                return o;
+        }
+    return NULL;
+}
+
 static struct output *runnable(fsim__row_pool *p)
 {
-    for (int i = 0; i < p->n_outputs; i++)
-        if (p->outputs[i].head && !p->outputs[i].busy)
-            return &p->outputs[i];
-    return NULL;
+    return runnable_in(p, -1);
 }
 
 static void release(fsim__row_pool *p, struct batch *b)
@@ -161,6 +173,7 @@ void fsim__row_pool_kind(fsim__row_pool *p, int kind, size_t size, size_t ptr_of
             continue;
         struct output *o = &p->outputs[p->n_outputs++];
         o->w = ws[i];
+        o->slot = i;
         k->out[i] = o;
     }
 }
@@ -241,6 +254,46 @@ bool fsim__row_pool_add(fsim__row_pool *p, int kind, const void *row)
     return true;
 }
 
+/* The errno of the first failed write, or 0 (mu held). */
+static int failure(const fsim__row_pool *p)
+{
+    return p->failed ? (p->failed_errno ? p->failed_errno : EIO) : 0;
+}
+
+/* Every row added so far handed over (mu held). */
+static void submit_all(fsim__row_pool *p)
+{
+    for (int k = 0; k < N_POOL_KINDS; k++)
+        submit(p, &p->kinds[k]);
+}
+
+/* Why: the caller can use the second writers' output (copy result.json's fragments into
+ * place) while the pool's threads go on with the first writers' batches. The calling
+ * thread formats second-writer batches until none is queued or being formatted. */
+int fsim__row_pool_drain_second(fsim__row_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    submit_all(p);
+    for (;;) {
+        struct output *o = runnable_in(p, 1);
+        if (o) {
+            run_one(p, o);
+            continue;
+        }
+        bool busy = false;
+        for (int i = 0; i < p->n_outputs; i++) {
+            const struct output *q = &p->outputs[i];
+            busy = busy || (q->slot == 1 && (q->head || q->busy));
+        }
+        if (!busy || p->failed)
+            break;
+        pthread_cond_wait(&p->work, &p->mu); /* a batch formatted: maybe the last one */
+    }
+    int e = failure(p);
+    pthread_mutex_unlock(&p->mu);
+    return e;
+}
+
 /* Stops the threads once every queued batch is done (or, with `drop`, skipped) and frees
  * the pool; the calling thread formats alongside them meanwhile. Returns 0, or the errno
  * of the first write that failed. */
@@ -251,15 +304,14 @@ int fsim__row_pool_finish(fsim__row_pool *p, bool drop)
     pthread_mutex_lock(&p->mu);
     if (drop)
         p->failed = true; /* what is queued is skipped */
-    for (int k = 0; k < N_POOL_KINDS; k++)
-        submit(p, &p->kinds[k]);
+    submit_all(p);
     p->closing = true;
     pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->mu);
     worker(p);
     for (int i = 0; i < p->n_threads; i++)
         pthread_join(p->threads[i], NULL);
-    int e = p->failed ? (p->failed_errno ? p->failed_errno : EIO) : 0;
+    int e = failure(p);
     for (struct batch *b = p->free_list, *next; b; b = next) {
         next = b->next_free;
         free(b->rows);

@@ -25,9 +25,9 @@ bool fsim__cache_path(const fsim_svc *svc, const char *url, char *buf, size_t si
     if (!line)
         return false;
     snprintf(line, len, "GET %s", url);
-    bool ok = fsim_sha256_hex(line, strlen(line), hex);
+    fsim_sha256_hex(line, strlen(line), hex);
     free(line);
-    return ok && (size_t)snprintf(buf, size, "%s/%s.json", svc->o.cache_dir, hex) < size;
+    return (size_t)snprintf(buf, size, "%s/%s.json", svc->o.cache_dir, hex) < size;
 }
 
 struct cJSON *fsim__cache_get(const fsim_svc *svc, const char *url)

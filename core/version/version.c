@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <geos_c.h>
 #include <libpq-fe.h>
+#include <nettle/version.h>
 #include <openssl/crypto.h>
 #include <yaml.h>
 
@@ -73,10 +74,13 @@ char *fsim_version_text(const char *program, const fsim_library_version *extra,
         int pqv = PQlibVersion(); /* 150010 = 15.10 since PostgreSQL 10 */
         snprintf(pq, sizeof pq, "%d.%d", pqv / 10000, pqv % 10000);
     }
+    char nettle[16];
+    snprintf(nettle, sizeof nettle, "%d.%d", nettle_version_major(), nettle_version_minor());
     const fsim_library_version core[] = {
         {"cJSON", cJSON_Version()},
         {"libyaml", yaml_get_version_string()},
         {"GEOS", have(FSIM_LAZY_GEOS) ? GEOSversion() : NOT_INSTALLED},
+        {"Nettle", nettle},
         {"libcsv", STR(CSV_MAJOR) "." STR(CSV_MINOR) "." STR(CSV_RELEASE) " (headers)"},
         {"libpq", pq},
         {"libcurl", have(FSIM_LAZY_CURL) ? curl_version_info(CURLVERSION_NOW)->version

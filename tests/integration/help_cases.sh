@@ -72,7 +72,7 @@ expect_version() {
     done
 }
 
-core_libs=(cJSON libyaml GEOS libcsv libpq libcurl OpenSSL 'gRPC core' protobuf-c)
+core_libs=(cJSON libyaml GEOS Nettle libcsv libpq libcurl OpenSSL 'gRPC core' protobuf-c)
 expect_version fleetsim "$fleetsim" "${core_libs[@]}"
 expect_version fleetsim-api "$api" "${core_libs[@]}" libmicrohttpd
 expect_version fleetsim-pubsub "$pubsub" "${core_libs[@]}" libmicrohttpd

@@ -170,8 +170,8 @@ static void test_buf(void)
 static void test_digests(void)
 {
     char hex[65];
-    CHECK(fsim_sha256_hex("abc", 3, hex) &&
-              strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0,
+    fsim_sha256_hex("abc", 3, hex);
+    CHECK(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0,
           "sha256(\"abc\") is FIPS 180-2's vector, lower-case hex");
     char *enc = fsim_base64url_encode((const unsigned char *)"\xfb\xff\xfe", 3);
     CHECK(enc && strcmp(enc, "-__-") == 0, "base64url: '-' and '_', no padding (%s)",

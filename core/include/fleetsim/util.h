@@ -72,9 +72,8 @@ fsim_status fsim_json_syntax_error(const char *text, size_t len, size_t offset,
 
 /* ---- Digests and encodings (digest.c) ------------------------------------------------------ */
 
-/* Lower-case hex SHA-256 of `len` bytes into hex[65]. False (hex all zeros) only when
- * OpenSSL fails. */
-bool fsim_sha256_hex(const void *data, size_t len, char hex[65]);
+/* Lower-case hex SHA-256 of `len` bytes into hex[65]. */
+void fsim_sha256_hex(const void *data, size_t len, char hex[65]);
 /* base64url without padding (RFC 7515 §2). malloc'd, NUL-terminated; NULL when out of
  * memory. */
 char *fsim_base64url_encode(const unsigned char *data, size_t len);
