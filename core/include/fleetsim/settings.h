@@ -255,6 +255,11 @@ fsim_status fsim_setting_bool(fsim_setting_id id, bool *out, fsim_error *err);
  * FSIM_USAGE naming the variable and the choices. */
 fsim_status fsim_setting_choice(fsim_setting_id id, const char **out, fsim_error *err);
 
+/* The cache folder (cachedir.c): FLEETSIM_CACHE_DIR when set, else
+ * `$XDG_CACHE_HOME/fleetsim`, else `$HOME/.cache/fleetsim`; NULL when none of them is set.
+ * The result is the variable's text or `buf` (`size` bytes), so borrowed either way. */
+const char *fsim_cache_dir(char *buf, size_t size);
+
 /* Whether the program runs in production: FLEETSIM_ENV=production, or K_SERVICE set (Cloud
  * Run). FSIM_USAGE naming FLEETSIM_ENV when it is not one of its choices, so a typo such as
  * "prod" cannot turn the fail-closed checks off. */
