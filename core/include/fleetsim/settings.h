@@ -221,7 +221,7 @@
       "Open-Meteo's historical archive API, used for horizons that end before today") \
     X(CACHE_DIR, "FLEETSIM_CACHE_DIR", TEXT, NULL, 0, 0, NULL,\
       "`routes fetch`, `run`, api, pubsub", "`$XDG_CACHE_HOME/fleetsim`, else `~/.cache/fleetsim`",\
-      "where every service answer is kept, content-addressed (`<sha256 of the request>.json`)") \
+      "where every service answer (`<sha256 of the request>.json`) and every parsed route file (`routes/<sha256>.bin`, any command that reads routes) is kept, content-addressed") \
     X(OFFLINE, "FLEETSIM_OFFLINE", BOOL, "0", 0, 1, NULL,\
       "`routes fetch`, `run`, api, pubsub", "`0` (tests: `1`)",\
       "`1`: services answer from the cache only; a missing entry fails with exit 2 naming it (as `--offline`)") \
