@@ -2,7 +2,10 @@
  * Pub/Sub worker, the API's job workers) prepares every job from the same route files, and
  * parsing them (JSON, GEOS, grade smoothing) was about 60 % of a small job's CPU. A file is
  * parsed once per (path, device, inode, size, mtime): an edited or replaced file is parsed
- * again. Hits copy the arrays into the caller's arena, so callers see no difference. */
+ * again. Hits copy the arrays into the caller's arena, so callers see no difference.
+ *
+ * Behind it is a second level on disk (geo_disk.c) for fresh processes: on a miss here the
+ * file is read and hashed, and an entry under the cache folder serves it without parsing. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +13,8 @@
 
 #include <fleetsim/geo.h>
 #include <fleetsim/util.h>
+
+#include "geo_internal.h"
 
 #define CACHE_SLOTS 64
 
@@ -26,6 +31,7 @@ typedef struct entry {
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static entry cache[CACHE_SLOTS];
 static size_t next_slot; /* round robin once full */
+static unsigned long parses; /* for tests: GeoJSON parses done here (under cache_mu) */
 
 static bool same_file(const entry *e, const char *path, const struct stat *st)
 {
@@ -81,6 +87,28 @@ static void remember(const char *path, const struct stat *st, const fsim_route_p
     pthread_mutex_unlock(&cache_mu);
 }
 
+void fsim__geo_cache_forget(void)
+{
+    pthread_mutex_lock(&cache_mu);
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        free(cache[i].path);
+        fsim_arena_free(cache[i].arena);
+        cache[i] = (entry){0};
+    }
+    next_slot = 0;
+    pthread_mutex_unlock(&cache_mu);
+}
+
+unsigned long fsim__geo_cache_parses(void)
+{
+    pthread_mutex_lock(&cache_mu);
+    unsigned long n = parses;
+    pthread_mutex_unlock(&cache_mu);
+    return n;
+}
+
+/* Memory first (same file, unchanged), then disk (same bytes), then the parse, which fills
+ * both levels. Errors are never cached: a bad file is parsed, and reported, every time. */
 fsim_status fsim_geo_load_file(const char *path, fsim_arena *arena, fsim_route_path *out,
                                fsim_error *err)
 {
@@ -104,10 +132,23 @@ fsim_status fsim_geo_load_file(const char *path, fsim_arena *arena, fsim_route_p
     }
     char *data = NULL;
     size_t len = 0;
+    char key[65];
     fsim_status s = fsim_read_file(path, arena, &data, &len, err);
-    if (s == FSIM_OK)
-        s = fsim_geo_parse(data, len, path, arena, out, err);
+    if (s != FSIM_OK)
+        return s;
+    bool keyed = out && fsim__geo_disk_key(data, len, key);
+    if (keyed && fsim__geo_disk_load(key, arena, out)) {
+        if (cacheable)
+            remember(path, &st, out);
+        return FSIM_OK;
+    }
+    pthread_mutex_lock(&cache_mu);
+    parses++;
+    pthread_mutex_unlock(&cache_mu);
+    s = fsim_geo_parse(data, len, path, arena, out, err);
     if (s == FSIM_OK && cacheable)
         remember(path, &st, out);
+    if (s == FSIM_OK && keyed)
+        fsim__geo_disk_store(key, out);
     return s;
 }

@@ -33,4 +33,22 @@ fsim_status fsim__geo_build_path(const fsim__geo_points *p, fsim_arena *arena,
 void fsim__geo_smooth_grades(size_t n, const double *dist, const double *ele, double half_window,
                              double *grade);
 
+/* ---- The on-disk level of the route cache (geo_disk.c) ---------------------------------- */
+
+/* The entry name for a route file's bytes: hex SHA-256 of a format tag, FSIM_VERSION and the
+ * bytes. False when hashing fails (then there is no disk caching for this load). */
+bool fsim__geo_disk_key(const char *data, size_t len, char hex[65]);
+/* The route stored under `key` in the cache folder, its arrays in `arena`; false when there
+ * is no entry or it is not a complete, valid one (the caller parses, and overwrites it). */
+bool fsim__geo_disk_load(const char *key, fsim_arena *arena, fsim_route_path *out);
+/* Stores a parsed route under `key`, atomically; any failure is ignored. */
+void fsim__geo_disk_store(const char *key, const fsim_route_path *route);
+
+/* ---- For tests (geo_cache.c) ------------------------------------------------------------- */
+
+/* Empties the in-memory level, as a fresh process would start. */
+void fsim__geo_cache_forget(void);
+/* How many times fsim_geo_load_file has parsed GeoJSON since the process started. */
+unsigned long fsim__geo_cache_parses(void);
+
 #endif

@@ -150,62 +150,90 @@ static const char *get_type(const cJSON *obj)
 /* ------------------------------------------------------------------------------------------
  * Positions */
 
-/* One position: an array of 2 or 3 finite numbers, in range; all positions of one role
- * (path or depot) share a dimension. Writes lon, lat, elevation (0 for 2-D) into xyz. */
-static fsim_status read_position(walk *w, const cJSON *pos, const char *where, int *dim,
-                                 char *dim_where, double xyz[3])
+/* The member path of position `i` of the array at `parent` ("…coordinates[5]"), and of its
+ * number k ("…coordinates[5][1]", k >= 0). Why a helper instead of a buffer per position:
+ * the path is formatted only when an error names it (or a first position is remembered),
+ * not for each of the thousands of positions a route file holds. Formatted in two steps, as
+ * it always was, so that truncation of very deep paths stays the same. */
+static void position_where(char *dst, const char *parent, size_t i, int k)
+{
+    char pos[WHERE_SIZE];
+    where_fmt(k < 0 ? dst : pos, "%s[%zu]", parent, i);
+    if (k >= 0)
+        where_fmt(dst, "%s[%d]", pos, k);
+}
+
+/* An error about position i of `parent` (k < 0) or one of its numbers (k >= 0). */
+static fsim_status fail_at(walk *w, const char *parent, size_t i, int k, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+static fsim_status fail_at(walk *w, const char *parent, size_t i, int k, const char *fmt, ...)
+{
+    char at[WHERE_SIZE], msg[512];
+    position_where(at, parent, i, k);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        msg[0] = '\0';
+    return fail(w, at, "%s", msg);
+}
+
+/* One position, element i of the array at `parent`: an array of 2 or 3 finite numbers, in
+ * range; all positions of one role (path or depot) share a dimension. Writes lon, lat,
+ * elevation (0 for 2-D) into xyz. */
+static fsim_status read_position(walk *w, const cJSON *pos, const char *parent, size_t i,
+                                 int *dim, char *dim_where, double xyz[3])
 {
     if (!cJSON_IsArray(pos)) {
         if (cJSON_IsNumber(pos))
-            return fail(w, where, "a position must be an array of 2 or 3 numbers, got a "
-                                  "number (coordinates nested one level too shallow?)");
-        return fail(w, where, "a position must be an array of 2 or 3 numbers, got %s",
-                    json_kind(pos));
+            return fail_at(w, parent, i, -1,
+                           "a position must be an array of 2 or 3 numbers, got a number "
+                           "(coordinates nested one level too shallow?)");
+        return fail_at(w, parent, i, -1, "a position must be an array of 2 or 3 numbers, got %s",
+                       json_kind(pos));
     }
     const cJSON *first = pos->child;
     if (first && cJSON_IsArray(first))
-        return fail(w, where, "a position must be an array of 2 or 3 numbers, got an array "
-                              "of arrays (coordinates nested one level too deep?)");
+        return fail_at(w, parent, i, -1,
+                       "a position must be an array of 2 or 3 numbers, got an array of arrays "
+                       "(coordinates nested one level too deep?)");
     int count = cJSON_GetArraySize(pos);
     if (count < 2 || count > 3)
-        return fail(w, where, "a position must have 2 or 3 numbers, got %d", count);
-    char at[WHERE_SIZE];
+        return fail_at(w, parent, i, -1, "a position must have 2 or 3 numbers, got %d", count);
     int k = 0;
     const cJSON *v;
     cJSON_ArrayForEach(v, pos)
     {
-        where_fmt(at, "%s[%d]", where, k);
         if (!cJSON_IsNumber(v))
-            return fail(w, at, "must be a number, got %s", json_kind(v));
+            return fail_at(w, parent, i, k, "must be a number, got %s", json_kind(v));
         if (!isfinite(v->valuedouble))
-            return fail(w, at, "must be a finite number");
+            return fail_at(w, parent, i, k, "must be a finite number");
         xyz[k++] = v->valuedouble;
     }
     if (count == 2)
         xyz[2] = 0.0;
     double lon = xyz[0], lat = xyz[1];
     bool swapped = fabs(lat) > 90.0 && fabs(lat) <= 180.0 && fabs(lon) <= 90.0;
-    if (lon < -180.0 || lon > 180.0) {
-        where_fmt(at, "%s[0]", where);
-        return fail(w, at, "longitude must be between -180 and 180, got %g", lon);
-    }
-    if (lat < -90.0 || lat > 90.0) {
-        where_fmt(at, "%s[1]", where);
-        return fail(w, at, "latitude must be between -90 and 90, got %g%s", lat,
-                    swapped ? " (longitude and latitude swapped? GeoJSON is [lon, lat])" : "");
-    }
-    if (count == 3 && (xyz[2] < ELEVATION_MIN_M || xyz[2] > ELEVATION_MAX_M)) {
-        where_fmt(at, "%s[2]", where);
-        return fail(w, at, "elevation must be between %g and %g m, got %g", ELEVATION_MIN_M,
-                    ELEVATION_MAX_M, xyz[2]);
-    }
+    if (lon < -180.0 || lon > 180.0)
+        return fail_at(w, parent, i, 0, "longitude must be between -180 and 180, got %g", lon);
+    if (lat < -90.0 || lat > 90.0)
+        return fail_at(w, parent, i, 1, "latitude must be between -90 and 90, got %g%s", lat,
+                       swapped ? " (longitude and latitude swapped? GeoJSON is [lon, lat])" : "");
+    if (count == 3 && (xyz[2] < ELEVATION_MIN_M || xyz[2] > ELEVATION_MAX_M))
+        return fail_at(w, parent, i, 2, "elevation must be between %g and %g m, got %g",
+                       ELEVATION_MIN_M, ELEVATION_MAX_M, xyz[2]);
     if (*dim == 0) {
         *dim = count;
-        snprintf(dim_where, WHERE_SIZE, "%s", where);
+        position_where(dim_where, parent, i, -1);
     } else if (*dim != count) {
-        return fail(w, where,
-                    "mixes 2-D and 3-D positions: this one has %d numbers, \"%s\" has %d", count,
-                    dim_where, *dim);
+        return fail_at(w, parent, i, -1,
+                       "mixes 2-D and 3-D positions: this one has %d numbers, \"%s\" has %d",
+                       count, dim_where, *dim);
     }
     return FSIM_OK;
 }
@@ -225,13 +253,11 @@ static fsim_status read_positions(walk *w, const cJSON *arr, const char *where, 
     double *buf = malloc((size_t)n * 3 * sizeof *buf);
     if (!buf)
         return fail_nomem(w);
-    char at[WHERE_SIZE];
     size_t i = 0;
     const cJSON *pos;
     cJSON_ArrayForEach(pos, arr)
     {
-        where_fmt(at, "%s[%zu]", where, i);
-        fsim_status st = read_position(w, pos, at, dim, dim_where, buf + 3 * i);
+        fsim_status st = read_position(w, pos, where, i, dim, dim_where, buf + 3 * i);
         if (st != FSIM_OK) {
             free(buf);
             return st;

@@ -70,33 +70,13 @@ struct cJSON *fsim__cache_get(const fsim_svc *svc, const char *url)
     return body;
 }
 
-/* mkdir -p for the one level (and its parent) a cache folder usually needs. */
-static int make_dir(const char *dir)
-{
-    if (mkdir(dir, 0755) == 0 || errno == EEXIST)
-        return 0;
-    if (errno != ENOENT)
-        return -1;
-    char *parent = strdup(dir);
-    if (!parent)
-        return -1;
-    char *slash = strrchr(parent, '/');
-    int rc = -1;
-    if (slash && slash != parent) {
-        *slash = '\0';
-        rc = make_dir(parent);
-    }
-    free(parent);
-    return rc == 0 && (mkdir(dir, 0755) == 0 || errno == EEXIST) ? 0 : -1;
-}
-
 fsim_status fsim__cache_put(const fsim_svc *svc, fsim_svc_kind kind, const char *url,
                             const struct cJSON *body, fsim_error *err)
 {
     char path[4200], tmp[4300], when[32];
     if (!fsim__cache_path(svc, url, path, sizeof path))
         return FSIM_OK;
-    if (make_dir(svc->o.cache_dir) != 0)
+    if (fsim_make_dirs(svc->o.cache_dir, 0755) != 0)
         return fsim_error_set(err, FSIM_IO, svc->o.cache_dir, 0, 0, NULL,
                               "could not create the cache folder \"%s\": %s",
                               svc->o.cache_dir, strerror(errno));

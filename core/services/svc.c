@@ -28,15 +28,7 @@ fsim_status fsim_svc_options_from_settings(fsim_svc_options *o, fsim_error *err)
     o->elevation_url = fsim_setting_text(FSIM_SETTING_ELEVATION_URL);
     o->weather_url = fsim_setting_text(FSIM_SETTING_WEATHER_URL);
     o->weather_archive_url = fsim_setting_text(FSIM_SETTING_WEATHER_ARCHIVE_URL);
-    o->cache_dir = fsim_setting_text(FSIM_SETTING_CACHE_DIR);
-    if (!o->cache_dir) {
-        const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-        if (xdg && xdg[0])
-            snprintf(default_cache, sizeof default_cache, "%s/fleetsim", xdg);
-        else if (home && home[0])
-            snprintf(default_cache, sizeof default_cache, "%s/.cache/fleetsim", home);
-        o->cache_dir = default_cache[0] ? default_cache : NULL;
-    }
+    o->cache_dir = fsim_cache_dir(default_cache, sizeof default_cache);
     o->offline = offline;
     o->timeout_s = timeout;
     o->max_attempts = (int)attempts;

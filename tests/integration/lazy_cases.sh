@@ -45,9 +45,30 @@ DATABASE_URL="postgresql:///nowhere?connect_timeout=1" run fake "$fleetsim" migr
 expect_err "migrate without a usable libpq: exit 1, the sentence" 1 \
     "could not load libpq.so.5 (Debian package libpq5), which the PostgreSQL store needs: libpq.so.5 has no function"
 
-run fake "$fleetsim" run "$root/config/scenarios/demo.json" --config "$root/config" --out "$tmp/o"
+# An empty route cache (core/geo/geo_disk.c): the routes must be parsed, so GEOS is needed.
+mkdir "$tmp/cold"
+FLEETSIM_CACHE_DIR="$tmp/cold" run fake "$fleetsim" run "$root/config/scenarios/demo.json" \
+    --config "$root/config" --out "$tmp/o"
 expect_err "run without a usable GEOS: exit 1, the sentence" 1 \
     "which route GeoJSON needs: libgeos_c.so.1 has no function"
+
+# A warm one: a run that has parsed the routes once leaves them in the cache, and the next
+# run takes them from there without ever loading GEOS.
+FLEETSIM_CACHE_DIR="$tmp/warm" run "$fleetsim" run "$root/config/scenarios/demo.json" \
+    --config "$root/config" --out "$tmp/o-warm1"
+warm1=$rc
+cp "$tmp/out" "$tmp/out-warm1"
+FLEETSIM_CACHE_DIR="$tmp/warm" run fake "$fleetsim" run "$root/config/scenarios/demo.json" \
+    --config "$root/config" --out "$tmp/o-warm2"
+if [ "$warm1" = 0 ] && [ "$rc" = 0 ] && ls "$tmp/warm/routes/"*.bin >/dev/null 2>&1 &&
+    cmp -s <(grep -v "^  written " "$tmp/out-warm1") <(grep -v "^  written " "$tmp/out") &&
+    cmp -s "$tmp/o-warm1/result.json" "$tmp/o-warm2/result.json"; then
+    ok "run with a warm route cache needs no GEOS: exit 0, the same summary"
+else
+    bad "run with a warm route cache needs no GEOS: exit 0, the same summary" \
+        "exit $warm1 then $rc" "stderr: $(head -c 600 "$tmp/err" | tr '\n' '|')" \
+        "cache entries: $(find "$tmp/warm" -name '*.bin' | wc -l)"
+fi
 
 run fake "$fleetsim" --version
 if [ "$rc" = 0 ] && grep -qE '^  libpq +not installed$' "$tmp/out" &&

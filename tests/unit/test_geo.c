@@ -1,10 +1,12 @@
 /* Unit tests for core/geo: haversine, GeoJSON shapes (lines, multi-lines, polygon loops,
  * feature collections with speeds and a depot area), grade smoothing, positions along a
  * path, the three bundled routes, and every kind of bad input with the place it names. */
+#define _GNU_SOURCE
 #include <fleetsim/arena.h>
 #include <fleetsim/error.h>
 #include <fleetsim/geo.h>
 
+#include <ftw.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -383,12 +385,23 @@ static void test_cache(void)
     fsim_arena_free(a3);
 }
 
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
 int main(void)
 {
     const char *d = getenv("FSIM_TEST_DATA");
     const char *r = getenv("FSIM_SOURCE_ROOT");
     snprintf(data_dir, sizeof data_dir, "%s", d ? d : "tests/data");
     snprintf(source_root, sizeof source_root, "%s", r ? r : ".");
+    /* loads go through the route cache on disk: keep it out of the user's own */
+    char cache[] = "/tmp/fsim-geo-test-cache-XXXXXX";
+    if (!mkdtemp(cache))
+        return 1;
+    setenv("FLEETSIM_CACHE_DIR", cache, 1);
     fsim_arena *a = fsim_arena_new();
     if (!a)
         return 1;
@@ -404,5 +417,6 @@ int main(void)
     test_bad(a);
     test_cache();
     fsim_arena_free(a);
+    nftw(cache, remove_one, 8, FTW_DEPTH | FTW_PHYS);
     return check_done();
 }

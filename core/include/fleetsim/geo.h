@@ -72,7 +72,9 @@ fsim_status fsim_geo_parse(const char *geojson, size_t len, const char *source, 
 
 /* Reads and parses a GeoJSON file; errors name `path` as their source. Parsed routes are
  * kept process-wide per (path, inode, size, mtime), so a long-lived process parses each
- * file once; thread-safe. */
+ * file once, and on disk under `<cache folder>/routes/` per the file's contents (see
+ * fsim_cache_dir), so a new process skips the parse of a file seen before; a cache that
+ * cannot be read or written is passed over silently. Thread-safe. */
 fsim_status fsim_geo_load_file(const char *path, fsim_arena *arena, fsim_route_path *out,
                                fsim_error *err);
 

@@ -221,7 +221,7 @@
       "Open-Meteo's historical archive API, used for horizons that end before today") \
     X(CACHE_DIR, "FLEETSIM_CACHE_DIR", TEXT, NULL, 0, 0, NULL,\
       "`routes fetch`, `run`, api, pubsub", "`$XDG_CACHE_HOME/fleetsim`, else `~/.cache/fleetsim`",\
-      "where every service answer is kept, content-addressed (`<sha256 of the request>.json`)") \
+      "where every service answer (`<sha256 of the request>.json`) and every parsed route file (`routes/<sha256>.bin`, any command that reads routes) is kept, content-addressed") \
     X(OFFLINE, "FLEETSIM_OFFLINE", BOOL, "0", 0, 1, NULL,\
       "`routes fetch`, `run`, api, pubsub", "`0` (tests: `1`)",\
       "`1`: services answer from the cache only; a missing entry fails with exit 2 naming it (as `--offline`)") \
@@ -254,6 +254,11 @@ fsim_status fsim_setting_bool(fsim_setting_id id, bool *out, fsim_error *err);
 /* A CHOICE setting: the value (or the default) when it is one of the choices, else
  * FSIM_USAGE naming the variable and the choices. */
 fsim_status fsim_setting_choice(fsim_setting_id id, const char **out, fsim_error *err);
+
+/* The cache folder (cachedir.c): FLEETSIM_CACHE_DIR when set, else
+ * `$XDG_CACHE_HOME/fleetsim`, else `$HOME/.cache/fleetsim`; NULL when none of them is set.
+ * The result is the variable's text or `buf` (`size` bytes), so borrowed either way. */
+const char *fsim_cache_dir(char *buf, size_t size);
 
 /* Whether the program runs in production: FLEETSIM_ENV=production, or K_SERVICE set (Cloud
  * Run). FSIM_USAGE naming FLEETSIM_ENV when it is not one of its choices, so a typo such as

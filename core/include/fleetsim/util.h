@@ -25,6 +25,10 @@ size_t fsim_format_number(double value, char buf[FSIM_NUMBER_BUF]);
 fsim_status fsim_read_file(const char *path, fsim_arena *arena, char **data, size_t *len,
                            fsim_error *err);
 
+/* mkdir -p: creates `dir` and any missing parents with `mode` (cachedir.c). 0, or -1 with
+ * errno set. An existing folder is success. */
+int fsim_make_dirs(const char *dir, unsigned mode);
+
 /* Parses an RFC 3339 date-time ("2026-01-05T00:00:00Z", "…T07:30:00.5+01:00") into Unix
  * seconds (UTC). Fractional seconds are kept. Returns false on any syntax or range error. */
 bool fsim_time_parse(const char *text, double *unix_seconds);
