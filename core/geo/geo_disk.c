@@ -73,9 +73,9 @@ bool fsim__geo_disk_key(const char *data, size_t len, char hex[65])
         return false;
     memcpy(buf, KEY_TAG, tag);
     memcpy(buf + tag, data, len);
-    bool ok = fsim_sha256_hex(buf, tag + len, hex);
+    fsim_sha256_hex(buf, tag + len, hex);
     free(buf);
-    return ok;
+    return true;
 }
 
 /* "<cache dir>/routes" into buf; false when there is no cache folder. */
