@@ -36,6 +36,15 @@ static bool vec_push(struct vec *v, const void *item)
     return true;
 }
 
+/* A record's place in the merge: trips by (departure, vehicle), sessions by (end, depot),
+ * then by their order in the depot. */
+struct ord {
+    double t;
+    size_t key;                   /* trips: the vehicle; sessions: the depot */
+    size_t seq;                   /* place in its depot's records */
+    const void *rec;
+};
+
 /* One depot's engine and its records of the current day. */
 struct depot_run {
     fsim_sim_input in;            /* this depot alone, its vehicles */
@@ -46,6 +55,7 @@ struct depot_run {
     struct fsim__output out;
     struct engine *eng;
     struct vec trips[2], events[2], points[2]; /* a day's records, by the day's parity */
+    struct vec order[2][2];       /* [parity][0 trips, 1 sessions]: the day's, sorted */
     double *site_kw[2];           /* a day's step loads, likewise */
     int cur;                      /* the parity the engine is writing (set by its worker) */
     bool nomem;
@@ -71,6 +81,44 @@ static void keep_point(void *user, const struct fsim__point *p)
     r->nomem |= !vec_push(&r->points[r->cur], p);
 }
 
+static int ord_cmp(const void *a, const void *b)
+{
+    const struct ord *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* One depot's trips and sessions of a day in merge order, sorted on the depot's own thread
+ * (the sort was a third of the serial merge); the merge then only interleaves the depots. */
+static bool sort_day(struct depot_run *r, int parity)
+{
+    for (int kind = 0; kind < 2; kind++) {
+        struct vec *order = &r->order[parity][kind];
+        const struct vec *v = kind == 0 ? &r->trips[parity] : &r->events[parity];
+        order->n = 0;
+        for (size_t i = 0; i < v->n; i++) {
+            const void *rec = v->data + i * v->size;
+            struct ord o = {.seq = i, .rec = rec};
+            if (kind == 0) {
+                const struct fsim__trip *t = rec;
+                o.t = t->depart;
+                o.key = r->global[t->vehicle];
+            } else {
+                const struct fsim__event *e = rec;
+                o.t = e->end;
+                o.key = r->depot;
+            }
+            if (!vec_push(order, &o))
+                return false;
+        }
+        qsort(order->data, order->n, sizeof(struct ord), ord_cmp);
+    }
+    return true;
+}
+
 struct day_job {
     struct depot_run *runs;
     size_t n_runs;
@@ -94,6 +142,8 @@ static void *day_worker(void *arg)
         r->st = job->end ? fsim__engine_end(r->eng, &r->err)
                          : fsim__engine_steps(r->eng, job->from, job->to,
                                               r->site_kw[job->parity], &r->err);
+        if (r->st == FSIM_OK && !r->nomem)
+            r->nomem = !sort_day(r, job->parity);
         if (r->st == FSIM_OK && r->nomem)
             r->st = fsim_error_set(&r->err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
     }
@@ -131,24 +181,47 @@ static void day_finish(struct day_run *dr)
         pthread_join(dr->tid[i], NULL);
 }
 
-struct ord {
-    double t;
-    size_t key;                   /* trips: the vehicle; sessions: the depot */
-    size_t seq;                   /* place in its depot's records */
-    const void *rec;
+/* The merge's heap of depots, by the record each is at: heads[d] indexes runs[d]'s order. */
+struct merge_heap {
+    size_t *at;                   /* depot indices, a binary min-heap */
+    size_t n;
+    const struct vec *orders;     /* [d]: the depot's sorted records (a stride of runs) */
+    size_t stride;                /* bytes from one depot's order vec to the next's */
+    size_t *heads;
 };
 
-static int ord_cmp(const void *a, const void *b)
+static const struct ord *head_of(const struct merge_heap *h, size_t d)
 {
-    const struct ord *x = a, *y = b;
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    return (x->seq > y->seq) - (x->seq < y->seq);
+    const struct vec *v = (const struct vec *)(const void *)((const char *)h->orders +
+                                                              d * h->stride);
+    return (const struct ord *)(const void *)v->data + h->heads[d];
 }
 
-/* The day's records of every depot to the collector, in the thread-independent order. */
+static bool heap_less(const struct merge_heap *h, size_t i, size_t j)
+{
+    return ord_cmp(head_of(h, h->at[i]), head_of(h, h->at[j])) < 0;
+}
+
+static void heap_down(struct merge_heap *h, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < h->n && heap_less(h, l, m))
+            m = l;
+        if (l + 1 < h->n && heap_less(h, l + 1, m))
+            m = l + 1;
+        if (m == i)
+            return;
+        size_t tmp = h->at[i];
+        h->at[i] = h->at[m];
+        h->at[m] = tmp;
+        i = m;
+    }
+}
+
+/* The day's records of every depot to the collector, in the thread-independent order: the
+ * depots' sorted records interleaved through a heap, which gives the order one sort of all
+ * of them would (the order is total: no two records compare equal). */
 static bool merge_day(struct depot_run *runs, size_t n, int parity, struct fsim__collect *col,
                       struct vec *scratch)
 {
@@ -160,41 +233,38 @@ static bool merge_day(struct depot_run *runs, size_t n, int parity, struct fsim_
             p.depot = runs[d].depot;
             fsim__collect_point(col, &p);
         }
-    /* trips by (departure, vehicle); sessions by (end, depot) */
+    scratch->n = 0;
+    for (size_t d = 0; d < 2 * n; d++)
+        if (!vec_push(scratch, &d))
+            return false;
     for (int kind = 0; kind < 2; kind++) {
-        scratch->n = 0;
+        struct merge_heap h = {.at = (size_t *)(void *)scratch->data,
+                               .heads = (size_t *)(void *)scratch->data + n,
+                               .orders = &runs[0].order[parity][kind],
+                               .stride = sizeof *runs};
         for (size_t d = 0; d < n; d++) {
-            const struct vec *v = kind == 0 ? &runs[d].trips[parity] : &runs[d].events[parity];
-            for (size_t i = 0; i < v->n; i++) {
-                const void *rec = v->data + i * v->size;
-                struct ord o = {.seq = i, .rec = rec};
-                if (kind == 0) {
-                    const struct fsim__trip *t = rec;
-                    o.t = t->depart;
-                    o.key = runs[d].global[t->vehicle];
-                } else {
-                    const struct fsim__event *e = rec;
-                    o.t = e->end;
-                    o.key = d;
-                }
-                if (!vec_push(scratch, &o))
-                    return false;
-            }
+            h.heads[d] = 0;
+            if (runs[d].order[parity][kind].n)
+                h.at[h.n++] = d;
         }
-        struct ord *os = (struct ord *)scratch->data;
-        qsort(os, scratch->n, sizeof *os, ord_cmp);
-        for (size_t i = 0; i < scratch->n; i++) {
+        for (size_t i = h.n; i-- > 0;)
+            heap_down(&h, i);
+        while (h.n) {
+            const size_t d = h.at[0];
+            const struct ord *o = head_of(&h, d);
             if (kind == 0) {
-                struct fsim__trip t = *(const struct fsim__trip *)os[i].rec;
-                t.vehicle = os[i].key;
+                struct fsim__trip t = *(const struct fsim__trip *)o->rec;
+                t.vehicle = o->key;
                 fsim__collect_trip(col, &t);
             } else {
-                struct fsim__event e = *(const struct fsim__event *)os[i].rec;
-                const struct depot_run *r = &runs[os[i].key];
-                e.vehicle = r->global[e.vehicle];
-                e.depot = r->depot;
+                struct fsim__event e = *(const struct fsim__event *)o->rec;
+                e.vehicle = runs[d].global[e.vehicle];
+                e.depot = runs[d].depot;
                 fsim__collect_event(col, &e);
             }
+            if (++h.heads[d] == runs[d].order[parity][kind].n)
+                h.at[0] = h.at[--h.n];
+            heap_down(&h, 0);
         }
     }
     for (size_t d = 0; d < n; d++)
@@ -278,7 +348,7 @@ fsim_status fsim__split_run(const fsim_sim_input *in, fsim_arena *arena,
     const size_t nd = in->n_depots, nv = in->n_vehicles;
     struct fsim__collect *col = out->col;
     fsim_status st = FSIM_OK;
-    struct vec scratch = {.size = sizeof(struct ord)};
+    struct vec scratch = {.size = sizeof(size_t)}; /* the merge's heap and heads */
     struct depot_run *runs = calloc(nd, sizeof *runs);
     size_t *global = malloc((nv + 1) * sizeof *global);
     fsim_sim_vehicle *vehicles = malloc((nv + 1) * sizeof *vehicles);
@@ -316,6 +386,7 @@ fsim_status fsim__split_run(const fsim_sim_input *in, fsim_arena *arena,
             r->trips[b].size = sizeof(struct fsim__trip);
             r->events[b].size = sizeof(struct fsim__event);
             r->points[b].size = sizeof(struct fsim__point);
+            r->order[b][0].size = r->order[b][1].size = sizeof(struct ord);
         }
         r->col = (struct fsim__collect){.in = &r->in, .raw_only = true, .raw_trip = keep_trip,
                                         .raw_event = keep_event, .raw_point = keep_point,
@@ -376,6 +447,8 @@ out:
             free(runs[d].trips[b].data);
             free(runs[d].events[b].data);
             free(runs[d].points[b].data);
+            free(runs[d].order[b][0].data);
+            free(runs[d].order[b][1].data);
             free(runs[d].site_kw[b]);
         }
         fsim_arena_free(runs[d].arena);
