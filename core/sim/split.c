@@ -9,7 +9,8 @@
  *
  * The merge is serial (one collector, one sink), so it overlaps the next day: while the
  * other threads run day k+1's engines into the second of two record buffers, the calling
- * thread merges day k from the first, then joins in on day k+1's depots. */
+ * thread merges day k from the first, then joins in on day k+1's depots. Each depot sorts
+ * its own day's records on its thread, so the merge only interleaves sorted runs. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
