@@ -112,21 +112,6 @@ static bool read_all(int fd, void *buf, size_t len)
     return true;
 }
 
-static bool write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t put = write(fd, p, len);
-        if (put < 0 && errno == EINTR)
-            continue;
-        if (put <= 0)
-            return false;
-        p += put;
-        len -= (size_t)put;
-    }
-    return true;
-}
-
 /* A header that could describe a route: magic, format, flags, n, sizes, finite numbers. */
 static bool header_sane(const disk_header *h, off_t file_size)
 {
@@ -212,7 +197,7 @@ void fsim__geo_disk_store(const char *key, const fsim_route_path *route)
     memcpy(h.magic, MAGIC, 8);
     int fd = mkstemp(tmp); /* mode 0600 */
     if (fd >= 0) {
-        bool ok = write_all(fd, &h, sizeof h) && write_all(fd, payload, bytes);
+        bool ok = fsim_write_all(fd, &h, sizeof h) && fsim_write_all(fd, payload, bytes);
         ok = close(fd) == 0 && ok;
         if (!ok || rename(tmp, path) != 0)
             unlink(tmp);

@@ -83,17 +83,28 @@ static fsim_status fail(walk *w, const char *where, const char *fmt, ...)
 #endif
     ;
 
+static fsim_status vfail(walk *w, const char *where, const char *fmt, va_list ap)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 0)))
+#endif
+    ;
+
 /* Records an input error at `where` (a member path; "" for the whole document). */
-static fsim_status fail(walk *w, const char *where, const char *fmt, ...)
+static fsim_status vfail(walk *w, const char *where, const char *fmt, va_list ap)
 {
     char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (n < 0)
+    if (vsnprintf(msg, sizeof msg, fmt, ap) < 0)
         msg[0] = '\0';
     return fsim_error_set(w->err, FSIM_INVALID, w->source, 0, 0, where, "%s", msg);
+}
+
+static fsim_status fail(walk *w, const char *where, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fsim_status st = vfail(w, where, fmt, ap);
+    va_end(ap);
+    return st;
 }
 
 static fsim_status fail_nomem(walk *w)
@@ -172,15 +183,13 @@ static fsim_status fail_at(walk *w, const char *parent, size_t i, int k, const c
 
 static fsim_status fail_at(walk *w, const char *parent, size_t i, int k, const char *fmt, ...)
 {
-    char at[WHERE_SIZE], msg[512];
+    char at[WHERE_SIZE];
     position_where(at, parent, i, k);
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    fsim_status st = vfail(w, at, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        msg[0] = '\0';
-    return fail(w, at, "%s", msg);
+    return st;
 }
 
 /* One position, element i of the array at `parent`: an array of 2 or 3 finite numbers, in

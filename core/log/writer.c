@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <fleetsim/log.h>
+#include <fleetsim/util.h>
 
 enum {
     FLUSH_MS = 20,
@@ -36,17 +37,10 @@ static struct {
 } lw = {.mu = PTHREAD_MUTEX_INITIALIZER, .write_mu = PTHREAD_MUTEX_INITIALIZER,
         .cv = PTHREAD_COND_INITIALIZER};
 
+/* stdout gone: nothing sensible left to do with the lines */
 static void write_all(const char *p, size_t n)
 {
-    while (n > 0) {
-        ssize_t w = write(STDOUT_FILENO, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return; /* stdout is gone: nothing sensible left to do with the lines */
-        p += w;
-        n -= (size_t)w;
-    }
+    (void)fsim_write_all(STDOUT_FILENO, p, n);
 }
 
 /* With `mu` held: takes the buffer, then hands over from `mu` to `write_mu` and writes. */

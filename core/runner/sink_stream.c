@@ -67,20 +67,6 @@ struct fsim_runner_stream {
     fsim_sim_rows rows;
 };
 
-static bool write_all(int fd, const char *data, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        data += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
 /* Writes to one of the run's files. Why sync_file_range: the commit's fsync then waits for
  * the last few MB, not for every byte of a file written long before (as dpkg does it). */
 static void wrote(struct out_file *f, size_t len)
@@ -95,7 +81,7 @@ static void wrote(struct out_file *f, size_t len)
 static bool write_fd(void *user, const char *data, size_t len)
 {
     struct out_file *f = user;
-    if (!write_all(f->fd, data, len))
+    if (!fsim_write_all(f->fd, data, len))
         return false;
     wrote(f, len);
     return true;

@@ -1,9 +1,11 @@
-/* Whole-file reading into an arena (see fleetsim/util.h). */
+/* Whole-file reading into an arena, whole-buffer writing to a descriptor (see
+ * fleetsim/util.h). */
 #include <fleetsim/util.h>
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 fsim_status fsim_read_file(const char *path, fsim_arena *arena, char **data, size_t *len,
                            fsim_error *err)
@@ -48,4 +50,19 @@ fsim_status fsim_read_file(const char *path, fsim_arena *arena, char **data, siz
 out:
     fclose(f);
     return st;
+}
+
+bool fsim_write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
 }

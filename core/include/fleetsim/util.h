@@ -25,6 +25,10 @@ size_t fsim_format_number(double value, char buf[FSIM_NUMBER_BUF]);
 fsim_status fsim_read_file(const char *path, fsim_arena *arena, char **data, size_t *len,
                            fsim_error *err);
 
+/* Writes all `len` bytes to fd, retrying short writes and EINTR; false (errno set) on an
+ * error. */
+bool fsim_write_all(int fd, const void *data, size_t len);
+
 /* mkdir -p: creates `dir` and any missing parents with `mode` (cachedir.c). 0, or -1 with
  * errno set. An existing folder is success. */
 int fsim_make_dirs(const char *dir, unsigned mode);
