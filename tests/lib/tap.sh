@@ -13,7 +13,8 @@ trap 'rm -rf "$tmp"' EXIT
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 bad() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name" "failed: $*"; fi; }
+# the command's own output goes to stderr: stdout is the TAP stream
+check() { local name=$1; shift; if "$@" >&2; then ok "$name"; else bad "$name" "failed: $*"; fi; }
 expect() {
   local name=$1 code=$2 out=$3 errf=$4; shift 5
   local rc=0
