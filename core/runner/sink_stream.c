@@ -352,18 +352,28 @@ static fsim_status pool_error(const fsim_runner_stream *s, int e, fsim_error *er
                           "could not write: %s", strerror(e));
 }
 
+/* Flushes and frees writers in order until one fails (the rest are the abort's). */
+static fsim_status finish_writers(const fsim_runner_stream *s, fsim_wire_rows **ws,
+                                  fsim_error *err)
+{
+    for (int k = 0; k < N_KINDS; k++) {
+        fsim_status st = fsim_wire_rows_finish(ws[k], err);
+        ws[k] = NULL;
+        if (st != FSIM_OK)
+            return fsim_error_set(err, FSIM_IO, s->dir, 0, 0, NULL, "could not write: %s",
+                                  strerror(errno));
+    }
+    return FSIM_OK;
+}
+
 fsim_status fsim_runner_stream_commit(fsim_runner_stream *s, const fsim_result *res,
                                       fsim_error *err)
 {
     /* result.json's arrays first, copied into it while the pool's threads finish the
      * tables: the copy (10 MB for a week of 1,000 vehicles) overlaps their formatting */
     fsim_status st = pool_error(s, fsim__row_pool_drain_second(s->pool), err);
-    for (int k = 0; k < N_KINDS && st == FSIM_OK; k++) {
-        if (fsim_wire_rows_finish(s->frag_w[k], err) != FSIM_OK)
-            st = fsim_error_set(err, FSIM_IO, s->dir, 0, 0, NULL, "could not write: %s",
-                                strerror(errno));
-        s->frag_w[k] = NULL;
-    }
+    if (st == FSIM_OK)
+        st = finish_writers(s, s->frag_w, err);
     if (st == FSIM_OK)
         st = write_json(s, res, err);
     /* after a failure the rest is dropped, and the first error stays the one reported */
@@ -371,12 +381,8 @@ fsim_status fsim_runner_stream_commit(fsim_runner_stream *s, const fsim_result *
     s->pool = NULL;
     if (st == FSIM_OK)
         st = pool_error(s, e, err);
-    for (int k = 0; k < N_KINDS && st == FSIM_OK; k++) {
-        if (fsim_wire_rows_finish(s->table_w[k], err) != FSIM_OK)
-            st = fsim_error_set(err, FSIM_IO, s->dir, 0, 0, NULL, "could not write: %s",
-                                strerror(errno));
-        s->table_w[k] = NULL;
-    }
+    if (st == FSIM_OK)
+        st = finish_writers(s, s->table_w, err);
     for (int k = 0; k < N_KINDS; k++)
         drop_fragment(&s->frag[k]);
     /* the bytes on disk before any name changes */
