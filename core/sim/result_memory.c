@@ -63,14 +63,18 @@ static fsim_status keep_vehicle(void *user, const fsim_vehicle_summary *row, fsi
     return push(&((struct memory_sink *)user)->v[3], row, err);
 }
 
-/* The rows moved into the arena (one copy, exact size), the vectors freed. */
+/* The rows handed to the arena as they are, shrunk to their count plus one zeroed row (the
+ * array is never NULL), not copied: a month of 10,000 vehicles is about 165 MB of rows,
+ * and copying them was a tenth of the run, all of it on one thread after the engines. */
 static void *settle(struct rows_vec *v, fsim_arena *arena, size_t *n)
 {
     *n = v->n;
-    void *a = fsim_arena_alloc(arena, (v->n + 1) * v->size);
-    if (a && v->n)
-        memcpy(a, v->data, v->n * v->size);
-    return a;
+    char *a = realloc(v->data, (v->n + 1) * v->size);
+    if (!a)
+        return NULL; /* v->data is still the caller's to free */
+    v->data = NULL;
+    memset(a + v->n * v->size, 0, v->size);
+    return fsim_arena_adopt(arena, a) ? a : NULL;
 }
 
 unsigned fsim_sim_outputs_of(const fsim_request_outputs *o)

@@ -15,8 +15,15 @@ struct chunk {
     alignas(max_align_t) unsigned char data[];
 };
 
+/* A block the arena frees at the end (fsim_arena_adopt); the node lives in a chunk. */
+struct adopted {
+    struct adopted *next;
+    void *block;
+};
+
 struct fsim_arena {
     struct chunk *head;
+    struct adopted *adopted;
     size_t next_size;
     size_t total_used;
 };
@@ -35,6 +42,8 @@ void fsim_arena_free(fsim_arena *arena)
 {
     if (!arena)
         return;
+    for (struct adopted *a = arena->adopted; a; a = a->next)
+        free(a->block); /* before the chunks, which hold the nodes */
     struct chunk *c = arena->head;
     while (c) {
         struct chunk *next = c->next;
@@ -114,6 +123,19 @@ char *fsim_arena_sprintf(fsim_arena *arena, const char *fmt, ...)
     vsnprintf(p, (size_t)n + 1, fmt, ap);
     va_end(ap);
     return p;
+}
+
+bool fsim_arena_adopt(fsim_arena *arena, void *p)
+{
+    struct adopted *a = fsim_arena_alloc(arena, sizeof *a);
+    if (!a) {
+        free(p);
+        return false;
+    }
+    a->block = p;
+    a->next = arena->adopted;
+    arena->adopted = a;
+    return true;
 }
 
 size_t fsim_arena_used(const fsim_arena *arena)

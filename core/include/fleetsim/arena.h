@@ -4,6 +4,7 @@
 #define FLEETSIM_ARENA_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct fsim_arena fsim_arena;
@@ -26,6 +27,10 @@ char *fsim_arena_sprintf(fsim_arena *arena, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* Hands a malloc'd block to the arena: it is freed with the arena. Why: a large array
+ * built with realloc (an in-memory result's rows) joins the arena without a copy. False
+ * when out of memory, and then `p` has been freed already. */
+bool fsim_arena_adopt(fsim_arena *arena, void *p);
 /* Bytes handed out so far (for benchmarks and limits). */
 size_t fsim_arena_used(const fsim_arena *arena);
 
