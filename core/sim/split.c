@@ -186,15 +186,14 @@ static void day_finish(struct day_run *dr)
 struct merge_heap {
     size_t *at;                   /* depot indices, a binary min-heap */
     size_t n;
-    const struct vec *orders;     /* [d]: the depot's sorted records (a stride of runs) */
-    size_t stride;                /* bytes from one depot's order vec to the next's */
     size_t *heads;
+    const struct depot_run *runs;
+    int parity, kind;             /* which of each depot's sorted records */
 };
 
 static const struct ord *head_of(const struct merge_heap *h, size_t d)
 {
-    const struct vec *v = (const struct vec *)(const void *)((const char *)h->orders +
-                                                              d * h->stride);
+    const struct vec *v = &h->runs[d].order[h->parity][h->kind];
     return (const struct ord *)(const void *)v->data + h->heads[d];
 }
 
@@ -241,8 +240,7 @@ static bool merge_day(struct depot_run *runs, size_t n, int parity, struct fsim_
     for (int kind = 0; kind < 2; kind++) {
         struct merge_heap h = {.at = (size_t *)(void *)scratch->data,
                                .heads = (size_t *)(void *)scratch->data + n,
-                               .orders = &runs[0].order[parity][kind],
-                               .stride = sizeof *runs};
+                               .runs = runs, .parity = parity, .kind = kind};
         for (size_t d = 0; d < n; d++) {
             h.heads[d] = 0;
             if (runs[d].order[parity][kind].n)
