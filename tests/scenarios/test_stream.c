@@ -205,6 +205,14 @@ static void threads_same(const char *tmp)
     for (size_t i = 0; same && i < sizeof files / sizeof files[0]; i++)
         same = same_file(d1, dm, files[i]);
     CHECK(same, "5 depots: the in-memory result equals the streamed files byte for byte");
+    /* the depots' rows merged in time order: trips by departure, sessions by end */
+    bool ordered = m && m->n_trips > 0 && m->n_charging_events > 0;
+    for (size_t i = 1; ordered && i < m->n_trips; i++)
+        ordered = m->trips[i - 1].depart <= m->trips[i].depart;
+    for (size_t i = 1; ordered && i < m->n_charging_events; i++)
+        ordered = m->charging_events[i - 1].end <= m->charging_events[i].end;
+    CHECK(ordered, "5 depots: trips in departure order, sessions in end order (%zu, %zu)",
+          m ? m->n_trips : 0, m ? m->n_charging_events : 0);
     fsim_arena_free(arena);
 }
 
