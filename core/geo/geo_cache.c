@@ -136,8 +136,8 @@ fsim_status fsim_geo_load_file(const char *path, fsim_arena *arena, fsim_route_p
     fsim_status s = fsim_read_file(path, arena, &data, &len, err);
     if (s != FSIM_OK)
         return s;
-    bool keyed = out && fsim__geo_disk_key(data, len, key);
-    if (keyed && fsim__geo_disk_load(key, arena, out)) {
+    fsim__geo_disk_key(data, len, key);
+    if (out && fsim__geo_disk_load(key, arena, out)) {
         if (cacheable)
             remember(path, &st, out);
         return FSIM_OK;
@@ -148,7 +148,7 @@ fsim_status fsim_geo_load_file(const char *path, fsim_arena *arena, fsim_route_p
     s = fsim_geo_parse(data, len, path, arena, out, err);
     if (s == FSIM_OK && cacheable)
         remember(path, &st, out);
-    if (s == FSIM_OK && keyed)
+    if (s == FSIM_OK)
         fsim__geo_disk_store(key, out);
     return s;
 }

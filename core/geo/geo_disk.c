@@ -65,17 +65,14 @@ static uint64_t checksum(const double *words, size_t count)
     return h;
 }
 
-bool fsim__geo_disk_key(const char *data, size_t len, char hex[65])
+/* The hash of the tag and of the bytes' own hash: no copy of the file to put the tag in
+ * front of it. */
+void fsim__geo_disk_key(const char *data, size_t len, char hex[65])
 {
-    size_t tag = sizeof KEY_TAG - 1;
-    char *buf = malloc(tag + len + 1);
-    if (!buf)
-        return false;
-    memcpy(buf, KEY_TAG, tag);
-    memcpy(buf + tag, data, len);
-    fsim_sha256_hex(buf, tag + len, hex);
-    free(buf);
-    return true;
+    char tagged[sizeof KEY_TAG + 64];
+    memcpy(tagged, KEY_TAG, sizeof KEY_TAG - 1);
+    fsim_sha256_hex(data, len, tagged + sizeof KEY_TAG - 1);
+    fsim_sha256_hex(tagged, sizeof tagged - 1, hex);
 }
 
 /* "<cache dir>/routes" into buf; false when there is no cache folder. */

@@ -35,9 +35,9 @@ void fsim__geo_smooth_grades(size_t n, const double *dist, const double *ele, do
 
 /* ---- The on-disk level of the route cache (geo_disk.c) ---------------------------------- */
 
-/* The entry name for a route file's bytes: hex SHA-256 of a format tag, FSIM_VERSION and the
- * bytes. False when hashing fails (then there is no disk caching for this load). */
-bool fsim__geo_disk_key(const char *data, size_t len, char hex[65]);
+/* The entry name for a route file's bytes: hex SHA-256 over a format tag, FSIM_VERSION and
+ * the bytes' SHA-256. */
+void fsim__geo_disk_key(const char *data, size_t len, char hex[65]);
 /* The route stored under `key` in the cache folder, its arrays in `arena`; false when there
  * is no entry or it is not a complete, valid one (the caller parses, and overwrites it). */
 bool fsim__geo_disk_load(const char *key, fsim_arena *arena, fsim_route_path *out);

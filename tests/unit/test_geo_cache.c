@@ -94,7 +94,9 @@ static bool entry_of(const char *file, char *path, size_t size)
 {
     size_t len;
     char *text = slurp(file, &len), key[65];
-    bool ok = text && fsim__geo_disk_key(text, len, key);
+    bool ok = text != NULL;
+    if (ok)
+        fsim__geo_disk_key(text, len, key);
     free(text);
     return ok && (size_t)snprintf(path, size, "%s/routes/%s.bin", cache_dir, key) < size;
 }
