@@ -1,10 +1,10 @@
 /* Formatting a run's rows on other threads while the engine makes them (the streaming
  * sink's writers). Text, not simulation, was most of a whole run's time: a week of 1,000
- * vehicles is 18 MB of CSV and JSON. Rows are copied into batches; each batch feeds one or
- * two outputs (a CSV table and result.json's fragment), and each output is a serial queue:
- * its batches are formatted one at a time, in the order the engine made them, by whichever
- * thread is free. Different outputs run side by side, so two cores format two of the
- * eight outputs at once. The producer never runs far ahead: past MAX_IN_FLIGHT batches it
+ * vehicles is 18 MB of CSV and JSON. Rows are copied into batches; each kind of row has one
+ * writer (its CSV table and its array of result.json at once), and each kind is a serial
+ * queue: its batches are formatted one at a time, in the order the engine made them, by
+ * whichever thread is free. Different kinds run side by side, so two cores format two of
+ * the four at once. The producer never runs far ahead: past MAX_IN_FLIGHT batches it
  * formats one itself (or waits), so memory stays bounded whatever the horizon. */
 #include <errno.h>
 #include <pthread.h>
@@ -27,23 +27,17 @@ struct task {
 struct batch {
     int kind;
     size_t n;
-    int refs;              /* outputs not done with it */
-    struct task task[2];   /* its place in each output's queue */
+    struct task task;      /* its place in its kind's queue */
     char *rows;            /* BATCH_ROWS rows of the kind's size */
     fsim_lonlat at[BATCH_ROWS]; /* copies of what a row's pointer member borrowed */
     struct batch *next_free;
 };
 
-struct output {
-    fsim_wire_rows *w;
-    struct task *head, *tail;
-    bool busy;             /* a thread is formatting one of its batches */
-    int slot;              /* 0: the kind's first writer, 1: its second */
-};
-
 struct kind {
     size_t size, ptr_off;  /* row size; a borrowed fsim_lonlat pointer's offset, or SIZE_MAX */
-    struct output *out[2];
+    fsim_wire_rows *w;     /* NULL: its rows are dropped */
+    struct task *head, *tail;
+    bool busy;             /* a thread is formatting one of its batches */
     struct batch *open;    /* being filled by the producer */
 };
 
@@ -57,67 +51,53 @@ struct fsim__row_pool {
     int failed_errno;      /* the first write failure (0: none) */
     bool failed;
     struct kind kinds[N_POOL_KINDS];
-    struct output outputs[2 * N_POOL_KINDS];
-    int n_outputs;
     size_t row_size;       /* the largest kind's: a batch serves any kind */
     struct batch *free_list;
 };
 
-/* A runnable output: batches queued and nobody on it; second writers first (the streaming
- * sink's result.json fragments, which its commit must copy once complete, while the
- * first writers' tables are written in place). `slot` -1: any, else only that slot's.
- * Called with mu held. */
-static struct output *runnable_in(fsim__row_pool *p, int slot)
+/* A runnable kind: batches queued and nobody on it. The lowest first: the kinds are
+ * numbered in result.json's order, which the streaming sink's commit copies them in. Called
+ * with mu held. */
+static struct kind *runnable(fsim__row_pool *p)
 {
-    for (int pass = 1; pass >= 0; pass--)
-        for (int i = 0; i < p->n_outputs; i++) {
-            struct output *o = &p->outputs[i];
-            if (o->slot == pass && (slot < 0 || slot == pass) && o->head && !o->busy)
-                return o;
-        }
+    for (int i = 0; i < N_POOL_KINDS; i++)
+        if (p->kinds[i].head && !p->kinds[i].busy)
+            return &p->kinds[i];
     return NULL;
-}
-
-static struct output *runnable(fsim__row_pool *p)
-{
-    return runnable_in(p, -1);
 }
 
 static void release(fsim__row_pool *p, struct batch *b)
 {
-    if (--b->refs > 0)
-        return;
     b->next_free = p->free_list;
     p->free_list = b;
     p->in_flight--;
     pthread_cond_broadcast(&p->space);
 }
 
-/* Formats the next batch of one output (mu held on entry and on return). */
-static void run_one(fsim__row_pool *p, struct output *o)
+/* Formats the next batch of one kind (mu held on entry and on return). */
+static void run_one(fsim__row_pool *p, struct kind *k)
 {
-    struct task *t = o->head;
-    o->head = t->next;
-    if (!o->head)
-        o->tail = NULL;
-    o->busy = true;
+    struct task *t = k->head;
+    k->head = t->next;
+    if (!k->head)
+        k->tail = NULL;
+    k->busy = true;
     bool skip = p->failed;
     pthread_mutex_unlock(&p->mu);
     const struct batch *b = t->batch;
-    const size_t size = p->kinds[b->kind].size;
     bool ok = true;
     int e = 0;
     for (size_t i = 0; i < b->n && ok && !skip; i++)
-        if (!(ok = fsim_wire_rows_add(o->w, b->rows + i * size)))
+        if (!(ok = fsim_wire_rows_add(k->w, b->rows + i * k->size)))
             e = errno ? errno : EIO;
     pthread_mutex_lock(&p->mu);
     if (!ok && !p->failed) {
         p->failed = true;
         p->failed_errno = e;
     }
-    o->busy = false;
+    k->busy = false;
     release(p, t->batch);
-    pthread_cond_broadcast(&p->work); /* the output's next batch may be runnable now */
+    pthread_cond_broadcast(&p->work); /* the kind's next batch may be runnable now */
 }
 
 /* A worker: formats whatever is runnable until the pool closes and nothing is left. */
@@ -126,9 +106,9 @@ static void *worker(void *arg)
     fsim__row_pool *p = arg;
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        struct output *o = runnable(p);
-        if (o) {
-            run_one(p, o);
+        struct kind *k = runnable(p);
+        if (k) {
+            run_one(p, k);
             continue;
         }
         if (p->closing && p->in_flight == 0)
@@ -160,25 +140,17 @@ fsim__row_pool *fsim__row_pool_new(int threads)
 }
 
 void fsim__row_pool_kind(fsim__row_pool *p, int kind, size_t size, size_t ptr_off,
-                         fsim_wire_rows *a, fsim_wire_rows *b)
+                         fsim_wire_rows *w)
 {
     struct kind *k = &p->kinds[kind];
     k->size = size;
     k->ptr_off = ptr_off;
+    k->w = w;
     if (size > p->row_size)
         p->row_size = size;
-    fsim_wire_rows *ws[2] = {a, b};
-    for (int i = 0; i < 2; i++) {
-        if (!ws[i])
-            continue;
-        struct output *o = &p->outputs[p->n_outputs++];
-        o->w = ws[i];
-        o->slot = i;
-        k->out[i] = o;
-    }
 }
 
-/* Hands the kind's open batch to its outputs' queues (mu held). */
+/* Hands the kind's open batch to its queue (mu held). */
 static void submit(fsim__row_pool *p, struct kind *k)
 {
     struct batch *b = k->open;
@@ -186,24 +158,16 @@ static void submit(fsim__row_pool *p, struct kind *k)
     if (!b)
         return;
     p->in_flight++;
-    b->refs = 0;
-    for (int i = 0; i < 2; i++) {
-        struct output *o = k->out[i];
-        if (!o)
-            continue;
-        struct task *t = &b->task[i];
-        *t = (struct task){.batch = b};
-        if (o->tail)
-            o->tail->next = t;
-        else
-            o->head = t;
-        o->tail = t;
-        b->refs++;
-    }
-    if (b->refs == 0) { /* a kind without outputs: nothing to do */
-        b->refs = 1;
+    if (!k->w) { /* a kind nobody writes: nothing to do */
         release(p, b);
+        return;
     }
+    b->task = (struct task){.batch = b};
+    if (k->tail)
+        k->tail->next = &b->task;
+    else
+        k->head = &b->task;
+    k->tail = &b->task;
     pthread_cond_broadcast(&p->work);
 }
 
@@ -217,9 +181,9 @@ bool fsim__row_pool_add(fsim__row_pool *p, int kind, const void *row)
             submit(p, k);
         /* too far ahead: help with the formatting, or wait for a thread to finish some */
         while (p->in_flight >= MAX_IN_FLIGHT && !p->failed) {
-            struct output *o = runnable(p);
-            if (o)
-                run_one(p, o);
+            struct kind *r = runnable(p);
+            if (r)
+                run_one(p, r);
             else
                 pthread_cond_wait(&p->space, &p->mu);
         }
@@ -267,27 +231,21 @@ static void submit_all(fsim__row_pool *p)
         submit(p, &p->kinds[k]);
 }
 
-/* Why: the caller can use the second writers' output (copy result.json's fragments into
- * place) while the pool's threads go on with the first writers' batches. The calling
- * thread formats second-writer batches until none is queued or being formatted. */
-int fsim__row_pool_drain_second(fsim__row_pool *p)
+/* Why: the caller can use one kind's text (copy its array into result.json) while the
+ * pool's threads go on with the others. The calling thread formats batches (the kind's
+ * first: runnable() takes kinds in order) until the kind has none queued or being
+ * formatted. */
+int fsim__row_pool_wait_kind(fsim__row_pool *p, int kind)
 {
+    struct kind *k = &p->kinds[kind];
     pthread_mutex_lock(&p->mu);
     submit_all(p);
-    for (;;) {
-        struct output *o = runnable_in(p, 1);
-        if (o) {
-            run_one(p, o);
-            continue;
-        }
-        bool busy = false;
-        for (int i = 0; i < p->n_outputs; i++) {
-            const struct output *q = &p->outputs[i];
-            busy = busy || (q->slot == 1 && (q->head || q->busy));
-        }
-        if (!busy || p->failed)
-            break;
-        pthread_cond_wait(&p->work, &p->mu); /* a batch formatted: maybe the last one */
+    while ((k->head || k->busy) && !p->failed) {
+        struct kind *r = runnable(p);
+        if (r)
+            run_one(p, r);
+        else
+            pthread_cond_wait(&p->work, &p->mu); /* a batch formatted: maybe its last */
     }
     int e = failure(p);
     pthread_mutex_unlock(&p->mu);

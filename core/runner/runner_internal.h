@@ -23,20 +23,19 @@ fsim_status fsim__runner_make_dirs(const char *dir, fsim_error *err);
 
 /* Rows formatted on other threads while the engine runs (row_pool.c). Each of the four
  * row kinds (0..3) is registered with its row size, the offset of a borrowed fsim_lonlat
- * pointer member to copy (SIZE_MAX: none) and one or two writers that get its rows in
- * order; the pool has threads - 1 threads of its own, and formats the second writers'
- * batches first. _add copies the row; false (errno set) once a write failed.
- * _drain_second returns once every row added so far is through the second writers (the
- * calling thread formats meanwhile), the threads going on with the first writers': 0, or
- * the errno of the first failed write. _finish formats what is left (or, with `drop`,
- * skips it), stops the threads and frees the pool: 0, or that errno. The writers stay the
- * caller's to finish. */
+ * pointer member to copy (SIZE_MAX: none) and the writer that gets its rows in order
+ * (NULL: dropped); the pool has threads - 1 threads of its own, and formats the lower
+ * kinds' batches first. _add copies the row; false (errno set) once a write failed.
+ * _wait_kind returns once every row of `kind` added so far is written (the calling thread
+ * formats meanwhile), the threads going on with the other kinds: 0, or the errno of the
+ * first failed write. _finish formats what is left (or, with `drop`, skips it), stops the
+ * threads and frees the pool: 0, or that errno. The writers stay the caller's to finish. */
 typedef struct fsim__row_pool fsim__row_pool;
 fsim__row_pool *fsim__row_pool_new(int threads); /* the run's --threads: 0 every CPU */
 void fsim__row_pool_kind(fsim__row_pool *p, int kind, size_t size, size_t ptr_off,
-                         fsim_wire_rows *a, fsim_wire_rows *b);
+                         fsim_wire_rows *w);
 bool fsim__row_pool_add(fsim__row_pool *p, int kind, const void *row);
-int fsim__row_pool_drain_second(fsim__row_pool *p);
+int fsim__row_pool_wait_kind(fsim__row_pool *p, int kind);
 int fsim__row_pool_finish(fsim__row_pool *p, bool drop);
 
 #endif

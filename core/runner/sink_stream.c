@@ -1,8 +1,8 @@
 /* The local sink, streaming: each row goes to its files as the engine produces it (the
  * formatting on the pool's threads, row_pool.c), so a run's memory is the fleet's state,
- * not its history. The CSV tables are written in place (under temporary names);
- * result.json's arrays are kept as fragments (in memory up to FRAG_MEM_MAX, then in files)
- * as their rows come, and at the end the document is the encoded result (summary,
+ * not its history. One writer per kind of row makes its CSV table, written in place (under
+ * a temporary name), and its array of result.json, kept as a fragment (in memory up to
+ * FRAG_MEM_MAX, then in a file). At the end the document is the encoded result (summary,
  * metadata) with each fragment spliced between its array's brackets — the same bytes the
  * in-memory encoder gives. Nothing is renamed into place until every file is complete. */
 #define _GNU_SOURCE /* sync_file_range */
@@ -60,7 +60,7 @@ struct fsim_runner_stream {
     struct out_file json, final_json;
     struct out_file table[N_KINDS];
     struct fragment frag[N_KINDS];
-    fsim_wire_rows *table_w[N_KINDS], *frag_w[N_KINDS];
+    fsim_wire_rows *w[N_KINDS];       /* each kind's table and fragment */
     fsim__row_pool *pool;             /* formats the rows on other threads */
     fsim_depot_summary *depots;       /* id and offset per depot, for the _local columns */
     size_t n_depots;
@@ -187,8 +187,7 @@ void fsim_runner_stream_abort(fsim_runner_stream *s)
         return;
     fsim__row_pool_finish(s->pool, true);
     for (int k = 0; k < N_KINDS; k++) {
-        fsim_wire_rows_finish(s->table_w[k], NULL);
-        fsim_wire_rows_finish(s->frag_w[k], NULL);
+        fsim_wire_rows_finish(s->w[k], NULL);
         close_file(&s->table[k], true);
         drop_fragment(&s->frag[k]);
     }
@@ -227,14 +226,11 @@ fsim_status fsim_runner_stream_open(const char *dir, bool csv, const fsim_sim_in
             continue;
         snprintf(s->frag[k].name, sizeof s->frag[k].name, "result.%d.json", k);
         s->frag[k].dir = s->dir;
-        if ((st = fsim_wire_rows_new(kind_types[k], FSIM_WIRE_ROWS_JSON, NULL, 0, write_frag,
-                                     &s->frag[k], &s->frag_w[k], err)) != FSIM_OK)
-            goto fail;
         s->table[k].early = true;
-        if (csv && ((st = open_temp(&s->table[k], dir, csv_names[k], err)) != FSIM_OK ||
-                    (st = fsim_wire_rows_new(kind_types[k], FSIM_WIRE_ROWS_CSV, s->depots,
-                                             s->n_depots, write_fd, &s->table[k],
-                                             &s->table_w[k], err)) != FSIM_OK))
+        if ((csv && (st = open_temp(&s->table[k], dir, csv_names[k], err)) != FSIM_OK) ||
+            (st = fsim_wire_rows_new(kind_types[k], s->depots, s->n_depots,
+                                     csv ? write_fd : NULL, &s->table[k], write_frag,
+                                     &s->frag[k], &s->w[k], err)) != FSIM_OK)
             goto fail;
     }
     if (!(s->pool = fsim__row_pool_new(in->threads))) {
@@ -247,7 +243,7 @@ fsim_status fsim_runner_stream_open(const char *dir, bool csv, const fsim_sim_in
     for (int k = 0; k < N_KINDS; k++)
         fsim__row_pool_kind(s->pool, k, sizes[k],
                             k == K_TRIPS ? offsetof(fsim_trip_result, stranded_at) : SIZE_MAX,
-                            s->table_w[k], s->frag_w[k]);
+                            s->w[k]);
     s->rows = (fsim_sim_rows){s, on_point, on_event, on_trip, on_vehicle};
     *out = s;
     return FSIM_OK;
@@ -298,9 +294,35 @@ static bool copy_fragment(const struct fragment *g, struct out_file *to)
     }
 }
 
+/* A write the pool's threads could not make (e: its errno, 0 none), as the run's error. */
+static fsim_status pool_error(const fsim_runner_stream *s, int e, fsim_error *err)
+{
+    if (!e)
+        return FSIM_OK;
+    return fsim_error_set(err, e == ENOMEM ? FSIM_NOMEM : FSIM_IO, s->dir, 0, 0, NULL,
+                          "could not write: %s", strerror(e));
+}
+
+/* A kind's rows all written (the calling thread formats meanwhile) and its writer flushed
+ * and freed: its table is complete, and its fragment ready to copy. */
+static fsim_status finish_kind(fsim_runner_stream *s, int k, fsim_error *err)
+{
+    fsim_status st = pool_error(s, fsim__row_pool_wait_kind(s->pool, k), err);
+    if (st != FSIM_OK)
+        return st;
+    st = fsim_wire_rows_finish(s->w[k], err);
+    s->w[k] = NULL;
+    if (st != FSIM_OK)
+        return fsim_error_set(err, FSIM_IO, s->dir, 0, 0, NULL, "could not write: %s",
+                              strerror(errno));
+    return FSIM_OK;
+}
+
 /* result.json: the encoded result with its arrays empty, each array's rows spliced in from
- * its fragment. The markers are found in order after the summary: the summary's strings
- * are escaped, so a key with its quotes cannot occur inside them. */
+ * its fragment, as soon as its kind is written: the copy (10 MB for a week of 1,000
+ * vehicles) overlaps the pool's formatting of the kinds after it. The markers are found in
+ * order after the summary: the summary's strings are escaped, so a key with its quotes
+ * cannot occur inside them. */
 static fsim_status write_json(fsim_runner_stream *s, const fsim_result *res, fsim_error *err)
 {
     fsim_result shell = *res;
@@ -327,8 +349,14 @@ static fsim_status write_json(fsim_runner_stream *s, const fsim_result *res, fsi
             break;
         }
         m += strlen(json_keys[k]);
-        if (!write_fd(&s->json, at, (size_t)(m - at)) ||
-            !copy_fragment(&s->frag[k], &s->json))
+        if (!write_fd(&s->json, at, (size_t)(m - at))) {
+            st = fsim_error_set(err, FSIM_IO, s->json.path, 0, 0, NULL, "could not write: %s",
+                                strerror(errno));
+            break;
+        }
+        if ((st = finish_kind(s, k, err)) != FSIM_OK)
+            break;
+        if (!copy_fragment(&s->frag[k], &s->json))
             st = fsim_error_set(err, FSIM_IO, s->json.path, 0, 0, NULL, "could not write: %s",
                                 strerror(errno));
         at = m;
@@ -343,46 +371,15 @@ static fsim_status write_json(fsim_runner_stream *s, const fsim_result *res, fsi
     return st;
 }
 
-/* A write the pool's threads could not make (e: its errno, 0 none), as the run's error. */
-static fsim_status pool_error(const fsim_runner_stream *s, int e, fsim_error *err)
-{
-    if (!e)
-        return FSIM_OK;
-    return fsim_error_set(err, e == ENOMEM ? FSIM_NOMEM : FSIM_IO, s->dir, 0, 0, NULL,
-                          "could not write: %s", strerror(e));
-}
-
-/* Flushes and frees writers in order until one fails (the rest are the abort's). */
-static fsim_status finish_writers(const fsim_runner_stream *s, fsim_wire_rows **ws,
-                                  fsim_error *err)
-{
-    for (int k = 0; k < N_KINDS; k++) {
-        fsim_status st = fsim_wire_rows_finish(ws[k], err);
-        ws[k] = NULL;
-        if (st != FSIM_OK)
-            return fsim_error_set(err, FSIM_IO, s->dir, 0, 0, NULL, "could not write: %s",
-                                  strerror(errno));
-    }
-    return FSIM_OK;
-}
-
 fsim_status fsim_runner_stream_commit(fsim_runner_stream *s, const fsim_result *res,
                                       fsim_error *err)
 {
-    /* result.json's arrays first, copied into it while the pool's threads finish the
-     * tables: the copy (10 MB for a week of 1,000 vehicles) overlaps their formatting */
-    fsim_status st = pool_error(s, fsim__row_pool_drain_second(s->pool), err);
-    if (st == FSIM_OK)
-        st = finish_writers(s, s->frag_w, err);
-    if (st == FSIM_OK)
-        st = write_json(s, res, err);
+    fsim_status st = write_json(s, res, err);
     /* after a failure the rest is dropped, and the first error stays the one reported */
     int e = fsim__row_pool_finish(s->pool, st != FSIM_OK);
     s->pool = NULL;
     if (st == FSIM_OK)
         st = pool_error(s, e, err);
-    if (st == FSIM_OK)
-        st = finish_writers(s, s->table_w, err);
     for (int k = 0; k < N_KINDS; k++)
         drop_fragment(&s->frag[k]);
     /* the bytes on disk before any name changes */

@@ -832,16 +832,17 @@ fsim_status fsim_wire_csv_write(fsim_wire_type type, const void *rows, size_t n_
                                 const fsim_depot_summary *depots, size_t n_depots,
                                 fsim_wire_write_fn write, void *user, fsim_error *err);
 
-/* A table written row by row, as a streaming sink produces the rows: CSV (header first,
- * exactly the lines fsim_wire_csv_write gives for the same rows) or JSON (the rows as the
- * encoder writes them inside an array — compact, comma-separated — without the brackets,
- * for splicing into an encoded document). Text goes to `write` in chunks of about 64 KiB.
- * `depots` (borrowed, for the CSV's _local columns) must outlive the writer. */
+/* A table written row by row, as a streaming sink produces the rows, in CSV (header first,
+ * exactly the lines fsim_wire_csv_write gives for the same rows) and/or JSON (the rows as
+ * the encoder writes them inside an array — compact, comma-separated — without the
+ * brackets, for splicing into an encoded document): each row is walked once for both, and
+ * a NULL `csv` or `json` leaves that text out. Each text goes to its function in chunks of
+ * about 64 KiB. `depots` (borrowed, for the CSV's _local columns) must outlive the writer.
+ * FSIM_USAGE for a type whose JSON this writer cannot make (arrays, free-form JSON). */
 typedef struct fsim_wire_rows fsim_wire_rows;
-typedef enum fsim_wire_rows_format { FSIM_WIRE_ROWS_CSV, FSIM_WIRE_ROWS_JSON } fsim_wire_rows_format;
-fsim_status fsim_wire_rows_new(fsim_wire_type type, fsim_wire_rows_format format,
-                               const fsim_depot_summary *depots, size_t n_depots,
-                               fsim_wire_write_fn write, void *user, fsim_wire_rows **out,
+fsim_status fsim_wire_rows_new(fsim_wire_type type, const fsim_depot_summary *depots,
+                               size_t n_depots, fsim_wire_write_fn csv, void *csv_user,
+                               fsim_wire_write_fn json, void *json_user, fsim_wire_rows **out,
                                fsim_error *err);
 /* One row (an object of the writer's type, borrowed); false once a write has failed. */
 bool fsim_wire_rows_add(fsim_wire_rows *w, const void *row);
