@@ -1,11 +1,13 @@
 /* Formatting a run's rows on other threads while the engine makes them (the streaming
  * sink's writers). Text, not simulation, was most of a whole run's time: a week of 1,000
  * vehicles is 18 MB of CSV and JSON. Rows are copied into batches; each kind of row has one
- * writer (its CSV table and its array of result.json at once), and each kind is a serial
- * queue: its batches are formatted one at a time, in the order the engine made them, by
- * whichever thread is free. Different kinds run side by side, so two cores format two of
- * the four at once. The producer never runs far ahead: past MAX_IN_FLIGHT batches it
- * formats one itself (or waits), so memory stays bounded whatever the horizon. */
+ * writer (its CSV table and its array of result.json at once). Any thread formats any
+ * queued batch into the batch's own text, oldest first, so both cores work whatever the
+ * mix of kinds — at the end of a run too, when one kind is left. A kind's formatted texts
+ * are then written in the order the engine made their rows, by one thread at a time: the
+ * one that finished the batch next in line. The producer never runs far ahead: past
+ * MAX_IN_FLIGHT batches it formats one itself (or waits), so memory stays bounded whatever
+ * the horizon. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -17,18 +19,17 @@
 
 enum { BATCH_ROWS = 512, MAX_IN_FLIGHT = 48, MAX_THREADS = 8, N_POOL_KINDS = 4 };
 
-struct batch;
-
-struct task {
-    struct batch *batch;
-    struct task *next;
-};
+enum batch_state { QUEUED, FORMATTING, FORMATTED };
 
 struct batch {
     int kind;
     size_t n;
-    struct task task;      /* its place in its kind's queue */
-    char *rows;            /* BATCH_ROWS rows of the kind's size */
+    uint64_t seq;               /* submission order, across kinds */
+    enum batch_state state;
+    bool formatted_ok;          /* false: out of memory while formatting */
+    struct batch *next;         /* the kind's next, in submission order */
+    char *rows;                 /* BATCH_ROWS rows of the kind's size */
+    fsim_wire_rows_text *text;  /* its rows as text, kept with the batch for reuse */
     fsim_lonlat at[BATCH_ROWS]; /* copies of what a row's pointer member borrowed */
     struct batch *next_free;
 };
@@ -36,8 +37,9 @@ struct batch {
 struct kind {
     size_t size, ptr_off;  /* row size; a borrowed fsim_lonlat pointer's offset, or SIZE_MAX */
     fsim_wire_rows *w;     /* NULL: its rows are dropped */
-    struct task *head, *tail;
-    bool busy;             /* a thread is formatting one of its batches */
+    struct batch *head, *tail; /* submitted and not yet written, in order */
+    struct batch *queued;  /* the first not yet being formatted (they start in order) */
+    bool putting;          /* a thread is writing its formatted batches */
     struct batch *open;    /* being filled by the producer */
 };
 
@@ -47,7 +49,8 @@ struct fsim__row_pool {
     pthread_t threads[MAX_THREADS];
     int n_threads;
     bool closing;
-    int in_flight;         /* batches handed over and not yet done */
+    int in_flight;         /* batches handed over and not yet written */
+    uint64_t next_seq;
     int failed_errno;      /* the first write failure (0: none) */
     bool failed;
     struct kind kinds[N_POOL_KINDS];
@@ -55,15 +58,30 @@ struct fsim__row_pool {
     struct batch *free_list;
 };
 
-/* A runnable kind: batches queued and nobody on it. The lowest first: the kinds are
- * numbered in result.json's order, which the streaming sink's commit copies them in. Called
- * with mu held. */
-static struct kind *runnable(fsim__row_pool *p)
+/* The batch to format next: `prefer`'s first queued one, else the oldest queued of any
+ * kind. Called with mu held. */
+static struct batch *next_batch(fsim__row_pool *p, int prefer)
 {
-    for (int i = 0; i < N_POOL_KINDS; i++)
-        if (p->kinds[i].head && !p->kinds[i].busy)
-            return &p->kinds[i];
-    return NULL;
+    struct kind *best = prefer >= 0 && p->kinds[prefer].queued ? &p->kinds[prefer] : NULL;
+    for (int i = 0; i < N_POOL_KINDS && !best; i++) {
+        struct kind *k = &p->kinds[i];
+        if (k->queued && (!best || k->queued->seq < best->queued->seq))
+            best = k;
+    }
+    if (!best)
+        return NULL;
+    struct batch *b = best->queued;
+    best->queued = b->next;
+    b->state = FORMATTING;
+    return b;
+}
+
+static void fail(fsim__row_pool *p, int e)
+{
+    if (!p->failed) {
+        p->failed = true;
+        p->failed_errno = e;
+    }
 }
 
 static void release(fsim__row_pool *p, struct batch *b)
@@ -74,41 +92,58 @@ static void release(fsim__row_pool *p, struct batch *b)
     pthread_cond_broadcast(&p->space);
 }
 
-/* Formats the next batch of one kind (mu held on entry and on return). */
-static void run_one(fsim__row_pool *p, struct kind *k)
+/* Writes the kind's formatted batches that are next in line, unless another thread is at
+ * it (it will see these too). mu held on entry and on return. */
+static void put_ready(fsim__row_pool *p, struct kind *k)
 {
-    struct task *t = k->head;
-    k->head = t->next;
-    if (!k->head)
-        k->tail = NULL;
-    k->busy = true;
-    bool skip = p->failed;
-    pthread_mutex_unlock(&p->mu);
-    const struct batch *b = t->batch;
-    bool ok = true;
-    int e = 0;
-    for (size_t i = 0; i < b->n && ok && !skip; i++)
-        if (!(ok = fsim_wire_rows_add(k->w, b->rows + i * k->size)))
-            e = errno ? errno : EIO;
-    pthread_mutex_lock(&p->mu);
-    if (!ok && !p->failed) {
-        p->failed = true;
-        p->failed_errno = e;
+    if (k->putting)
+        return;
+    k->putting = true;
+    while (k->head && k->head->state == FORMATTED) {
+        struct batch *b = k->head;
+        k->head = b->next;
+        if (!k->head)
+            k->tail = NULL;
+        const bool skip = p->failed, formatted = b->formatted_ok;
+        pthread_mutex_unlock(&p->mu);
+        const bool ok = skip || (formatted && fsim_wire_rows_put(k->w, b->text));
+        const int e = !formatted ? ENOMEM : errno ? errno : EIO;
+        pthread_mutex_lock(&p->mu);
+        if (!ok)
+            fail(p, e);
+        release(p, b);
     }
-    k->busy = false;
-    release(p, t->batch);
-    pthread_cond_broadcast(&p->work); /* the kind's next batch may be runnable now */
+    k->putting = false;
+    pthread_cond_broadcast(&p->work); /* waiters for the kind to be written */
 }
 
-/* A worker: formats whatever is runnable until the pool closes and nothing is left. */
+/* Formats one batch (mu held on entry and on return), then writes what is in line. */
+static void run_one(fsim__row_pool *p, struct batch *b)
+{
+    struct kind *k = &p->kinds[b->kind];
+    const bool skip = p->failed;
+    pthread_mutex_unlock(&p->mu);
+    bool ok = true;
+    if (!skip) {
+        if (!b->text)
+            b->text = fsim_wire_rows_text_new();
+        ok = b->text && fsim_wire_rows_format(k->w, b->rows, b->n, k->size, b->text);
+    }
+    pthread_mutex_lock(&p->mu);
+    b->formatted_ok = ok;
+    b->state = FORMATTED;
+    put_ready(p, k);
+}
+
+/* A worker: formats whatever is queued until the pool closes and nothing is left. */
 static void *worker(void *arg)
 {
     fsim__row_pool *p = arg;
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        struct kind *k = runnable(p);
-        if (k) {
-            run_one(p, k);
+        struct batch *b = next_batch(p, -1);
+        if (b) {
+            run_one(p, b);
             continue;
         }
         if (p->closing && p->in_flight == 0)
@@ -162,12 +197,16 @@ static void submit(fsim__row_pool *p, struct kind *k)
         release(p, b);
         return;
     }
-    b->task = (struct task){.batch = b};
+    b->seq = p->next_seq++;
+    b->state = QUEUED;
+    b->next = NULL;
     if (k->tail)
-        k->tail->next = &b->task;
+        k->tail->next = b;
     else
-        k->head = &b->task;
-    k->tail = &b->task;
+        k->head = b;
+    k->tail = b;
+    if (!k->queued)
+        k->queued = b;
     pthread_cond_broadcast(&p->work);
 }
 
@@ -181,9 +220,9 @@ bool fsim__row_pool_add(fsim__row_pool *p, int kind, const void *row)
             submit(p, k);
         /* too far ahead: help with the formatting, or wait for a thread to finish some */
         while (p->in_flight >= MAX_IN_FLIGHT && !p->failed) {
-            struct kind *r = runnable(p);
-            if (r)
-                run_one(p, r);
+            struct batch *next = next_batch(p, -1);
+            if (next)
+                run_one(p, next);
             else
                 pthread_cond_wait(&p->space, &p->mu);
         }
@@ -232,20 +271,19 @@ static void submit_all(fsim__row_pool *p)
 }
 
 /* Why: the caller can use one kind's text (copy its array into result.json) while the
- * pool's threads go on with the others. The calling thread formats batches (the kind's
- * first: runnable() takes kinds in order) until the kind has none queued or being
- * formatted. */
+ * pool's threads go on with the others. The calling thread formats batches meanwhile, the
+ * kind's own first. */
 int fsim__row_pool_wait_kind(fsim__row_pool *p, int kind)
 {
     struct kind *k = &p->kinds[kind];
     pthread_mutex_lock(&p->mu);
     submit_all(p);
-    while ((k->head || k->busy) && !p->failed) {
-        struct kind *r = runnable(p);
-        if (r)
-            run_one(p, r);
+    while ((k->head || k->putting) && !p->failed) {
+        struct batch *b = next_batch(p, kind);
+        if (b)
+            run_one(p, b);
         else
-            pthread_cond_wait(&p->work, &p->mu); /* a batch formatted: maybe its last */
+            pthread_cond_wait(&p->work, &p->mu); /* a batch written: maybe its last */
     }
     int e = failure(p);
     pthread_mutex_unlock(&p->mu);
@@ -272,6 +310,7 @@ int fsim__row_pool_finish(fsim__row_pool *p, bool drop)
     int e = failure(p);
     for (struct batch *b = p->free_list, *next; b; b = next) {
         next = b->next_free;
+        fsim_wire_rows_text_free(b->text);
         free(b->rows);
         free(b);
     }

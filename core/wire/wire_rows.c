@@ -16,11 +16,19 @@
 
 enum {
     BUF_CAP = 1 << 16,      /* text handed to the sink in chunks of about this */
-    SLACK = 1 << 12,        /* room kept past BUF_CAP for one field (longer strings grow it) */
+    SLACK = 1 << 15,        /* room kept past BUF_CAP for a row (longer strings grow it) */
     CSV_STR_MAX = 4096,     /* a CSV cell's text is cut here (as the tables always were) */
     MAX_OPS = 64, MAX_DEPTH = 4,
-    KEY_SIZE = FSIM__JSON_KEY_MAX + 8,
+    KEY_COPY = 48,          /* bytes copied for a key: ",\"name\":" is at most 42 */
+    KEY_SIZE = KEY_COPY + 8,
+    TIME_COPY = 32,         /* bytes copied for a time (fsim_time_format_n's buffer) */
+    SHORT_STR = 128,        /* a string up to this fits in the room made for each row */
+    /* room per op: its key, and the longest of a short string escaped, a number, a time
+     * with its local twin */
+    OP_ROOM = KEY_COPY + 6 * SHORT_STR + 2 + 2 * 48,
 };
+
+enum presence { ALWAYS, HAS_FLAG, HAS_POINTER };
 
 enum { OP_OPEN = 100, OP_CLOSE }; /* beside the fsim__kind values of scalar fields */
 
@@ -29,15 +37,17 @@ struct op {
     int kind;
     const fsim__field *f;
     size_t off;               /* the member, from its object */
+    enum presence presence;   /* fsim__present's answer, decided once */
+    size_t has_off;           /* HAS_FLAG: the member's has_ flag */
     bool json_null;           /* absent: JSON keeps the key, with null (a NUL field) */
-    bool csv;                 /* has a CSV column */
     unsigned skip;            /* OP_OPEN: ops up to and including its OP_CLOSE */
     unsigned cells;           /* OP_OPEN: its CSV columns, empty when it is absent */
     size_t key_len;           /* of key, comma included */
     char key[KEY_SIZE];       /* ",\"name\":", zero-padded: copied whole, a fixed-size copy */
 };
 
-/* One of the two texts: buffered, handed to its sink in chunks. */
+/* One of the two texts: buffered and handed to its sink in chunks, or (no sink) grown to
+ * hold all it is given. */
 typedef struct text {
     char *buf;
     size_t len, cap;
@@ -46,17 +56,29 @@ typedef struct text {
     bool failed;
 } text;
 
+/* The depot of the rows being formatted, for the _local columns. */
+struct cursor {
+    const char *last_depot;
+    bool local_known;
+    int local_offset;
+};
+
 struct fsim_wire_rows {
     struct op ops[MAX_OPS];
     size_t n_ops;
-    text csv, json;           /* .write NULL: that format is not made */
+    size_t row_room;          /* a row's bytes at most, strings longer than SHORT_STR aside */
+    bool make_csv, make_json;
+    text csv, json;           /* fsim_wire_rows_add's buffers before the sinks */
     bool json_comma;          /* a row was written: the next is preceded by a comma */
+    struct cursor cur;        /* fsim_wire_rows_add's */
     const fsim_depot_summary *depots;
     size_t n_depots;
     const fsim__field *depot_field;
-    const char *last_depot;
-    bool local_known;         /* the current row's depot offset, for the _local columns */
-    int local_offset;
+};
+
+/* Rows formatted apart from the writer (fsim_wire_rows_format). */
+struct fsim_wire_rows_text {
+    text csv, json;           /* each JSON row preceded by a comma */
 };
 
 /* ---- Buffers -------------------------------------------------------------------------- */
@@ -68,22 +90,28 @@ static void flush(text *t)
     t->len = 0;
 }
 
-/* Room for `need` more bytes: the buffer handed over first when that is past its end, and
- * grown only for a value larger than the slack (a long string). False when out of memory. */
+/* Room for `need` more bytes: with a sink, the buffer handed over first when that is past
+ * its end, and grown only for a value larger than the slack (a long string); without one,
+ * grown. False when out of memory. */
 static bool make_room(text *t, size_t need)
 {
     if (t->len + need <= t->cap)
         return true;
-    flush(t);
-    if (need <= t->cap)
-        return true;
-    char *grown = realloc(t->buf, need);
+    if (t->write) {
+        flush(t);
+        if (need <= t->cap)
+            return true;
+    }
+    size_t cap = t->cap ? t->cap : BUF_CAP;
+    while (cap < t->len + need)
+        cap *= 2;
+    char *grown = realloc(t->buf, cap);
     if (!grown) {
         t->failed = true;
         return false;
     }
     t->buf = grown;
-    t->cap = need;
+    t->cap = cap;
     return true;
 }
 
@@ -125,68 +153,62 @@ static unsigned special_bytes(const char *s, size_t n)
     return flags;
 }
 
-/* RFC 4180: quoted only when the text holds a comma, a quote or a line break. */
-static void csv_string(text *t, const char *s, size_t n, bool plain)
+/* RFC 4180: quoted only when the text holds a comma, a quote or a line break; cut at
+ * CSV_STR_MAX. Room for 2 n + 2 bytes is the caller's. */
+static char *csv_string(char *p, const char *s, size_t n, bool plain)
 {
     if (n > CSV_STR_MAX)
         n = CSV_STR_MAX;
-    char *p = room(t, 2 * n + 3);
-    if (!p)
-        return;
     if (plain) {
         memcpy(p, s, n);
-        t->len += n;
-        return;
+        return p + n;
     }
-    char *q = p;
-    *q++ = '"';
+    *p++ = '"';
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '"')
-            *q++ = '"';
-        *q++ = s[i];
+            *p++ = '"';
+        *p++ = s[i];
     }
-    *q++ = '"';
-    t->len += (size_t)(q - p);
+    *p++ = '"';
+    return p;
 }
 
-/* A JSON string, escaped as the encoder escapes (fsim__jw_string): the same bytes. */
-static void json_string(text *t, const char *s, size_t n, bool plain)
+/* A JSON string, escaped as the encoder escapes (fsim__jw_string): the same bytes. Room
+ * for 6 n + 2 bytes is the caller's. */
+static char *json_string(char *p, const char *s, size_t n, bool plain)
 {
     static const char hex[] = "0123456789abcdef";
-    char *p = room(t, plain ? n + 2 : 6 * n + 2);
-    if (!p)
-        return;
-    char *q = p;
-    *q++ = '"';
+    *p++ = '"';
     if (plain) {
-        memcpy(q, s, n);
-        q += n;
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            unsigned char c = (unsigned char)s[i];
-            if (c >= 0x20 && c != '"' && c != '\\') {
-                *q++ = (char)c;
-                continue;
-            }
-            *q++ = '\\';
-            switch (c) {
-            case '"': *q++ = '"'; break;
-            case '\\': *q++ = '\\'; break;
-            case '\n': *q++ = 'n'; break;
-            case '\r': *q++ = 'r'; break;
-            case '\t': *q++ = 't'; break;
-            case '\b': *q++ = 'b'; break;
-            case '\f': *q++ = 'f'; break;
-            default:
-                memcpy(q, "u00", 3);
-                q[3] = hex[c >> 4];
-                q[4] = hex[c & 15];
-                q += 5;
-            }
+        memcpy(p, s, n);
+        p += n;
+        *p++ = '"';
+        return p;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *p++ = (char)c;
+            continue;
+        }
+        *p++ = '\\';
+        switch (c) {
+        case '"': *p++ = '"'; break;
+        case '\\': *p++ = '\\'; break;
+        case '\n': *p++ = 'n'; break;
+        case '\r': *p++ = 'r'; break;
+        case '\t': *p++ = 't'; break;
+        case '\b': *p++ = 'b'; break;
+        case '\f': *p++ = 'f'; break;
+        default:
+            memcpy(p, "u00", 3);
+            p[3] = hex[c >> 4];
+            p[4] = hex[c & 15];
+            p += 5;
         }
     }
-    *q++ = '"';
-    t->len += (size_t)(q - p);
+    *p++ = '"';
+    return p;
 }
 
 /* ---- Compiling the field table ---------------------------------------------------------- */
@@ -216,7 +238,10 @@ static int compile(fsim_wire_rows *w, int type, bool json, int depth)
             return -1;
         struct op *op = &w->ops[w->n_ops++];
         *op = (struct op){.kind = nested ? OP_OPEN : (int)f->kind, .f = f, .off = f->off,
-                          .json_null = f->required && f->nullable, .csv = true};
+                          .has_off = f->has_off, .json_null = f->required && f->nullable};
+        op->presence = f->has_off != FSIM__NO_OFF ? HAS_FLAG
+                       : f->kind == FSIM__K_STR || (nested && !f->required) ? HAS_POINTER
+                                                                           : ALWAYS;
         op->key[0] = ',';
         memcpy(op->key + 1, f->json_key, f->json_key_len);
         op->key_len = f->json_key_len + 1;
@@ -338,7 +363,11 @@ fsim_status fsim_wire_rows_new(fsim_wire_type type, const fsim_depot_summary *de
     w->depots = depots;
     w->n_depots = n_depots;
     w->depot_field = depot_field(&fsim__types[type]);
-    if (compile(w, (int)type, json != NULL, 0) < 0) {
+    w->make_csv = csv != NULL;
+    w->make_json = json != NULL;
+    const bool compiled = compile(w, (int)type, json != NULL, 0) >= 0;
+    w->row_room = (w->n_ops + 1) * OP_ROOM;
+    if (!compiled) {
         free(w);
         return fsim_error_set(err, FSIM_USAGE, NULL, 0, 0, NULL,
                               "%s has fields a row writer cannot write",
@@ -360,202 +389,282 @@ fsim_status fsim_wire_rows_new(fsim_wire_type type, const fsim_depot_summary *de
 
 /* The row's depot offset for the _local columns; rows of one depot come in runs (and share
  * the input's id pointer), so the table is searched only when the depot changes. */
-static void row_depot(fsim_wire_rows *w, const void *row)
+static void row_depot(const fsim_wire_rows *w, struct cursor *cur, const void *row)
 {
     const char *depot =
         w->depot_field ? *(const char *const *)FSIM__CAT(row, w->depot_field->off) : NULL;
-    if (depot == w->last_depot)
+    if (depot == cur->last_depot)
         return;
-    w->last_depot = depot;
-    w->local_known = false;
+    cur->last_depot = depot;
+    cur->local_known = false;
     for (size_t d = 0; depot && d < w->n_depots; d++)
         if (w->depots[d].id && strcmp(w->depots[d].id, depot) == 0) {
-            w->local_known = true;
-            w->local_offset = w->depots[d].utc_offset_minutes;
+            cur->local_known = true;
+            cur->local_offset = w->depots[d].utc_offset_minutes;
             return;
         }
+}
+
+/* Whether the member holds a value (fsim__present, decided once per op). */
+static inline bool op_present(const struct op *op, const char *obj)
+{
+    switch (op->presence) {
+    case HAS_FLAG: return *(const bool *)(obj + op->has_off);
+    case HAS_POINTER: return *(const void *const *)(obj + op->off) != NULL;
+    default: return true;
+    }
 }
 
 /* The JSON key of a field, with the comma before it unless it opens its object. */
-static inline void json_key(text *t, const struct op *op, bool *comma)
+static inline char *json_key(char *p, const struct op *op, bool *keyed)
 {
-    char *p = room(t, KEY_SIZE);
-    if (!p)
-        return;
-    const size_t skip = *comma ? 0 : 1;
-    memcpy(p, op->key + skip, KEY_SIZE - 1); /* fixed size: the key is zero-padded */
-    t->len += op->key_len - skip;
-    *comma = true;
+    const size_t skip = *keyed ? 0 : 1;
+    memcpy(p, op->key + skip, KEY_COPY); /* fixed size: the key is zero-padded */
+    *keyed = true;
+    return p + op->key_len - skip;
 }
 
-static inline void csv_comma(text *t, bool *first)
+static inline char *csv_comma(char *p, bool *first)
 {
     if (!*first)
-        t->buf[t->len++] = ',';
-    *first = false;
-}
-
-static inline void put(text *t, const char *s, size_t n)
-{
-    char *p = room(t, n);
-    if (p) {
-        memcpy(p, s, n);
-        t->len += n;
-    }
-}
-
-/* One value of a scalar field into both texts (c, j: NULL when not made). The CSV's comma
- * is written by the caller. */
-static void put_value(fsim_wire_rows *w, const struct op *op, const void *at, text *c, text *j)
-{
-    char *p;
-    size_t n;
-    switch (op->kind) {
-    case FSIM__K_STR:
-    case FSIM__K_ENUM: {
-        const char *s;
-        if (op->kind == FSIM__K_STR) {
-            s = *(const char *const *)at;
-        } else {
-            int v = *(const int *)at;
-            s = v >= 0 && v < op->f->enum_count ? op->f->enum_names[v] : NULL;
-        }
-        if (!s) { /* an enum value out of range: null, an empty cell */
-            if (j)
-                put(j, "null", 4);
-            return;
-        }
-        n = strlen(s);
-        const unsigned special = special_bytes(s, n);
-        if (c) /* a cell is cut at CSV_STR_MAX: only that much decides its quotes */
-            csv_string(c, s, n,
-                       n <= CSV_STR_MAX ? !(special & 2) : fsim__plain_text(s, CSV_STR_MAX, true));
-        if (j)
-            json_string(j, s, n, !(special & 1));
-        return;
-    }
-    case FSIM__K_INT:
-    case FSIM__K_NUM: {
-        const double v = op->kind == FSIM__K_INT ? *(const int *)at : *(const double *)at;
-        text *first = j ? j : c;
-        if (!(p = room(first, FSIM_NUMBER_BUF)))
-            return;
-        n = fsim_format_number(v, p);
-        first->len += n;
-        if (j && c)
-            put(c, p, n);
-        return;
-    }
-    case FSIM__K_BOOL: {
-        const bool v = *(const bool *)at;
-        if (c)
-            put(c, v ? "true" : "false", v ? 4 : 5);
-        if (j)
-            put(j, v ? "true" : "false", v ? 4 : 5);
-        return;
-    }
-    case FSIM__K_TIME: {
-        const double tv = *(const double *)at;
-        char utc[40];
-        n = fsim_time_format_n(tv, utc);
-        if (j && (p = room(j, n + 2))) {
-            p[0] = '"';
-            memcpy(p + 1, utc, n);
-            p[n + 1] = '"';
-            j->len += n + 2;
-        }
-        if (!c)
-            return;
-        put(c, utc, n);
-        if (!(p = room(c, 48)))
-            return;
         *p++ = ',';
-        c->len++;
-        if (w->local_known)
-            c->len += fsim_time_format_local_n(tv, w->local_offset, p);
-        return;
-    }
-    default:
-        return;
-    }
+    *first = false;
+    return p;
 }
 
-bool fsim_wire_rows_add(fsim_wire_rows *w, const void *row)
+/* Room for `need` more bytes in a text that is made (NULL: not made). */
+static inline bool reserve(text *t, size_t need)
 {
-    text *c = w->csv.write ? &w->csv : NULL, *j = w->json.write ? &w->json : NULL;
-    if ((c && c->failed) || (j && j->failed))
-        return false;
-    if (c) {
-        if (c->len > BUF_CAP)
-            flush(c);
-        row_depot(w, row);
-    }
-    if (j) {
-        if (j->len > BUF_CAP)
-            flush(j);
-        if (w->json_comma)
-            put(j, ",{", 2);
-        else
-            put(j, "{", 1);
-        w->json_comma = true;
+    return !t || t->len + need <= t->cap || make_room(t, need);
+}
+
+/* One row into the texts (c, j: NULL when not made; MAKE_C / MAKE_J say which, constants
+ * in each of the three copies the compiler makes); `comma`: a JSON row came before. The
+ * texts' ends are kept in local pointers, and room is made once per row for everything but
+ * long strings: most of the cost was bounds checks and reloads. */
+static inline __attribute__((always_inline)) void
+format_row_as(const fsim_wire_rows *w, struct cursor *cur, const void *row, text *c, text *j,
+              bool comma, const bool MAKE_C, const bool MAKE_J)
+{
+    const size_t bound = w->row_room;
+    if ((MAKE_C && !reserve(c, bound)) || (MAKE_J && !reserve(j, bound)))
+        return;
+    if (MAKE_C)
+        row_depot(w, cur, row);
+    char *cp = MAKE_C ? c->buf + c->len : NULL, *jp = MAKE_J ? j->buf + j->len : NULL;
+    if (MAKE_J) {
+        *jp = ',';
+        jp += comma;
+        *jp++ = '{';
     }
     /* the objects being written: where each starts, and whether it has a key yet */
     const char *base[MAX_DEPTH] = {row};
-    bool comma[MAX_DEPTH] = {false};
+    bool keyed[MAX_DEPTH] = {false};
     int depth = 0;
     bool first_cell = true;
     for (size_t i = 0; i < w->n_ops; i++) {
         const struct op *op = &w->ops[i];
         if (op->kind == OP_CLOSE) {
-            if (j)
-                put(j, "}", 1);
+            if (MAKE_J)
+                *jp++ = '}';
             depth--;
             continue;
         }
         const char *obj = base[depth];
-        const bool present = obj && fsim__present(op->f, obj);
-        const void *at = obj ? FSIM__CAT(obj, op->off) : NULL;
+        const bool present = obj && op_present(op, obj);
+        const char *at = obj ? obj + op->off : NULL;
         if (op->kind == OP_OPEN) {
             const char *sub = !present ? NULL
-                              : op->f->required ? at : *(const char *const *)at;
+                              : op->f->required ? at : *(const char *const *)(const void *)at;
             if (!sub) { /* absent: empty cells, and no key (or null) */
-                for (unsigned k = 0; c && k < op->cells && room(c, 1); k++)
-                    csv_comma(c, &first_cell);
-                if (j && op->json_null) {
-                    json_key(j, op, &comma[depth]);
-                    put(j, "null", 4);
+                for (unsigned k = 0; MAKE_C && k < op->cells; k++)
+                    cp = csv_comma(cp, &first_cell);
+                if (MAKE_J && op->json_null) {
+                    jp = json_key(jp, op, &keyed[depth]);
+                    memcpy(jp, "null", 4), jp += 4;
                 }
                 i += op->skip - 1;
                 continue;
             }
-            if (j) {
-                json_key(j, op, &comma[depth]);
-                put(j, "{", 1);
+            if (MAKE_J) {
+                jp = json_key(jp, op, &keyed[depth]);
+                *jp++ = '{';
             }
             base[++depth] = sub;
-            comma[depth] = false;
+            keyed[depth] = false;
             continue;
         }
-        if (c && room(c, 1))
-            csv_comma(c, &first_cell);
+        if (MAKE_C)
+            cp = csv_comma(cp, &first_cell);
         if (!present) {
-            if (c && op->kind == FSIM__K_TIME && room(c, 1))
-                csv_comma(c, &first_cell); /* and its _local */
-            if (j && op->json_null) {
-                json_key(j, op, &comma[depth]);
-                put(j, "null", 4);
+            if (MAKE_C && op->kind == FSIM__K_TIME)
+                cp = csv_comma(cp, &first_cell); /* and its _local */
+            if (MAKE_J && op->json_null) {
+                jp = json_key(jp, op, &keyed[depth]);
+                memcpy(jp, "null", 4), jp += 4;
             }
             continue;
         }
-        if (j)
-            json_key(j, op, &comma[depth]);
-        put_value(w, op, at, c, j);
+        if (MAKE_J)
+            jp = json_key(jp, op, &keyed[depth]);
+        switch (op->kind) {
+        case FSIM__K_STR:
+        case FSIM__K_ENUM: {
+            const char *s;
+            if (op->kind == FSIM__K_STR) {
+                s = *(const char *const *)(const void *)at;
+            } else {
+                int v = *(const int *)(const void *)at;
+                s = v >= 0 && v < op->f->enum_count ? op->f->enum_names[v] : NULL;
+            }
+            if (!s) { /* an enum value out of range: null, an empty cell */
+                if (MAKE_J)
+                    memcpy(jp, "null", 4), jp += 4;
+                break;
+            }
+            const size_t n = strlen(s);
+            if (n > SHORT_STR) { /* beyond the row's room: made here, the ends reloaded */
+                if (MAKE_C)
+                    c->len = (size_t)(cp - c->buf);
+                if (MAKE_J)
+                    j->len = (size_t)(jp - j->buf);
+                if ((MAKE_C && !reserve(c, 2 * n + bound)) || (MAKE_J && !reserve(j, 6 * n + bound)))
+                    return;
+                cp = MAKE_C ? c->buf + c->len : NULL;
+                jp = MAKE_J ? j->buf + j->len : NULL;
+            }
+            const unsigned special = special_bytes(s, n);
+            if (MAKE_C) /* a cell is cut at CSV_STR_MAX: only that much decides its quotes */
+                cp = csv_string(cp, s, n,
+                                n <= CSV_STR_MAX ? !(special & 2)
+                                                 : fsim__plain_text(s, CSV_STR_MAX, true));
+            if (MAKE_J)
+                jp = json_string(jp, s, n, !(special & 1));
+            break;
+        }
+        case FSIM__K_INT:
+        case FSIM__K_NUM: {
+            const double v = op->kind == FSIM__K_INT ? *(const int *)(const void *)at
+                                                     : *(const double *)(const void *)at;
+            const size_t n = fsim_format_number(v, MAKE_J ? jp : cp);
+            if (MAKE_J && MAKE_C)
+                memcpy(cp, jp, FSIM_NUMBER_BUF); /* fixed size: room is made */
+            if (MAKE_C)
+                cp += n;
+            if (MAKE_J)
+                jp += n;
+            break;
+        }
+        case FSIM__K_BOOL: {
+            const bool v = *(const bool *)(const void *)at;
+            if (MAKE_C)
+                memcpy(cp, v ? "true" : "false", 5), cp += v ? 4 : 5;
+            if (MAKE_J)
+                memcpy(jp, v ? "true" : "false", 5), jp += v ? 4 : 5;
+            break;
+        }
+        case FSIM__K_TIME: {
+            const double tv = *(const double *)(const void *)at;
+            if (MAKE_J) {
+                *jp = '"';
+                const size_t n = fsim_time_format_n(tv, jp + 1);
+                if (MAKE_C)
+                    memcpy(cp, jp + 1, TIME_COPY), cp += n;
+                jp[n + 1] = '"';
+                jp += n + 2;
+            } else {
+                cp += fsim_time_format_n(tv, cp);
+            }
+            if (MAKE_C) {
+                *cp++ = ',';
+                if (cur->local_known)
+                    cp += fsim_time_format_local_n(tv, cur->local_offset, cp);
+            }
+            break;
+        }
+        default:
+            break;
+        }
     }
-    if (c && room(c, 1))
-        c->buf[c->len++] = '\n';
-    if (j)
-        put(j, "}", 1);
+    if (MAKE_C) {
+        *cp++ = '\n';
+        c->len = (size_t)(cp - c->buf);
+    }
+    if (MAKE_J) {
+        *jp++ = '}';
+        j->len = (size_t)(jp - j->buf);
+    }
+}
+
+static void format_row(const fsim_wire_rows *w, struct cursor *cur, const void *row, text *c,
+                       text *j, bool comma)
+{
+    if (c && j)
+        format_row_as(w, cur, row, c, j, comma, true, true);
+    else if (c)
+        format_row_as(w, cur, row, c, NULL, comma, true, false);
+    else if (j)
+        format_row_as(w, cur, row, NULL, j, comma, false, true);
+}
+
+bool fsim_wire_rows_add(fsim_wire_rows *w, const void *row)
+{
+    text *c = w->make_csv ? &w->csv : NULL, *j = w->make_json ? &w->json : NULL;
+    if ((c && c->failed) || (j && j->failed))
+        return false;
+    if (c && c->len > BUF_CAP)
+        flush(c);
+    if (j && j->len > BUF_CAP)
+        flush(j);
+    format_row(w, &w->cur, row, c, j, w->json_comma);
+    w->json_comma = true;
     return !((c && c->failed) || (j && j->failed));
+}
+
+fsim_wire_rows_text *fsim_wire_rows_text_new(void)
+{
+    return calloc(1, sizeof(fsim_wire_rows_text));
+}
+
+void fsim_wire_rows_text_free(fsim_wire_rows_text *t)
+{
+    if (!t)
+        return;
+    free(t->csv.buf);
+    free(t->json.buf);
+    free(t);
+}
+
+bool fsim_wire_rows_format(const fsim_wire_rows *w, const void *rows, size_t n, size_t size,
+                           fsim_wire_rows_text *t)
+{
+    t->csv.len = t->json.len = 0;
+    t->csv.failed = t->json.failed = false;
+    text *c = w->make_csv ? &t->csv : NULL, *j = w->make_json ? &t->json : NULL;
+    struct cursor cur = {0};
+    for (size_t r = 0; r < n; r++)
+        format_row(w, &cur, (const char *)rows + r * size, c, j, true);
+    return !t->csv.failed && !t->json.failed;
+}
+
+bool fsim_wire_rows_put(fsim_wire_rows *w, const fsim_wire_rows_text *t)
+{
+    text *texts[2] = {&w->csv, &w->json};
+    const text *from[2] = {&t->csv, &t->json};
+    const bool make[2] = {w->make_csv, w->make_json};
+    for (int i = 0; i < 2; i++) {
+        if (!make[i] || from[i]->len == 0)
+            continue;
+        text *to = texts[i];
+        /* the first row written drops its comma */
+        const size_t skip = i == 1 && !w->json_comma ? 1 : 0;
+        flush(to); /* what fsim_wire_rows_add buffered comes first */
+        if (!to->failed && !to->write(to->user, from[i]->buf + skip, from[i]->len - skip))
+            to->failed = true;
+        if (i == 1)
+            w->json_comma = true;
+    }
+    return !w->csv.failed && !w->json.failed;
 }
 
 fsim_status fsim_wire_rows_finish(fsim_wire_rows *w, fsim_error *err)

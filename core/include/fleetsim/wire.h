@@ -850,6 +850,18 @@ bool fsim_wire_rows_add(fsim_wire_rows *w, const void *row);
  * failed. */
 fsim_status fsim_wire_rows_finish(fsim_wire_rows *w, fsim_error *err);
 
+/* For a writer fed from several threads: rows formatted into a text of their own, by any
+ * thread (the writer is only read), then handed to the writer's functions by one thread at
+ * a time in the rows' order — the same bytes fsim_wire_rows_add gives. _format replaces
+ * the text's rows with `n` rows laid out `size` bytes apart (false: out of memory); _put
+ * writes them after what the writer has written (false once a write has failed). */
+typedef struct fsim_wire_rows_text fsim_wire_rows_text;
+fsim_wire_rows_text *fsim_wire_rows_text_new(void);
+void fsim_wire_rows_text_free(fsim_wire_rows_text *t);
+bool fsim_wire_rows_format(const fsim_wire_rows *w, const void *rows, size_t n, size_t size,
+                           fsim_wire_rows_text *t);
+bool fsim_wire_rows_put(fsim_wire_rows *w, const fsim_wire_rows_text *t);
+
 /* A deep copy of `obj` into `arena` (through the codec, which also checks the contract):
  * for moving a value out of an arena that is about to die. *out NULL on failure. */
 fsim_status fsim_wire_copy(fsim_wire_type type, const void *obj, fsim_arena *arena, void **out,
