@@ -145,18 +145,23 @@ static fsim_status check_inputs(const fsim_route_path *path, const fsim_route_pa
     if (!path || path->n < 2 || !path->segment_m || !path->grade || !path->speed_kph)
         return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, "route",
                               "a route needs at least two points");
+    /* the segment's path ("segments[i]") is formatted only for an error: a route has
+     * thousands of segments */
     char where[64];
     for (size_t i = 0; i + 1 < path->n; i++) {
-        snprintf(where, sizeof where, "segments[%zu]", i);
         double len = path->segment_m[i], kph = path->speed_kph[i];
-        if (!isfinite(len) || len < 0)
+        const bool bad_len = !isfinite(len) || len < 0, bad_grade = !isfinite(path->grade[i]),
+                   bad_kph = !isnan(kph) && !(kph >= 1e-3 && kph <= 360);
+        if (!bad_len && !bad_grade && !bad_kph)
+            continue;
+        snprintf(where, sizeof where, "segments[%zu]", i);
+        if (bad_len)
             return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, where,
                                   "length must be finite and >= 0, got %g", len);
-        if (!isfinite(path->grade[i]))
+        if (bad_grade)
             return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, where, "grade is not finite");
-        if (!isnan(kph) && !(kph >= 1e-3 && kph <= 360))
-            return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, where,
-                                  "speed_kph must be between 0.001 and 360, got %g", kph);
+        return fsim_error_set(err, FSIM_INVALID, NULL, 0, 0, where,
+                              "speed_kph must be between 0.001 and 360, got %g", kph);
     }
     return FSIM_OK;
 }

@@ -103,6 +103,26 @@ static int charger_order(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
+/* "<prefix><k>": the id of a charger ("<depot>/<type>/<k>") or of a vehicle of a group
+ * without VINs ("<type>-<group>-<k>"), the prefix made once and the number appended, where
+ * a snprintf per charger and per vehicle was a tenth of preparing a 1,000-vehicle run. */
+static const char *numbered_id(fsim_arena *arena, const char *prefix, size_t k)
+{
+    char digits[24];
+    int nd = 0;
+    for (; k; k /= 10)
+        digits[nd++] = (char)('0' + k % 10);
+    size_t plen = strlen(prefix);
+    char *id = fsim_arena_alloc(arena, plen + (size_t)nd + 1);
+    if (!id)
+        return NULL;
+    memcpy(id, prefix, plen);
+    for (int i = 0; i < nd; i++)
+        id[plen + i] = digits[nd - 1 - i];
+    id[plen + nd] = '\0';
+    return id;
+}
+
 static fsim_status build_depots(struct prep *p)
 {
     const fsim_request *req = p->req;
@@ -168,10 +188,11 @@ static fsim_status build_depots(struct prep *p)
         for (size_t j = 0; j < spec->n_chargers; j++) {
             const fsim_charger_type *ct = fsim_config_charger(p->config, spec->chargers[j].type);
             const char *type = fsim_arena_strdup(p->arena, ct->name); /* outlives the config */
-            if (!type)
+            const char *prefix = fsim_arena_sprintf(p->arena, "%s/%s/", spec->id, ct->name);
+            if (!type || !prefix)
                 return nomem(p);
             for (int c = 1; c <= spec->chargers[j].count; c++) {
-                const char *id = fsim_arena_sprintf(p->arena, "%s/%s/%d", spec->id, ct->name, c);
+                const char *id = numbered_id(p->arena, prefix, (size_t)c);
                 if (!id)
                     return nomem(p);
                 dep->chargers[k++] = (fsim_sim_charger){.id = id, .type = type,
@@ -332,26 +353,6 @@ static fsim_status warn_group(struct prep *p, size_t g, const fsim_route_def *ro
         }
     }
     return st;
-}
-
-/* "<type>-<group>-<k>", the id of a vehicle of a group without VINs: the prefix made
- * once per group and the number appended, where a snprintf per vehicle was 4 % of
- * preparing a 1,000-vehicle run. */
-static const char *numbered_id(fsim_arena *arena, const char *prefix, size_t k)
-{
-    char digits[24];
-    int nd = 0;
-    for (; k; k /= 10)
-        digits[nd++] = (char)('0' + k % 10);
-    size_t plen = strlen(prefix);
-    char *id = fsim_arena_alloc(arena, plen + (size_t)nd + 1);
-    if (!id)
-        return NULL;
-    memcpy(id, prefix, plen);
-    for (int i = 0; i < nd; i++)
-        id[plen + i] = digits[nd - 1 - i];
-    id[plen + nd] = '\0';
-    return id;
 }
 
 static fsim_status build_vehicles(struct prep *p)

@@ -49,6 +49,7 @@ struct fsim__row_pool {
     pthread_t threads[MAX_THREADS];
     int n_threads;
     bool closing;
+    bool draining;         /* the producer is done: written batches are freed, not kept */
     int in_flight;         /* batches handed over and not yet written */
     uint64_t next_seq;
     int failed_errno;      /* the first write failure (0: none) */
@@ -84,10 +85,20 @@ static void fail(fsim__row_pool *p, int e)
     }
 }
 
-static void release(fsim__row_pool *p, struct batch *b)
+static void free_batch(struct batch *b)
 {
-    b->next_free = p->free_list;
-    p->free_list = b;
+    fsim_wire_rows_text_free(b->text);
+    free(b->rows);
+    free(b);
+}
+
+/* A batch done with: kept for reuse, or (`discarded`: freed already) forgotten. */
+static void release(fsim__row_pool *p, struct batch *b, bool discarded)
+{
+    if (!discarded) {
+        b->next_free = p->free_list;
+        p->free_list = b;
+    }
     p->in_flight--;
     pthread_cond_broadcast(&p->space);
 }
@@ -104,14 +115,17 @@ static void put_ready(fsim__row_pool *p, struct kind *k)
         k->head = b->next;
         if (!k->head)
             k->tail = NULL;
-        const bool skip = p->failed, formatted = b->formatted_ok;
+        const bool skip = p->failed, formatted = b->formatted_ok, discard = p->draining;
         pthread_mutex_unlock(&p->mu);
         const bool ok = skip || (formatted && fsim_wire_rows_put(k->w, b->text));
         const int e = !formatted ? ENOMEM : errno ? errno : EIO;
+        /* at the end of a run, freed here, on whichever thread, not all at once after */
+        if (discard)
+            free_batch(b);
         pthread_mutex_lock(&p->mu);
         if (!ok)
             fail(p, e);
-        release(p, b);
+        release(p, b, discard);
     }
     k->putting = false;
     pthread_cond_broadcast(&p->work); /* waiters for the kind to be written */
@@ -144,6 +158,14 @@ static void *worker(void *arg)
         struct batch *b = next_batch(p, -1);
         if (b) {
             run_one(p, b);
+            continue;
+        }
+        if (p->draining && p->free_list) { /* nothing to format: free what is not needed */
+            b = p->free_list;
+            p->free_list = b->next_free;
+            pthread_mutex_unlock(&p->mu);
+            free_batch(b);
+            pthread_mutex_lock(&p->mu);
             continue;
         }
         if (p->closing && p->in_flight == 0)
@@ -194,7 +216,7 @@ static void submit(fsim__row_pool *p, struct kind *k)
         return;
     p->in_flight++;
     if (!k->w) { /* a kind nobody writes: nothing to do */
-        release(p, b);
+        release(p, b, false);
         return;
     }
     b->seq = p->next_seq++;
@@ -263,11 +285,13 @@ static int failure(const fsim__row_pool *p)
     return p->failed ? (p->failed_errno ? p->failed_errno : EIO) : 0;
 }
 
-/* Every row added so far handed over (mu held). */
+/* Every row added so far handed over, the producer done (mu held). */
 static void submit_all(fsim__row_pool *p)
 {
     for (int k = 0; k < N_POOL_KINDS; k++)
         submit(p, &p->kinds[k]);
+    p->draining = true;
+    pthread_cond_broadcast(&p->work);
 }
 
 /* Why: the caller can use one kind's text (copy its array into result.json) while the
@@ -310,9 +334,7 @@ int fsim__row_pool_finish(fsim__row_pool *p, bool drop)
     int e = failure(p);
     for (struct batch *b = p->free_list, *next; b; b = next) {
         next = b->next_free;
-        fsim_wire_rows_text_free(b->text);
-        free(b->rows);
-        free(b);
+        free_batch(b);
     }
     pthread_cond_destroy(&p->work);
     pthread_cond_destroy(&p->space);

@@ -596,11 +596,182 @@ format_row_as(const fsim_wire_rows *w, struct cursor *cur, const void *row, text
     }
 }
 
+/* A CSV cell of the row being made beside its JSON: the value's text in the JSON (or the
+ * raw string when the JSON's is escaped), copied once the JSON row is done. */
+struct cell {
+    enum { CELL_EMPTY, CELL_TEXT, CELL_RAW, CELL_QUOTED, CELL_TIME } how;
+    const char *text;         /* in the JSON buffer, but for CELL_RAW and CELL_QUOTED */
+    size_t n;
+    double t;                 /* CELL_TIME: the instant, for its local twin */
+};
+
+/* A short text into the CSV: one fixed-size copy (the bytes past it are overwritten next;
+ * the room is made, and the source is the JSON buffer, also with room to spare). */
+static inline char *copy_short(char *to, const char *from, size_t n)
+{
+    if (n <= 32)
+        memcpy(to, from, 32);
+    else
+        memcpy(to, from, n);
+    return to + n;
+}
+
+/* Both texts, the JSON row first and then the CSV row from its pieces. Why two passes: a
+ * value's bytes copied into the CSV just after they were written stalled the CPU on each
+ * (a load waiting for the stores it overlaps); read a row later, they are long in cache.
+ * False (nothing written) for a row with a string longer than SHORT_STR: the room made
+ * per row does not cover it. */
+static bool format_row_both(const fsim_wire_rows *w, struct cursor *cur, const void *row,
+                            text *c, text *j, bool comma)
+{
+    const size_t bound = w->row_room;
+    if (!reserve(c, bound) || !reserve(j, bound))
+        return true; /* out of memory: the texts say so */
+    row_depot(w, cur, row);
+    char *jp = j->buf + j->len;
+    *jp = ',';
+    jp += comma;
+    *jp++ = '{';
+    struct cell cells[2 * MAX_OPS];
+    size_t n_cells = 0;
+    const char *base[MAX_DEPTH] = {row};
+    bool keyed[MAX_DEPTH] = {false};
+    int depth = 0;
+    for (size_t i = 0; i < w->n_ops; i++) {
+        const struct op *op = &w->ops[i];
+        if (op->kind == OP_CLOSE) {
+            *jp++ = '}';
+            depth--;
+            continue;
+        }
+        const char *obj = base[depth];
+        const bool present = obj && op_present(op, obj);
+        const char *at = obj ? obj + op->off : NULL;
+        if (op->kind == OP_OPEN) {
+            const char *sub = !present ? NULL
+                              : op->f->required ? at : *(const char *const *)(const void *)at;
+            if (!sub) {
+                for (unsigned k = 0; k < op->cells; k++)
+                    cells[n_cells++].how = CELL_EMPTY;
+                if (op->json_null) {
+                    jp = json_key(jp, op, &keyed[depth]);
+                    memcpy(jp, "null", 4), jp += 4;
+                }
+                i += op->skip - 1;
+                continue;
+            }
+            jp = json_key(jp, op, &keyed[depth]);
+            *jp++ = '{';
+            base[++depth] = sub;
+            keyed[depth] = false;
+            continue;
+        }
+        struct cell *cell = &cells[n_cells++];
+        cell->how = CELL_EMPTY;
+        if (!present) {
+            if (op->kind == FSIM__K_TIME)
+                cells[n_cells++].how = CELL_EMPTY; /* and its _local */
+            if (op->json_null) {
+                jp = json_key(jp, op, &keyed[depth]);
+                memcpy(jp, "null", 4), jp += 4;
+            }
+            continue;
+        }
+        jp = json_key(jp, op, &keyed[depth]);
+        switch (op->kind) {
+        case FSIM__K_STR:
+        case FSIM__K_ENUM: {
+            const char *str;
+            if (op->kind == FSIM__K_STR) {
+                str = *(const char *const *)(const void *)at;
+            } else {
+                int v = *(const int *)(const void *)at;
+                str = v >= 0 && v < op->f->enum_count ? op->f->enum_names[v] : NULL;
+            }
+            if (!str) {
+                memcpy(jp, "null", 4), jp += 4;
+                break;
+            }
+            const size_t n = strlen(str);
+            if (n > SHORT_STR)
+                return false;
+            const unsigned special = special_bytes(str, n);
+            /* the JSON's bytes are the string's unless it escapes some */
+            *cell = (struct cell){.how = special & 2 ? CELL_QUOTED : special ? CELL_RAW : CELL_TEXT,
+                                  .text = special ? str : jp + 1, .n = n};
+            jp = json_string(jp, str, n, !(special & 1));
+            break;
+        }
+        case FSIM__K_INT:
+        case FSIM__K_NUM: {
+            const double v = op->kind == FSIM__K_INT ? *(const int *)(const void *)at
+                                                     : *(const double *)(const void *)at;
+            *cell = (struct cell){.how = CELL_TEXT, .text = jp};
+            cell->n = fsim_format_number(v, jp);
+            jp += cell->n;
+            break;
+        }
+        case FSIM__K_BOOL: {
+            const bool v = *(const bool *)(const void *)at;
+            *cell = (struct cell){.how = CELL_TEXT, .text = jp, .n = v ? 4 : 5};
+            memcpy(jp, v ? "true" : "false", 5), jp += cell->n;
+            break;
+        }
+        case FSIM__K_TIME: {
+            const double tv = *(const double *)(const void *)at;
+            *jp = '"';
+            const size_t n = fsim_time_format_n(tv, jp + 1);
+            *cell = (struct cell){.how = CELL_TIME, .text = jp + 1, .n = n, .t = tv};
+            jp[n + 1] = '"';
+            jp += n + 2;
+            n_cells++; /* its _local, made with it */
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    *jp++ = '}';
+    j->len = (size_t)(jp - j->buf);
+
+    char *cp = c->buf + c->len;
+    for (size_t i = 0; i < n_cells; i++) {
+        if (i)
+            *cp++ = ',';
+        const struct cell *cell = &cells[i];
+        switch (cell->how) {
+        case CELL_TEXT:
+            cp = copy_short(cp, cell->text, cell->n);
+            break;
+        case CELL_RAW:
+            cp = csv_string(cp, cell->text, cell->n, true);
+            break;
+        case CELL_QUOTED:
+            cp = csv_string(cp, cell->text, cell->n, false);
+            break;
+        case CELL_TIME:
+            cp = copy_short(cp, cell->text, cell->n);
+            *cp++ = ',';
+            if (cur->local_known)
+                cp += fsim_time_format_local_n(cell->t, cur->local_offset, cp);
+            i++; /* the _local cell */
+            break;
+        case CELL_EMPTY:
+            break;
+        }
+    }
+    *cp++ = '\n';
+    c->len = (size_t)(cp - c->buf);
+    return true;
+}
+
 static void format_row(const fsim_wire_rows *w, struct cursor *cur, const void *row, text *c,
                        text *j, bool comma)
 {
-    if (c && j)
-        format_row_as(w, cur, row, c, j, comma, true, true);
+    if (c && j) {
+        if (!format_row_both(w, cur, row, c, j, comma))
+            format_row_as(w, cur, row, c, j, comma, true, true);
+    }
     else if (c)
         format_row_as(w, cur, row, c, NULL, comma, true, false);
     else if (j)

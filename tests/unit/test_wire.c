@@ -822,6 +822,112 @@ static void test_csv(void)
                               &err) == FSIM_IO, "csv: a refusing writer is FSIM_IO");
 }
 
+/* A growable text for the row writer's tests (results larger than csv_text). */
+struct big_text {
+    char *text;
+    size_t len;
+};
+
+static bool big_collect(void *user, const char *data, size_t len)
+{
+    struct big_text *b = user;
+    char *grown = realloc(b->text, b->len + len + 1);
+    if (!grown)
+        return false;
+    b->text = grown;
+    memcpy(b->text + b->len, data, len);
+    b->len += len;
+    b->text[b->len] = '\0';
+    return true;
+}
+
+/* The encoder's JSON of `n` trips as an array's items: what the row writer must equal. */
+static char *encoded_items(const fsim_trip_result *trips, size_t n)
+{
+    struct big_text all = {0};
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        char *one = fsim_wire_encode(FSIM_WIRE_TRIP_RESULT, &trips[i], 0, &len);
+        if (!one || (i && !big_collect(&all, ",", 1)) || !big_collect(&all, one, len)) {
+            free(one);
+            free(all.text);
+            return NULL;
+        }
+        free(one);
+    }
+    return all.text;
+}
+
+/* The row writer makes the CSV table and the JSON items in one walk, and rows formatted
+ * in batches apart (as the streaming sink's threads do) give the same bytes: strings that
+ * need escaping or quoting (control bytes, quotes, commas, line breaks, a string past the
+ * CSV's 4096-byte cut), absent and nested values. */
+static void test_rows_writer(void)
+{
+    static char long_id[5000];
+    memset(long_id, 'x', sizeof long_id - 1);
+    long_id[4500] = ','; /* past the CSV's cut: the cell is not quoted for it */
+    fsim_lonlat where = {.lon = -79.95, .lat = 40.44};
+    fsim_trip_result trips[6] = {
+        {.vehicle_id = "van-1", .route_id = "loop", .depart = 1767618000, .has_arrive = true,
+         .arrive = 1767625200, .distance_km = 60, .energy_kwh = 20.5, .kwh_per_km = 0.341667,
+         .start_soc = 0.9, .end_soc = 0.55, .status = FSIM_TRIP_COMPLETED, .depot = "north"},
+        {.vehicle_id = "van, \"2\"\\\t\x01", .route_id = "line\nbreak", .depart = 1767618000,
+         .distance_km = 3.25, .energy_kwh = 7, .kwh_per_km = 2.153846, .start_soc = 0.1,
+         .end_soc = 0, .status = FSIM_TRIP_STRANDED, .stranded_at = &where, .depot = "east"},
+        {.vehicle_id = "van-3", .route_id = "cr\rloop", .depart = 1767618000.5,
+         .status = FSIM_TRIP_MISSED},
+        {.vehicle_id = long_id, .route_id = "a-route-id-of-thirty-two-bytes!!", .depart = -1,
+         .distance_km = 1e-7, .energy_kwh = -1.5e300, .kwh_per_km = 1.0 / 3,
+         .status = FSIM_TRIP_COMPLETED, .depot = "north"},
+        {.vehicle_id = "v\xc3\xa9hicule", .route_id = "loop", .depart = 253402300800.0,
+         .status = (fsim_trip_status)99, .depot = "east"},
+        {.vehicle_id = "van-6", .route_id = "loop", .depart = 1767618000, .depot = "north"},
+    };
+    fsim_depot_summary depots[2] = {{.id = "north", .utc_offset_minutes = -300},
+                                    {.id = "east", .utc_offset_minutes = 330}};
+    fsim_error err;
+    struct big_text csv = {0}, json = {0}, csv_once = {0};
+    fsim_wire_rows *w;
+    CHECK(fsim_wire_rows_new(FSIM_WIRE_TRIP_RESULT, depots, 2, big_collect, &csv, big_collect,
+                             &json, &w, &err) == FSIM_OK, "rows: writer made");
+    for (size_t i = 0; i < 6; i++)
+        fsim_wire_rows_add(w, &trips[i]);
+    CHECK(fsim_wire_rows_finish(w, &err) == FSIM_OK, "rows: written");
+    CHECK(fsim_wire_csv_write(FSIM_WIRE_TRIP_RESULT, trips, 6, depots, 2, big_collect,
+                              &csv_once, &err) == FSIM_OK, "rows: csv alone written");
+    char *items = encoded_items(trips, 6);
+    CHECK(items && json.text && strcmp(json.text, items) == 0,
+          "rows: the JSON items are the encoder's, byte for byte");
+    CHECK(csv.text && csv_once.text && strcmp(csv.text, csv_once.text) == 0,
+          "rows: the CSV made beside the JSON is the CSV made alone");
+    CHECK(csv.text && strstr(csv.text, "\"van, \"\"2\"\"\\\t\x01\",\"line\nbreak\",") &&
+              strstr(csv.text, "\"cr\rloop\"") && strstr(csv.text, "\nxxxx") &&
+              strstr(csv.text, "2026-01-05T18:30:00+05:30,,,3.25"),
+          "rows: quotes doubled, a line break or CR quoted, a long id unquoted, local times");
+
+    /* the same rows formatted in two batches apart, then put in order */
+    struct big_text bcsv = {0}, bjson = {0};
+    fsim_wire_rows_text *t1 = fsim_wire_rows_text_new(), *t2 = fsim_wire_rows_text_new();
+    CHECK(fsim_wire_rows_new(FSIM_WIRE_TRIP_RESULT, depots, 2, big_collect, &bcsv, big_collect,
+                             &bjson, &w, &err) == FSIM_OK &&
+              t1 && t2 && fsim_wire_rows_format(w, &trips[4], 2, sizeof *trips, t2) &&
+              fsim_wire_rows_format(w, trips, 4, sizeof *trips, t1) &&
+              fsim_wire_rows_put(w, t1) && fsim_wire_rows_put(w, t2) &&
+              fsim_wire_rows_finish(w, &err) == FSIM_OK,
+          "rows: batches formatted out of order and put in order");
+    CHECK(bcsv.text && bjson.text && csv.text && json.text && strcmp(bcsv.text, csv.text) == 0 &&
+              strcmp(bjson.text, json.text) == 0,
+          "rows: batches give the bytes of rows added one by one");
+    fsim_wire_rows_text_free(t1);
+    fsim_wire_rows_text_free(t2);
+    CHECK(fsim_wire_rows_new(FSIM_WIRE_RESULT, NULL, 0, NULL, NULL, big_collect, &json, &w,
+                             &err) == FSIM_USAGE && !w,
+          "rows: a type with arrays has no JSON row writer");
+    free(items);
+    free(csv.text), free(json.text), free(csv_once.text), free(bcsv.text), free(bjson.text);
+}
+
 int main(void)
 {
     const char *d = getenv("FSIM_TEST_DATA");
@@ -840,5 +946,6 @@ int main(void)
     test_schema();
     test_enums_and_helpers();
     test_csv();
+    test_rows_writer();
     return check_done();
 }
