@@ -17,7 +17,7 @@
 
 #include "runner_internal.h"
 
-enum { BATCH_ROWS = 512, MAX_IN_FLIGHT = 48, MAX_THREADS = 8, N_POOL_KINDS = 4 };
+enum { BATCH_ROWS = 512, MAX_IN_FLIGHT = 48, MAX_THREADS = 8, N_POOL_KINDS = 4, MAX_DEFERRED = 8 };
 
 enum batch_state { QUEUED, FORMATTING, FORMATTED };
 
@@ -29,7 +29,7 @@ struct batch {
     bool formatted_ok;          /* false: out of memory while formatting */
     struct batch *next;         /* the kind's next, in submission order */
     char *rows;                 /* BATCH_ROWS rows of the kind's size */
-    fsim_wire_rows_text *text;  /* its rows as text, kept with the batch for reuse */
+    fsim_wire_rows_text *text;  /* its rows as text, from formatted until written */
     fsim_lonlat at[BATCH_ROWS]; /* copies of what a row's pointer member borrowed */
     struct batch *next_free;
 };
@@ -57,6 +57,15 @@ struct fsim__row_pool {
     struct kind kinds[N_POOL_KINDS];
     size_t row_size;       /* the largest kind's: a batch serves any kind */
     struct batch *free_list;
+    /* texts not in use: a batch holds one only from formatted to written, so there are
+     * about as many as threads, not as batches in flight (fresh pages cost) */
+    fsim_wire_rows_text *texts[MAX_IN_FLIGHT + N_POOL_KINDS]; /* in flight: at most that */
+    int n_texts;
+    struct deferred {
+        void (*fn)(void *);
+        void *arg;
+    } deferred[MAX_DEFERRED];          /* the caller's work for an idle thread */
+    int n_deferred;
 };
 
 /* The batch to format next: `prefer`'s first queued one, else the oldest queued of any
@@ -87,7 +96,6 @@ static void fail(fsim__row_pool *p, int e)
 
 static void free_batch(struct batch *b)
 {
-    fsim_wire_rows_text_free(b->text);
     free(b->rows);
     free(b);
 }
@@ -120,9 +128,12 @@ static void put_ready(fsim__row_pool *p, struct kind *k)
         const bool ok = skip || (formatted && fsim_wire_rows_put(k->w, b->text));
         const int e = !formatted ? ENOMEM : errno ? errno : EIO;
         /* at the end of a run, freed here, on whichever thread, not all at once after */
+        fsim_wire_rows_text *text = b->text;
         if (discard)
             free_batch(b);
         pthread_mutex_lock(&p->mu);
+        if (text)
+            p->texts[p->n_texts++] = text;
         if (!ok)
             fail(p, e);
         release(p, b, discard);
@@ -136,6 +147,7 @@ static void run_one(fsim__row_pool *p, struct batch *b)
 {
     struct kind *k = &p->kinds[b->kind];
     const bool skip = p->failed;
+    b->text = !skip && p->n_texts ? p->texts[--p->n_texts] : NULL;
     pthread_mutex_unlock(&p->mu);
     bool ok = true;
     if (!skip) {
@@ -158,6 +170,13 @@ static void *worker(void *arg)
         struct batch *b = next_batch(p, -1);
         if (b) {
             run_one(p, b);
+            continue;
+        }
+        if (p->n_deferred) {
+            struct deferred d = p->deferred[--p->n_deferred];
+            pthread_mutex_unlock(&p->mu);
+            d.fn(d.arg);
+            pthread_mutex_lock(&p->mu);
             continue;
         }
         if (p->draining && p->free_list) { /* nothing to format: free what is not needed */
@@ -314,6 +333,21 @@ int fsim__row_pool_wait_kind(fsim__row_pool *p, int kind)
     return e;
 }
 
+/* Why: freeing a result.json array's memory (munmap of MBs) is work the calling thread need
+ * not wait for at the end of a run; an idle thread does it, else _finish. */
+void fsim__row_pool_defer(fsim__row_pool *p, void (*fn)(void *), void *arg)
+{
+    pthread_mutex_lock(&p->mu);
+    if (p->n_deferred == MAX_DEFERRED) {
+        pthread_mutex_unlock(&p->mu);
+        fn(arg);
+        return;
+    }
+    p->deferred[p->n_deferred++] = (struct deferred){fn, arg};
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+}
+
 /* Stops the threads once every queued batch is done (or, with `drop`, skipped) and frees
  * the pool; the calling thread formats alongside them meanwhile. Returns 0, or the errno
  * of the first write that failed. */
@@ -336,6 +370,8 @@ int fsim__row_pool_finish(fsim__row_pool *p, bool drop)
         next = b->next_free;
         free_batch(b);
     }
+    while (p->n_texts > 0)
+        fsim_wire_rows_text_free(p->texts[--p->n_texts]);
     pthread_cond_destroy(&p->work);
     pthread_cond_destroy(&p->space);
     pthread_mutex_destroy(&p->mu);

@@ -152,6 +152,11 @@ static void drop_fragment(struct fragment *g)
     g->len = 0;
 }
 
+static void drop_fragment_job(void *fragment)
+{
+    drop_fragment(fragment);
+}
+
 /* One row for its table and its fragment of result.json (formatted by the pool). */
 static fsim_status add_row(fsim_runner_stream *s, int k, const void *row, fsim_error *err)
 {
@@ -359,6 +364,8 @@ static fsim_status write_json(fsim_runner_stream *s, const fsim_result *res, fsi
         if (!copy_fragment(&s->frag[k], &s->json))
             st = fsim_error_set(err, FSIM_IO, s->json.path, 0, 0, NULL, "could not write: %s",
                                 strerror(errno));
+        else /* its memory freed by an idle thread while this one goes on */
+            fsim__row_pool_defer(s->pool, drop_fragment_job, &s->frag[k]);
         at = m;
     }
     /* a file in a folder ends its line (as fsim_runner_write_files); the gcs object is the
