@@ -187,6 +187,13 @@ static void *worker(void *arg)
             pthread_mutex_lock(&p->mu);
             continue;
         }
+        if (p->draining && p->in_flight == 0 && p->n_texts) {
+            fsim_wire_rows_text *t = p->texts[--p->n_texts];
+            pthread_mutex_unlock(&p->mu);
+            fsim_wire_rows_text_free(t);
+            pthread_mutex_lock(&p->mu);
+            continue;
+        }
         if (p->closing && p->in_flight == 0)
             break;
         pthread_cond_wait(&p->work, &p->mu);

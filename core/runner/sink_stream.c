@@ -382,13 +382,14 @@ fsim_status fsim_runner_stream_commit(fsim_runner_stream *s, const fsim_result *
                                       fsim_error *err)
 {
     fsim_status st = write_json(s, res, err);
-    /* after a failure the rest is dropped, and the first error stays the one reported */
-    int e = fsim__row_pool_finish(s->pool, st != FSIM_OK);
-    s->pool = NULL;
-    if (st == FSIM_OK)
-        st = pool_error(s, e, err);
-    for (int k = 0; k < N_KINDS; k++)
-        drop_fragment(&s->frag[k]);
+    if (st != FSIM_OK) {
+        /* the rest is dropped, and the first error stays the one reported */
+        fsim__row_pool_finish(s->pool, true);
+        s->pool = NULL;
+    }
+    /* Past write_json every kind is written (it waited for each, and a failed write is its
+     * error): the pool has only the arrays' memory left to free, which its thread does
+     * while this one syncs and renames. */
     /* the bytes on disk before any name changes */
     struct out_file *files[N_KINDS + 1] = {&s->json, &s->table[0], &s->table[1], &s->table[2],
                                            &s->table[3]};
@@ -416,6 +417,8 @@ fsim_status fsim_runner_stream_commit(fsim_runner_stream *s, const fsim_result *
             unlink(final[i]); /* a table this run does not write: no stale one beside it */
         files[i]->path[0] = '\0';
     }
+    fsim__row_pool_finish(s->pool, st != FSIM_OK);
+    s->pool = NULL;
     fsim_runner_stream_abort(s); /* what is left: temp files of a failure */
     return st;
 }
