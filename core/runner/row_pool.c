@@ -344,6 +344,10 @@ int fsim__row_pool_wait_kind(fsim__row_pool *p, int kind)
  * not wait for at the end of a run; an idle thread does it, else _finish. */
 void fsim__row_pool_defer(fsim__row_pool *p, void (*fn)(void *), void *arg)
 {
+    if (!p) {
+        fn(arg);
+        return;
+    }
     pthread_mutex_lock(&p->mu);
     if (p->n_deferred == MAX_DEFERRED) {
         pthread_mutex_unlock(&p->mu);

@@ -36,7 +36,7 @@ void fsim__row_pool_kind(fsim__row_pool *p, int kind, size_t size, size_t ptr_of
                          fsim_wire_rows *w);
 bool fsim__row_pool_add(fsim__row_pool *p, int kind, const void *row);
 int fsim__row_pool_wait_kind(fsim__row_pool *p, int kind);
-/* fn(arg) on an idle thread of the pool, or at the latest in _finish. */
+/* fn(arg) on an idle thread of the pool, or at the latest in _finish (no pool: now). */
 void fsim__row_pool_defer(fsim__row_pool *p, void (*fn)(void *), void *arg);
 int fsim__row_pool_finish(fsim__row_pool *p, bool drop);
 
