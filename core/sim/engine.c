@@ -741,9 +741,9 @@ static fsim_status calendar_add(struct engine *eng, size_t step, struct hold_rec
         eng->far_hold = r;
         return FSIM_OK;
     }
-    rec.next = eng->hold_head[step % eng->ring];
+    rec.next = eng->hold_head[step & (eng->ring - 1)];
     eng->holds[r] = rec;
-    eng->hold_head[step % eng->ring] = r;
+    eng->hold_head[step & (eng->ring - 1)] = r;
     return FSIM_OK;
 }
 
@@ -894,8 +894,8 @@ static fsim_status expire_segments(struct engine *eng, size_t step, double t, fs
         }
         return FSIM_OK;
     }
-    size_t r = eng->hold_head[step % eng->ring];
-    eng->hold_head[step % eng->ring] = NONE;
+    size_t r = eng->hold_head[step & (eng->ring - 1)];
+    eng->hold_head[step & (eng->ring - 1)] = NONE;
     while (r != NONE) {
         const struct hold_rec rec = eng->holds[r];
         struct vehicle_state *vs = &eng->vs[rec.vehicle];
@@ -1131,8 +1131,8 @@ static void leave(struct engine *eng, size_t v, double t, struct fsim__trip *tri
             vs->end_next = eng->far_end;
             eng->far_end = v;
         } else {
-            vs->end_next = eng->end_head[end_step % eng->ring];
-            eng->end_head[end_step % eng->ring] = v;
+            vs->end_next = eng->end_head[end_step & (eng->ring - 1)];
+            eng->end_head[end_step & (eng->ring - 1)] = v;
         }
     }
 }
@@ -1184,9 +1184,9 @@ static fsim_status end_drives(struct engine *eng, size_t step, double t, fsim_er
 {
     /* A whole fleet on one timetable arrives in the same step: sort, never insertion-sort. */
     size_t n = 0;
-    for (size_t v = eng->end_head[step % eng->ring]; v != NONE; v = eng->vs[v].end_next)
+    for (size_t v = eng->end_head[step & (eng->ring - 1)]; v != NONE; v = eng->vs[v].end_next)
         eng->arrivals[n++] = (struct arrival){eng->vs[v].arrive_t, v};
-    eng->end_head[step % eng->ring] = NONE;
+    eng->end_head[step & (eng->ring - 1)] = NONE;
     if (n > 1)
         qsort(eng->arrivals, n, sizeof *eng->arrivals, arrival_order);
     for (size_t i = 0; i < n; i++) {
@@ -1304,10 +1304,14 @@ static fsim_status engine_init(struct engine *eng, const fsim_sim_input *in, fsi
         !(eng->plans = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->plans)))
         return fsim_error_set(err, FSIM_NOMEM, NULL, 0, 0, NULL, "out of memory");
     eng->ds = fsim_arena_calloc(arena, nd ? nd : 1, sizeof *eng->ds);
-    /* three days of steps (or the horizon, if shorter): see engine.ring */
-    eng->ring = 3 * (size_t)(86400 / in->step_s);
-    if (eng->ring > eng->sched.n_steps + 1)
-        eng->ring = eng->sched.n_steps + 1;
+    /* three days of steps (or the horizon, if shorter), rounded up to a power of two: a
+     * step's slot is then a mask, not a division (each was tens of cycles, on every
+     * calendar record): see engine.ring */
+    size_t want = 3 * (size_t)(86400 / in->step_s);
+    if (want > eng->sched.n_steps + 1)
+        want = eng->sched.n_steps + 1;
+    for (eng->ring = 1; eng->ring < want; eng->ring *= 2)
+        ;
     eng->far_end = eng->far_hold = eng->far_dep = NONE;
     eng->end_head = fsim_arena_calloc(arena, eng->ring, sizeof *eng->end_head);
     eng->arrivals = fsim_arena_calloc(arena, nv ? nv : 1, sizeof *eng->arrivals);
@@ -1396,8 +1400,8 @@ static void dep_file(struct engine *eng, size_t v)
         eng->far_dep = v;
         return;
     }
-    vs->dep_next = eng->dep_head[vs->next_step % eng->ring];
-    eng->dep_head[vs->next_step % eng->ring] = v;
+    vs->dep_next = eng->dep_head[vs->next_step & (eng->ring - 1)];
+    eng->dep_head[vs->next_step & (eng->ring - 1)] = v;
 }
 
 /* Once a day: what the far lists hold for the next `ring` steps moves into the ring. */
@@ -1422,8 +1426,8 @@ static void refile_far(struct engine *eng)
         struct vehicle_state *vs = &eng->vs[v];
         size_t next = vs->end_next;
         if (vs->end_step - eng->step < eng->ring) {
-            vs->end_next = eng->end_head[vs->end_step % eng->ring];
-            eng->end_head[vs->end_step % eng->ring] = v;
+            vs->end_next = eng->end_head[vs->end_step & (eng->ring - 1)];
+            eng->end_head[vs->end_step & (eng->ring - 1)] = v;
         } else {
             vs->end_next = keep;
             keep = v;
@@ -1438,8 +1442,8 @@ static void refile_far(struct engine *eng)
         struct hold_rec *h = &eng->holds[r];
         size_t next = h->next;
         if (h->step - eng->step < eng->ring) {
-            h->next = eng->hold_head[h->step % eng->ring];
-            eng->hold_head[h->step % eng->ring] = r;
+            h->next = eng->hold_head[h->step & (eng->ring - 1)];
+            eng->hold_head[h->step & (eng->ring - 1)] = r;
         } else {
             h->next = keep;
             keep = r;
@@ -1460,9 +1464,9 @@ static int size_order(const void *a, const void *b)
 static void departures(struct engine *eng, size_t step, double t)
 {
     size_t n = 0;
-    for (size_t v = eng->dep_head[step % eng->ring]; v != NONE; v = eng->vs[v].dep_next)
+    for (size_t v = eng->dep_head[step & (eng->ring - 1)]; v != NONE; v = eng->vs[v].dep_next)
         eng->dep_batch[n++] = v;
-    eng->dep_head[step % eng->ring] = NONE;
+    eng->dep_head[step & (eng->ring - 1)] = NONE;
     if (n > 1)
         qsort(eng->dep_batch, n, sizeof *eng->dep_batch, size_order);
     for (size_t i = 0; i < n; i++) {
