@@ -1511,13 +1511,19 @@ fsim_status fsim__engine_steps(struct engine *engp, size_t from, size_t to, doub
     const fsim_sim_input *in = eng->in;
     struct fsim__output *out = eng->out;
     const size_t per_interval = (size_t)(in->output_interval_s / in->step_s);
+    const size_t per_day = (size_t)(86400 / in->step_s);
     double *per_vehicle = eng->per_vehicle;
     fsim_status st = FSIM_OK;
-    for (size_t step = from; step < to && st == FSIM_OK; step++) {
+    /* the step's place in its output interval and in its day, counted rather than divided
+     * out (a 64-bit division each, every step) */
+    size_t in_interval = from % per_interval, in_day = from % per_day;
+    for (size_t step = from; step < to && st == FSIM_OK; step++,
+                in_interval = in_interval + 1 == per_interval ? 0 : in_interval + 1,
+                in_day = in_day + 1 == per_day ? 0 : in_day + 1) {
         const double t = in->start + (double)step * in->step_s;
         eng->step = step;
         eng->t_step_end = t + in->step_s;
-        if (step % (size_t)(86400 / in->step_s) == 0)
+        if (in_day == 0)
             refile_far(eng);
         /* 1. drives that end at the boundary (the later ones join the sweep); 2. departures;
          * 3. segments whose strategy runs again; 4. queue → free chargers */
@@ -1533,7 +1539,7 @@ fsim_status fsim__engine_steps(struct engine *engp, size_t from, size_t to, doub
             st = assign_chargers(eng, di, t, err);
         if (st != FSIM_OK)
             break;
-        if (step % per_interval == 0) {
+        if (in_interval == 0) {
             snapshot(eng, t, per_vehicle);
             if (per_vehicle)
                 fsim__collect_series(out->col, per_vehicle);
@@ -1556,8 +1562,8 @@ fsim_status fsim__engine_steps(struct engine *engp, size_t from, size_t to, doub
         if (site_kw_out)
             site_kw_out[step - from] = site_kw;
         /* 8. close the output interval */
-        if ((step + 1) % per_interval == 0 || step + 1 == eng->sched.n_steps) {
-            size_t steps_in = step % per_interval + 1;
+        if (in_interval + 1 == per_interval || step + 1 == eng->sched.n_steps) {
+            size_t steps_in = in_interval + 1;
             double t0 = in->start + (double)(step + 1 - steps_in) * in->step_s;
             for (size_t di = 0; di < in->n_depots; di++) {
                 struct depot_state *d = &eng->ds[di];
