@@ -142,8 +142,8 @@ int main(int argc, char **argv)
     double t3 = now_s();
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("run %zu vehicles x %d days, %zu depots, %d threads (%d s steps, %s, %s): prepare %.3f s, engine %.3f s, files %.3f s,"
-           " total %.3f s\n",
+    printf("run %zu vehicles x %d days, %zu depots, %d threads (%d s steps, %s, %s): prepare %.4f s, engine %.4f s, files %.4f s,"
+           " total %.4f s\n",
            prep->input.n_vehicles, days, prep->input.n_depots, prep->input.threads,
            req->step_seconds,
            fsim_strategy_name(req->strategy), !out_dir ? "no files" : memory ? "files from memory" : "files streamed",
