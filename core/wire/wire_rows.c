@@ -432,20 +432,97 @@ static inline char *csv_comma(char *p, bool *first)
     return p;
 }
 
-/* Room for `need` more bytes in a text that is made (NULL: not made). */
+/* Room for `need` more bytes in a text that is made (NULL: not made), at the start of a
+ * row: what is buffered may be handed over first. */
 static inline bool reserve(text *t, size_t need)
 {
     return !t || t->len + need <= t->cap || make_room(t, need);
 }
 
+/* Room for a value longer than the room made for its row, in the middle of the row: the
+ * buffer grows, nothing is handed over (the row's cells point into it). */
+static bool grow(text *t, size_t need)
+{
+    if (!t || t->len + need <= t->cap)
+        return true;
+    size_t cap = t->cap;
+    while (cap < t->len + need)
+        cap *= 2;
+    char *grown = realloc(t->buf, cap);
+    if (!grown) {
+        t->failed = true;
+        return false;
+    }
+    t->buf = grown;
+    t->cap = cap;
+    return true;
+}
+
+/* A CSV cell of a row made beside its JSON: the value's text in the JSON (or the raw
+ * string when the JSON's is escaped), copied once the JSON row is done. */
+struct cell {
+    enum { CELL_EMPTY, CELL_TEXT, CELL_RAW, CELL_QUOTED, CELL_TIME } how;
+    size_t at;                /* CELL_TEXT, CELL_TIME: offset of the text in the JSON */
+    const char *raw;          /* CELL_RAW, CELL_QUOTED: the string */
+    size_t n;
+    double t;                 /* CELL_TIME: the instant, for its local twin */
+};
+
+/* A short text into the CSV: one fixed-size copy (the bytes past it are overwritten next;
+ * the room is made, and the source is the JSON buffer, also with room to spare). */
+static inline char *copy_short(char *to, const char *from, size_t n)
+{
+    if (n <= 32)
+        memcpy(to, from, 32);
+    else
+        memcpy(to, from, n);
+    return to + n;
+}
+
+/* The CSV row from the cells of a row made beside its JSON. */
+static char *csv_from_cells(char *cp, const struct cell *cells, size_t n_cells,
+                            const char *json, const struct cursor *cur)
+{
+    for (size_t i = 0; i < n_cells; i++) {
+        if (i)
+            *cp++ = ',';
+        const struct cell *cell = &cells[i];
+        switch (cell->how) {
+        case CELL_TEXT:
+            cp = copy_short(cp, json + cell->at, cell->n);
+            break;
+        case CELL_RAW:
+            cp = csv_string(cp, cell->raw, cell->n, true);
+            break;
+        case CELL_QUOTED:
+            cp = csv_string(cp, cell->raw, cell->n, false);
+            break;
+        case CELL_TIME:
+            cp = copy_short(cp, json + cell->at, cell->n);
+            *cp++ = ',';
+            if (cur->local_known)
+                cp += fsim_time_format_local_n(cell->t, cur->local_offset, cp);
+            i++; /* its _local cell */
+            break;
+        case CELL_EMPTY:
+            break;
+        }
+    }
+    return cp;
+}
+
 /* One row into the texts (c, j: NULL when not made; MAKE_C / MAKE_J say which, constants
  * in each of the three copies the compiler makes); `comma`: a JSON row came before. The
- * texts' ends are kept in local pointers, and room is made once per row for everything but
- * long strings: most of the cost was bounds checks and reloads. */
+ * texts' ends are kept in local pointers, and room is made once per row (strings longer
+ * than SHORT_STR aside): bounds checks and reloads were most of the cost. With both texts
+ * the JSON row is made first and the CSV row after it from its pieces: a value's bytes
+ * copied into the CSV right after they were written stalled the CPU on each (a load
+ * waiting for the stores it overlaps); a row later they are long in cache. */
 static inline __attribute__((always_inline)) void
 format_row_as(const fsim_wire_rows *w, struct cursor *cur, const void *row, text *c, text *j,
               bool comma, const bool MAKE_C, const bool MAKE_J)
 {
+    const bool CELLS = MAKE_C && MAKE_J;
     const size_t bound = w->row_room;
     if ((MAKE_C && !reserve(c, bound)) || (MAKE_J && !reserve(j, bound)))
         return;
@@ -457,11 +534,13 @@ format_row_as(const fsim_wire_rows *w, struct cursor *cur, const void *row, text
         jp += comma;
         *jp++ = '{';
     }
+    struct cell cells[2 * MAX_OPS];
+    size_t n_cells = 0;
+    bool first_cell = true;
     /* the objects being written: where each starts, and whether it has a key yet */
     const char *base[MAX_DEPTH] = {row};
     bool keyed[MAX_DEPTH] = {false};
     int depth = 0;
-    bool first_cell = true;
     for (size_t i = 0; i < w->n_ops; i++) {
         const struct op *op = &w->ops[i];
         if (op->kind == OP_CLOSE) {
@@ -473,40 +552,39 @@ format_row_as(const fsim_wire_rows *w, struct cursor *cur, const void *row, text
         const char *obj = base[depth];
         const bool present = obj && op_present(op, obj);
         const char *at = obj ? obj + op->off : NULL;
-        if (op->kind == OP_OPEN) {
-            const char *sub = !present ? NULL
-                              : op->f->required ? at : *(const char *const *)(const void *)at;
-            if (!sub) { /* absent: empty cells, and no key (or null) */
-                for (unsigned k = 0; MAKE_C && k < op->cells; k++)
+        const unsigned empty_cells = op->kind == OP_OPEN ? op->cells
+                                     : op->kind == FSIM__K_TIME ? 2 : 1;
+        const char *sub = op->kind != OP_OPEN || !present ? NULL
+                          : op->f->required ? at : *(const char *const *)(const void *)at;
+        if (!present || (op->kind == OP_OPEN && !sub)) {
+            /* absent: empty cells, and no key (or null) */
+            for (unsigned k = 0; k < empty_cells; k++)
+                if (CELLS)
+                    cells[n_cells++].how = CELL_EMPTY;
+                else if (MAKE_C)
                     cp = csv_comma(cp, &first_cell);
-                if (MAKE_J && op->json_null) {
-                    jp = json_key(jp, op, &keyed[depth]);
-                    memcpy(jp, "null", 4), jp += 4;
-                }
-                i += op->skip - 1;
-                continue;
-            }
-            if (MAKE_J) {
-                jp = json_key(jp, op, &keyed[depth]);
-                *jp++ = '{';
-            }
-            base[++depth] = sub;
-            keyed[depth] = false;
-            continue;
-        }
-        if (MAKE_C)
-            cp = csv_comma(cp, &first_cell);
-        if (!present) {
-            if (MAKE_C && op->kind == FSIM__K_TIME)
-                cp = csv_comma(cp, &first_cell); /* and its _local */
             if (MAKE_J && op->json_null) {
                 jp = json_key(jp, op, &keyed[depth]);
                 memcpy(jp, "null", 4), jp += 4;
             }
+            if (op->kind == OP_OPEN)
+                i += op->skip - 1;
             continue;
         }
         if (MAKE_J)
             jp = json_key(jp, op, &keyed[depth]);
+        if (op->kind == OP_OPEN) {
+            if (MAKE_J)
+                *jp++ = '{';
+            base[++depth] = sub;
+            keyed[depth] = false;
+            continue;
+        }
+        struct cell *cell = CELLS ? &cells[n_cells++] : NULL;
+        if (CELLS)
+            cell->how = CELL_EMPTY;
+        else if (MAKE_C)
+            cp = csv_comma(cp, &first_cell);
         switch (op->kind) {
         case FSIM__K_STR:
         case FSIM__K_ENUM: {
@@ -523,21 +601,28 @@ format_row_as(const fsim_wire_rows *w, struct cursor *cur, const void *row, text
                 break;
             }
             const size_t n = strlen(s);
-            if (n > SHORT_STR) { /* beyond the row's room: made here, the ends reloaded */
+            if (n > SHORT_STR) { /* beyond the row's room: grown here, the ends reloaded */
                 if (MAKE_C)
                     c->len = (size_t)(cp - c->buf);
                 if (MAKE_J)
                     j->len = (size_t)(jp - j->buf);
-                if ((MAKE_C && !reserve(c, 2 * n + bound)) || (MAKE_J && !reserve(j, 6 * n + bound)))
+                if ((MAKE_C && !grow(c, 2 * n + bound)) || (MAKE_J && !grow(j, 6 * n + bound)))
                     return;
                 cp = MAKE_C ? c->buf + c->len : NULL;
                 jp = MAKE_J ? j->buf + j->len : NULL;
             }
             const unsigned special = special_bytes(s, n);
-            if (MAKE_C) /* a cell is cut at CSV_STR_MAX: only that much decides its quotes */
-                cp = csv_string(cp, s, n,
-                                n <= CSV_STR_MAX ? !(special & 2)
-                                                 : fsim__plain_text(s, CSV_STR_MAX, true));
+            /* a CSV cell is cut at CSV_STR_MAX: only that much decides its quotes */
+            const bool csv_plain = n <= CSV_STR_MAX ? !(special & 2)
+                                                    : fsim__plain_text(s, CSV_STR_MAX, true);
+            /* the JSON's bytes are the string's unless it escapes some (or the cell is cut) */
+            if (CELLS)
+                *cell = (struct cell){.how = !csv_plain                       ? CELL_QUOTED
+                                             : special || n > CSV_STR_MAX ? CELL_RAW
+                                                                              : CELL_TEXT,
+                                      .at = (size_t)(jp + 1 - j->buf), .raw = s, .n = n};
+            else if (MAKE_C)
+                cp = csv_string(cp, s, n, csv_plain);
             if (MAKE_J)
                 jp = json_string(jp, s, n, !(special & 1));
             break;
@@ -546,232 +631,68 @@ format_row_as(const fsim_wire_rows *w, struct cursor *cur, const void *row, text
         case FSIM__K_NUM: {
             const double v = op->kind == FSIM__K_INT ? *(const int *)(const void *)at
                                                      : *(const double *)(const void *)at;
-            const size_t n = fsim_format_number(v, MAKE_J ? jp : cp);
-            if (MAKE_J && MAKE_C)
-                memcpy(cp, jp, FSIM_NUMBER_BUF); /* fixed size: room is made */
-            if (MAKE_C)
-                cp += n;
-            if (MAKE_J)
-                jp += n;
+            if (!MAKE_J) {
+                cp += fsim_format_number(v, cp);
+                break;
+            }
+            const size_t n = fsim_format_number(v, jp);
+            if (CELLS)
+                *cell = (struct cell){.how = CELL_TEXT, .at = (size_t)(jp - j->buf), .n = n};
+            jp += n;
             break;
         }
         case FSIM__K_BOOL: {
             const bool v = *(const bool *)(const void *)at;
-            if (MAKE_C)
+            if (!MAKE_J) {
                 memcpy(cp, v ? "true" : "false", 5), cp += v ? 4 : 5;
-            if (MAKE_J)
-                memcpy(jp, v ? "true" : "false", 5), jp += v ? 4 : 5;
+                break;
+            }
+            if (CELLS)
+                *cell = (struct cell){.how = CELL_TEXT, .at = (size_t)(jp - j->buf), .n = v ? 4 : 5};
+            memcpy(jp, v ? "true" : "false", 5), jp += v ? 4 : 5;
             break;
         }
         case FSIM__K_TIME: {
             const double tv = *(const double *)(const void *)at;
-            if (MAKE_J) {
-                *jp = '"';
-                const size_t n = fsim_time_format_n(tv, jp + 1);
-                if (MAKE_C)
-                    memcpy(cp, jp + 1, TIME_COPY), cp += n;
-                jp[n + 1] = '"';
-                jp += n + 2;
-            } else {
+            if (!MAKE_J) {
                 cp += fsim_time_format_n(tv, cp);
-            }
-            if (MAKE_C) {
                 *cp++ = ',';
                 if (cur->local_known)
                     cp += fsim_time_format_local_n(tv, cur->local_offset, cp);
+                break;
             }
+            *jp = '"';
+            const size_t n = fsim_time_format_n(tv, jp + 1);
+            if (CELLS) {
+                *cell = (struct cell){.how = CELL_TIME, .at = (size_t)(jp + 1 - j->buf), .n = n,
+                                      .t = tv};
+                n_cells++; /* its _local, made with it */
+            }
+            jp[n + 1] = '"';
+            jp += n + 2;
             break;
         }
         default:
             break;
         }
-    }
-    if (MAKE_C) {
-        *cp++ = '\n';
-        c->len = (size_t)(cp - c->buf);
     }
     if (MAKE_J) {
         *jp++ = '}';
         j->len = (size_t)(jp - j->buf);
     }
-}
-
-/* A CSV cell of the row being made beside its JSON: the value's text in the JSON (or the
- * raw string when the JSON's is escaped), copied once the JSON row is done. */
-struct cell {
-    enum { CELL_EMPTY, CELL_TEXT, CELL_RAW, CELL_QUOTED, CELL_TIME } how;
-    const char *text;         /* in the JSON buffer, but for CELL_RAW and CELL_QUOTED */
-    size_t n;
-    double t;                 /* CELL_TIME: the instant, for its local twin */
-};
-
-/* A short text into the CSV: one fixed-size copy (the bytes past it are overwritten next;
- * the room is made, and the source is the JSON buffer, also with room to spare). */
-static inline char *copy_short(char *to, const char *from, size_t n)
-{
-    if (n <= 32)
-        memcpy(to, from, 32);
-    else
-        memcpy(to, from, n);
-    return to + n;
-}
-
-/* Both texts, the JSON row first and then the CSV row from its pieces. Why two passes: a
- * value's bytes copied into the CSV just after they were written stalled the CPU on each
- * (a load waiting for the stores it overlaps); read a row later, they are long in cache.
- * False (nothing written) for a row with a string longer than SHORT_STR: the room made
- * per row does not cover it. */
-static bool format_row_both(const fsim_wire_rows *w, struct cursor *cur, const void *row,
-                            text *c, text *j, bool comma)
-{
-    const size_t bound = w->row_room;
-    if (!reserve(c, bound) || !reserve(j, bound))
-        return true; /* out of memory: the texts say so */
-    row_depot(w, cur, row);
-    char *jp = j->buf + j->len;
-    *jp = ',';
-    jp += comma;
-    *jp++ = '{';
-    struct cell cells[2 * MAX_OPS];
-    size_t n_cells = 0;
-    const char *base[MAX_DEPTH] = {row};
-    bool keyed[MAX_DEPTH] = {false};
-    int depth = 0;
-    for (size_t i = 0; i < w->n_ops; i++) {
-        const struct op *op = &w->ops[i];
-        if (op->kind == OP_CLOSE) {
-            *jp++ = '}';
-            depth--;
-            continue;
-        }
-        const char *obj = base[depth];
-        const bool present = obj && op_present(op, obj);
-        const char *at = obj ? obj + op->off : NULL;
-        if (op->kind == OP_OPEN) {
-            const char *sub = !present ? NULL
-                              : op->f->required ? at : *(const char *const *)(const void *)at;
-            if (!sub) {
-                for (unsigned k = 0; k < op->cells; k++)
-                    cells[n_cells++].how = CELL_EMPTY;
-                if (op->json_null) {
-                    jp = json_key(jp, op, &keyed[depth]);
-                    memcpy(jp, "null", 4), jp += 4;
-                }
-                i += op->skip - 1;
-                continue;
-            }
-            jp = json_key(jp, op, &keyed[depth]);
-            *jp++ = '{';
-            base[++depth] = sub;
-            keyed[depth] = false;
-            continue;
-        }
-        struct cell *cell = &cells[n_cells++];
-        cell->how = CELL_EMPTY;
-        if (!present) {
-            if (op->kind == FSIM__K_TIME)
-                cells[n_cells++].how = CELL_EMPTY; /* and its _local */
-            if (op->json_null) {
-                jp = json_key(jp, op, &keyed[depth]);
-                memcpy(jp, "null", 4), jp += 4;
-            }
-            continue;
-        }
-        jp = json_key(jp, op, &keyed[depth]);
-        switch (op->kind) {
-        case FSIM__K_STR:
-        case FSIM__K_ENUM: {
-            const char *str;
-            if (op->kind == FSIM__K_STR) {
-                str = *(const char *const *)(const void *)at;
-            } else {
-                int v = *(const int *)(const void *)at;
-                str = v >= 0 && v < op->f->enum_count ? op->f->enum_names[v] : NULL;
-            }
-            if (!str) {
-                memcpy(jp, "null", 4), jp += 4;
-                break;
-            }
-            const size_t n = strlen(str);
-            if (n > SHORT_STR)
-                return false;
-            const unsigned special = special_bytes(str, n);
-            /* the JSON's bytes are the string's unless it escapes some */
-            *cell = (struct cell){.how = special & 2 ? CELL_QUOTED : special ? CELL_RAW : CELL_TEXT,
-                                  .text = special ? str : jp + 1, .n = n};
-            jp = json_string(jp, str, n, !(special & 1));
-            break;
-        }
-        case FSIM__K_INT:
-        case FSIM__K_NUM: {
-            const double v = op->kind == FSIM__K_INT ? *(const int *)(const void *)at
-                                                     : *(const double *)(const void *)at;
-            *cell = (struct cell){.how = CELL_TEXT, .text = jp};
-            cell->n = fsim_format_number(v, jp);
-            jp += cell->n;
-            break;
-        }
-        case FSIM__K_BOOL: {
-            const bool v = *(const bool *)(const void *)at;
-            *cell = (struct cell){.how = CELL_TEXT, .text = jp, .n = v ? 4 : 5};
-            memcpy(jp, v ? "true" : "false", 5), jp += cell->n;
-            break;
-        }
-        case FSIM__K_TIME: {
-            const double tv = *(const double *)(const void *)at;
-            *jp = '"';
-            const size_t n = fsim_time_format_n(tv, jp + 1);
-            *cell = (struct cell){.how = CELL_TIME, .text = jp + 1, .n = n, .t = tv};
-            jp[n + 1] = '"';
-            jp += n + 2;
-            n_cells++; /* its _local, made with it */
-            break;
-        }
-        default:
-            break;
-        }
+    if (CELLS)
+        cp = csv_from_cells(cp, cells, n_cells, j->buf, cur);
+    if (MAKE_C) {
+        *cp++ = '\n';
+        c->len = (size_t)(cp - c->buf);
     }
-    *jp++ = '}';
-    j->len = (size_t)(jp - j->buf);
-
-    char *cp = c->buf + c->len;
-    for (size_t i = 0; i < n_cells; i++) {
-        if (i)
-            *cp++ = ',';
-        const struct cell *cell = &cells[i];
-        switch (cell->how) {
-        case CELL_TEXT:
-            cp = copy_short(cp, cell->text, cell->n);
-            break;
-        case CELL_RAW:
-            cp = csv_string(cp, cell->text, cell->n, true);
-            break;
-        case CELL_QUOTED:
-            cp = csv_string(cp, cell->text, cell->n, false);
-            break;
-        case CELL_TIME:
-            cp = copy_short(cp, cell->text, cell->n);
-            *cp++ = ',';
-            if (cur->local_known)
-                cp += fsim_time_format_local_n(cell->t, cur->local_offset, cp);
-            i++; /* the _local cell */
-            break;
-        case CELL_EMPTY:
-            break;
-        }
-    }
-    *cp++ = '\n';
-    c->len = (size_t)(cp - c->buf);
-    return true;
 }
 
 static void format_row(const fsim_wire_rows *w, struct cursor *cur, const void *row, text *c,
                        text *j, bool comma)
 {
-    if (c && j) {
-        if (!format_row_both(w, cur, row, c, j, comma))
-            format_row_as(w, cur, row, c, j, comma, true, true);
-    }
+    if (c && j)
+        format_row_as(w, cur, row, c, j, comma, true, true);
     else if (c)
         format_row_as(w, cur, row, c, NULL, comma, true, false);
     else if (j)
