@@ -132,15 +132,21 @@ static unsigned special_bytes(const char *s, size_t n)
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
     uint64_t json = 0, csv = 0;
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
+    /* words of eight, the last one overlapping the one before (n >= 8): a byte checked
+     * twice changes nothing */
+    for (size_t at = 0; n >= 8; at = at + 16 <= n ? at + 8 : n - 8) {
         uint64_t v;
-        memcpy(&v, s + i, 8);
+        memcpy(&v, s + at, 8);
         uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\'), c = v ^ (ones * ',');
         json |= ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b);
         csv |= ((q - ones) & ~q) | ((c - ones) & ~c);
+        if (at + 8 == n) {
+            i = n;
+            break;
+        }
     }
     unsigned flags = ((json & highs) ? 1u : 0u) | ((csv & highs) ? 2u : 0u);
-    for (; i < n; i++) {
+    for (; i < n; i++) { /* shorter than a word */
         unsigned char ch = (unsigned char)s[i];
         if (ch < 0x20 || ch == '"' || ch == '\\')
             flags |= 1;
@@ -552,18 +558,15 @@ format_row_as(const fsim_wire_rows *w, struct cursor *cur, const void *row, text
         const char *obj = base[depth];
         const bool present = obj && op_present(op, obj);
         const char *at = obj ? obj + op->off : NULL;
-        const unsigned empty_cells = op->kind == OP_OPEN ? op->cells
-                                     : op->kind == FSIM__K_TIME ? 2 : 1;
-        const char *sub = op->kind != OP_OPEN || !present ? NULL
-                          : op->f->required ? at : *(const char *const *)(const void *)at;
-        if (!present || (op->kind == OP_OPEN && !sub)) {
-            /* absent: empty cells, and no key (or null) */
-            for (unsigned k = 0; k < empty_cells; k++)
+        if (!present) { /* absent: empty cells (a time's two, an object's all), no key */
+            const unsigned empty = op->kind == OP_OPEN ? op->cells
+                                   : op->kind == FSIM__K_TIME ? 2 : 1;
+            for (unsigned k = 0; k < empty; k++)
                 if (CELLS)
                     cells[n_cells++].how = CELL_EMPTY;
                 else if (MAKE_C)
                     cp = csv_comma(cp, &first_cell);
-            if (MAKE_J && op->json_null) {
+            if (MAKE_J && op->json_null) { /* or the key with null */
                 jp = json_key(jp, op, &keyed[depth]);
                 memcpy(jp, "null", 4), jp += 4;
             }
@@ -573,10 +576,10 @@ format_row_as(const fsim_wire_rows *w, struct cursor *cur, const void *row, text
         }
         if (MAKE_J)
             jp = json_key(jp, op, &keyed[depth]);
-        if (op->kind == OP_OPEN) {
+        if (op->kind == OP_OPEN) { /* present: a required one inline, else pointed to */
             if (MAKE_J)
                 *jp++ = '{';
-            base[++depth] = sub;
+            base[++depth] = op->f->required ? at : *(const char *const *)(const void *)at;
             keyed[depth] = false;
             continue;
         }
@@ -637,7 +640,7 @@ format_row_as(const fsim_wire_rows *w, struct cursor *cur, const void *row, text
             }
             const size_t n = fsim_format_number(v, jp);
             if (CELLS)
-                *cell = (struct cell){.how = CELL_TEXT, .at = (size_t)(jp - j->buf), .n = n};
+                cell->how = CELL_TEXT, cell->at = (size_t)(jp - j->buf), cell->n = n;
             jp += n;
             break;
         }

@@ -882,7 +882,9 @@ static void test_rows_writer(void)
          .status = FSIM_TRIP_COMPLETED, .depot = "north"},
         {.vehicle_id = "v\xc3\xa9hicule", .route_id = "loop", .depart = 253402300800.0,
          .status = (fsim_trip_status)99, .depot = "east"},
-        {.vehicle_id = "van-6", .route_id = "loop", .depart = 1767618000, .depot = "north"},
+        /* a quote, a comma only in the last bytes (past the last whole word of eight) */
+        {.vehicle_id = "0123456789abcd\"", .route_id = "0123456789abcde,", .depart = 1767618000,
+         .depot = "north"},
     };
     fsim_depot_summary depots[2] = {{.id = "north", .utc_offset_minutes = -300},
                                     {.id = "east", .utc_offset_minutes = 330}};
@@ -905,6 +907,9 @@ static void test_rows_writer(void)
               strstr(csv.text, "\"cr\rloop\"") && strstr(csv.text, "\nxxxx") &&
               strstr(csv.text, "2026-01-05T18:30:00+05:30,,,3.25"),
           "rows: quotes doubled, a line break or CR quoted, a long id unquoted, local times");
+    CHECK(csv.text && strstr(csv.text, "\n\"0123456789abcd\"\"\",\"0123456789abcde,\",") &&
+              json.text && strstr(json.text, "\"0123456789abcd\\\"\""),
+          "rows: a quote or a comma in a string's last bytes is seen");
 
     /* the same rows formatted in two batches apart, then put in order */
     struct big_text bcsv = {0}, bjson = {0};
