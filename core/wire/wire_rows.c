@@ -90,14 +90,15 @@ static void flush(text *t)
     t->len = 0;
 }
 
-/* Room for `need` more bytes: with a sink, the buffer handed over first when that is past
- * its end, and grown only for a value larger than the slack (a long string); without one,
- * grown. False when out of memory. */
-static bool make_room(text *t, size_t need)
+/* Room for `need` more bytes: with a sink and `may_flush` (at the start of a row), what is
+ * buffered is handed over first; where that is not enough, or not allowed (in the middle
+ * of a row, whose cells point into the buffer), the buffer grows. False when out of
+ * memory. */
+static bool make_room(text *t, size_t need, bool may_flush)
 {
     if (t->len + need <= t->cap)
         return true;
-    if (t->write) {
+    if (may_flush && t->write) {
         flush(t);
         if (need <= t->cap)
             return true;
@@ -117,7 +118,7 @@ static bool make_room(text *t, size_t need)
 
 static inline char *room(text *t, size_t need)
 {
-    if (t->len + need > t->cap && !make_room(t, need))
+    if (t->len + need > t->cap && !make_room(t, need, true))
         return NULL;
     return t->buf + t->len;
 }
@@ -439,29 +440,15 @@ static inline char *csv_comma(char *p, bool *first)
 }
 
 /* Room for `need` more bytes in a text that is made (NULL: not made), at the start of a
- * row: what is buffered may be handed over first. */
+ * row (what is buffered may be handed over) or, `grow`, in its middle. */
 static inline bool reserve(text *t, size_t need)
 {
-    return !t || t->len + need <= t->cap || make_room(t, need);
+    return !t || t->len + need <= t->cap || make_room(t, need, true);
 }
 
-/* Room for a value longer than the room made for its row, in the middle of the row: the
- * buffer grows, nothing is handed over (the row's cells point into it). */
-static bool grow(text *t, size_t need)
+static inline bool grow(text *t, size_t need)
 {
-    if (!t || t->len + need <= t->cap)
-        return true;
-    size_t cap = t->cap;
-    while (cap < t->len + need)
-        cap *= 2;
-    char *grown = realloc(t->buf, cap);
-    if (!grown) {
-        t->failed = true;
-        return false;
-    }
-    t->buf = grown;
-    t->cap = cap;
-    return true;
+    return !t || t->len + need <= t->cap || make_room(t, need, false);
 }
 
 /* A CSV cell of a row made beside its JSON: the value's text in the JSON (or the raw
