@@ -10,6 +10,7 @@
  * once and copied into whichever of the two texts wants it. */
 #include "wire_internal.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ enum {
     KEY_COPY = 48,          /* bytes copied for a key: ",\"name\":" is at most 42 */
     KEY_SIZE = KEY_COPY + 8,
     TIME_COPY = 32,         /* bytes copied for a time (fsim_time_format_n's buffer) */
+    LOCAL_COPY = 40,        /* and for a local time (fsim_time_format_local_n's) */
     SHORT_STR = 128,        /* a string up to this fits in the room made for each row */
     /* room per op: its key, and the longest of a short string escaped, a number, a time
      * with its local twin */
@@ -61,6 +63,20 @@ struct cursor {
     const char *last_depot;
     bool local_known;
     int local_offset;
+    /* Within one batch (fsim_wire_rows_format; not across fsim_wire_rows_add calls, whose
+     * rows the caller may rewrite in place): what each op's rows repeat, remembered. The
+     * same string pointer is the same text there (ids, depots, routes), and times come in
+     * runs (a group's departures, the sessions ending in one step). */
+    bool memo;
+    struct memo {
+        const char *str;
+        size_t str_n;
+        unsigned special;
+        double utc_t, local_t;    /* NaN: none yet */
+        int local_offset;
+        size_t utc_n, local_n;
+        char utc[TIME_COPY], local[LOCAL_COPY];
+    } m[MAX_OPS];
 };
 
 struct fsim_wire_rows {
@@ -451,6 +467,53 @@ static inline bool grow(text *t, size_t need)
     return !t || t->len + need <= t->cap || make_room(t, need, false);
 }
 
+/* A string's length and the bytes it must escape or quote for (special_bytes): from the
+ * op's memo when it is the same pointer (see struct cursor). */
+static inline void string_facts(struct cursor *cur, size_t op, const char *s, size_t *n,
+                                unsigned *special)
+{
+    struct memo *m = &cur->m[op];
+    if (cur->memo && m->str == s) {
+        *n = m->str_n;
+        *special = m->special;
+        return;
+    }
+    *n = strlen(s);
+    *special = special_bytes(s, *n);
+    if (cur->memo)
+        m->str = s, m->str_n = *n, m->special = *special;
+}
+
+/* A time's UTC text at p (room made for TIME_COPY bytes): from the op's memo when it is
+ * the same instant. */
+static inline size_t utc_text(struct cursor *cur, size_t op, double t, char *p)
+{
+    struct memo *m = &cur->m[op];
+    if (cur->memo && m->utc_t == t) {
+        memcpy(p, m->utc, TIME_COPY);
+        return m->utc_n;
+    }
+    const size_t n = fsim_time_format_n(t, p);
+    if (cur->memo)
+        m->utc_t = t, m->utc_n = n, memcpy(m->utc, p, TIME_COPY);
+    return n;
+}
+
+/* The same instant in the row's depot's local time (LOCAL_COPY bytes of room). */
+static inline size_t local_text(struct cursor *cur, size_t op, double t, char *p)
+{
+    struct memo *m = &cur->m[op];
+    if (cur->memo && m->local_t == t && m->local_offset == cur->local_offset) {
+        memcpy(p, m->local, LOCAL_COPY);
+        return m->local_n;
+    }
+    const size_t n = fsim_time_format_local_n(t, cur->local_offset, p);
+    if (cur->memo)
+        m->local_t = t, m->local_offset = cur->local_offset, m->local_n = n,
+        memcpy(m->local, p, LOCAL_COPY);
+    return n;
+}
+
 /* A CSV cell of a row made beside its JSON: the value's text in the JSON (or the raw
  * string when the JSON's is escaped), copied once the JSON row is done. */
 struct cell {
@@ -459,6 +522,7 @@ struct cell {
     const char *raw;          /* CELL_RAW, CELL_QUOTED: the string */
     size_t n;
     double t;                 /* CELL_TIME: the instant, for its local twin */
+    size_t op;                /* CELL_TIME: its op, for the memo */
 };
 
 /* A short text into the CSV: one fixed-size copy (the bytes past it are overwritten next;
@@ -474,7 +538,7 @@ static inline char *copy_short(char *to, const char *from, size_t n)
 
 /* The CSV row from the cells of a row made beside its JSON. */
 static char *csv_from_cells(char *cp, const struct cell *cells, size_t n_cells,
-                            const char *json, const struct cursor *cur)
+                            const char *json, struct cursor *cur)
 {
     for (size_t i = 0; i < n_cells; i++) {
         if (i)
@@ -494,7 +558,7 @@ static char *csv_from_cells(char *cp, const struct cell *cells, size_t n_cells,
             cp = copy_short(cp, json + cell->at, cell->n);
             *cp++ = ',';
             if (cur->local_known)
-                cp += fsim_time_format_local_n(cell->t, cur->local_offset, cp);
+                cp += local_text(cur, cell->op, cell->t, cp);
             i++; /* its _local cell */
             break;
         case CELL_EMPTY:
@@ -590,7 +654,9 @@ format_row_as(const fsim_wire_rows *w, struct cursor *cur, const void *row, text
                     memcpy(jp, "null", 4), jp += 4;
                 break;
             }
-            const size_t n = strlen(s);
+            size_t n;
+            unsigned special;
+            string_facts(cur, i, s, &n, &special);
             if (n > SHORT_STR) { /* beyond the row's room: grown here, the ends reloaded */
                 if (MAKE_C)
                     c->len = (size_t)(cp - c->buf);
@@ -601,7 +667,6 @@ format_row_as(const fsim_wire_rows *w, struct cursor *cur, const void *row, text
                 cp = MAKE_C ? c->buf + c->len : NULL;
                 jp = MAKE_J ? j->buf + j->len : NULL;
             }
-            const unsigned special = special_bytes(s, n);
             /* a CSV cell is cut at CSV_STR_MAX: only that much decides its quotes */
             const bool csv_plain = n <= CSV_STR_MAX ? !(special & 2)
                                                     : fsim__plain_text(s, CSV_STR_MAX, true);
@@ -645,17 +710,17 @@ format_row_as(const fsim_wire_rows *w, struct cursor *cur, const void *row, text
         case FSIM__K_TIME: {
             const double tv = *(const double *)(const void *)at;
             if (!MAKE_J) {
-                cp += fsim_time_format_n(tv, cp);
+                cp += utc_text(cur, i, tv, cp);
                 *cp++ = ',';
                 if (cur->local_known)
-                    cp += fsim_time_format_local_n(tv, cur->local_offset, cp);
+                    cp += local_text(cur, i, tv, cp);
                 break;
             }
             *jp = '"';
-            const size_t n = fsim_time_format_n(tv, jp + 1);
+            const size_t n = utc_text(cur, i, tv, jp + 1);
             if (CELLS) {
                 *cell = (struct cell){.how = CELL_TIME, .at = (size_t)(jp + 1 - j->buf), .n = n,
-                                      .t = tv};
+                                      .t = tv, .op = i};
                 n_cells++; /* its _local, made with it */
             }
             jp[n + 1] = '"';
@@ -723,7 +788,9 @@ bool fsim_wire_rows_format(const fsim_wire_rows *w, const void *rows, size_t n, 
     t->csv.len = t->json.len = 0;
     t->csv.failed = t->json.failed = false;
     text *c = w->make_csv ? &t->csv : NULL, *j = w->make_json ? &t->json : NULL;
-    struct cursor cur = {0};
+    struct cursor cur = {.memo = true};
+    for (size_t i = 0; i < w->n_ops; i++)
+        cur.m[i].utc_t = cur.m[i].local_t = NAN;
     for (size_t r = 0; r < n; r++)
         format_row(w, &cur, (const char *)rows + r * size, c, j, true);
     return !t->csv.failed && !t->json.failed;
