@@ -20,7 +20,7 @@ enum {
     SLACK = 1 << 15,        /* room kept past BUF_CAP for a row (longer strings grow it) */
     CSV_STR_MAX = 4096,     /* a CSV cell's text is cut here (as the tables always were) */
     MAX_OPS = 64, MAX_DEPTH = 4,
-    KEY_COPY = 48,          /* bytes copied for a key: ",\"name\":" is at most 42 */
+    KEY_COPY = 48,          /* bytes copied for a key (",\"name\":", at most 41) */
     KEY_SIZE = KEY_COPY + 8,
     TIME_COPY = 32,         /* bytes copied for a time (fsim_time_format_n's buffer) */
     LOCAL_COPY = 40,        /* and for a local time (fsim_time_format_local_n's) */
@@ -29,6 +29,8 @@ enum {
      * with its local twin */
     OP_ROOM = KEY_COPY + 6 * SHORT_STR + 2 + 2 * 48,
 };
+
+_Static_assert(KEY_COPY >= FSIM__JSON_KEY_MAX + 1, "a key and its comma fit the copy");
 
 enum presence { ALWAYS, HAS_FLAG, HAS_POINTER };
 
@@ -58,7 +60,8 @@ typedef struct text {
     bool failed;
 } text;
 
-/* The depot of the rows being formatted, for the _local columns. */
+/* What formatting carries from row to row: the depot of the rows, for the _local columns,
+ * and (below) what each op's rows repeat. */
 struct cursor {
     const char *last_depot;
     bool local_known;
