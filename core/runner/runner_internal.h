@@ -24,8 +24,8 @@ fsim_status fsim__runner_make_dirs(const char *dir, fsim_error *err);
 /* Rows formatted on other threads while the engine runs (row_pool.c). Each of the four
  * row kinds (0..3) is registered with its row size, the offset of a borrowed fsim_lonlat
  * pointer member to copy (SIZE_MAX: none) and the writer that gets its rows in order
- * (NULL: dropped); the pool has threads - 1 threads of its own, and formats the lower
- * kinds' batches first. _add copies the row; false (errno set) once a write failed.
+ * (NULL: dropped); the pool has threads - 1 threads of its own, and formats the oldest
+ * batches first. _add copies the row; false (errno set) once a write failed.
  * _wait_kind returns once every row of `kind` added so far is written (the calling thread
  * formats meanwhile), the threads going on with the other kinds: 0, or the errno of the
  * first failed write. _finish formats what is left (or, with `drop`, skips it), stops the

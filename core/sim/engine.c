@@ -713,6 +713,12 @@ static double strategy_power(struct engine *eng, size_t v, double key, double t)
     return p > 0 ? p : 0;
 }
 
+/* A step's place in the calendar rings (ring is a power of two). */
+static inline size_t slot(const struct engine *eng, size_t step)
+{
+    return step & (eng->ring - 1);
+}
+
 /* A calendar record: the vehicle's segment is looked at again at the start of `step`. */
 static fsim_status calendar_add(struct engine *eng, size_t step, struct hold_rec rec,
                                 fsim_error *err)
@@ -741,9 +747,9 @@ static fsim_status calendar_add(struct engine *eng, size_t step, struct hold_rec
         eng->far_hold = r;
         return FSIM_OK;
     }
-    rec.next = eng->hold_head[step & (eng->ring - 1)];
+    rec.next = eng->hold_head[slot(eng, step)];
     eng->holds[r] = rec;
-    eng->hold_head[step & (eng->ring - 1)] = r;
+    eng->hold_head[slot(eng, step)] = r;
     return FSIM_OK;
 }
 
@@ -894,8 +900,8 @@ static fsim_status expire_segments(struct engine *eng, size_t step, double t, fs
         }
         return FSIM_OK;
     }
-    size_t r = eng->hold_head[step & (eng->ring - 1)];
-    eng->hold_head[step & (eng->ring - 1)] = NONE;
+    size_t r = eng->hold_head[slot(eng, step)];
+    eng->hold_head[slot(eng, step)] = NONE;
     while (r != NONE) {
         const struct hold_rec rec = eng->holds[r];
         struct vehicle_state *vs = &eng->vs[rec.vehicle];
@@ -1131,8 +1137,8 @@ static void leave(struct engine *eng, size_t v, double t, struct fsim__trip *tri
             vs->end_next = eng->far_end;
             eng->far_end = v;
         } else {
-            vs->end_next = eng->end_head[end_step & (eng->ring - 1)];
-            eng->end_head[end_step & (eng->ring - 1)] = v;
+            vs->end_next = eng->end_head[slot(eng, end_step)];
+            eng->end_head[slot(eng, end_step)] = v;
         }
     }
 }
@@ -1184,9 +1190,9 @@ static fsim_status end_drives(struct engine *eng, size_t step, double t, fsim_er
 {
     /* A whole fleet on one timetable arrives in the same step: sort, never insertion-sort. */
     size_t n = 0;
-    for (size_t v = eng->end_head[step & (eng->ring - 1)]; v != NONE; v = eng->vs[v].end_next)
+    for (size_t v = eng->end_head[slot(eng, step)]; v != NONE; v = eng->vs[v].end_next)
         eng->arrivals[n++] = (struct arrival){eng->vs[v].arrive_t, v};
-    eng->end_head[step & (eng->ring - 1)] = NONE;
+    eng->end_head[slot(eng, step)] = NONE;
     if (n > 1)
         qsort(eng->arrivals, n, sizeof *eng->arrivals, arrival_order);
     for (size_t i = 0; i < n; i++) {
@@ -1400,8 +1406,8 @@ static void dep_file(struct engine *eng, size_t v)
         eng->far_dep = v;
         return;
     }
-    vs->dep_next = eng->dep_head[vs->next_step & (eng->ring - 1)];
-    eng->dep_head[vs->next_step & (eng->ring - 1)] = v;
+    vs->dep_next = eng->dep_head[slot(eng, vs->next_step)];
+    eng->dep_head[slot(eng, vs->next_step)] = v;
 }
 
 /* Once a day: what the far lists hold for the next `ring` steps moves into the ring. */
@@ -1426,8 +1432,8 @@ static void refile_far(struct engine *eng)
         struct vehicle_state *vs = &eng->vs[v];
         size_t next = vs->end_next;
         if (vs->end_step - eng->step < eng->ring) {
-            vs->end_next = eng->end_head[vs->end_step & (eng->ring - 1)];
-            eng->end_head[vs->end_step & (eng->ring - 1)] = v;
+            vs->end_next = eng->end_head[slot(eng, vs->end_step)];
+            eng->end_head[slot(eng, vs->end_step)] = v;
         } else {
             vs->end_next = keep;
             keep = v;
@@ -1442,8 +1448,8 @@ static void refile_far(struct engine *eng)
         struct hold_rec *h = &eng->holds[r];
         size_t next = h->next;
         if (h->step - eng->step < eng->ring) {
-            h->next = eng->hold_head[h->step & (eng->ring - 1)];
-            eng->hold_head[h->step & (eng->ring - 1)] = r;
+            h->next = eng->hold_head[slot(eng, h->step)];
+            eng->hold_head[slot(eng, h->step)] = r;
         } else {
             h->next = keep;
             keep = r;
@@ -1464,9 +1470,9 @@ static int size_order(const void *a, const void *b)
 static void departures(struct engine *eng, size_t step, double t)
 {
     size_t n = 0;
-    for (size_t v = eng->dep_head[step & (eng->ring - 1)]; v != NONE; v = eng->vs[v].dep_next)
+    for (size_t v = eng->dep_head[slot(eng, step)]; v != NONE; v = eng->vs[v].dep_next)
         eng->dep_batch[n++] = v;
-    eng->dep_head[step & (eng->ring - 1)] = NONE;
+    eng->dep_head[slot(eng, step)] = NONE;
     if (n > 1)
         qsort(eng->dep_batch, n, sizeof *eng->dep_batch, size_order);
     for (size_t i = 0; i < n; i++) {
