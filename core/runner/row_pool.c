@@ -100,10 +100,10 @@ static void free_batch(struct batch *b)
     free(b);
 }
 
-/* A batch done with: kept for reuse, or (`discarded`: freed already) forgotten. */
-static void release(fsim__row_pool *p, struct batch *b, bool discarded)
+/* A batch done with: kept for reuse, or (NULL: freed already) only counted out. */
+static void release(fsim__row_pool *p, struct batch *b)
 {
-    if (!discarded) {
+    if (b) {
         b->next_free = p->free_list;
         p->free_list = b;
     }
@@ -126,7 +126,7 @@ static void put_ready(fsim__row_pool *p, struct kind *k)
         const bool skip = p->failed, formatted = b->formatted_ok, discard = p->draining;
         pthread_mutex_unlock(&p->mu);
         const bool ok = skip || (formatted && fsim_wire_rows_put(k->w, b->text));
-        const int e = !formatted ? ENOMEM : errno ? errno : EIO;
+        const int e = ok ? 0 : !formatted ? ENOMEM : errno ? errno : EIO;
         /* at the end of a run, freed here, on whichever thread, not all at once after */
         fsim_wire_rows_text *text = b->text;
         if (discard)
@@ -136,7 +136,7 @@ static void put_ready(fsim__row_pool *p, struct kind *k)
             p->texts[p->n_texts++] = text;
         if (!ok)
             fail(p, e);
-        release(p, b, discard);
+        release(p, discard ? NULL : b);
     }
     k->putting = false;
     pthread_cond_broadcast(&p->work); /* waiters for the kind to be written */
@@ -242,7 +242,7 @@ static void submit(fsim__row_pool *p, struct kind *k)
         return;
     p->in_flight++;
     if (!k->w) { /* a kind nobody writes: nothing to do */
-        release(p, b, false);
+        release(p, b);
         return;
     }
     b->seq = p->next_seq++;

@@ -57,7 +57,7 @@ struct fsim_runner_stream {
     unsigned outputs;
     bool csv;                         /* the CSV tables too (files), or result.json alone */
     char dir[4096];
-    struct out_file json, final_json;
+    struct out_file json;
     struct out_file table[N_KINDS];
     struct fragment frag[N_KINDS];
     fsim_wire_rows *w[N_KINDS];       /* each kind's table and fragment */
